@@ -1,0 +1,49 @@
+"""Wiring: the Bolt app with its middleware and every Slack surface's listeners. Nothing else."""
+
+import logging
+from concurrent.futures import ThreadPoolExecutor
+
+from slack_bolt import App
+
+from bot.deps import Deps
+from handlers import commands, home, middleware
+from handlers.commands import CommandRouter
+
+
+def build_router() -> CommandRouter:
+    """Every ``/mentor`` subcommand, registered by the surfaces that own them."""
+    return CommandRouter()
+
+
+def build_app(deps: Deps, *, verify_requests: bool = True) -> App:
+    """Create the Bolt app on the gateway's client; Socket Mode turns ``verify_requests`` off."""
+    settings = deps.settings
+    app = App(
+        client=deps.gateway.client,
+        signing_secret=settings.slack_signing_secret or "",
+        request_verification_enabled=verify_requests,
+        # Bolt's default pool has 5 workers; slow work after ack() needs more headroom.
+        listener_executor=ThreadPoolExecutor(
+            max_workers=settings.listener_threads, thread_name_prefix="listener"
+        ),
+    )
+    router = build_router()
+    middleware.register(app, deps)
+    commands.register(app, router)
+    home.register(app, router)
+    app.error(_log_unhandled)
+    return app
+
+
+def _log_unhandled(error: Exception, body: dict[str, object], logger: logging.Logger) -> None:
+    """Log a listener's unexpected exception with context; Slack users never see a traceback."""
+    logger.error(
+        "unhandled error in a listener",
+        exc_info=error,
+        extra={"team_id": _team_of(body), "payload_type": body.get("type") or body.get("command")},
+    )
+
+
+def _team_of(body: dict[str, object]) -> object:
+    team = body.get("team")
+    return team.get("id") if isinstance(team, dict) else body.get("team_id")

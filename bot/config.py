@@ -1,0 +1,197 @@
+"""Settings, read once from the environment and a ``.env`` file.
+
+A missing or malformed value stops the program at start-up with one line that names the variable
+and says where to get the right value (``ConfigError``), never later with a traceback.
+"""
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+
+from dotenv import dotenv_values
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+DEFAULT_DATABASE_URL = "sqlite:///mentorbot.db"
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed; the message is the one line shown to the operator."""
+
+
+class Mode(StrEnum):
+    """How the bot receives Slack's requests."""
+
+    SOCKET = "socket"
+    HTTP = "http"
+
+
+class LogFormat(StrEnum):
+    """How log lines are written."""
+
+    TEXT = "text"
+    JSON = "json"
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything the bot is configured with."""
+
+    slack_bot_token: str | None
+    slack_signing_secret: str | None
+    slack_app_token: str | None
+    slack_api_url: str = DEFAULT_SLACK_API_URL
+    database_url: str = DEFAULT_DATABASE_URL
+    port: int = 3000
+    log_level: str = "INFO"
+    log_format: LogFormat = LogFormat.TEXT
+    listener_threads: int = 16
+
+    @property
+    def default_mode(self) -> Mode:
+        """Socket Mode when an app-level token is configured, HTTP otherwise."""
+        return Mode.SOCKET if self.slack_app_token else Mode.HTTP
+
+    def require_slack(self, mode: Mode) -> None:
+        """Fail with a clear line if a token or secret that ``mode`` needs is missing."""
+        if not self.slack_bot_token:
+            raise ConfigError(
+                "SLACK_BOT_TOKEN is not set: install the app from manifest.yml and copy the "
+                "Bot User OAuth Token (xoxb-…) from OAuth & Permissions"
+            )
+        if mode is Mode.SOCKET and not self.slack_app_token:
+            raise ConfigError(
+                "SLACK_APP_TOKEN is not set, and Socket Mode needs it: under Basic Information > "
+                "App-Level Tokens, generate a token (xapp-…) with the connections:write scope"
+            )
+        if mode is Mode.HTTP and not self.slack_signing_secret:
+            raise ConfigError(
+                "SLACK_SIGNING_SECRET is not set, and HTTP mode needs it: copy the Signing Secret "
+                "from Basic Information > App Credentials"
+            )
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None, *, env_file: Path | None = Path(".env")
+) -> Settings:
+    """Read settings from ``environ`` (default: the process) over the ``.env`` file.
+
+    Real environment variables always win over the file.
+    """
+    values: dict[str, str] = {}
+    if env_file is not None and env_file.is_file():
+        values.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
+    values.update(os.environ if environ is None else environ)
+
+    def get(name: str) -> str | None:
+        value = values.get(name, "").strip()
+        return value or None
+
+    return Settings(
+        slack_bot_token=_token(get("SLACK_BOT_TOKEN"), "SLACK_BOT_TOKEN", "xoxb-", _BOT_HELP),
+        slack_signing_secret=_signing_secret(get("SLACK_SIGNING_SECRET")),
+        slack_app_token=_token(get("SLACK_APP_TOKEN"), "SLACK_APP_TOKEN", "xapp-", _APP_HELP),
+        slack_api_url=_api_url(get("SLACK_API_URL")),
+        database_url=_database_url(get("DATABASE_URL")),
+        port=_int(get("PORT"), "PORT", default=3000, low=1, high=65535),
+        log_level=_choice(get("LOG_LEVEL"), "LOG_LEVEL", LOG_LEVELS, default="INFO").upper(),
+        log_format=LogFormat(
+            _choice(get("LOG_FORMAT"), "LOG_FORMAT", tuple(LogFormat), default="text").lower()
+        ),
+        listener_threads=_int(
+            get("LISTENER_THREADS"), "LISTENER_THREADS", default=16, low=1, high=256
+        ),
+    )
+
+
+_BOT_HELP = "copy the Bot User OAuth Token from OAuth & Permissions"
+_APP_HELP = (
+    "generate an app-level token with the connections:write scope under Basic Information > "
+    "App-Level Tokens, or unset it to use HTTP mode"
+)
+
+
+def _token(value: str | None, name: str, prefix: str, help_text: str) -> str | None:
+    if value is None:
+        return None
+    if not value.startswith(prefix):
+        raise ConfigError(f"{name} must start with {prefix}: {help_text}")
+    return value
+
+
+def _signing_secret(value: str | None) -> str | None:
+    if value is None:
+        return None
+    if value.startswith(("xox", "xapp-")) or not re.fullmatch(r"[0-9A-Za-z]{16,128}", value):
+        raise ConfigError(
+            "SLACK_SIGNING_SECRET does not look like a signing secret (32 letters and digits): "
+            "copy it from Basic Information > App Credentials, not a token"
+        )
+    return value
+
+
+def _api_url(value: str | None) -> str:
+    if value is None:
+        return DEFAULT_SLACK_API_URL
+    if not re.fullmatch(r"https?://[^\s/]+(/\S*)?", value):
+        raise ConfigError(
+            f"SLACK_API_URL must be an http(s) URL such as {DEFAULT_SLACK_API_URL}, got {value!r}"
+        )
+    # slack_sdk joins method names onto the base URL, which therefore has to end with a slash.
+    return value if value.endswith("/") else value + "/"
+
+
+def _database_url(value: str | None) -> str:
+    if value is None:
+        return DEFAULT_DATABASE_URL
+    # Hosting platforms hand out postgres:// URLs; SQLAlchemy needs the driver spelled out.
+    for prefix in ("postgres://", "postgresql://"):
+        if value.startswith(prefix):
+            value = "postgresql+psycopg://" + value[len(prefix) :]
+    hint = "use sqlite:///mentorbot.db or postgresql+psycopg://user:password@host:5432/dbname"
+    try:
+        url = make_url(value)
+    except ArgumentError:
+        raise ConfigError(f"DATABASE_URL is not a database URL: {hint}") from None
+    backend = url.get_backend_name()
+    if backend not in ("sqlite", "postgresql"):
+        raise ConfigError(f"DATABASE_URL names an unsupported database ({backend}): {hint}")
+    if backend == "postgresql":
+        if url.get_driver_name() != "psycopg":
+            raise ConfigError(
+                f"DATABASE_URL must use the psycopg driver (postgresql+psycopg://): {hint}"
+            )
+        try:
+            import psycopg  # noqa: F401
+        except ImportError:
+            raise ConfigError(
+                "DATABASE_URL points at PostgreSQL but its driver is not installed: "
+                "pip install 'mentorbot[postgres]'"
+            ) from None
+    return value
+
+
+def _int(value: str | None, name: str, *, default: int, low: int, high: int) -> int:
+    if value is None:
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        number = low - 1
+    if not low <= number <= high:
+        raise ConfigError(f"{name} must be a whole number from {low} to {high}, got {value!r}")
+    return number
+
+
+def _choice(value: str | None, name: str, choices: tuple[str, ...], *, default: str) -> str:
+    if value is None:
+        return default
+    if value.upper() not in (choice.upper() for choice in choices):
+        allowed = ", ".join(choices)
+        raise ConfigError(f"{name} must be one of {allowed}, got {value!r}")
+    return value

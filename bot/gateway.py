@@ -1,0 +1,174 @@
+"""The one place the bot talks to Slack's Web API.
+
+Handlers and scheduled jobs hand it messages and views that a view builder made; it returns what
+Slack answered, or raises ``SlackCallError`` that says whether trying again can help.
+"""
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler
+
+log = logging.getLogger(__name__)
+
+# Errors that will not go away by retrying: the person, channel or permission is gone.
+PERMANENT_ERRORS = frozenset(
+    {
+        "user_not_found",
+        "users_not_found",
+        "account_inactive",
+        "channel_not_found",
+        "is_archived",
+        "not_in_channel",
+        "missing_scope",
+        "invalid_auth",
+        "not_authed",
+        "token_revoked",
+        "cannot_dm_bot",
+        "user_disabled",
+        "invalid_blocks",
+        "msg_too_long",
+    }
+)
+
+
+# Every Web API method the bot calls, with the bot scope it needs (None: no scope needed).
+# manifest.yml asks for exactly these scopes plus `commands`; a test keeps the two in step.
+METHOD_SCOPES: dict[str, str | None] = {
+    "auth.test": None,
+    "apps.connections.open": None,
+    "chat.postMessage": "chat:write",
+    "chat.postEphemeral": "chat:write",
+    "conversations.open": "im:write",
+    "users.info": "users:read",
+    "views.open": None,
+    "views.push": None,
+    "views.update": None,
+    "views.publish": None,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class SlackCallError(Exception):
+    """A Web API call failed."""
+
+    method: str
+    error: str
+    status: int | None = None
+    retry_after: float | None = None
+
+    @property
+    def permanent(self) -> bool:
+        """Whether retrying the same call cannot succeed."""
+        return self.error in PERMANENT_ERRORS
+
+    def __str__(self) -> str:
+        return f"{self.method} failed: {self.error}" + (
+            f" (HTTP {self.status})" if self.status else ""
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class SlackUserInfo:
+    """The parts of ``users.info`` the bot uses."""
+
+    user_id: str
+    team_id: str
+    real_name: str
+    tz: str
+    tz_offset_seconds: int
+    is_admin: bool
+    is_owner: bool
+    is_bot: bool
+    deleted: bool
+
+
+def build_client(token: str | None, base_url: str, *, timeout: int = 10) -> WebClient:
+    """A WebClient for ``base_url`` that retries a dropped connection once.
+
+    Rate-limit and server-error retries are deliberately not installed here: a request thread must
+    never sleep before ``ack()``. Scheduled delivery applies its own back-off policy.
+    """
+    return WebClient(
+        token=token,
+        base_url=base_url,
+        timeout=timeout,
+        retry_handlers=[ConnectionErrorRetryHandler(max_retry_count=1)],
+    )
+
+
+class SlackGateway:
+    """Typed, logged access to the Web API methods the bot uses."""
+
+    def __init__(self, client: WebClient) -> None:
+        self.client = client
+
+    def _call(self, method: str, **kwargs: Any) -> dict[str, Any]:
+        try:
+            # slack_sdk's named methods pick the encoding Slack expects (JSON or form) per method.
+            response = getattr(self.client, method.replace(".", "_"))(**kwargs)
+        except SlackApiError as exc:
+            status = exc.response.status_code
+            data = exc.response.data if isinstance(exc.response.data, dict) else {}
+            retry_after = exc.response.headers.get("Retry-After") or exc.response.headers.get(
+                "retry-after"
+            )
+            error = str(data.get("error") or ("ratelimited" if status == 429 else f"http_{status}"))
+            log.warning(
+                "slack call failed", extra={"method": method, "error": error, "status": status}
+            )
+            raise SlackCallError(
+                method, error, status, float(retry_after) if retry_after else None
+            ) from None
+        except OSError as exc:
+            # Timeouts and refused connections: the outcome of the call is unknown.
+            log.warning("slack call failed", extra={"method": method, "error": repr(exc)})
+            raise SlackCallError(method, "connection_error") from None
+        return dict(response.data) if isinstance(response.data, dict) else {}
+
+    def publish_home(self, user_id: str, view: dict[str, Any]) -> None:
+        """Show ``view`` as the user's Home tab."""
+        self._call("views.publish", user_id=user_id, view=view)
+
+    def open_modal(self, trigger_id: str, view: dict[str, Any]) -> str:
+        """Open a modal; returns the view id. Call in the ack phase: trigger ids live 3 s."""
+        return str(self._call("views.open", trigger_id=trigger_id, view=view)["view"]["id"])
+
+    def push_modal(self, trigger_id: str, view: dict[str, Any]) -> str:
+        """Push a modal onto the open stack; returns the view id."""
+        return str(self._call("views.push", trigger_id=trigger_id, view=view)["view"]["id"])
+
+    def update_modal(self, view_id: str, view: dict[str, Any]) -> None:
+        """Replace an open modal."""
+        self._call("views.update", view_id=view_id, view=view)
+
+    def post_message(self, channel: str, message: dict[str, Any]) -> str:
+        """Post ``message`` (``text`` and ``blocks`` from a view builder); returns its ts."""
+        return str(self._call("chat.postMessage", channel=channel, **message)["ts"])
+
+    def post_ephemeral(self, channel: str, user_id: str, message: dict[str, Any]) -> None:
+        """Show ``message`` to one person in a channel."""
+        self._call("chat.postEphemeral", channel=channel, user=user_id, **message)
+
+    def open_conversation(self, user_ids: list[str]) -> str:
+        """Open (or find) the DM or group DM with these people; returns its channel id."""
+        data = self._call("conversations.open", users=",".join(user_ids))
+        return str(data["channel"]["id"])
+
+    def user_info(self, user_id: str) -> SlackUserInfo:
+        """What Slack knows about a person: timezone, admin rights, whether they are active."""
+        user = self._call("users.info", user=user_id)["user"]
+        return SlackUserInfo(
+            user_id=str(user["id"]),
+            team_id=str(user.get("team_id", "")),
+            real_name=str(user.get("real_name") or user.get("name") or ""),
+            tz=str(user.get("tz") or "UTC"),
+            tz_offset_seconds=int(user.get("tz_offset") or 0),
+            is_admin=bool(user.get("is_admin")),
+            is_owner=bool(user.get("is_owner")),
+            is_bot=bool(user.get("is_bot")),
+            deleted=bool(user.get("deleted")),
+        )

@@ -1,0 +1,49 @@
+"""The clock: APScheduler 3 with in-memory interval jobs in each process.
+
+APScheduler's job stores must never be shared between processes, so nothing about *what* is due
+lives here: jobs only wake the engine up, and the database says what to do.
+"""
+
+import logging
+from collections.abc import Callable
+from datetime import timedelta
+
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from bot.deps import Deps
+from scheduler import jobs
+
+log = logging.getLogger(__name__)
+
+
+def _guarded(job: Callable[[Deps], None], deps: Deps) -> Callable[[], None]:
+    def run() -> None:
+        try:
+            job(deps)
+        except Exception:
+            # The job's unit of work has rolled back; log with the traceback and wait for next run.
+            log.exception("scheduled job failed", extra={"job": job.__name__})
+
+    run.__name__ = job.__name__
+    return run
+
+
+JOBS: tuple[tuple[Callable[[Deps], None], timedelta], ...] = (
+    (jobs.prune_processed_events, timedelta(hours=1)),
+)
+
+
+def build_scheduler(deps: Deps) -> BackgroundScheduler:
+    """A scheduler with every job registered, not yet started."""
+    scheduler = BackgroundScheduler(
+        timezone="UTC", job_defaults={"coalesce": True, "max_instances": 1}
+    )
+    for job, every in JOBS:
+        scheduler.add_job(
+            _guarded(job, deps),
+            "interval",
+            seconds=every.total_seconds(),
+            id=job.__name__,
+            next_run_time=deps.now(),
+        )
+    return scheduler

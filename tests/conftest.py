@@ -1,0 +1,102 @@
+"""Shared fixtures: databases, the Slack double, and the real Bolt app wired to both."""
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from slack_bolt import App
+from sqlalchemy import Engine
+
+from bot.app import build_app
+from bot.config import Settings
+from bot.deps import Deps
+from bot.gateway import METHOD_SCOPES, SlackGateway, build_client
+from bot.server import build_wsgi_app
+from bot.slack_double import SlackDouble
+from storage.db import make_engine
+from storage.migrate import upgrade
+from tests.harness import SIGNING_SECRET, SlackToBot, serve
+from tests.pg import postgres_binaries_available, throwaway_postgres
+
+
+class FrozenClock:
+    """An injectable clock that moves only when a test says so."""
+
+    def __init__(self, now: datetime) -> None:
+        self.current = now
+
+    def __call__(self) -> datetime:
+        return self.current
+
+    def advance(self, delta: timedelta) -> None:
+        """Move time forward."""
+        self.current += delta
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    """A clock frozen at a Monday morning, UTC."""
+    return FrozenClock(datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
+
+
+@pytest.fixture
+def engine() -> Iterator[Engine]:
+    """An in-memory SQLite database built by the real migrations."""
+    engine = make_engine("sqlite://")
+    upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A throwaway PostgreSQL server for the whole test session."""
+    if not postgres_binaries_available():
+        pytest.skip("PostgreSQL server binaries (initdb, pg_ctl) not found; install postgresql")
+    with throwaway_postgres() as url:
+        yield url
+
+
+@pytest.fixture
+def slack() -> Iterator[SlackDouble]:
+    """The Slack double, serving the Web API on loopback."""
+    # A short ping interval lets Socket Mode clients close promptly at teardown.
+    with SlackDouble(socket_ping_interval=0.1) as double:
+        double.add_user("U0001", name="alice", real_name="Alice Ng", tz="Europe/Berlin")
+        double.add_user("U0002", name="bob", real_name="Bob Ode", tz="America/New_York")
+        double.add_user("UADMIN", name="ada", real_name="Ada Admin", tz="UTC", is_admin=True)
+        yield double
+    undeclared = {call.method for call in double.calls} - set(METHOD_SCOPES) - {"response_url"}
+    assert not undeclared, f"Web API methods missing from gateway.METHOD_SCOPES: {undeclared}"
+
+
+@pytest.fixture
+def settings(slack: SlackDouble) -> Settings:
+    """Settings pointing the bot at the Slack double."""
+    return Settings(
+        slack_bot_token="xoxb-test-token",
+        slack_signing_secret=SIGNING_SECRET,
+        slack_app_token="xapp-test-token",
+        slack_api_url=slack.api_url,
+        database_url="sqlite://",
+    )
+
+
+@pytest.fixture
+def deps(settings: Settings, engine: Engine, clock: FrozenClock) -> Deps:
+    """The bot's collaborators on the test database, the Slack double and the frozen clock."""
+    client = build_client(settings.slack_bot_token, settings.slack_api_url, timeout=5)
+    return Deps(settings=settings, engine=engine, gateway=SlackGateway(client), clock=clock)
+
+
+@pytest.fixture
+def app(deps: Deps) -> App:
+    """The real Bolt app, as ``mentorbot run`` builds it."""
+    return build_app(deps)
+
+
+@pytest.fixture
+def bot(app: App, engine: Engine) -> Iterator[SlackToBot]:
+    """Slack's side of the conversation with the bot, served over HTTP by waitress."""
+    with serve(build_wsgi_app(app, engine)) as url:
+        yield SlackToBot(url)

@@ -1,0 +1,137 @@
+"""Slack's side of the conversation with a running bot: signed requests over real HTTP.
+
+The bot under test is the real Bolt app behind the real WSGI server (waitress) on a loopback port,
+talking to the Slack double for every Web API call.
+"""
+
+import json
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+from waitress import wasyncore
+from waitress.server import create_server
+
+from bot import slack_double
+from bot.server import WSGIApp
+
+SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
+TEAM_ID = slack_double.DEFAULT_TEAM_ID
+
+
+@dataclass(frozen=True)
+class Response:
+    """What the bot answered Slack."""
+
+    status: int
+    body: str
+
+    def json(self) -> Any:
+        """The body parsed as JSON."""
+        return json.loads(self.body)
+
+
+@contextmanager
+def serve(wsgi_app: WSGIApp) -> Iterator[str]:
+    """Serve ``wsgi_app`` with waitress on a free loopback port; yields its base URL."""
+    # waitress' type stubs lag behind its runtime attributes (effective_port, trigger, _map).
+    server: Any = create_server(wsgi_app, host="127.0.0.1", port=0, threads=8)
+    thread = threading.Thread(target=server.run, name="bot-http", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.effective_port}"
+    finally:
+        # Close the sockets inside the server's own loop thread; closing them from here races
+        # with its select() call. With no sockets left the loop returns.
+        server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
+        thread.join(timeout=5)
+        server.task_dispatcher.shutdown()
+
+
+class SlackToBot:
+    """Sends what Slack sends, signed with the signing secret, to the bot's ``/slack/events``."""
+
+    def __init__(self, base_url: str, secret: str = SIGNING_SECRET) -> None:
+        self.base_url = base_url
+        self.secret = secret
+
+    def post(
+        self,
+        body: str,
+        *,
+        content_type: str = "application/x-www-form-urlencoded",
+        timestamp: int | None = None,
+        headers: Mapping[str, str] | None = None,
+        path: str = "/slack/events",
+    ) -> Response:
+        """POST a raw body, signed (``headers`` may override the signature to forge it)."""
+        signed = slack_double.sign(body, self.secret, timestamp)
+        request = urllib.request.Request(  # noqa: S310 - loopback URL built by the test
+            self.base_url + path,
+            data=body.encode(),
+            method="POST",
+            headers={"Content-Type": content_type, **signed, **(headers or {})},
+        )
+        return _send(request)
+
+    def get(self, path: str) -> Response:
+        """GET a path of the bot's HTTP server."""
+        return _send(urllib.request.Request(self.base_url + path))  # noqa: S310
+
+    def command(
+        self,
+        text: str,
+        *,
+        user_id: str = "U0001",
+        headers: Mapping[str, str] | None = None,
+        **fields: Any,
+    ) -> Response:
+        """``/mentor <text>`` typed by ``user_id``."""
+        body = slack_double.slash_command_body("/mentor", text, user_id=user_id, **fields)
+        return self.post(body, headers=headers)
+
+    def action(self, action_id: str, value: str | None = None, **fields: Any) -> Response:
+        """A button (or other element) clicked."""
+        payload = slack_double.block_actions_payload(action_id, value, **fields)
+        return self.post(urlencode({"payload": json.dumps(payload)}))
+
+    def event(
+        self,
+        event: Mapping[str, Any],
+        *,
+        event_id: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        **fields: Any,
+    ) -> Response:
+        """An Events API delivery (``headers`` carry Slack's retry headers when redelivering)."""
+        body = slack_double.event_body(event, event_id=event_id, **fields)
+        return self.post(body, content_type="application/json", headers=headers)
+
+
+def _send(request: urllib.request.Request) -> Response:
+    try:
+        with urllib.request.urlopen(request, timeout=10) as reply:  # noqa: S310
+            return Response(reply.status, reply.read().decode())
+    except urllib.error.HTTPError as error:
+        return Response(error.code, error.read().decode())
+
+
+def eventually(condition: Callable[[], bool], timeout: float = 5.0) -> bool:
+    """Whether ``condition`` becomes true within ``timeout``: listeners run after the ack."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True
+
+
+def now() -> int:
+    """Unix time, as Slack stamps requests."""
+    return int(time.time())

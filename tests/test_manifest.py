@@ -1,0 +1,71 @@
+"""manifest.yml creates exactly the app the code needs: its commands, events and scopes."""
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from bot import slack_double
+from bot.commands import COMMAND
+from bot.gateway import METHOD_SCOPES
+from tests.harness import SlackToBot
+
+MANIFEST = Path(__file__).parent.parent / "manifest.yml"
+# Events a Slack app commonly subscribes to; the bot must handle exactly the manifest's ones.
+CANDIDATE_EVENTS = ("app_home_opened", "app_mention", "member_joined_channel", "app_uninstalled")
+
+
+@pytest.fixture(scope="module")
+def manifest() -> dict[str, Any]:
+    """The parsed manifest."""
+    data = yaml.safe_load(MANIFEST.read_text())
+    assert isinstance(data, dict)
+    return data
+
+
+def test_manifest_fits_slacks_schema_limits(manifest: dict[str, Any]) -> None:
+    assert set(manifest) <= {
+        "_metadata", "display_information", "features", "oauth_config", "settings",
+    }  # fmt: skip
+    info = manifest["display_information"]
+    assert 1 <= len(info["name"]) <= 35
+    assert len(info["description"]) <= 140
+    assert 175 <= len(info["long_description"]) <= 4000
+    commands = manifest["features"]["slash_commands"]
+    assert 1 <= len(commands) <= 50
+    for command in commands:
+        assert command["command"].startswith("/")
+        assert 2 <= len(command["command"]) <= 32
+        assert 0 < len(command["description"]) <= 2000
+    assert manifest["settings"]["interactivity"]["is_enabled"] is True
+    assert manifest["features"]["app_home"]["home_tab_enabled"] is True
+    assert manifest["features"]["app_home"]["messages_tab_enabled"] is True
+    assert manifest["settings"]["socket_mode_enabled"] is True
+
+
+def test_scopes_are_exactly_what_the_called_methods_need(manifest: dict[str, Any]) -> None:
+    needed = {scope for scope in METHOD_SCOPES.values() if scope} | {"commands"}
+    assert set(manifest["oauth_config"]["scopes"]["bot"]) == needed
+    assert "user" not in manifest["oauth_config"]["scopes"]
+
+
+def test_the_manifest_command_is_the_one_the_app_handles(
+    manifest: dict[str, Any], bot: SlackToBot
+) -> None:
+    assert [c["command"] for c in manifest["features"]["slash_commands"]] == [COMMAND]
+    assert bot.command("help").status == 200
+    other = slack_double.slash_command_body("/other", "help")
+    assert bot.post(other).status == 404
+
+
+def test_subscribed_events_are_exactly_the_handled_ones(
+    manifest: dict[str, Any], bot: SlackToBot
+) -> None:
+    subscribed = set(manifest["settings"]["event_subscriptions"]["bot_events"])
+    handled = set()
+    for event_type in CANDIDATE_EVENTS:
+        event = {"type": event_type, "user": "U0001", "tab": "home", "channel": "C0001"}
+        if bot.event(event).status == 200:
+            handled.add(event_type)
+    assert handled == subscribed

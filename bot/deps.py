@@ -1,10 +1,13 @@
 """What every handler and job needs, bundled once at start-up."""
 
+import logging
 from collections.abc import Callable
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine
 from sqlmodel import Session
@@ -14,7 +17,11 @@ from bot.gateway import SlackGateway
 from storage.db import session_scope
 from storage.types import utcnow
 
+if TYPE_CHECKING:
+    from bot.directory import Directory
+
 Clock = Callable[[], datetime]
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, eq=False)
@@ -28,6 +35,10 @@ class Deps:
     engine: Engine
     gateway: SlackGateway
     clock: Clock = field(default=utcnow)
+    # Slow work a listener hands off after ack(): Slack wants its answer within 3 seconds.
+    background: Executor = field(
+        default_factory=lambda: ThreadPoolExecutor(max_workers=4, thread_name_prefix="after-ack")
+    )
 
     def session(self) -> AbstractContextManager[Session]:
         """A unit of work: commits once at the end, rolls back on error."""
@@ -37,6 +48,25 @@ class Deps:
         """The current time from the injected clock (UTC)."""
         return self.clock()
 
+    @cached_property
+    def directory(self) -> "Directory":
+        """People as Slack knows them, cached."""
+        from bot.directory import Directory
+
+        return Directory(self.gateway, self.clock)
+
+    def after_ack(self, work: Callable[[], None]) -> "Future[None]":
+        """Run ``work`` in the background; failures are logged, never lost silently."""
+        future = self.background.submit(work)
+        future.add_done_callback(_log_failure)
+        return future
+
     def __deepcopy__(self, memo: dict[int, Any]) -> "Deps":
         # Bolt deep-copies the context for lazy listeners; engines and clients are shared.
         return self
+
+
+def _log_failure(future: "Future[None]") -> None:
+    error = future.exception()
+    if error is not None:
+        log.error("background work failed", exc_info=error)

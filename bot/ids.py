@@ -1,19 +1,95 @@
 """Every callback, block and action id the bot uses, in one place.
 
 Slack routes interactions back by these strings, so a typo would silently break a button; enums
-make them checkable, and the handlers and view builders share them.
+make them checkable, and the handlers and view builders share them. Input blocks are read back
+by ``block_id`` (each holds one element), so their action ids need not be unique names.
 """
 
 from enum import StrEnum
+
+
+class CallbackId(StrEnum):
+    """``callback_id`` of modals."""
+
+    PROGRAM = "program_modal"
+    JOIN = "join_modal"
+    PAUSE = "pause_modal"
+    LEAVE = "leave_modal"
+    MATCH_SWAP = "match_swap_modal"
+    BOARD = "board_modal"
+
+
+class BlockId(StrEnum):
+    """``block_id`` of blocks handlers read back (input blocks, mostly)."""
+
+    HOME_WELCOME = "home_welcome"
+    # program modal
+    PROGRAM_NAME = "program_name"
+    PROGRAM_PURPOSE = "program_purpose"
+    PROGRAM_PURPOSE_DETAIL = "program_purpose_detail"
+    PROGRAM_COMPANY_GOAL = "program_company_goal"
+    PROGRAM_STRUCTURE = "program_structure"
+    PROGRAM_GROUP_SIZE = "program_group_size"
+    PROGRAM_PLACES = "program_places"
+    PROGRAM_SUCCESS = "program_success"
+    PROGRAM_MEASURES = "program_measures"
+    PROGRAM_REVIEW_STYLE = "program_review_style"
+    PROGRAM_CADENCE = "program_cadence"
+    PROGRAM_SESSION_MINUTES = "program_session_minutes"
+    PROGRAM_START = "program_start"
+    PROGRAM_END = "program_end"
+    PROGRAM_LENGTH = "program_length"
+    PROGRAM_VISIBILITY = "program_visibility"
+    PROGRAM_COMPETENCIES = "program_competencies"
+    PROGRAM_DIGEST_CHANNEL = "program_digest_channel"
+    PROGRAM_CO_LEADS = "program_co_leads"
+    # join / profile modal
+    JOIN_SITUATION = "join_situation"
+    JOIN_AIM = "join_aim"
+    JOIN_SKILL_1 = "join_skill_1"
+    JOIN_SKILL_2 = "join_skill_2"
+    JOIN_SKILL_3 = "join_skill_3"
+    JOIN_SCORE_1 = "join_score_1"
+    JOIN_SCORE_2 = "join_score_2"
+    JOIN_SCORE_3 = "join_score_3"
+    JOIN_SKILLS_OFFERED = "join_skills_offered"
+    JOIN_CAPACITY = "join_capacity"
+    JOIN_INTERESTS = "join_interests"
+    JOIN_VALUES = "join_values"
+    JOIN_DAYS = "join_days"
+    JOIN_WORK_START = "join_work_start"
+    JOIN_WORK_END = "join_work_end"
+    JOIN_AVAILABILITY = "join_availability"
+    JOIN_CADENCE = "join_cadence"
+    # pause / leave
+    PAUSE_UNTIL = "pause_until"
+    LEAVE_NOTE = "leave_note"
+    # matching
+    MATCH_SWAP_MENTOR = "match_swap_mentor"
+    # board
+    BOARD_ROLE_PREFIX = "board_role_"
 
 
 class ActionId(StrEnum):
     """``action_id`` of interactive elements."""
 
     HOME_HELP = "home_help"
-
-
-class BlockId(StrEnum):
-    """``block_id`` of blocks handlers read back."""
-
-    HOME_WELCOME = "home_welcome"
+    INPUT = "input"
+    # programs (button value: program id)
+    PROGRAM_NEW = "program_new"
+    PROGRAM_EDIT = "program_edit"
+    PROGRAM_OPEN_ENROLMENT = "program_open_enrolment"
+    PROGRAM_START = "program_start"
+    PROGRAM_CLOSE = "program_close"
+    PROGRAM_MATCH = "program_match"
+    # enrolment (button value: "<program id>:<role>")
+    JOIN = "join"
+    JOIN_PICK = "join_pick"
+    REMATCH = "rematch"
+    # matching (button value: pairing id)
+    MATCH_APPROVE = "match_approve"
+    MATCH_APPROVE_ALL = "match_approve_all"
+    MATCH_SWAP = "match_swap"
+    MATCH_LATER = "match_later"
+    # board
+    BOARD_EDIT = "board_edit"

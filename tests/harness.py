@@ -20,6 +20,7 @@ from waitress.server import create_server
 
 from bot import slack_double
 from bot.server import WSGIApp
+from tests.forms import Answer, fill
 
 SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 TEAM_ID = slack_double.DEFAULT_TEAM_ID
@@ -99,6 +100,25 @@ class SlackToBot:
     def action(self, action_id: str, value: str | None = None, **fields: Any) -> Response:
         """A button (or other element) clicked."""
         payload = slack_double.block_actions_payload(action_id, value, **fields)
+        return self.post(urlencode({"payload": json.dumps(payload)}))
+
+    def submit(
+        self,
+        view: Mapping[str, Any],
+        answers: Mapping[str, Answer],
+        *,
+        user_id: str = "U0001",
+        **fields: Any,
+    ) -> Response:
+        """Submit ``view`` (as the bot opened it) filled with ``answers`` keyed by block_id."""
+        payload = slack_double.view_submission_payload(
+            view["callback_id"],
+            fill(view, answers),
+            user_id=user_id,
+            private_metadata=view.get("private_metadata", ""),
+            blocks=list(view.get("blocks", [])),
+            **fields,
+        )
         return self.post(urlencode({"payload": json.dumps(payload)}))
 
     def event(

@@ -6,7 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 from slack_bolt import App
 
 from bot.deps import Deps
-from handlers import commands, home, middleware
+from handlers import commands, enrolment, home, matching, middleware, programs
 from handlers.commands import CommandRouter
 
 
@@ -31,6 +31,9 @@ def build_app(deps: Deps, *, verify_requests: bool = True) -> App:
     middleware.register(app, deps)
     commands.register(app, router)
     home.register(app, router)
+    enrolment.register(app, router)
+    programs.register(app, router)
+    matching.register(app, router)
     app.error(_log_unhandled)
     return app
 

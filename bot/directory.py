@@ -6,7 +6,7 @@ the cache in ``SlackUser`` answers until it is a day old.
 
 from datetime import timedelta
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot.deps import Clock
 from bot.errors import NotFound
@@ -55,3 +55,15 @@ class Directory:
     def is_workspace_admin(self, session: Session, *, team_id: str, user_id: str) -> bool:
         """Whether the person is a workspace admin or owner."""
         return self.get(session, team_id=team_id, user_id=user_id).is_admin
+
+
+def cached_names(session: Session, *, team_id: str, user_ids: list[str]) -> dict[str, str]:
+    """Real names the cache already has (plain text can't render ``<@U…>`` mentions)."""
+    if not user_ids:
+        return {}
+    rows = session.exec(
+        select(SlackUser.user_id, SlackUser.real_name).where(
+            SlackUser.team_id == team_id, col(SlackUser.user_id).in_(user_ids)
+        )
+    ).all()
+    return {user_id: name for user_id, name in rows if name}

@@ -35,19 +35,21 @@ PERMANENT_ERRORS = frozenset(
 )
 
 
-# Every Web API method the bot calls, with the bot scope it needs (None: no scope needed).
+# Every Web API method the bot calls, with the bot scopes it needs.
 # manifest.yml asks for exactly these scopes plus `commands`; a test keeps the two in step.
-METHOD_SCOPES: dict[str, str | None] = {
-    "auth.test": None,
-    "apps.connections.open": None,
-    "chat.postMessage": "chat:write",
-    "chat.postEphemeral": "chat:write",
-    "conversations.open": "im:write",
-    "users.info": "users:read",
-    "views.open": None,
-    "views.push": None,
-    "views.update": None,
-    "views.publish": None,
+METHOD_SCOPES: dict[str, tuple[str, ...]] = {
+    "auth.test": (),
+    "apps.connections.open": (),
+    "chat.postMessage": ("chat:write",),
+    "chat.postEphemeral": ("chat:write",),
+    "chat.update": ("chat:write",),
+    # A DM needs im:write; a group DM (introductions) needs mpim:write.
+    "conversations.open": ("im:write", "mpim:write"),
+    "users.info": ("users:read",),
+    "views.open": (),
+    "views.push": (),
+    "views.update": (),
+    "views.publish": (),
 }
 
 
@@ -148,6 +150,10 @@ class SlackGateway:
     def post_message(self, channel: str, message: dict[str, Any]) -> str:
         """Post ``message`` (``text`` and ``blocks`` from a view builder); returns its ts."""
         return str(self._call("chat.postMessage", channel=channel, **message)["ts"])
+
+    def update_message(self, channel: str, ts: str, message: dict[str, Any]) -> None:
+        """Replace a message the bot posted earlier."""
+        self._call("chat.update", channel=channel, ts=ts, **message)
 
     def post_ephemeral(self, channel: str, user_id: str, message: dict[str, Any]) -> None:
         """Show ``message`` to one person in a channel."""

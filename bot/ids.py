@@ -91,5 +91,6 @@ class ActionId(StrEnum):
     MATCH_APPROVE_ALL = "match_approve_all"
     MATCH_SWAP = "match_swap"
     MATCH_LATER = "match_later"
+    MATCH_PAGE = "match_page"
     # board
     BOARD_EDIT = "board_edit"

@@ -31,6 +31,7 @@ class Runtime:
         self.engine: Engine | None = None
         self.app: App | None = None
         self.scheduler: BackgroundScheduler | None = None
+        self.deps: Deps | None = None
         self._socket_handler: SocketModeHandler | None = None
         self._stopped = threading.Event()
 
@@ -83,6 +84,8 @@ class Runtime:
             executor = self.app.listener_runner.listener_executor
             if isinstance(executor, ThreadPoolExecutor):
                 executor.shutdown(wait=True)
+        if self.deps is not None:
+            self.deps.background.shutdown(wait=True)
         if self.engine is not None:
             self.engine.dispose()
         log.info("stopped")

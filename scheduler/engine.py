@@ -30,6 +30,7 @@ def _guarded(job: Callable[[Deps], None], deps: Deps) -> Callable[[], None]:
 
 JOBS: tuple[tuple[Callable[[Deps], None], timedelta], ...] = (
     (jobs.prune_processed_events, timedelta(hours=1)),
+    (jobs.resume_paused_participants, timedelta(minutes=15)),
 )
 
 

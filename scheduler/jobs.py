@@ -4,7 +4,9 @@ rolled back, and the next run starts fresh."""
 import logging
 
 from bot.deps import Deps
+from bot.services.enrolment import resume_due
 from bot.services.events import prune_events
+from handlers.enrolment import deliver_notifications
 
 log = logging.getLogger(__name__)
 
@@ -15,3 +17,13 @@ def prune_processed_events(deps: Deps) -> None:
         removed = prune_events(session=session, now=deps.now())
     if removed:
         log.info("pruned processed event ids", extra={"removed": removed})
+
+
+def resume_paused_participants(deps: Deps) -> None:
+    """Bring back everyone whose pause has ended, and welcome them (and their partners) back."""
+    # The unit of work locks what it resumes, so two running copies never welcome anyone twice.
+    with deps.session() as session:
+        notifications = resume_due(session=session, now=deps.now())
+    if notifications:
+        sent = deliver_notifications(deps.gateway, notifications)
+        log.info("resumed paused participants", extra={"notified": sent})

@@ -58,36 +58,30 @@ def _sqlite_engine(url: str, *, in_memory: bool, echo: bool) -> Engine:
 
 @contextmanager
 def session_scope(engine: Engine) -> Iterator[Session]:
-    """One unit of work: commit once at the end, roll back if anything raised."""
-    with Session(engine, expire_on_commit=False) as session:
-        try:
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
+    """One unit of work: commit once at the end, roll back if anything raised.
 
-
-@contextmanager
-def immediate_scope(engine: Engine) -> Iterator[Session]:
-    """A unit of work that takes the write lock up front (``BEGIN IMMEDIATE`` on SQLite).
-
-    Used for claims, so two writers never both read a row as free and then both take it.
-    Elsewhere it is an ordinary transaction (PostgreSQL claims use ``FOR UPDATE SKIP LOCKED``).
+    On SQLite the transaction takes the write lock up front (``BEGIN IMMEDIATE``): a deferred
+    transaction that reads and then writes fails at once with "database is locked" when another
+    thread writes meanwhile, instead of waiting out the busy timeout. Writers queue; readers of
+    a WAL database are never blocked. PostgreSQL claims rows with ``FOR UPDATE SKIP LOCKED``.
     """
     if engine.dialect.name != "sqlite":
-        with session_scope(engine) as session:
-            yield session
+        with Session(engine, expire_on_commit=False) as session:
+            yield from _unit_of_work(session)
         return
     with engine.connect() as conn:
         conn = conn.execution_options(sqlite_begin="BEGIN IMMEDIATE")
         with Session(bind=conn, expire_on_commit=False) as session:
-            try:
-                yield session
-                session.commit()
-            except BaseException:
-                session.rollback()
-                raise
+            yield from _unit_of_work(session)
+
+
+def _unit_of_work(session: Session) -> Iterator[Session]:
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
 
 
 def ping(engine: Engine) -> bool:

@@ -2,6 +2,7 @@
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from slack_bolt import App
@@ -40,9 +41,13 @@ def clock() -> FrozenClock:
 
 
 @pytest.fixture
-def engine() -> Iterator[Engine]:
-    """An in-memory SQLite database built by the real migrations."""
-    engine = make_engine("sqlite://")
+def engine(tmp_path: Path) -> Iterator[Engine]:
+    """A SQLite file database built by the real migrations.
+
+    A file, not ``:memory:``: listeners and after-ack work run in several threads at once, and
+    an in-memory database is one shared connection that cannot hold two transactions.
+    """
+    engine = make_engine(f"sqlite:///{tmp_path / 'mentorbot.db'}")
     upgrade(engine)
     yield engine
     engine.dispose()
@@ -83,10 +88,13 @@ def settings(slack: SlackDouble) -> Settings:
 
 
 @pytest.fixture
-def deps(settings: Settings, engine: Engine, clock: FrozenClock) -> Deps:
+def deps(settings: Settings, engine: Engine, clock: FrozenClock) -> Iterator[Deps]:
     """The bot's collaborators on the test database, the Slack double and the frozen clock."""
     client = build_client(settings.slack_bot_token, settings.slack_api_url, timeout=5)
-    return Deps(settings=settings, engine=engine, gateway=SlackGateway(client), clock=clock)
+    deps = Deps(settings=settings, engine=engine, gateway=SlackGateway(client), clock=clock)
+    yield deps
+    # Work handed off after an ack finishes before the database goes away.
+    deps.background.shutdown(wait=True)
 
 
 @pytest.fixture
@@ -96,7 +104,7 @@ def app(deps: Deps) -> App:
 
 
 @pytest.fixture
-def bot(app: App, engine: Engine) -> Iterator[SlackToBot]:
+def bot(app: App, engine: Engine, slack: SlackDouble) -> Iterator[SlackToBot]:
     """Slack's side of the conversation with the bot, served over HTTP by waitress."""
     with serve(build_wsgi_app(app, engine)) as url:
-        yield SlackToBot(url)
+        yield SlackToBot(url, slack=slack)

@@ -4,6 +4,7 @@ The bot under test is the real Bolt app behind the real WSGI server (waitress) o
 talking to the Slack double for every Web API call.
 """
 
+import contextlib
 import json
 import threading
 import time
@@ -50,7 +51,8 @@ def serve(wsgi_app: WSGIApp) -> Iterator[str]:
     finally:
         # Close the sockets inside the server's own loop thread; closing them from here races
         # with its select() call. With no sockets left the loop returns.
-        server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
+        with contextlib.suppress(OSError):  # the loop may have closed the trigger already
+            server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
         thread.join(timeout=5)
         server.task_dispatcher.shutdown()
 
@@ -58,9 +60,22 @@ def serve(wsgi_app: WSGIApp) -> Iterator[str]:
 class SlackToBot:
     """Sends what Slack sends, signed with the signing secret, to the bot's ``/slack/events``."""
 
-    def __init__(self, base_url: str, secret: str = SIGNING_SECRET) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        secret: str = SIGNING_SECRET,
+        *,
+        slack: slack_double.SlackDouble | None = None,
+    ) -> None:
         self.base_url = base_url
         self.secret = secret
+        # With the double at hand, response_urls point at it, never at a real Slack host.
+        self.slack = slack
+
+    def _urls(self, fields: dict[str, Any]) -> dict[str, Any]:
+        if self.slack is not None:
+            fields.setdefault("response_url", self.slack.new_response_url())
+        return fields
 
     def post(
         self,
@@ -94,12 +109,14 @@ class SlackToBot:
         **fields: Any,
     ) -> Response:
         """``/mentor <text>`` typed by ``user_id``."""
-        body = slack_double.slash_command_body("/mentor", text, user_id=user_id, **fields)
+        body = slack_double.slash_command_body(
+            "/mentor", text, user_id=user_id, **self._urls(fields)
+        )
         return self.post(body, headers=headers)
 
     def action(self, action_id: str, value: str | None = None, **fields: Any) -> Response:
         """A button (or other element) clicked."""
-        payload = slack_double.block_actions_payload(action_id, value, **fields)
+        payload = slack_double.block_actions_payload(action_id, value, **self._urls(fields))
         return self.post(urlencode({"payload": json.dumps(payload)}))
 
     def submit(

@@ -45,7 +45,7 @@ def test_manifest_fits_slacks_schema_limits(manifest: dict[str, Any]) -> None:
 
 
 def test_scopes_are_exactly_what_the_called_methods_need(manifest: dict[str, Any]) -> None:
-    needed = {scope for scope in METHOD_SCOPES.values() if scope} | {"commands"}
+    needed = {scope for scopes in METHOD_SCOPES.values() for scope in scopes} | {"commands"}
     assert set(manifest["oauth_config"]["scopes"]["bot"]) == needed
     assert "user" not in manifest["oauth_config"]["scopes"]
 

@@ -1,10 +1,26 @@
-"""The App Home tab."""
+"""The App Home tab: a person's dashboard, and the programs a lead runs."""
 
 from typing import Any
 
 from bot.commands import COMMAND
 from bot.ids import ActionId, BlockId
-from bot.views.blocks import actions, button, context, divider, header, section
+from bot.services.home import EnrolmentCard, HomeData, JoinCard, LedCard, PairingCard
+from bot.views.blocks import Block, actions, button, context, divider, header, section
+from bot.views.program import STATUS_EMOJI, STATUS_LABELS, day
+from storage.enums import PairingStatus, ParticipantStatus, ProgramStatus, Role
+
+STAGE_LABELS = {
+    "rapport": "Building rapport",
+    "goal_setting": "Setting goals",
+    "cadence_planned": "Cadence planned",
+    "demonstration": "Execution: demonstration",
+    "role_play": "Execution: role-play",
+    "guided_practice": "Execution: guided practice",
+    "independent": "Execution: independent",
+    "concluding": "Concluding",
+    "graduated": "Graduated",
+}
+PRIVACY_NOTE = "Your notes, feedback and scorecards are private to you and your mentoring partner."
 
 
 def build_home_empty(*, user_id: str) -> dict[str, Any]:
@@ -20,14 +36,104 @@ def build_home_empty(*, user_id: str) -> dict[str, Any]:
         divider(),
         section(
             "*You're not in a program yet.*\n"
-            "• *Want a mentor, or to be one?* Ask your program lead to open a program, then "
-            "join it when its enrolment starts.\n"
-            "• *Running a program?* Workspace admins and program co-leads can set one up from "
-            f"Slack with `{COMMAND}`."
+            f"• *Want a mentor, or to be one?* When a program opens, join it with `{COMMAND} join` "
+            "or the Join button your program lead posts.\n"
+            "• *Running a program?* Workspace admins set one up with "
+            f"`{COMMAND} program new`, then open it for enrolment and match people."
         ),
         actions(button("See all commands", ActionId.HOME_HELP)),
-        context(
-            "Your notes, feedback and scorecards are private to you and your mentoring partner."
-        ),
+        context(PRIVACY_NOTE),
     ]
     return {"type": "home", "blocks": blocks}
+
+
+def build_home(data: HomeData) -> dict[str, Any]:
+    """The Home tab: pairings first, then enrolments, programs to join and programs led."""
+    if data.is_new and not data.joinable and not data.may_create_programs:
+        return build_home_empty(user_id=data.user_id)
+    blocks: list[Block] = [header("Your mentoring")]
+    if data.pairings:
+        blocks.extend(_pairing(card) for card in data.pairings)
+        if data.more_pairings:
+            blocks.append(context(f"…and {data.more_pairings} more pairings."))
+    waiting = [e for e in data.enrolments if not e.matched]
+    blocks.extend(_enrolment(card) for card in waiting)
+    if not data.pairings and not waiting:
+        blocks.append(section("You're not in a program yet."))
+    if data.joinable:
+        blocks.append(divider())
+        blocks.append(header("Open for enrolment"))
+        for card in data.joinable:
+            blocks.extend(_join(card))
+    if data.led or data.may_create_programs:
+        blocks.append(divider())
+        blocks.append(header("Programs you lead"))
+        for led in data.led:
+            blocks.extend(_led(led))
+        if data.more_led:
+            blocks.append(context(f"…and {data.more_led} more: `{COMMAND} program list`."))
+        if data.may_create_programs:
+            blocks.append(actions(button("New program", ActionId.PROGRAM_NEW, style="primary")))
+    blocks.append(actions(button("See all commands", ActionId.HOME_HELP)))
+    blocks.append(context(PRIVACY_NOTE))
+    return {"type": "home", "blocks": blocks}
+
+
+def _pairing(card: PairingCard) -> Block:
+    partner_role = "mentee" if card.my_role is Role.MENTOR else "mentor"
+    title = f"*<@{card.partner_user_id}>*, your {partner_role} in *{card.program_name}*"
+    if card.board_role:
+        title += f" ({card.board_role})"
+    facts = [STAGE_LABELS.get(card.stage.value, card.stage.value)]
+    if card.status is PairingStatus.PAUSED:
+        facts.append("paused")
+    if card.started_at:
+        facts.append(f"since {day(card.started_at.date())}")
+    return section(f"{title}\n{' · '.join(facts)}")
+
+
+def _enrolment(card: EnrolmentCard) -> Block:
+    line = f"*{card.program_name}*: enrolled as {card.role.value}"
+    if card.status is ParticipantStatus.PAUSED and card.paused_until:
+        return section(f"{line}, paused until {day(card.paused_until.date())}.")
+    if card.role is Role.MENTEE:
+        return section(f"{line}. A lead will match you with a mentor soon.")
+    return section(f"{line}. You'll be introduced when a lead matches you with a mentee.")
+
+
+def _join(card: JoinCard) -> list[Block]:
+    return [
+        section(
+            f"*{card.program_name}* (starts {card.start}): join as a {role.value}",
+            accessory=button("Join", ActionId.JOIN, value=f"{card.program_id}:{role.value}"),
+        )
+        for role in card.roles
+    ]
+
+
+def _led(card: LedCard) -> list[Block]:
+    program, counts = card.program, card.counts
+    pid = str(program.id)
+    status = f"{STATUS_EMOJI[program.status]} {STATUS_LABELS[program.status]}"
+    text = (
+        f"*{program.name}* · {status} · starts {day(program.start_date)}\n"
+        f"{counts.mentees_active} of {program.places} places filled · {counts.mentors} mentors · "
+        f"{counts.mentees} mentees ({counts.mentees_matched} matched, "
+        f"{counts.mentees_unmatched} unmatched)"
+    )
+    buttons = [button("Edit", ActionId.PROGRAM_EDIT, value=pid)]
+    if program.status is ProgramStatus.DRAFT:
+        buttons.append(button("Open enrolment", ActionId.PROGRAM_OPEN_ENROLMENT, value=pid))
+    if program.status in (ProgramStatus.DRAFT, ProgramStatus.ENROLLING):
+        buttons.append(button("Start", ActionId.PROGRAM_START, value=pid))
+    if program.status in (ProgramStatus.ENROLLING, ProgramStatus.ACTIVE):
+        buttons.insert(0, button("Match", ActionId.PROGRAM_MATCH, value=pid, style="primary"))
+    close = button("Close", ActionId.PROGRAM_CLOSE, value=pid, style="danger")
+    close["confirm"] = {
+        "title": {"type": "plain_text", "text": "Close this program?"},
+        "text": {"type": "plain_text", "text": f"{program.name} stops its schedule for good."},
+        "confirm": {"type": "plain_text", "text": "Close it"},
+        "deny": {"type": "plain_text", "text": "Keep it"},
+    }
+    buttons.append(close)
+    return [section(text), actions(*buttons, block_id=f"led_{pid}")]

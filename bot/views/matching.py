@@ -1,0 +1,279 @@
+"""Matching views: the lead's proposals, the swap modal, introductions, the board."""
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from bot.ids import ActionId, BlockId, CallbackId
+from bot.services.pairing import (
+    BOARD_ROLES,
+    MAX_BOARD_SIZE,
+    PROPOSALS_PER_PAGE,
+    BoardSeat,
+    Introduction,
+    MatchRound,
+    ProposalPage,
+    UnmatchedMentee,
+)
+from bot.views.blocks import (
+    MODAL_TITLE_LIMIT,
+    Block,
+    actions,
+    button,
+    clip,
+    context,
+    divider,
+    header,
+    message,
+    plain,
+    section,
+)
+
+UNMATCHED_SHOWN = 10
+CADENCE_WORDS = {
+    "weekly": "every week",
+    "biweekly": "every two weeks",
+    "monthly": "every month",
+    "as_needed": "as needed",
+}
+
+
+def _mentions(user_ids: Sequence[str]) -> str:
+    return ", ".join(f"<@{u}>" for u in user_ids)
+
+
+def _unmatched_lines(unmatched: Sequence[UnmatchedMentee]) -> str:
+    lines = [
+        f"• <@{m.user_id}>: {'; '.join(m.reasons) or 'no fitting mentor'}"
+        for m in unmatched[:UNMATCHED_SHOWN]
+    ]
+    if len(unmatched) > UNMATCHED_SHOWN:
+        lines.append(f"…and {len(unmatched) - UNMATCHED_SHOWN} more.")
+    return "\n".join(lines)
+
+
+def build_match_summary(round_: MatchRound, *, program_name: str) -> str:
+    """One line on what a matching round did."""
+    return (
+        f"Matching *{program_name}*: {round_.proposals} proposal"
+        f"{'' if round_.proposals == 1 else 's'} for {round_.mentees_considered} unmatched "
+        f"mentee{'' if round_.mentees_considered == 1 else 's'} and "
+        f"{round_.mentors_available} mentor{'' if round_.mentors_available == 1 else 's'}; "
+        f"{len(round_.unmatched)} could not be placed."
+    )
+
+
+def build_proposals(page: ProposalPage, *, summary: str | None = None) -> dict[str, Any]:
+    """The lead's review message: each proposal with its fit and reasons, and what to do."""
+    blocks: list[Block] = [header(f"Match proposals: {page.program_name}")]
+    if summary:
+        blocks.append(section(summary))
+    if not page.rows:
+        blocks.append(
+            section(
+                "No open proposals. Approved pairs have been introduced; run "
+                f"`/mentor match {page.program_name}` again when new people join."
+            )
+        )
+    else:
+        first, last = page.offset + 1, page.offset + len(page.rows)
+        blocks.append(
+            context(f"Showing {first} to {last} of {page.total}, best fit first. Fit is 0 to 100.")
+        )
+    for row in page.rows:
+        who = f"*<@{row.mentor_user_id}>* mentors {_mentions(row.mentee_user_ids)}"
+        reasons = "\n".join(f"• {reason}" for reason in row.reasons) or "• no strong signal"
+        blocks.append(section(f"{who} · fit *{row.score:.0f}*\n{reasons}"))
+        value = str(row.pairing_id)
+        blocks.append(
+            actions(
+                button("Approve", ActionId.MATCH_APPROVE, value=value, style="primary"),
+                button("Swap mentor", ActionId.MATCH_SWAP, value=value),
+                button("Leave for later", ActionId.MATCH_LATER, value=value),
+                block_id=f"proposal_{row.pairing_id}",
+            )
+        )
+    navigation: list[Block] = []
+    if page.total:
+        approve_all = button(
+            f"Approve all {page.total}", ActionId.MATCH_APPROVE_ALL, value=str(page.program_id)
+        )
+        approve_all["style"] = "primary"
+        approve_all["confirm"] = {
+            "title": plain("Approve every proposal?", 100),
+            "text": plain(f"{page.total} introductions will be sent right away."),
+            "confirm": plain("Approve all", 30),
+            "deny": plain("Not yet", 30),
+        }
+        navigation.append(approve_all)
+    if page.offset > 0:
+        previous = max(page.offset - PROPOSALS_PER_PAGE, 0)
+        navigation.append(
+            button("Previous", ActionId.MATCH_PAGE, value=f"{page.program_id}:{previous}")
+        )
+    if page.offset + len(page.rows) < page.total:
+        following = page.offset + len(page.rows)
+        navigation.append(
+            button("Next", ActionId.MATCH_PAGE, value=f"{page.program_id}:{following}")
+        )
+    if navigation:
+        blocks.append(actions(*navigation, block_id="proposal_navigation"))
+    if page.unmatched:
+        blocks.append(divider())
+        blocks.append(
+            section(f"*Not placed ({len(page.unmatched)})*\n" + _unmatched_lines(page.unmatched))
+        )
+    text = f"Match proposals for {page.program_name}: {page.total} to review"
+    return message(text, blocks)
+
+
+def build_swap_modal(
+    *,
+    pairing_id: int,
+    program_id: int,
+    mentee_user_id: str,
+    choices: Sequence[tuple[int, str, float]],
+) -> dict[str, Any]:
+    """Pick another mentor for a proposal; ``choices`` are (participant id, name, fit)."""
+    options = [
+        {"text": plain(f"{name} (fit {score:.0f})", 75), "value": str(participant_id)}
+        for participant_id, name, score in choices[:100]
+    ]
+    blocks: list[Block] = [section(f"Who should mentor <@{mentee_user_id}> instead?")]
+    if options:
+        blocks.append(
+            {
+                "type": "input",
+                "block_id": BlockId.MATCH_SWAP_MENTOR,
+                "label": plain("Mentor", 2000),
+                "element": {
+                    "type": "static_select",
+                    "action_id": ActionId.INPUT,
+                    "placeholder": plain("Best fit first", 150),
+                    "options": options,
+                },
+            }
+        )
+    else:
+        blocks.append(
+            section("No other mentor has room, or they were this mentee's mentor before.")
+        )
+    view: dict[str, Any] = {
+        "type": "modal",
+        "callback_id": CallbackId.MATCH_SWAP,
+        "title": plain("Swap mentor", MODAL_TITLE_LIMIT),
+        "close": plain("Cancel", MODAL_TITLE_LIMIT),
+        "private_metadata": json.dumps({"pairing_id": pairing_id, "program_id": program_id}),
+        "blocks": blocks,
+    }
+    if options:
+        view["submit"] = plain("Swap", MODAL_TITLE_LIMIT)
+    return view
+
+
+def build_introduction(intro: Introduction) -> dict[str, Any]:
+    """The group DM that introduces a new pairing (or group) and starts rapport."""
+    mentees = [m.user_id for m in intro.mentees]
+    group = len(mentees) > 1
+    blocks: list[Block] = [
+        header("Meet your mentoring group 👋" if group else "Meet your mentoring partner 👋"),
+        section(
+            f"Welcome to *{intro.program_name}*! <@{intro.mentor.user_id}> will mentor "
+            f"{_mentions(mentees)}."
+        ),
+    ]
+    for person in (intro.mentor, *intro.mentees):
+        facts = []
+        if person.aim:
+            facts.append(f"_Aims for:_ {clip(person.aim, 300)}")
+        if person.skills:
+            label = "Offers" if person.role.value == "mentor" else "Wants to grow"
+            facts.append(f"_{label}:_ {', '.join(person.skills[:5])}")
+        if person.interests:
+            facts.append(f"_Into:_ {', '.join(person.interests[:5])}")
+        blocks.append(section(f"*<@{person.user_id}>* ({person.role.value})\n" + "\n".join(facts)))
+    if intro.reasons:
+        blocks.append(
+            section("*Why you were matched*\n" + "\n".join(f"• {r}" for r in intro.reasons))
+        )
+    cadence = CADENCE_WORDS.get(intro.cadence, intro.cadence)
+    blocks.append(
+        section(
+            f"*How it works:* meet {cadence}, {intro.session_minutes} minutes each, for "
+            f"{intro.length_months} months. The mentee owns the agenda."
+        )
+    )
+    blocks.append(
+        section(
+            "*Your first session is for getting to know each other.* Each of you shares one "
+            "pivotal challenge or failure and what it taught you. No problem-solving yet: "
+            "listen, ask, and find what you have in common. Agree on a day and time for it here."
+        )
+    )
+    blocks.append(
+        context("What you write here stays between you. Program leads see only aggregates.")
+    )
+    text = f"Meet your mentoring {'group' if group else 'partner'} in {intro.program_name}"
+    return message(text, blocks)
+
+
+def build_board(
+    *, program_name: str, program_id: int, mentee_user_id: str, seats: Sequence[BoardSeat]
+) -> dict[str, Any]:
+    """A mentee's personal board of directors."""
+    blocks: list[Block] = [header(f"Your board: {program_name}")]
+    if not seats:
+        blocks.append(
+            section("You have no mentors in this program yet. A lead will match you soon.")
+        )
+    for seat in seats:
+        role = seat.role or "_no role yet_"
+        paused = " (paused)" if seat.status.value == "paused" else ""
+        blocks.append(section(f"*{role}*: <@{seat.mentor_user_id}>{paused}"))
+    blocks.append(
+        context(
+            f"Up to {MAX_BOARD_SIZE} mentors, each with a distinct role such as "
+            + ", ".join(BOARD_ROLES)
+            + "."
+        )
+    )
+    if seats:
+        blocks.append(actions(button("Edit roles", ActionId.BOARD_EDIT, value=str(program_id))))
+    return message(f"Your board in {program_name}: {len(seats)} mentor(s)", blocks)
+
+
+def build_board_modal(
+    *, program_id: int, seats: Sequence[BoardSeat], names: dict[str, str]
+) -> dict[str, Any]:
+    """Edit the role of each mentor on the board (a preset or your own label)."""
+    blocks: list[Block] = [
+        section("Give each mentor a distinct role. Leave one empty for no role.")
+    ]
+    for seat in seats[:MAX_BOARD_SIZE]:
+        name = names.get(seat.mentor_user_id, seat.mentor_user_id)
+        element: dict[str, Any] = {
+            "type": "plain_text_input",
+            "action_id": ActionId.INPUT,
+            "max_length": 40,
+            "placeholder": plain(" / ".join(BOARD_ROLES), 150),
+        }
+        if seat.role:
+            element["initial_value"] = seat.role
+        blocks.append(
+            {
+                "type": "input",
+                "optional": True,
+                "block_id": f"{BlockId.BOARD_ROLE_PREFIX}{seat.pairing_id}",
+                "label": plain(f"Role of {name}", 2000),
+                "element": element,
+            }
+        )
+    return {
+        "type": "modal",
+        "callback_id": CallbackId.BOARD,
+        "title": plain("Your board", MODAL_TITLE_LIMIT),
+        "submit": plain("Save", MODAL_TITLE_LIMIT),
+        "close": plain("Cancel", MODAL_TITLE_LIMIT),
+        "private_metadata": json.dumps({"program_id": program_id}),
+        "blocks": blocks,
+    }

@@ -1,0 +1,618 @@
+"""Program views: the design modal and its answers, the list, the DMs and the announcement."""
+
+from collections.abc import Mapping, Sequence
+from datetime import date
+from typing import Any
+
+from bot.commands import COMMAND
+from bot.ids import ActionId, BlockId, CallbackId
+from bot.services.programs import (
+    CO_LEADS_MAX,
+    COMPETENCIES_MAX,
+    COMPETENCY_MAX,
+    DEFAULT_LENGTH_MONTHS,
+    GROUP_SIZE_MAX,
+    GROUP_SIZE_MIN,
+    LENGTH_MAX,
+    LENGTH_MIN,
+    LONG_TEXT_MAX,
+    MEASURES,
+    NAME_MAX,
+    PLACES_MAX,
+    PLACES_MIN,
+    PURPOSE_DETAIL_MAX,
+    SESSION_MINUTES,
+    ProgramCounts,
+    ProgramForm,
+    program_end,
+    program_midpoint,
+)
+from bot.views.blocks import (
+    MODAL_TITLE_LIMIT,
+    Block,
+    button,
+    clip,
+    context,
+    header,
+    message,
+    mrkdwn,
+    plain,
+    section,
+)
+from bot.views.forms import FormState
+from storage.enums import Cadence, ProgramStatus, Purpose, ReviewStyle, Structure, Visibility
+from storage.models import Program
+
+# Slack allows 50 blocks in a message: a header, the programs, and a closing line.
+LIST_MAX_PROGRAMS = 45
+SECTION_FIELD_LIMIT = 2000
+OPTION_TEXT_LIMIT = 75
+
+PURPOSE_LABELS = {
+    Purpose.ENGAGEMENT: "Engagement",
+    Purpose.ONBOARDING: "Onboarding",
+    Purpose.REVERSE_MENTORING: "Reverse mentoring",
+    Purpose.SKILLS_TRANSFER: "Skills transfer",
+    Purpose.LEADERSHIP: "Leadership",
+    Purpose.OTHER: "Other",
+}
+STRUCTURE_LABELS = {Structure.ONE_TO_ONE: "One-to-one", Structure.GROUP: "Group mentoring"}
+REVIEW_LABELS = {ReviewStyle.FORMAL: "Formal review", ReviewStyle.CASUAL: "Casual check-in"}
+CADENCE_LABELS = {
+    Cadence.WEEKLY: "Weekly",
+    Cadence.BIWEEKLY: "Every two weeks",
+    Cadence.MONTHLY: "Monthly",
+    Cadence.AS_NEEDED: "As needed",
+}
+VISIBILITY_LABELS = {
+    Visibility.OPEN: "Open to everyone",
+    Visibility.INVITATION: "By invitation only",
+}
+STATUS_LABELS = {
+    ProgramStatus.DRAFT: "Draft",
+    ProgramStatus.ENROLLING: "Enrolling",
+    ProgramStatus.ACTIVE: "Active",
+    ProgramStatus.CLOSED: "Closed",
+}
+STATUS_EMOJI = {
+    ProgramStatus.DRAFT: ":memo:",
+    ProgramStatus.ENROLLING: ":inbox_tray:",
+    ProgramStatus.ACTIVE: ":large_green_circle:",
+    ProgramStatus.CLOSED: ":white_circle:",
+}
+
+
+# --- the design modal --------------------------------------------------------------------------
+
+
+def build_program_modal(
+    *, program: Program | None, co_lead_ids: list[str], today: date
+) -> dict[str, Any]:
+    """The program design modal: empty with sensible defaults, or ``program`` to edit."""
+    p = program
+    purpose_options = _choices(PURPOSE_LABELS)
+    structure_options = _choices(STRUCTURE_LABELS)
+    review_options = _choices(REVIEW_LABELS)
+    cadence_options = _choices(CADENCE_LABELS)
+    visibility_options = _choices(VISIBILITY_LABELS)
+    minutes = sorted({*SESSION_MINUTES, *([p.session_minutes] if p else [])})
+    minute_options = [_option(f"{m} minutes", str(m)) for m in minutes]
+    length_options = [
+        _option(f"{n} month{'' if n == 1 else 's'}", str(n))
+        for n in range(LENGTH_MIN, LENGTH_MAX + 1)
+    ]
+    measure_options = [_option(label, value) for value, label in MEASURES.items()]
+    chosen_measures = p.tracked_measures if p else list(MEASURES)
+
+    blocks: list[Block] = [
+        header("Why"),
+        _input(
+            BlockId.PROGRAM_NAME,
+            "Name",
+            _text_input(
+                p.name if p else None, max_length=NAME_MAX, placeholder="e.g. Spring 2026 cohort"
+            ),
+            hint="People use it in commands, so keep it short.",
+        ),
+        _input(
+            BlockId.PROGRAM_PURPOSE,
+            "Purpose",
+            _select(purpose_options, p.purpose if p else None, placeholder="What is it for?"),
+        ),
+        _input(
+            BlockId.PROGRAM_PURPOSE_DETAIL,
+            "Purpose, in a line",
+            _text_input(p.purpose_detail if p else None, max_length=PURPOSE_DETAIL_MAX),
+            hint="Needed when the purpose is Other.",
+            optional=True,
+        ),
+        _input(
+            BlockId.PROGRAM_COMPANY_GOAL,
+            "Company goal it serves",
+            _text_input(
+                p.company_goal if p else None,
+                max_length=LONG_TEXT_MAX,
+                multiline=True,
+                placeholder="e.g. Grow senior engineers from within",
+            ),
+        ),
+        header("Shape"),
+        _input(
+            BlockId.PROGRAM_STRUCTURE,
+            "Structure",
+            _radio(structure_options, p.structure if p else Structure.ONE_TO_ONE),
+        ),
+        _input(
+            BlockId.PROGRAM_GROUP_SIZE,
+            "Group size",
+            _number_input(
+                p.group_size if p and p.structure is Structure.GROUP else None,
+                low=GROUP_SIZE_MIN,
+                high=GROUP_SIZE_MAX,
+            ),
+            hint=(
+                "Group mentoring only: how many mentees meet with one mentor "
+                f"({GROUP_SIZE_MIN} to {GROUP_SIZE_MAX})."
+            ),
+            optional=True,
+        ),
+        _input(
+            BlockId.PROGRAM_PLACES,
+            "Places",
+            _number_input(p.places if p else 20, low=PLACES_MIN, high=PLACES_MAX),
+            hint="How many mentees the program can take.",
+        ),
+        _input(
+            BlockId.PROGRAM_VISIBILITY,
+            "Who may join",
+            _radio(visibility_options, p.visibility if p else Visibility.OPEN),
+        ),
+        header("Rhythm"),
+        _input(
+            BlockId.PROGRAM_CADENCE,
+            "Pairs meet",
+            _select(cadence_options, p.cadence if p else Cadence.BIWEEKLY),
+        ),
+        _input(
+            BlockId.PROGRAM_SESSION_MINUTES,
+            "Session length",
+            _select(minute_options, str(p.session_minutes) if p else "60"),
+        ),
+        _input(
+            BlockId.PROGRAM_START,
+            "Start date",
+            _datepicker(p.start_date if p else today),
+        ),
+        _input(
+            BlockId.PROGRAM_END,
+            "End date",
+            _datepicker(None, placeholder="Or pick a length below"),
+            hint="Optional. If you pick one, the length is worked out from it in whole months.",
+            optional=True,
+        ),
+        _input(
+            BlockId.PROGRAM_LENGTH,
+            "Length",
+            _select(length_options, str(p.length_months if p else DEFAULT_LENGTH_MONTHS)),
+            hint="Most programs run 6 to 12 months. The midpoint check is set halfway.",
+        ),
+        header("Measuring success"),
+        _input(
+            BlockId.PROGRAM_SUCCESS,
+            "How you'll know it worked",
+            _text_input(
+                p.success_measures if p else None,
+                max_length=LONG_TEXT_MAX,
+                multiline=True,
+                placeholder="e.g. 80% of mentees reach their goals; two internal promotions",
+            ),
+        ),
+        _input(
+            BlockId.PROGRAM_MEASURES,
+            "Measures to track",
+            _checkboxes(measure_options, chosen_measures),
+            optional=True,
+        ),
+        _input(
+            BlockId.PROGRAM_REVIEW_STYLE,
+            "Reviews",
+            _radio(review_options, p.review_style if p else ReviewStyle.CASUAL),
+        ),
+        _input(
+            BlockId.PROGRAM_COMPETENCIES,
+            "Skill-matrix competencies",
+            _text_input(
+                "\n".join(p.competencies) if p else None,
+                max_length=3000,
+                multiline=True,
+                placeholder="Communication\nStakeholder management\nSystem design",
+            ),
+            hint=(
+                f"One per line, up to {COMPETENCIES_MAX}, each at most {COMPETENCY_MAX} "
+                "characters. Mentor and mentee score them 1 to 5."
+            ),
+        ),
+        header("Leads and digest"),
+        _input(
+            BlockId.PROGRAM_DIGEST_CHANNEL,
+            "Digest channel",
+            _conversation_select(p.digest_channel_id if p else None),
+            hint="Where the weekly digest for leads goes. Invite me there with /invite @mentorbot.",
+            optional=True,
+        ),
+        _input(
+            BlockId.PROGRAM_CO_LEADS,
+            "Co-leads",
+            _users_select(co_lead_ids),
+            hint=f"Up to {CO_LEADS_MAX} people who may run this program with you.",
+            optional=True,
+        ),
+    ]
+    view: dict[str, Any] = {
+        "type": "modal",
+        "callback_id": CallbackId.PROGRAM.value,
+        "title": plain("Edit program" if p else "New program", MODAL_TITLE_LIMIT),
+        "submit": plain("Save" if p else "Create", MODAL_TITLE_LIMIT),
+        "close": plain("Cancel", MODAL_TITLE_LIMIT),
+        "blocks": blocks,
+    }
+    if p is not None and p.id is not None:
+        view["private_metadata"] = str(p.id)
+    return view
+
+
+def read_program_form(view: Mapping[str, Any]) -> ProgramForm:
+    """The answers of a submitted program modal, unchecked."""
+    state = FormState(dict(view))
+    return ProgramForm(
+        name=state.text(BlockId.PROGRAM_NAME),
+        purpose=state.option(BlockId.PROGRAM_PURPOSE),
+        purpose_detail=state.text(BlockId.PROGRAM_PURPOSE_DETAIL),
+        company_goal=state.text(BlockId.PROGRAM_COMPANY_GOAL),
+        structure=state.option(BlockId.PROGRAM_STRUCTURE),
+        group_size=state.text(BlockId.PROGRAM_GROUP_SIZE),
+        places=state.text(BlockId.PROGRAM_PLACES),
+        success_measures=state.text(BlockId.PROGRAM_SUCCESS),
+        tracked_measures=state.options(BlockId.PROGRAM_MEASURES),
+        review_style=state.option(BlockId.PROGRAM_REVIEW_STYLE),
+        cadence=state.option(BlockId.PROGRAM_CADENCE),
+        session_minutes=state.option(BlockId.PROGRAM_SESSION_MINUTES),
+        start_date=state.date(BlockId.PROGRAM_START),
+        end_date=state.date(BlockId.PROGRAM_END),
+        length_months=state.option(BlockId.PROGRAM_LENGTH),
+        competencies=state.text(BlockId.PROGRAM_COMPETENCIES),
+        visibility=state.option(BlockId.PROGRAM_VISIBILITY),
+        digest_channel_id=state.conversation(BlockId.PROGRAM_DIGEST_CHANNEL),
+        co_lead_ids=state.users(BlockId.PROGRAM_CO_LEADS),
+    )
+
+
+def edited_program_id(view: Mapping[str, Any]) -> int | None:
+    """The id of the program a submitted modal edits, or None when it creates one."""
+    metadata = str(view.get("private_metadata") or "")
+    return int(metadata) if metadata.isdigit() else None
+
+
+def _input(
+    block_id: str, label: str, element: Block, *, hint: str | None = None, optional: bool = False
+) -> Block:
+    block: Block = {
+        "type": "input",
+        "block_id": block_id,
+        "label": plain(label, 2000),
+        "element": element,
+    }
+    if hint:
+        block["hint"] = plain(hint, 2000)
+    if optional:
+        block["optional"] = True
+    return block
+
+
+def _option(text: str, value: str) -> Block:
+    return {"text": plain(text, OPTION_TEXT_LIMIT), "value": value}
+
+
+def _choices(labels: Mapping[Any, str]) -> list[Block]:
+    return [_option(label, str(value)) for value, label in labels.items()]
+
+
+def _initial(options: Sequence[Block], value: object) -> Block | None:
+    """The option with ``value``; Slack rejects an initial option that is not among them."""
+    return next((o for o in options if value is not None and o["value"] == str(value)), None)
+
+
+def _select(options: list[Block], value: object, *, placeholder: str = "Choose") -> Block:
+    element: Block = {
+        "type": "static_select",
+        "action_id": ActionId.INPUT.value,
+        "options": options,
+        "placeholder": plain(placeholder, 150),
+    }
+    initial = _initial(options, value)
+    if initial is not None:
+        element["initial_option"] = initial
+    return element
+
+
+def _radio(options: list[Block], value: object) -> Block:
+    element: Block = {
+        "type": "radio_buttons",
+        "action_id": ActionId.INPUT.value,
+        "options": options,
+    }
+    initial = _initial(options, value)
+    if initial is not None:
+        element["initial_option"] = initial
+    return element
+
+
+def _checkboxes(options: list[Block], values: Sequence[str]) -> Block:
+    element: Block = {"type": "checkboxes", "action_id": ActionId.INPUT.value, "options": options}
+    chosen = [o for o in options if o["value"] in values]
+    if chosen:  # Slack rejects an empty initial_options array
+        element["initial_options"] = chosen
+    return element
+
+
+def _text_input(
+    value: str | None, *, max_length: int, multiline: bool = False, placeholder: str | None = None
+) -> Block:
+    element: Block = {
+        "type": "plain_text_input",
+        "action_id": ActionId.INPUT.value,
+        "max_length": max_length,
+    }
+    if multiline:
+        element["multiline"] = True
+    if value:
+        element["initial_value"] = value
+    if placeholder:
+        element["placeholder"] = plain(placeholder, 150)
+    return element
+
+
+def _number_input(value: int | None, *, low: int, high: int) -> Block:
+    element: Block = {
+        "type": "number_input",
+        "action_id": ActionId.INPUT.value,
+        "is_decimal_allowed": False,
+        "min_value": str(low),
+        "max_value": str(high),
+    }
+    if value is not None and low <= value <= high:
+        element["initial_value"] = str(value)
+    return element
+
+
+def _datepicker(value: date | None, *, placeholder: str = "Pick a date") -> Block:
+    element: Block = {
+        "type": "datepicker",
+        "action_id": ActionId.INPUT.value,
+        "placeholder": plain(placeholder, 150),
+    }
+    if value is not None:
+        element["initial_date"] = value.isoformat()
+    return element
+
+
+def _conversation_select(channel_id: str | None) -> Block:
+    element: Block = {
+        "type": "conversations_select",
+        "action_id": ActionId.INPUT.value,
+        "placeholder": plain("Pick a channel", 150),
+        "filter": {"include": ["public", "private"], "exclude_bot_users": True},
+    }
+    if channel_id:
+        element["initial_conversation"] = channel_id
+    return element
+
+
+def _users_select(user_ids: Sequence[str]) -> Block:
+    element: Block = {
+        "type": "multi_users_select",
+        "action_id": ActionId.INPUT.value,
+        "placeholder": plain("Pick people", 150),
+        "max_selected_items": CO_LEADS_MAX,
+    }
+    if user_ids:
+        element["initial_users"] = list(user_ids)[:CO_LEADS_MAX]
+    return element
+
+
+# --- messages ----------------------------------------------------------------------------------
+
+
+def build_program_created(program: Program, *, co_lead_ids: Sequence[str]) -> dict[str, Any]:
+    """The creator's DM: the program as saved, its computed dates, and what to do next."""
+    name, arg = program.name, command_arg(program.name)
+    end, midpoint = program_end(program), program_midpoint(program)
+    fields = [
+        f"*Purpose*\n{purpose_text(program)}",
+        f"*Company goal*\n{clip(program.company_goal, 500)}",
+        f"*Structure*\n{structure_text(program)}",
+        f"*Places*\n{program.places} mentees",
+        f"*Meetings*\n{CADENCE_LABELS[program.cadence]}, {program.session_minutes} min",
+        f"*Runs*\n{day(program.start_date)} → {day(end)} ({_months(program.length_months)})",
+        f"*Midpoint check*\n{day(midpoint)}",
+        f"*Reviews*\n{REVIEW_LABELS[program.review_style]}",
+        f"*Who may join*\n{VISIBILITY_LABELS[program.visibility]}",
+        "*Digest channel*\n"
+        + (f"<#{program.digest_channel_id}>" if program.digest_channel_id else "None yet"),
+    ]
+    tracked = ", ".join(MEASURES[m].lower() for m in program.tracked_measures if m in MEASURES)
+    leads = ", ".join(f"<@{u}>" for u in [program.created_by, *co_lead_ids])
+    blocks: list[Block] = [
+        header(f"Program created: {name}"),
+        section(f"*{name}* is saved as a draft. Here is what you set up:"),
+        {"type": "section", "fields": [mrkdwn(f, SECTION_FIELD_LIMIT) for f in fields]},
+        section(
+            f"*Success looks like:* {program.success_measures}\n"
+            f"*Tracked:* {tracked or 'nothing built in'}\n"
+            f"*Skill matrix:* {', '.join(program.competencies)}\n"
+            f"*Leads:* {leads}"
+        ),
+        section(
+            "*Next steps*\n"
+            f"1. Open enrolment: `{COMMAND} program open {arg}`\n"
+            f"2. In the channel where people should sign up: `{COMMAND} program announce {arg}` "
+            "(invite me there first with `/invite @mentorbot`)\n"
+            f"3. Once people are matched, start it: `{COMMAND} program start {arg}`"
+        ),
+        context(f"Change anything with `{COMMAND} program edit {arg}`."),
+    ]
+    fallback = (
+        f"Program {name} created: {day(program.start_date)} to {day(end)}, "
+        f"midpoint check {day(midpoint)}."
+    )
+    return message(fallback, blocks)
+
+
+def build_program_list(
+    programs: Sequence[Program], counts: Mapping[int, ProgramCounts]
+) -> dict[str, Any]:
+    """The workspace's programs, one section each; beyond what a message holds, their names."""
+    if not programs:
+        text = (
+            "There are no programs yet. Workspace admins and program leads can create one with "
+            f"`{COMMAND} program new`."
+        )
+        return message(text, [section(text)])
+    # Running programs first; closed ones are history.
+    ordered = sorted(programs, key=lambda p: p.status is ProgramStatus.CLOSED)
+    shown, rest = ordered[:LIST_MAX_PROGRAMS], ordered[LIST_MAX_PROGRAMS:]
+    blocks: list[Block] = [header(f"Programs ({len(programs)})")]
+    blocks += [_list_entry(p, counts.get(p.id or 0, ProgramCounts())) for p in shown]
+    if rest:
+        names = ", ".join(p.name for p in rest)
+        blocks.append(context(clip(f"…and {len(rest)} more: {names}", 3000)))
+    else:
+        blocks.append(context(f"Leads: `{COMMAND} program edit NAME` to change a program."))
+    fallback = "Programs: " + ", ".join(f"{p.name} ({p.status.value})" for p in programs)
+    return message(fallback, blocks)
+
+
+def _list_entry(program: Program, counts: ProgramCounts) -> Block:
+    status = program.status
+    return section(
+        f"{STATUS_EMOJI[status]} *{program.name}* · {STATUS_LABELS[status]}\n"
+        f"{day(program.start_date)} → {day(program_end(program))} · "
+        f"midpoint {day(program_midpoint(program))} · {CADENCE_LABELS[program.cadence].lower()}\n"
+        f"Places filled: {counts.mentees_active}/{program.places} · "
+        f"enrolled: {_count(counts.mentors, 'mentor')}, {_count(counts.mentees, 'mentee')}"
+    )
+
+
+def build_program_announcement(
+    program: Program, *, places_left: int, lead_ids: Sequence[str]
+) -> dict[str, Any]:
+    """The channel announcement with a Join button for each role."""
+    assert program.id is not None
+    end = program_end(program)
+    places = (
+        f"{places_left} of {program.places} mentee places left"
+        if places_left
+        else "Mentee places are all taken; mentors are still welcome"
+    )
+    fields = [
+        f"*Meetings*\n{CADENCE_LABELS[program.cadence]}, {program.session_minutes} min sessions",
+        f"*Runs*\n{day(program.start_date)} → {day(end)} ({_months(program.length_months)})",
+        f"*Format*\n{structure_text(program)}",
+        f"*Places*\n{places}",
+        f"*Who it's for*\n{_audience(program)}",
+    ]
+    leads = ", ".join(f"<@{u}>" for u in lead_ids)
+    blocks: list[Block] = [
+        header(f"Join the {program.name} mentorship program"),
+        section(
+            f"*What it's for:* {purpose_text(program)}\n"
+            f"*The company goal it serves:* {clip(program.company_goal, 1000)}"
+        ),
+        {"type": "section", "fields": [mrkdwn(f, SECTION_FIELD_LIMIT) for f in fields]},
+        section(
+            "*Want a mentor?* Say where you are and where you want to be in 6 to 12 months.",
+            accessory=button(
+                "Join as mentee",
+                ActionId.JOIN.value,
+                value=f"{program.id}:mentee",
+                style="primary",
+            ),
+        ),
+        section(
+            "*Want to mentor?* Share what you can teach and how many mentees you can take.",
+            accessory=button("Join as mentor", ActionId.JOIN.value, value=f"{program.id}:mentor"),
+        ),
+        context(f"Questions? Ask the leads: {leads}."),
+    ]
+    fallback = f"{program.name} is open for enrolment: join as a mentee or as a mentor."
+    return message(fallback, blocks)
+
+
+def _audience(program: Program) -> str:
+    if program.visibility is Visibility.INVITATION:
+        return "People the leads invite. Ask a lead if you'd like to take part."
+    return "Everyone in the workspace"
+
+
+def build_status_changed(program: Program) -> dict[str, Any]:
+    """The lead's confirmation that a program moved to its new status."""
+    name, arg = program.name, command_arg(program.name)
+    texts = {
+        ProgramStatus.ENROLLING: (
+            f"*{name}* is open for enrolment. Post the sign-up announcement in a channel with "
+            f"`{COMMAND} program announce {arg}`."
+        ),
+        ProgramStatus.ACTIVE: (
+            f"*{name}* is active: from now on its schedule runs (session prompts, nudges and the "
+            "leads' digest)."
+        ),
+        ProgramStatus.CLOSED: f"*{name}* is closed, and its schedule has stopped.",
+    }
+    status = program.status
+    text = ":white_check_mark: " + texts.get(status, f"*{name}* is now {STATUS_LABELS[status]}.")
+    return message(text, [section(text)])
+
+
+def build_invite_me_first(program: Program, *, channel_id: str) -> dict[str, Any]:
+    """Why the announcement is not up: the bot is not in that channel."""
+    text = (
+        f":warning: I can't post in <#{channel_id}> yet. Invite me with `/invite @mentorbot`, "
+        f"then run `{COMMAND} program announce {command_arg(program.name)}` again."
+    )
+    return message(text, [section(text)])
+
+
+# --- wording shared by the program views ------------------------------------------------------
+
+
+def day(value: date) -> str:
+    """A date as people read it, e.g. ``2 Mar 2026``."""
+    return f"{value.day} {value:%b %Y}"
+
+
+def command_arg(name: str) -> str:
+    """``name`` as it can be typed after a command (quoted when it holds an apostrophe)."""
+    return f'"{name}"' if "'" in name and '"' not in name else name
+
+
+def purpose_text(program: Program) -> str:
+    """What the program is for, in words."""
+    if program.purpose is Purpose.OTHER:
+        return program.purpose_detail or "Other"
+    label = PURPOSE_LABELS[program.purpose]
+    return f"{label}: {program.purpose_detail}" if program.purpose_detail else label
+
+
+def structure_text(program: Program) -> str:
+    """One-to-one, or groups of N."""
+    if program.structure is Structure.GROUP:
+        return f"Groups of {program.group_size} mentees with a mentor"
+    return "One mentor, one mentee"
+
+
+def _months(n: int) -> str:
+    return f"{n} month{'' if n == 1 else 's'}"
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"

@@ -1,0 +1,224 @@
+"""The Home tab: each person's dashboard, and the lead's program controls."""
+
+import json
+from datetime import date
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine
+from sqlmodel import Session, select
+
+from bot import slack_double
+from bot.ids import ActionId
+from bot.slack_double import SlackDouble
+from storage.db import session_scope
+from storage.enums import PairingStatus, ProgramStatus, Role, Stage, Visibility
+from storage.models import Participant, Pairing, Program
+from tests.blockkit import assert_valid_view
+from tests.harness import SlackToBot
+
+TEAM = slack_double.DEFAULT_TEAM_ID
+
+
+def _program(session: Session, name: str, status: ProgramStatus, **extra: Any) -> Program:
+    program = Program(
+        team_id=TEAM,
+        name=name,
+        status=status,
+        start_date=date(2026, 3, 1),
+        competencies=["Python"],
+        created_by="UADMIN",
+        places=10,
+        **extra,
+    )
+    session.add(program)
+    session.flush()
+    return program
+
+
+def _enrol(session: Session, program: Program, user_id: str, role: Role) -> Participant:
+    assert program.id is not None
+    participant = Participant(team_id=TEAM, program_id=program.id, user_id=user_id, role=role)
+    session.add(participant)
+    session.flush()
+    return participant
+
+
+def _home(bot: SlackToBot, slack: SlackDouble, user_id: str) -> dict[str, Any]:
+    slack.reset()
+    bot.event(slack_double.app_home_opened_event(user_id))
+    [call] = slack.wait_for("views.publish")
+    assert call.params["user_id"] == user_id
+    view: dict[str, Any] = call.params["view"]
+    assert_valid_view(view, surface="home")
+    return view
+
+
+def _text(view: dict[str, Any]) -> str:
+    return json.dumps(view, ensure_ascii=False)
+
+
+def _buttons(view: dict[str, Any]) -> list[tuple[str, str]]:
+    found = []
+    for block in view["blocks"]:
+        elements = block.get("elements", []) if block["type"] == "actions" else []
+        if block.get("accessory"):
+            elements = [block["accessory"]]
+        found += [(e["action_id"], e.get("value", "")) for e in elements if e["type"] == "button"]
+    return found
+
+
+def test_a_paired_mentee_sees_their_mentor_and_stage(
+    bot: SlackToBot, slack: SlackDouble, engine: Engine
+) -> None:
+    with session_scope(engine) as session:
+        program = _program(session, "Spring", ProgramStatus.ACTIVE)
+        mentor = _enrol(session, program, "U0002", Role.MENTOR)
+        mentee = _enrol(session, program, "U0001", Role.MENTEE)
+        session.add(
+            Pairing(
+                team_id=TEAM,
+                program_id=program.id or 0,
+                mentor_id=mentor.id or 0,
+                mentee_id=mentee.id or 0,
+                mentor_user_id="U0002",
+                mentee_user_id="U0001",
+                status=PairingStatus.ACTIVE,
+                stage=Stage.GOAL_SETTING,
+                board_role="Challenger",
+            )
+        )
+    text = _text(_home(bot, slack, "U0001"))
+    assert "*<@U0002>*, your mentor in *Spring* (Challenger)" in text
+    assert "Setting goals" in text
+    mentor_text = _text(_home(bot, slack, "U0002"))
+    assert "*<@U0001>*, your mentee in *Spring*" in mentor_text
+
+
+def test_enrolled_people_wait_for_a_match_and_see_programs_to_join(
+    bot: SlackToBot, slack: SlackDouble, engine: Engine
+) -> None:
+    with session_scope(engine) as session:
+        spring = _program(session, "Spring", ProgramStatus.ENROLLING)
+        autumn = _program(session, "Autumn", ProgramStatus.ENROLLING)
+        _program(session, "Secret", ProgramStatus.ENROLLING, visibility=Visibility.INVITATION)
+        _program(session, "Draft", ProgramStatus.DRAFT)
+        _enrol(session, spring, "U0001", Role.MENTEE)
+        autumn_id = autumn.id
+        spring_id = spring.id
+    view = _home(bot, slack, "U0001")
+    text = _text(view)
+    assert "*Spring*: enrolled as mentee. A lead will match you with a mentor soon." in text
+    buttons = _buttons(view)
+    assert (ActionId.JOIN, f"{autumn_id}:mentee") in buttons
+    assert (ActionId.JOIN, f"{autumn_id}:mentor") in buttons
+    assert (ActionId.JOIN, f"{spring_id}:mentor") in buttons
+    assert (ActionId.JOIN, f"{spring_id}:mentee") not in buttons
+    assert "Secret" not in text
+    assert "Draft" not in text
+    assert "Programs you lead" not in text
+
+
+def test_an_admin_sees_each_program_with_its_counts_and_controls(
+    bot: SlackToBot, slack: SlackDouble, engine: Engine
+) -> None:
+    with session_scope(engine) as session:
+        spring = _program(session, "Spring", ProgramStatus.ENROLLING)
+        _program(session, "Draft", ProgramStatus.DRAFT)
+        _program(session, "Old", ProgramStatus.CLOSED)
+        _enrol(session, spring, "UM1", Role.MENTOR)
+        for user_id in ("UE1", "UE2", "UE3"):
+            _enrol(session, spring, user_id, Role.MENTEE)
+        spring_id = spring.id
+    view = _home(bot, slack, "UADMIN")
+    text = _text(view)
+    assert "3 of 10 places filled · 1 mentors · 3 mentees (0 matched, 3 unmatched)" in text
+    assert "Old" not in text
+    buttons = _buttons(view)
+    assert (ActionId.PROGRAM_MATCH, str(spring_id)) in buttons
+    assert (ActionId.PROGRAM_CLOSE, str(spring_id)) in buttons
+    assert (ActionId.PROGRAM_NEW, "") in buttons
+    assert any(action == ActionId.PROGRAM_OPEN_ENROLMENT for action, _ in buttons)
+
+
+def _press(bot: SlackToBot, slack: SlackDouble, action_id: str, value: str, user_id: str) -> None:
+    response = bot.action(
+        action_id,
+        value,
+        user_id=user_id,
+        trigger_id=slack.new_trigger_id(),
+        container={"type": "view", "view_id": "VHOME"},
+    )
+    assert response.status == 200
+
+
+def _status(engine: Engine, name: str) -> ProgramStatus:
+    with session_scope(engine) as session:
+        return session.exec(select(Program).where(Program.name == name)).one().status
+
+
+def test_lead_controls_change_the_program_and_refresh_home(
+    bot: SlackToBot, slack: SlackDouble, engine: Engine
+) -> None:
+    with session_scope(engine) as session:
+        draft_id = _program(session, "Draft", ProgramStatus.DRAFT).id
+    _press(bot, slack, ActionId.PROGRAM_OPEN_ENROLMENT, str(draft_id), "UADMIN")
+    [publish] = slack.wait_for("views.publish")
+    assert_valid_view(publish.params["view"], surface="home")
+    assert _status(engine, "Draft") is ProgramStatus.ENROLLING
+    _press(bot, slack, ActionId.PROGRAM_EDIT, str(draft_id), "UADMIN")
+    [opened] = slack.wait_for("views.open")
+    assert_valid_view(opened.params["view"], surface="modal")
+    assert "Draft" in _text(opened.params["view"])
+
+
+def test_someone_else_cannot_use_lead_controls(
+    bot: SlackToBot, slack: SlackDouble, engine: Engine
+) -> None:
+    with session_scope(engine) as session:
+        program_id = _program(session, "Spring", ProgramStatus.ENROLLING).id
+    _press(bot, slack, ActionId.PROGRAM_CLOSE, str(program_id), "U0001")
+    [notice] = slack.wait_for("chat.postMessage")
+    assert notice.params["channel"] == "U0001"
+    assert "Only workspace admins and the leads of *Spring*" in notice.params["text"]
+    assert _status(engine, "Spring") is ProgramStatus.ENROLLING
+
+
+def test_match_from_home_dms_the_proposals(
+    bot: SlackToBot, slack: SlackDouble, engine: Engine
+) -> None:
+    with session_scope(engine) as session:
+        program = _program(session, "Spring", ProgramStatus.ENROLLING)
+        _enrol(session, program, "UM1", Role.MENTOR)
+        _enrol(session, program, "UE1", Role.MENTEE)
+        program_id = program.id
+    _press(bot, slack, ActionId.PROGRAM_MATCH, str(program_id), "UADMIN")
+    [dm] = slack.wait_for("chat.postMessage")
+    assert dm.params["channel"] == "UADMIN"
+    assert "Match proposals" in dm.params["text"]
+
+
+@pytest.mark.parametrize("pairings", [0, 40])
+def test_a_busy_home_stays_within_slacks_limits(
+    bot: SlackToBot, slack: SlackDouble, engine: Engine, pairings: int
+) -> None:
+    with session_scope(engine) as session:
+        for index in range(25):
+            program = _program(session, f"Program {index:02}", ProgramStatus.ENROLLING)
+            if index == 0:
+                mentee = _enrol(session, program, "UADMIN", Role.MENTEE)
+                for n in range(pairings):
+                    mentor = _enrol(session, program, f"UM{n}", Role.MENTOR)
+                    session.add(
+                        Pairing(
+                            team_id=TEAM,
+                            program_id=program.id or 0,
+                            mentor_id=mentor.id or 0,
+                            mentee_id=mentee.id or 0,
+                            mentor_user_id=f"UM{n}",
+                            mentee_user_id="UADMIN",
+                            status=PairingStatus.ACTIVE,
+                        )
+                    )
+    text = _text(_home(bot, slack, "UADMIN"))
+    assert "`/mentor program list`" in text

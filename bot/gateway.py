@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler
 
 log = logging.getLogger(__name__)
@@ -50,6 +50,9 @@ METHOD_SCOPES: dict[str, tuple[str, ...]] = {
     "views.push": (),
     "views.update": (),
     "views.publish": (),
+    # Calendar invites (.ics) shared in a DM: files_upload_v2 calls both, with the upload between.
+    "files.getUploadURLExternal": ("files:write",),
+    "files.completeUploadExternal": ("files:write",),
 }
 
 
@@ -163,6 +166,36 @@ class SlackGateway:
         """Open (or find) the DM or group DM with these people; returns its channel id."""
         data = self._call("conversations.open", users=",".join(user_ids))
         return str(data["channel"]["id"])
+
+    def upload_file(
+        self,
+        channel_id: str,
+        *,
+        filename: str,
+        content: bytes,
+        title: str,
+        initial_comment: str | None = None,
+    ) -> str:
+        """Share a file in a channel or DM; returns its file id.
+
+        slack_sdk's ``files_upload_v2`` runs files.getUploadURLExternal, the upload itself and
+        files.completeUploadExternal (``_call`` maps "files.upload_v2" onto it).
+        """
+        try:
+            data = self._call(
+                "files.upload_v2",
+                channel=channel_id,
+                filename=filename,
+                content=content,
+                title=title,
+                initial_comment=initial_comment or None,
+            )
+        except SlackRequestError as exc:
+            # The upload step itself failed (its URL answered other than 200).
+            log.warning("slack call failed", extra={"method": "files.upload_v2", "error": str(exc)})
+            raise SlackCallError("files.upload_v2", "upload_failed") from None
+        file = data.get("file") or next(iter(data.get("files") or []), {})
+        return str(file.get("id", "")) if isinstance(file, dict) else ""
 
     def user_info(self, user_id: str) -> SlackUserInfo:
         """What Slack knows about a person: timezone, admin rights, whether they are active."""

@@ -17,6 +17,10 @@ class CallbackId(StrEnum):
     LEAVE = "leave_modal"
     MATCH_SWAP = "match_swap_modal"
     BOARD = "board_modal"
+    # --- pair journey: goals
+    # --- pair journey: sessions and agenda
+    # --- pair journey: feedback, scorecards, skills
+    # --- pair journey: stages, surveys, graduation
 
 
 class BlockId(StrEnum):
@@ -68,6 +72,12 @@ class BlockId(StrEnum):
     MATCH_SWAP_MENTOR = "match_swap_mentor"
     # board
     BOARD_ROLE_PREFIX = "board_role_"
+    # which pairing a modal is about, when the person has several
+    PAIRING = "pairing"
+    # --- pair journey: goals
+    # --- pair journey: sessions and agenda
+    # --- pair journey: feedback, scorecards, skills
+    # --- pair journey: stages, surveys, graduation
 
 
 class ActionId(StrEnum):
@@ -94,3 +104,15 @@ class ActionId(StrEnum):
     MATCH_PAGE = "match_page"
     # board
     BOARD_EDIT = "board_edit"
+    # --- pair journey: buttons that open a flow, shared by DMs, the Home tab and /mentor status.
+    # Value: the pairing id, except FEEDBACK_OPEN whose value is the meeting id.
+    GOALS_OPEN = "goals_open"
+    SCHEDULE_OPEN = "schedule_open"
+    LOG_OPEN = "log_open"
+    AGENDA_OPEN = "agenda_open"
+    FEEDBACK_OPEN = "feedback_open"
+    SKILLS_OPEN = "skills_open"
+    # --- pair journey: goals
+    # --- pair journey: sessions and agenda
+    # --- pair journey: feedback, scorecards, skills
+    # --- pair journey: stages, surveys, graduation

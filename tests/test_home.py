@@ -13,7 +13,7 @@ from bot.ids import ActionId
 from bot.slack_double import SlackDouble
 from storage.db import session_scope
 from storage.enums import PairingStatus, ProgramStatus, Role, Stage, Visibility
-from storage.models import Participant, Pairing, Program
+from storage.models import Pairing, Participant, Program
 from tests.blockkit import assert_valid_view
 from tests.harness import SlackToBot
 

@@ -4,6 +4,7 @@ import itertools
 import random
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import replace
 
 import pytest
 
@@ -124,7 +125,9 @@ def test_inactive_mentors_are_skipped() -> None:
     assert _mentor_of(propose_matches([person], [paused, active])) == {1: 11}
     alone = propose_matches([person], [paused])
     assert alone.proposals == []
-    assert "no mentor is active" in _reasons_of(alone, 1)[0]
+    assert _reasons_of(alone, 1) == ["no mentor is active (1 mentor paused or left)"]
+    elsewhere = propose_matches([person], [paused, mentor(12, skills={"Hiring": 5})])
+    assert _reasons_of(elsewhere, 1) == ["no active mentor offers Negotiation"]
 
 
 def test_a_mentor_is_never_matched_with_themselves() -> None:
@@ -249,11 +252,8 @@ def test_the_assignment_is_the_global_optimum(seed: int) -> None:
     rng = random.Random(seed)
     mentees = [_random_person(rng, i, Role.MENTEE) for i in range(1, 7)]
     mentors = [
-        mentor(
-            m.participant_id,
-            **{**m.__dict__, "role": Role.MENTOR, "capacity": 1, "current_load": 0},
-        )
-        for m in (_random_person(rng, i, Role.MENTOR) for i in range(11, 17))
+        replace(_random_person(rng, i, Role.MENTOR), capacity=1, current_load=0)
+        for i in range(11, 17)
     ]
     past = {(rng.choice(mentors).user_id, rng.choice(mentees).user_id) for _ in range(3)}
 
@@ -261,6 +261,47 @@ def test_the_assignment_is_the_global_optimum(seed: int) -> None:
 
     total = sum(round(p.score * 10) for p in result.proposals)
     assert (len(result.proposals), total) == _brute_force(mentees, mentors, past)
+
+
+def _brute_force_with_places(
+    mentees: Sequence[Candidate], mentors: Sequence[Candidate], past: set[tuple[str, str]]
+) -> tuple[int, int]:
+    """Best (pairs made, total tenths) over every choice of a mentor, or none, per mentee."""
+    fits = [[fit(e, m, past_pairs=past) for m in mentors] for e in mentees]
+    best = (0, 0)
+    for choice in itertools.product([None, *range(len(mentors))], repeat=len(mentees)):
+        taken = Counter(m for m in choice if m is not None)
+        if any(n > mentors[m].room for m, n in taken.items()):
+            continue
+        chosen = [fits[e][m] for e, m in enumerate(choice) if m is not None]
+        if all(f.feasible for f in chosen):
+            best = max(best, (len(chosen), sum(round(f.score * 10) for f in chosen)))
+    return best
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_the_assignment_is_optimal_when_places_outnumber_mentees(seed: int) -> None:
+    rng = random.Random(seed)
+    # One timezone and fully available mentors, so mentees compete for the same places.
+    mentees = [
+        replace(_random_person(rng, i, Role.MENTEE), utc_offset_minutes=0) for i in range(1, 6)
+    ]
+    mentors = [
+        replace(
+            _random_person(rng, i, Role.MENTOR),
+            utc_offset_minutes=0,
+            capacity=2,
+            current_load=0,
+            active=True,
+        )
+        for i in range(11, 14)
+    ]
+    past = {(rng.choice(mentors).user_id, rng.choice(mentees).user_id) for _ in range(2)}
+
+    result = propose_matches(mentees, mentors, past_pairs=past)
+
+    total = sum(round(p.score * 10) for p in result.proposals)
+    assert (len(result.proposals), total) == _brute_force_with_places(mentees, mentors, past)
 
 
 def test_the_assignment_beats_picking_the_best_pair_first() -> None:

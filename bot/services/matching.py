@@ -407,7 +407,7 @@ class _Cohort:
     tenths: NDArray[np.int16]
     feasible: _Bool
     col_ok: _Bool
-    excluded: dict[int, set[int]]
+    selves: dict[int, set[int]]
     past: dict[int, set[int]]
     min_tenths: int
     weights: MatchWeights
@@ -501,16 +501,16 @@ def _build_cohort(
     for row, cols in (*selves.items(), *past.items()):
         feasible[row, sorted(cols)] = False
     return _Cohort(
-        mentee_side,
-        mentor_side,
-        overlap,
-        tenths,
-        feasible,
-        col_ok,
-        selves,
-        past,
-        min_tenths,
-        weights,
+        mentees=mentee_side,
+        mentors=mentor_side,
+        overlap=overlap,
+        tenths=tenths,
+        feasible=feasible,
+        col_ok=col_ok,
+        selves=selves,
+        past=past,
+        min_tenths=min_tenths,
+        weights=weights,
     )
 
 
@@ -799,16 +799,18 @@ def _mentions(cohort: _Cohort, cols: _Bool) -> str:
     return _listed(users)
 
 
-def _no_mentor_reason(cohort: _Cohort, row: int, base: _Bool) -> str:
+def _no_mentor_reason(base: _Bool) -> str:
+    if not len(base):
+        return "the program has no mentors yet"
     if not base.any():
-        return "the program has no other mentors yet"
+        return "the program has no mentor but themselves"
     idle = int(base.sum())
     return f"no mentor is active ({_plural(idle, 'mentor')} paused or left)"
 
 
-def _no_skill_reason(cohort: _Cohort, row: int, base: _Bool) -> str:
+def _no_skill_reason(cohort: _Cohort, row: int, others: _Bool) -> str:
     wanted = _join(_gap_names(cohort.mentees.people[row]), "or")
-    if (_covers_row(cohort, row) & base).any():
+    if (_covers_row(cohort, row) & others).any():
         return f"no active mentor offers {wanted}"
     return f"no mentor offers {wanted}"
 
@@ -820,8 +822,9 @@ def _capacity_reason(cohort: _Cohort, row: int, before: _Bool, after: _Bool) -> 
     skills = _offered_gaps(cohort, row, full)
     if not after.any():
         return f"every mentor who offers {skills} is at capacity"
-    verb = "is" if full.sum() == 1 else "are"
-    return f"{_plural(int(full.sum()), 'other mentor')} who offer {skills} {verb} at capacity"
+    if full.sum() == 1:
+        return f"1 other mentor who offers {skills} is at capacity"
+    return f"{int(full.sum())} other mentors who offer {skills} are at capacity"
 
 
 def _past_reason(cohort: _Cohort, row: int, before: _Bool, after: _Bool) -> str:
@@ -858,13 +861,13 @@ def _why_unmatched(cohort: _Cohort, row: int, later: str) -> list[str]:
         return [later, f"the places of their {places} went to other mentees"]
     mentors = cohort.mentors.people
     base = np.ones(len(mentors), dtype=bool)
-    base[sorted(cohort.excluded.get(row, set()))] = False
+    base[sorted(cohort.selves.get(row, set()))] = False
     active = base & np.array([m.active for m in mentors], dtype=bool)
     if not active.any():
-        return [_no_mentor_reason(cohort, row, base)]
+        return [_no_mentor_reason(base)]
     skilled = active & _covers_row(cohort, row)
     if not skilled.any():
-        return [_no_skill_reason(cohort, row, active)]
+        return [_no_skill_reason(cohort, row, base)]
     with_room = skilled & cohort.col_ok
     fresh = with_room.copy()
     fresh[sorted(cohort.past.get(row, set()))] = False
@@ -887,42 +890,52 @@ def _why_unmatched(cohort: _Cohort, row: int, later: str) -> list[str]:
 # --- groups --------------------------------------------------------------------------------------
 
 
+def _members(count: int, size: int) -> str:
+    if count < size:
+        return f"{count} of {size} members"
+    return f"all {size} members" if size > 1 else "their one member"
+
+
+def _common_terms(
+    offered: Iterable[str], held: Sequence[Iterable[str]], weight: float, template: str
+) -> list[tuple[float, str]]:
+    """One (points, text) per term of the mentor's that some members hold too."""
+    sets = [_terms(terms) for terms in held]
+    found = []
+    for key, term in sorted(_terms(offered).items()):
+        count = sum(key in own for own in sets)
+        if count:
+            who = _members(count, len(sets))
+            found.append((weight * count, template.format(term=term, who=who)))
+    return found
+
+
 def _group_reasons(
     mentor: Candidate, members: Sequence[Candidate], w: MatchWeights, overlap: int
 ) -> list[str]:
     """What the group has in common with its mentor, most important first."""
-    size = len(members)
-    found: list[tuple[float, str]] = []
-
-    def share(count: int) -> str:
-        if count < size:
-            return f"{count} of {size} members"
-        return f"all {size} members" if size > 1 else "their one member"
-
-    gaps = [_terms(m.skills) for m in members]
-    for key, name in sorted(_terms(mentor.skills).items()):
-        count = sum(key in own for own in gaps)
-        if count:
-            found.append((w.skills * count, f"offers {name}, a gap for {share(count)}"))
-    for kind, weight, cap, offered, held in (
-        ("interest", w.interests, w.interest_cap, mentor.interests, [m.interests for m in members]),
-        ("value", w.values, w.value_cap, mentor.values, [m.values for m in members]),
-    ):
-        sets = [_terms(terms) for terms in held]
-        for key, term in sorted(_terms(offered).items()):
-            count = sum(key in own for own in sets)
-            if count:
-                found.append(
-                    (weight / cap * count, f"shares the {kind} {term} with {share(count)}")
-                )
+    found = [
+        *_common_terms(
+            mentor.skills, [m.skills for m in members], w.skills, "offers {term}, a gap for {who}"
+        ),
+        *_common_terms(
+            mentor.interests,
+            [m.interests for m in members],
+            w.interests / w.interest_cap,
+            "shares the interest {term} with {who}",
+        ),
+        *_common_terms(
+            mentor.values,
+            [m.values for m in members],
+            w.values / w.value_cap,
+            "shares the value {term} with {who}",
+        ),
+    ]
     if overlap > 0:
-        points = w.timezone * size * min(overlap / w.full_overlap_minutes, 1.0)
-        found.append(
-            (
-                points,
-                f"at least {_hours(overlap)} a week of shared working hours with {share(size)}",
-            )
-        )
+        everyone = _members(len(members), len(members))
+        points = w.timezone * len(members) * min(overlap / w.full_overlap_minutes, 1.0)
+        text = f"at least {_hours(overlap)} a week of shared working hours with {everyone}"
+        found.append((points, text))
     found.sort(key=lambda item: -item[0])
     return [text for _, text in found][:MAX_REASONS]
 

@@ -207,6 +207,15 @@ def test_approving_introduces_the_pair_in_a_group_dm(
     intro_text = json.dumps(intro.params, ensure_ascii=False)
     assert "pivotal challenge" in intro_text
     assert "Why you were matched" in intro_text
+    schedule = [
+        element
+        for block in intro.params["blocks"]
+        if block["type"] == "actions"
+        for element in block["elements"]
+    ]
+    assert [(b["action_id"], b["value"]) for b in schedule] == [
+        (ActionId.SCHEDULE_OPEN, str(target.id))
+    ]
     [update] = slack.wait_for("chat.update")
     assert_valid_view(update.params, surface="message")
     assert "Approve all 3" in json.dumps(update.params)

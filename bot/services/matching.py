@@ -139,7 +139,11 @@ class Fit:
 
 @dataclass(frozen=True)
 class Proposal:
-    """A suggested pair, for the lead to approve, swap or decline."""
+    """A suggested pair, for the lead to approve, swap or decline.
+
+    ``alternatives`` are the next best feasible mentors for this mentee, as (participant id,
+    score), best first; they had room before this round but may have been given to someone else.
+    """
 
     mentee_id: int
     mentor_id: int

@@ -207,7 +207,17 @@ def build_introduction(intro: Introduction) -> dict[str, Any]:
         section(
             "*Your first session is for getting to know each other.* Each of you shares one "
             "pivotal challenge or failure and what it taught you. No problem-solving yet: "
-            "listen, ask, and find what you have in common. Agree on a day and time for it here."
+            "listen, ask, and find what you have in common. Pick a day and time for it below."
+        )
+    )
+    blocks.append(
+        actions(
+            button(
+                "Schedule the first session",
+                ActionId.SCHEDULE_OPEN,
+                value=str(intro.pairing_ids[0]),
+                style="primary",
+            )
         )
     )
     blocks.append(

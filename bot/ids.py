@@ -19,6 +19,10 @@ class CallbackId(StrEnum):
     BOARD = "board_modal"
     # --- pair journey: goals
     # --- pair journey: sessions and agenda
+    SCHEDULE = "schedule_modal"
+    SESSION_CANCEL = "session_cancel_modal"
+    LOG = "log_modal"
+    AGENDA = "agenda_modal"
     # --- pair journey: feedback, scorecards, skills
     # --- pair journey: stages, surveys, graduation
 
@@ -76,6 +80,23 @@ class BlockId(StrEnum):
     PAIRING = "pairing"
     # --- pair journey: goals
     # --- pair journey: sessions and agenda
+    SESSION_DATE = "session_date"
+    SESSION_TIME = "session_time"
+    SESSION_LENGTH = "session_length"
+    SESSION_CANCEL_REASON = "session_cancel_reason"
+    LOG_DATE = "log_date"
+    LOG_MINUTES = "log_minutes"
+    LOG_GOALS = "log_goals"
+    LOG_NOTES = "log_notes"
+    # one block each per action item, suffixed 1 to 3
+    LOG_ACTION_TEXT_PREFIX = "log_action_text_"
+    LOG_ACTION_OWNER_PREFIX = "log_action_owner_"
+    LOG_ACTION_DUE_PREFIX = "log_action_due_"
+    AGENDA_NEW = "agenda_new"
+    AGENDA_SUBMIT = "agenda_submit"
+    # checkbox groups of at most 10 options each, suffixed 0, 1, ...
+    AGENDA_REMOVE_PREFIX = "agenda_remove_"
+    AGENDA_DONE_PREFIX = "agenda_done_"
     # --- pair journey: feedback, scorecards, skills
     # --- pair journey: stages, surveys, graduation
 
@@ -114,5 +135,7 @@ class ActionId(StrEnum):
     SKILLS_OPEN = "skills_open"
     # --- pair journey: goals
     # --- pair journey: sessions and agenda
+    # value: the meeting id
+    SESSION_CANCEL = "session_cancel"
     # --- pair journey: feedback, scorecards, skills
     # --- pair journey: stages, surveys, graduation

@@ -5,9 +5,9 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
+from bot.services.access import my_pairings
 from bot.services.enrolment import joinable_programs, participations
 from bot.services.leads import led_program_ids
-from bot.services.pairing import people_pairings
 from bot.services.programs import ProgramCounts, program_counts
 from storage.enums import PairingStatus, ParticipantStatus, ProgramStatus, Role, Stage
 from storage.models import Program
@@ -84,23 +84,18 @@ class HomeData:
 
 def home_data(*, session: Session, team_id: str, user_id: str, is_admin: bool) -> HomeData:
     """Collect the person's Home tab with a fixed number of queries."""
-    pairings = people_pairings(session, team_id=team_id, user_id=user_id)
     cards = [
         PairingCard(
-            pairing_id=pairing.id or 0,
-            program_name=program.name,
-            my_role=Role.MENTOR if pairing.mentor_user_id == user_id else Role.MENTEE,
-            partner_user_id=(
-                pairing.mentee_user_id
-                if pairing.mentor_user_id == user_id
-                else pairing.mentor_user_id
-            ),
-            stage=pairing.stage,
-            status=pairing.status,
-            board_role=pairing.board_role,
-            started_at=pairing.started_at,
+            pairing_id=choice.pairing.id or 0,
+            program_name=choice.program.name,
+            my_role=choice.my_role,
+            partner_user_id=choice.partner_user_id,
+            stage=choice.pairing.stage,
+            status=choice.pairing.status,
+            board_role=choice.pairing.board_role,
+            started_at=choice.pairing.started_at,
         )
-        for pairing, program in pairings
+        for choice in my_pairings(session, team_id=team_id, user_id=user_id)
     ]
     matched = {(c.program_name, c.my_role) for c in cards}
     enrolled = participations(session=session, team_id=team_id, user_id=user_id)

@@ -13,7 +13,7 @@ from typing import TypeVar
 from uuid import uuid4
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import delete, func, or_, update
+from sqlalchemy import delete, func, update
 from sqlmodel import Session, col, select
 
 from bot.errors import Forbidden, NotFound, UserError
@@ -749,22 +749,4 @@ def mentee_programs(session: Session, *, team_id: str, user_id: str) -> list[Pro
             )
             .order_by(col(Program.start_date).desc())
         )
-    )
-
-
-def people_pairings(
-    session: Session, *, team_id: str, user_id: str
-) -> list[tuple[Pairing, Program]]:
-    """A person's live pairings, as mentor or mentee, with their programs."""
-    return list(
-        session.exec(
-            select(Pairing, Program)
-            .join(Program, col(Program.id) == col(Pairing.program_id))
-            .where(
-                Pairing.team_id == team_id,
-                or_(col(Pairing.mentor_user_id) == user_id, col(Pairing.mentee_user_id) == user_id),
-                col(Pairing.status).in_([s.value for s in LIVE_STATUSES]),
-            )
-            .order_by(col(Pairing.started_at).desc())
-        ).all()
     )

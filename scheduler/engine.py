@@ -5,6 +5,8 @@ lives here: jobs only wake the engine up, and the database says what to do.
 """
 
 import logging
+import os
+import socket
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -12,6 +14,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from bot.deps import Deps
 from scheduler import jobs
+from scheduler.delivery import Deliverer
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +35,12 @@ JOBS: tuple[tuple[Callable[[Deps], None], timedelta], ...] = (
     (jobs.prune_processed_events, timedelta(hours=1)),
     (jobs.resume_paused_participants, timedelta(minutes=15)),
 )
+DELIVERY_EVERY = timedelta(seconds=5)
+
+
+def worker_id() -> str:
+    """This process's name in the outbox's claims: host and pid."""
+    return f"{socket.gethostname()}:{os.getpid()}"[:64]
 
 
 def build_scheduler(deps: Deps) -> BackgroundScheduler:
@@ -39,7 +48,15 @@ def build_scheduler(deps: Deps) -> BackgroundScheduler:
     scheduler = BackgroundScheduler(
         timezone="UTC", job_defaults={"coalesce": True, "max_instances": 1}
     )
-    for job, every in JOBS:
+    deliverer = Deliverer(deps, worker=worker_id())
+
+    def deliver_outbox(deps: Deps) -> None:
+        report = deliverer.run()
+        if report.claimed:
+            log.info("outbox delivered", extra=vars(report))
+
+    scheduled = [*JOBS, (deliver_outbox, DELIVERY_EVERY)]
+    for job, every in scheduled:
         scheduler.add_job(
             _guarded(job, deps),
             "interval",

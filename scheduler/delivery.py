@@ -1,0 +1,261 @@
+"""Sending the outbox: paced like Slack wants, retried when that helps, never sent twice.
+
+Each claimed delivery goes through: drop if its moment passed -> resolve the conversation (and
+store it) -> if the previous attempt's outcome is unknown, look for the message first -> wait
+for the channel's and the workspace's pace -> send with the dedupe key as message metadata ->
+mark sent. A 429 waits out ``Retry-After``; 5xx and network errors back off exponentially with
+jitter up to a limit; permanent errors (the person left, the channel is gone) fail for good and
+are raised to the program's leads as a red flag.
+"""
+
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlmodel import Session, select
+
+from bot.deps import Deps
+from bot.gateway import SlackCallError
+from scheduler import outbox
+from scheduler.outbox import OUTCOME_UNKNOWN, Claim
+from storage.enums import FlagKind
+from storage.models import Flag
+
+log = logging.getLogger(__name__)
+
+METADATA_EVENT = "mentorbot_delivery"
+MAX_ATTEMPTS = 6
+BACKOFF_BASE = timedelta(seconds=5)
+BACKOFF_CAP = timedelta(minutes=10)
+
+
+class Pacer:
+    """Spaces sends: about one a second per channel, and a budget per workspace.
+
+    Thread-safe; the clock and the sleep are injected so tests and benchmarks control time.
+    """
+
+    def __init__(
+        self,
+        *,
+        per_channel: float = 1.0,
+        per_workspace: float = 20.0,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.channel_gap = 1.0 / per_channel
+        self.workspace_gap = 1.0 / per_workspace
+        self.clock = clock
+        self.sleep = sleep
+        self._lock = threading.Lock()
+        self._channel_free: dict[tuple[str, str], float] = {}
+        self._workspace_free: dict[str, float] = {}
+
+    def wait(self, team_id: str, channel_id: str) -> float:
+        """Block until a message may go to ``channel_id``; returns the seconds waited."""
+        with self._lock:
+            now = self.clock()
+            key = (team_id, channel_id)
+            start = max(
+                now, self._channel_free.get(key, now), self._workspace_free.get(team_id, now)
+            )
+            self._channel_free[key] = start + self.channel_gap
+            self._workspace_free[team_id] = start + self.workspace_gap
+        delay = start - now
+        if delay > 0:
+            self.sleep(delay)
+        return delay
+
+    def hold(self, team_id: str, channel_id: str, seconds: float) -> None:
+        """Slack said wait (429): keep this channel quiet for ``seconds``."""
+        with self._lock:
+            key = (team_id, channel_id)
+            self._channel_free[key] = max(self._channel_free.get(key, 0.0), self.clock() + seconds)
+
+
+@dataclass
+class DeliveryReport:
+    """What one delivery pass did."""
+
+    claimed: int = 0
+    sent: int = 0
+    reconciled: int = 0
+    retried: int = 0
+    failed: int = 0
+    dropped: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def backoff(attempt: int, *, rng: random.Random) -> timedelta:
+    """Exponential back-off with ±20% jitter, capped, for the given (1-based) attempt."""
+    base: timedelta = min(BACKOFF_BASE * (2 ** max(attempt - 1, 0)), BACKOFF_CAP)
+    return base * rng.uniform(0.8, 1.2)
+
+
+class Deliverer:
+    """Claims due deliveries and sends them; several may run against one PostgreSQL database."""
+
+    def __init__(
+        self,
+        deps: Deps,
+        *,
+        worker: str,
+        pacer: Pacer | None = None,
+        lease: timedelta = timedelta(minutes=2),
+        batch: int = 50,
+        max_attempts: int = MAX_ATTEMPTS,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.deps = deps
+        self.worker = worker
+        self.pacer = pacer or Pacer()
+        self.lease = lease
+        self.batch = batch
+        self.max_attempts = max_attempts
+        self.rng = rng or random.Random()  # noqa: S311 - jitter, not security
+
+    def run(self, *, max_batches: int = 100) -> DeliveryReport:
+        """Deliver everything due now, a batch at a time."""
+        report = DeliveryReport()
+        for _ in range(max_batches):
+            with self.deps.session() as session:
+                claims = outbox.claim(
+                    session,
+                    worker=self.worker,
+                    now=self.deps.now(),
+                    lease=self.lease,
+                    limit=self.batch,
+                )
+            if not claims:
+                break
+            report.claimed += len(claims)
+            for claim in claims:
+                self._deliver(claim, report)
+        return report
+
+    def _deliver(self, claim: Claim, report: DeliveryReport) -> None:
+        now = self.deps.now()
+        if claim.expires_at is not None and now > claim.expires_at:
+            with self.deps.session() as session:
+                outbox.mark_dropped(
+                    session, delivery_id=claim.id, worker=self.worker, reason="expired"
+                )
+            report.dropped += 1
+            return
+        try:
+            channel = self._channel(claim)
+            if claim.needs_check and self._already_sent(claim, channel, report):
+                return
+            self.pacer.wait(claim.team_id, channel)
+            message = {
+                **claim.payload,
+                "metadata": {
+                    "event_type": METADATA_EVENT,
+                    "event_payload": {"key": claim.dedupe_key},
+                },
+            }
+            ts = self.deps.gateway.post_message(channel, message)
+        except SlackCallError as error:
+            self._failed_call(claim, error, report)
+            return
+        with self.deps.session() as session:
+            outbox.mark_sent(
+                session, delivery_id=claim.id, worker=self.worker, ts=ts, now=self.deps.now()
+            )
+        report.sent += 1
+
+    def _channel(self, claim: Claim) -> str:
+        """The conversation to post in, resolved once and stored before the first send."""
+        if claim.channel_id:
+            return claim.channel_id
+        if claim.recipient_id[:1] in ("U", "W"):
+            channel = self.deps.gateway.open_conversation([claim.recipient_id])
+        else:
+            channel = claim.recipient_id
+        with self.deps.session() as session:
+            outbox.remember_channel(
+                session, delivery_id=claim.id, worker=self.worker, channel_id=channel
+            )
+        return channel
+
+    def _already_sent(self, claim: Claim, channel: str, report: DeliveryReport) -> bool:
+        oldest = (claim.due_at - timedelta(minutes=5)).timestamp()
+        ts = self.deps.gateway.find_by_metadata(
+            channel, event_type=METADATA_EVENT, key=claim.dedupe_key, oldest=oldest
+        )
+        if ts is None:
+            return False
+        with self.deps.session() as session:
+            outbox.mark_sent(
+                session, delivery_id=claim.id, worker=self.worker, ts=ts, now=self.deps.now()
+            )
+        log.info("delivery reconciled", extra={"delivery_id": claim.id, "ts": ts})
+        report.reconciled += 1
+        return True
+
+    def _failed_call(self, claim: Claim, error: SlackCallError, report: DeliveryReport) -> None:
+        now = self.deps.now()
+        report.errors.append(error.error)
+        extra = {"delivery_id": claim.id, "rule": claim.rule, "error": error.error}
+        with self.deps.session() as session:
+            if error.permanent:
+                outbox.mark_failed(
+                    session, delivery_id=claim.id, worker=self.worker, error=error.error
+                )
+                self._flag(session, claim, error.error, now)
+                report.failed += 1
+                log.warning("delivery failed for good", extra=extra)
+            elif error.error == "ratelimited":
+                wait = error.retry_after or 1.0
+                self.pacer.hold(claim.team_id, claim.channel_id or claim.recipient_id, wait)
+                outbox.mark_retry(
+                    session,
+                    delivery_id=claim.id,
+                    worker=self.worker,
+                    at=now + timedelta(seconds=wait),
+                    error=error.error,
+                    count_attempt=False,
+                )
+                report.retried += 1
+            elif claim.attempts >= self.max_attempts:
+                reason = f"gave up after {claim.attempts} attempts: {error.error}"
+                outbox.mark_failed(session, delivery_id=claim.id, worker=self.worker, error=reason)
+                self._flag(session, claim, reason, now)
+                report.failed += 1
+                log.warning("delivery failed for good", extra=extra)
+            else:
+                # A timeout may have delivered the message: the next attempt looks first.
+                unknown = error.error == "connection_error" or (error.status or 0) >= 500
+                outbox.mark_retry(
+                    session,
+                    delivery_id=claim.id,
+                    worker=self.worker,
+                    at=now + backoff(claim.attempts, rng=self.rng),
+                    error=OUTCOME_UNKNOWN if unknown else error.error,
+                )
+                report.retried += 1
+                log.info("delivery will be retried", extra=extra)
+
+    def _flag(self, session: Session, claim: Claim, reason: str, now: datetime) -> None:
+        """A red flag for the program's leads (digest and Home), once per recipient and reason."""
+        if claim.program_id is None:
+            return
+        key = f"delivery_failed:{claim.recipient_id}:{reason.split(':')[-1].strip()}"
+        exists = session.exec(
+            select(Flag).where(Flag.team_id == claim.team_id, Flag.dedupe_key == key)
+        ).first()
+        if exists is None:
+            session.add(
+                Flag(
+                    team_id=claim.team_id,
+                    program_id=claim.program_id,
+                    kind=FlagKind.DELIVERY_FAILED,
+                    dedupe_key=key,
+                    detail=f"<@{claim.recipient_id}>: {reason}"[:255],
+                    raised_at=now,
+                )
+            )

@@ -1,0 +1,266 @@
+"""The outbox: every planned message is a ``Delivery`` row, written once, claimed, sent, marked.
+
+- Planning inserts rows with a unique ``dedupe_key`` and ``ON CONFLICT DO NOTHING``: a second
+  planning pass, a second process, a restart or a Slack retry can never create a second row.
+- Delivery claims due rows: on PostgreSQL ``FOR UPDATE SKIP LOCKED`` lets many processes share
+  the work, on SQLite the unit of work's ``BEGIN IMMEDIATE`` serialises claims. A claim sets a
+  lease; a row whose lease ran out while ``sending`` belongs to a process that died mid-send.
+- Such a row, and one whose last send timed out, has an unknown outcome: it is reconciled
+  (looked up in the conversation by its metadata) before any resend.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, func, or_, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import Session, col, select
+
+from storage.enums import DeliveryStatus
+from storage.models import Delivery
+
+# The error recorded when a send may or may not have reached Slack.
+OUTCOME_UNKNOWN = "outcome_unknown"
+ERROR_MAX = 255
+ENQUEUE_CHUNK = 500
+
+
+@dataclass(frozen=True, slots=True)
+class Planned:
+    """A message to enqueue; ``dedupe_key`` names it uniquely (rule, subject, period)."""
+
+    team_id: str
+    dedupe_key: str
+    rule: str
+    recipient_id: str
+    payload: dict[str, Any]
+    due_at: datetime
+    expires_at: datetime | None = None
+    program_id: int | None = None
+    pairing_id: int | None = None
+    channel_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """A delivery this worker holds, detached from the session that claimed it."""
+
+    id: int
+    team_id: str
+    dedupe_key: str
+    rule: str
+    recipient_id: str
+    channel_id: str | None
+    payload: dict[str, Any]
+    due_at: datetime
+    expires_at: datetime | None
+    attempts: int
+    program_id: int | None
+    # The previous attempt may have reached Slack: look before sending again.
+    needs_check: bool
+
+
+def enqueue(session: Session, planned: Sequence[Planned], *, now: datetime) -> int:
+    """Insert the planned messages that are not in the outbox yet; returns how many were new."""
+    if not planned:
+        return 0
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    rows = [
+        {
+            "team_id": p.team_id,
+            "dedupe_key": p.dedupe_key[:255],
+            "rule": p.rule,
+            "recipient_id": p.recipient_id,
+            "channel_id": p.channel_id,
+            "payload": p.payload,
+            "due_at": p.due_at,
+            "expires_at": p.expires_at,
+            "program_id": p.program_id,
+            "pairing_id": p.pairing_id,
+            "status": DeliveryStatus.PENDING,
+            "attempts": 0,
+            "created_at": now,
+        }
+        for p in planned
+    ]
+    inserted = 0
+    # Chunks keep each statement under SQLite's bound-parameter limit.
+    for start in range(0, len(rows), ENQUEUE_CHUNK):
+        statement = (
+            insert(Delivery)
+            .values(rows[start : start + ENQUEUE_CHUNK])
+            .on_conflict_do_nothing(index_elements=["dedupe_key"])
+            .returning(col(Delivery.id))
+        )
+        inserted += len(session.execute(statement).all())
+    return inserted
+
+
+def claim(
+    session: Session, *, worker: str, now: datetime, lease: timedelta, limit: int
+) -> list[Claim]:
+    """Take up to ``limit`` due deliveries (and ones abandoned mid-send) for ``worker``."""
+    due = and_(
+        col(Delivery.status) == DeliveryStatus.PENDING.value,
+        col(Delivery.due_at) <= now,
+        or_(col(Delivery.next_attempt_at).is_(None), col(Delivery.next_attempt_at) <= now),
+    )
+    abandoned = and_(
+        col(Delivery.status) == DeliveryStatus.SENDING.value, col(Delivery.lease_until) < now
+    )
+    query = (
+        select(Delivery).where(or_(due, abandoned)).order_by(col(Delivery.due_at), col(Delivery.id))
+    )
+    query = query.limit(limit)
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    claims = []
+    for row in session.exec(query).all():
+        needs_check = row.status is DeliveryStatus.SENDING or row.error == OUTCOME_UNKNOWN
+        row.status = DeliveryStatus.SENDING
+        row.claimed_by = worker
+        row.lease_until = now + lease
+        row.attempts += 1
+        session.add(row)
+        claims.append(
+            Claim(
+                id=row.id or 0,
+                team_id=row.team_id,
+                dedupe_key=row.dedupe_key,
+                rule=row.rule,
+                recipient_id=row.recipient_id,
+                channel_id=row.channel_id,
+                payload=dict(row.payload),
+                due_at=row.due_at,
+                expires_at=row.expires_at,
+                attempts=row.attempts,
+                program_id=row.program_id,
+                needs_check=needs_check,
+            )
+        )
+    return claims
+
+
+def _mine(delivery_id: int, worker: str) -> Any:
+    return and_(
+        col(Delivery.id) == delivery_id,
+        col(Delivery.claimed_by) == worker,
+        col(Delivery.status) == DeliveryStatus.SENDING.value,
+    )
+
+
+def _set(session: Session, delivery_id: int, worker: str, **values: Any) -> bool:
+    """Update a row this worker still holds; False when its lease was lost to another worker."""
+    result = session.execute(update(Delivery).where(_mine(delivery_id, worker)).values(**values))
+    return bool(getattr(result, "rowcount", 0))
+
+
+def remember_channel(session: Session, *, delivery_id: int, worker: str, channel_id: str) -> bool:
+    """Store the resolved conversation before sending, so a reconcile knows where to look."""
+    return _set(session, delivery_id, worker, channel_id=channel_id)
+
+
+def mark_sent(
+    session: Session, *, delivery_id: int, worker: str, ts: str | None, now: datetime
+) -> bool:
+    """The message is in Slack."""
+    return _set(
+        session,
+        delivery_id,
+        worker,
+        status=DeliveryStatus.SENT,
+        sent_at=now,
+        message_ts=ts,
+        lease_until=None,
+        error=None,
+    )
+
+
+def mark_retry(
+    session: Session,
+    *,
+    delivery_id: int,
+    worker: str,
+    at: datetime,
+    error: str,
+    count_attempt: bool = True,
+) -> bool:
+    """Try again at ``at``; a rate-limited try does not count against the attempt limit."""
+    values: dict[str, Any] = {
+        "status": DeliveryStatus.PENDING,
+        "next_attempt_at": at,
+        "lease_until": None,
+        "error": error[:ERROR_MAX],
+    }
+    if not count_attempt:
+        values["attempts"] = Delivery.attempts - 1
+    return _set(session, delivery_id, worker, **values)
+
+
+def mark_failed(session: Session, *, delivery_id: int, worker: str, error: str) -> bool:
+    """Give up for good, keeping the reason."""
+    return _set(
+        session,
+        delivery_id,
+        worker,
+        status=DeliveryStatus.FAILED,
+        lease_until=None,
+        error=error[:ERROR_MAX],
+    )
+
+
+def mark_dropped(session: Session, *, delivery_id: int, worker: str, reason: str) -> bool:
+    """Not worth sending any more (its moment passed)."""
+    return _set(
+        session,
+        delivery_id,
+        worker,
+        status=DeliveryStatus.DROPPED,
+        lease_until=None,
+        error=reason[:ERROR_MAX],
+    )
+
+
+def requeue(session: Session, *, delivery_id: int, now: datetime) -> Delivery:
+    """Put a failed (or dropped) delivery back in the queue, now (``mentorbot outbox retry``)."""
+    row = session.get(Delivery, delivery_id)
+    if row is None:
+        raise LookupError(f"no delivery with id {delivery_id}")
+    if row.status not in (DeliveryStatus.FAILED, DeliveryStatus.DROPPED):
+        raise ValueError(
+            f"delivery {delivery_id} is {row.status.value}: "
+            "only failed or dropped deliveries can be retried"
+        )
+    row.status = DeliveryStatus.PENDING
+    row.attempts = 0
+    row.next_attempt_at = now
+    row.due_at = min(row.due_at, now)
+    row.expires_at = None
+    row.error = None
+    session.add(row)
+    session.flush()
+    return row
+
+
+def list_deliveries(
+    session: Session, *, status: DeliveryStatus | None = None, limit: int = 50
+) -> list[Delivery]:
+    """Deliveries, newest due first, optionally in one status."""
+    query = select(Delivery)
+    if status is not None:
+        query = query.where(col(Delivery.status) == status.value)
+    return list(
+        session.exec(
+            query.order_by(col(Delivery.due_at).desc(), col(Delivery.id).desc()).limit(limit)
+        )
+    )
+
+
+def counts_by_status(session: Session) -> dict[DeliveryStatus, int]:
+    """How many deliveries are in each status."""
+    rows = session.exec(select(Delivery.status, func.count()).group_by(col(Delivery.status))).all()
+    return {DeliveryStatus(status): int(count) for status, count in rows}

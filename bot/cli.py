@@ -5,14 +5,20 @@ import logging
 import signal
 import sys
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from types import FrameType
+from typing import TYPE_CHECKING
 
 from slack_bolt.error import BoltError
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.config import ConfigError, Mode, Settings, load_settings
 from bot.logs import configure_logging
+from storage.enums import DeliveryStatus
+
+if TYPE_CHECKING:
+    from bot.deps import Deps
 
 log = logging.getLogger("mentorbot")
 
@@ -80,7 +86,52 @@ def build_parser() -> argparse.ArgumentParser:
         help="show the database's schema revision",
         description="Show the schema revision DATABASE_URL is at.",
     )
+
+    tick = commands.add_parser(
+        "tick",
+        help="run one planning and delivery pass, then exit",
+        description="Plan every due prompt into the outbox and deliver what is due, once.",
+    )
+    tick.add_argument(
+        "--at",
+        type=_moment,
+        metavar="ISO-8601",
+        help="act as if it were this moment (e.g. 2026-03-10T09:00:00+01:00)",
+    )
+
+    box = commands.add_parser(
+        "outbox",
+        help="list deliveries, or retry a failed one",
+        description="List the outbox's deliveries with their reasons.",
+    )
+    box.add_argument(
+        "--status", choices=[s.value for s in DeliveryStatus], help="only deliveries in this status"
+    )
+    box.add_argument("--limit", type=_positive, default=50, help="how many (default 50)")
+    box_commands = box.add_subparsers(dest="outbox_command", metavar="ACTION")
+    retry = box_commands.add_parser(
+        "retry",
+        help="put a failed delivery back in the queue",
+        description="Re-queue a failed or dropped delivery.",
+    )
+    retry.add_argument("id", type=_positive, help="the delivery's id (from `mentorbot outbox`)")
     return parser
+
+
+def _moment(value: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO-8601 date and time: {value!r}") from None
+    if moment.tzinfo is None:
+        raise argparse.ArgumentTypeError(f"give a timezone, e.g. {value}+00:00 or {value}Z")
+    return moment.astimezone(UTC)
+
+
+def _positive(value: str) -> int:
+    if not value.isdigit() or int(value) < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, got {value!r}")
+    return int(value)
 
 
 def _port(value: str) -> int:
@@ -101,6 +152,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         configure_logging(settings.log_level, settings.log_format)
         if args.command == "db":
             return _db(settings, args.db_command)
+        if args.command == "tick":
+            return _tick(settings, args.at)
+        if args.command == "outbox":
+            return _outbox(settings, args)
         return _run(settings, args.mode or settings.default_mode, args.port, not args.no_migrate)
     except ConfigError as exc:
         print(f"mentorbot: {exc}", file=sys.stderr)
@@ -132,6 +187,72 @@ def _db(settings: Settings, action: str) -> int:
             print(f"{current or 'empty (no revision)'} ({state})")
     finally:
         engine.dispose()
+    return 0
+
+
+def _offline_deps(settings: Settings, at: datetime | None = None) -> "Deps":
+    """Deps for a one-shot command: the database, and Slack only if a token is set."""
+    from bot.deps import Deps
+    from bot.gateway import SlackGateway, build_client
+    from storage.db import make_engine
+
+    engine = make_engine(settings.database_url)
+    client = build_client(settings.slack_bot_token, settings.slack_api_url)
+    if at is None:
+        return Deps(settings=settings, engine=engine, gateway=SlackGateway(client))
+    return Deps(settings=settings, engine=engine, gateway=SlackGateway(client), clock=lambda: at)
+
+
+def _tick(settings: Settings, at: datetime | None) -> int:
+    from scheduler.delivery import Deliverer
+    from scheduler.engine import worker_id
+    from scheduler.tick import tick
+    from storage.migrate import upgrade
+
+    settings.require_bot_token()
+    deps = _offline_deps(settings, at)
+    try:
+        upgrade(deps.engine)
+        planned, delivered = tick(deps, Deliverer(deps, worker=worker_id()))
+    finally:
+        deps.engine.dispose()
+    print(
+        f"{deps.now():%Y-%m-%d %H:%M} UTC: planned {planned.enqueued} new "
+        f"(of {planned.considered} due); delivered {delivered.sent}, "
+        f"reconciled {delivered.reconciled}, retrying {delivered.retried}, "
+        f"failed {delivered.failed}, dropped {delivered.dropped}"
+    )
+    return 0
+
+
+def _outbox(settings: Settings, args: argparse.Namespace) -> int:
+    from scheduler import outbox
+
+    deps = _offline_deps(settings)
+    try:
+        with deps.session() as session:
+            if args.outbox_command == "retry":
+                try:
+                    row = outbox.requeue(session, delivery_id=args.id, now=deps.now())
+                except (LookupError, ValueError) as exc:
+                    print(f"mentorbot: {exc}", file=sys.stderr)
+                    return EXIT_FAILURE
+                print(f"delivery {row.id} ({row.rule} to {row.recipient_id}) is queued again")
+                return 0
+            status = DeliveryStatus(args.status) if args.status else None
+            rows = outbox.list_deliveries(session, status=status, limit=args.limit)
+            counts = outbox.counts_by_status(session)
+    finally:
+        deps.engine.dispose()
+    summary = ", ".join(f"{counts.get(s, 0)} {s.value}" for s in DeliveryStatus)
+    print(f"outbox: {summary}")
+    for row in rows:
+        when = row.sent_at or row.due_at
+        reason = f"  {row.error}" if row.error else ""
+        print(
+            f"{row.id:>6}  {row.status.value:<8} {when:%Y-%m-%d %H:%M}  {row.rule:<18} "
+            f"{row.recipient_id:<12} tries {row.attempts}{reason}"
+        )
     return 0
 
 

@@ -57,13 +57,17 @@ class Settings:
         """Socket Mode when an app-level token is configured, HTTP otherwise."""
         return Mode.SOCKET if self.slack_app_token else Mode.HTTP
 
-    def require_slack(self, mode: Mode) -> None:
-        """Fail with a clear line if a token or secret that ``mode`` needs is missing."""
+    def require_bot_token(self) -> None:
+        """Fail with a clear line if the bot token is missing."""
         if not self.slack_bot_token:
             raise ConfigError(
                 "SLACK_BOT_TOKEN is not set: install the app from manifest.yml and copy the "
                 "Bot User OAuth Token (xoxb-…) from OAuth & Permissions"
             )
+
+    def require_slack(self, mode: Mode) -> None:
+        """Fail with a clear line if a token or secret that ``mode`` needs is missing."""
+        self.require_bot_token()
         if mode is Mode.SOCKET and not self.slack_app_token:
             raise ConfigError(
                 "SLACK_APP_TOKEN is not set, and Socket Mode needs it: under Basic Information > "

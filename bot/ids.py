@@ -18,13 +18,26 @@ class CallbackId(StrEnum):
     MATCH_SWAP = "match_swap_modal"
     BOARD = "board_modal"
     # --- pair journey: goals
+    GOALS = "goals_modal"
+    GOAL_FORM = "goal_form_modal"
+    GOAL_SUGGEST = "goal_suggest_modal"
+    GOAL_PROGRESS = "goal_progress_modal"
+    GOAL_MILESTONES = "goal_milestones_modal"
+    GOAL_NOTICE = "goal_notice_modal"
     # --- pair journey: sessions and agenda
     SCHEDULE = "schedule_modal"
     SESSION_CANCEL = "session_cancel_modal"
     LOG = "log_modal"
     AGENDA = "agenda_modal"
     # --- pair journey: feedback, scorecards, skills
+    FEEDBACK = "feedback_modal"
+    SCORECARD_COMMENT = "scorecard_comment_modal"
+    SKILLS = "skills_modal"
     # --- pair journey: stages, surveys, graduation
+    SURVEY = "survey_modal"
+    SURVEY_DONE = "survey_done_modal"
+    GRADUATION = "graduation_modal"
+    GRADUATION_DONE = "graduation_done_modal"
 
 
 class BlockId(StrEnum):
@@ -79,6 +92,15 @@ class BlockId(StrEnum):
     # which pairing a modal is about, when the person has several
     PAIRING = "pairing"
     # --- pair journey: goals
+    GOAL_STATEMENT = "goal_statement"
+    GOAL_SUCCESS = "goal_success"
+    GOAL_DUE = "goal_due"
+    # one pair of inputs per milestone row: "<prefix><row>", rows 1 to 5
+    GOAL_MILESTONE_TITLE_PREFIX = "goal_milestone_title_"
+    GOAL_MILESTONE_DUE_PREFIX = "goal_milestone_due_"
+    GOAL_SUGGESTION = "goal_suggestion"
+    GOAL_PROGRESS_STATUS = "goal_progress_status"
+    GOAL_PROGRESS_NOTE = "goal_progress_note"
     # --- pair journey: sessions and agenda
     SESSION_DATE = "session_date"
     SESSION_TIME = "session_time"
@@ -98,7 +120,26 @@ class BlockId(StrEnum):
     AGENDA_REMOVE_PREFIX = "agenda_remove_"
     AGENDA_DONE_PREFIX = "agenda_done_"
     # --- pair journey: feedback, scorecards, skills
+    FEEDBACK_WENT_WELL = "feedback_went_well"
+    FEEDBACK_NEEDS_CHANGE = "feedback_needs_change"
+    FEEDBACK_NEXT_ACTION = "feedback_next_action"
+    SCORECARD_COMMENT = "scorecard_comment"
+    # the scorecard DM's rows of rating buttons, one actions block per question
+    SCORECARD_CLARITY = "scorecard_clarity"
+    SCORECARD_ENERGY = "scorecard_energy"
+    SCORECARD_CONFIDENCE = "scorecard_confidence"
+    # one static_select per competency, suffixed by its position in Program.competencies
+    SKILL_PREFIX = "skill_"
     # --- pair journey: stages, surveys, graduation
+    # the stage picker (a section whose accessory is the stage select)
+    STAGE_PICK = "stage_pick"
+    # survey modal: one input per question, "<prefix><question key>"
+    SURVEY_PREFIX = "survey_"
+    # graduation modal: an outcome select and a one-line note per goal, "<prefix><goal id>"
+    GRADUATION_GOAL_PREFIX = "graduation_goal_"
+    GRADUATION_NOTE_PREFIX = "graduation_note_"
+    GRADUATION_AFTER = "graduation_after"
+    GRADUATION_CHANNEL = "graduation_channel"
 
 
 class ActionId(StrEnum):
@@ -133,9 +174,45 @@ class ActionId(StrEnum):
     AGENDA_OPEN = "agenda_open"
     FEEDBACK_OPEN = "feedback_open"
     SKILLS_OPEN = "skills_open"
+    # "did you meet?" answers (value: meeting id)
+    MEETING_HELD = "meeting_held"
+    MEETING_MOVED = "meeting_moved"
+    MEETING_CANCELLED = "meeting_cancelled"
     # --- pair journey: goals
+    # value: the pairing id
+    GOAL_ADD = "goal_add"
+    # value: the goal id
+    GOAL_EDIT = "goal_edit"
+    GOAL_UPDATE_PROGRESS = "goal_update_progress"
+    GOAL_MILESTONES = "goal_milestones"
+    GOAL_AGREE = "goal_agree"
+    GOAL_SUGGEST = "goal_suggest"
+    # value: the milestone id
+    GOAL_MILESTONE_TOGGLE = "goal_milestone_toggle"
+    GOAL_MILESTONE_UP = "goal_milestone_up"
+    GOAL_MILESTONE_DOWN = "goal_milestone_down"
     # --- pair journey: sessions and agenda
     # value: the meeting id
     SESSION_CANCEL = "session_cancel"
     # --- pair journey: feedback, scorecards, skills
+    # scorecard rating buttons: "<prefix><score>" (ids must differ inside an actions block);
+    # value "<scorecard id>:<score>"
+    SCORECARD_CLARITY_PREFIX = "scorecard_clarity_"
+    SCORECARD_ENERGY_PREFIX = "scorecard_energy_"
+    SCORECARD_CONFIDENCE_PREFIX = "scorecard_confidence_"
+    # value: the scorecard id
+    SCORECARD_COMMENT = "scorecard_comment"
+    # low-score suggestion, value "<scorecard id>:<dimension>:<low count>:<window size>"
+    SCORECARD_RAISE = "scorecard_raise"
+    SCORECARD_NOT_NOW = "scorecard_not_now"
+    # value: the pairing id
+    SKILLS_REASSESS = "skills_reassess"
+    # value "<pairing id>:<round>"
+    SKILLS_GAPS_TO_AGENDA = "skills_gaps_to_agenda"
     # --- pair journey: stages, surveys, graduation
+    # stage select, option value "<pairing id>:<stage>"
+    STAGE_MOVE = "stage_move"
+    # value "<pairing id>:<survey kind>"
+    SURVEY_OPEN = "survey_open"
+    # value: the pairing id
+    GRADUATION_OPEN = "graduation_open"

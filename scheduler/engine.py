@@ -15,6 +15,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from bot.deps import Deps
 from scheduler import jobs
 from scheduler.delivery import Deliverer
+from scheduler.tick import plan_due
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +37,7 @@ JOBS: tuple[tuple[Callable[[Deps], None], timedelta], ...] = (
     (jobs.resume_paused_participants, timedelta(minutes=15)),
 )
 DELIVERY_EVERY = timedelta(seconds=5)
+PLANNING_EVERY = timedelta(minutes=1)
 
 
 def worker_id() -> str:
@@ -55,7 +57,10 @@ def build_scheduler(deps: Deps) -> BackgroundScheduler:
         if report.claimed:
             log.info("outbox delivered", extra=vars(report))
 
-    scheduled = [*JOBS, (deliver_outbox, DELIVERY_EVERY)]
+    def plan_prompts(deps: Deps) -> None:
+        plan_due(deps)
+
+    scheduled = [*JOBS, (plan_prompts, PLANNING_EVERY), (deliver_outbox, DELIVERY_EVERY)]
     for job, every in scheduled:
         scheduler.add_job(
             _guarded(job, deps),

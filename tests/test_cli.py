@@ -69,7 +69,16 @@ def test_an_unreachable_database_is_one_line(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    "argv", [["--help"], ["run", "--help"], ["db", "--help"], ["db", "upgrade", "--help"]]
+    "argv",
+    [
+        ["--help"],
+        ["run", "--help"],
+        ["db", "--help"],
+        ["db", "upgrade", "--help"],
+        ["tick", "--help"],
+        ["outbox", "--help"],
+        ["outbox", "retry", "--help"],
+    ],
 )
 def test_every_command_has_help(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exited:
@@ -89,3 +98,29 @@ def test_bad_port_flag_is_rejected(capsys: pytest.CaptureFixture[str]) -> None:
         build_parser().parse_args(["run", "--port", "0"])
     assert exited.value.code == 2
     assert "must be a whole number from 1 to 65535" in capsys.readouterr().err
+
+
+def test_tick_and_outbox_commands(tmp_path: Path) -> None:
+    from bot.slack_double import SlackDouble
+
+    with SlackDouble() as slack:
+        env = {
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'bot.db'}",
+            "SLACK_BOT_TOKEN": "xoxb-test",
+            "SLACK_API_URL": slack.api_url,
+        }
+        ticked = _mentorbot("tick", "--at", "2026-03-02T09:00:00+00:00", cwd=tmp_path, env=env)
+        assert ticked.returncode == 0, ticked.stderr
+        assert ticked.stdout.startswith("2026-03-02 09:00 UTC: planned 0 new")
+        listed = _mentorbot("outbox", "--status", "failed", cwd=tmp_path, env=env)
+        assert listed.returncode == 0, listed.stderr
+        assert listed.stdout.startswith("outbox: 0 pending, 0 sending, 0 sent, 0 failed")
+        missing = _mentorbot("outbox", "retry", "42", cwd=tmp_path, env=env)
+        assert missing.returncode == 1
+        assert missing.stderr.strip() == "mentorbot: no delivery with id 42"
+
+
+def test_tick_refuses_a_naive_time(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["tick", "--at", "2026-03-02T09:00"])
+    assert "give a timezone" in capsys.readouterr().err

@@ -1,0 +1,89 @@
+"""When a prompt may reach a person: inside their working hours, in their own timezone.
+
+A prompt aimed outside someone's working hours moves *earlier*, to the end of their last working
+window before it (a reminder the evening before beats a ping at 3 a.m.). All arithmetic is on
+local wall-clock times through ``zoneinfo``, so a DST change neither shifts nor repeats anything.
+"""
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+# The last working minute: a prompt moved to a window's end arrives just before it closes.
+_END_MARGIN = timedelta(minutes=1)
+# How far back (and forward) to look for a working window: covers long weekends and holidays.
+_SEARCH_DAYS = 10
+
+
+@dataclass(frozen=True, slots=True)
+class WorkingHours:
+    """A person's working week in their timezone."""
+
+    tz: str = "UTC"
+    start: time = time(9, 0)
+    end: time = time(18, 0)
+    # ISO weekdays, Monday = 1.
+    days: frozenset[int] = frozenset({1, 2, 3, 4, 5})
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The timezone, UTC when Slack gave us a name this machine doesn't know."""
+        try:
+            return ZoneInfo(self.tz)
+        except (ZoneInfoNotFoundError, ValueError):
+            return ZoneInfo("UTC")
+
+    def window(self, day: date) -> tuple[datetime, datetime] | None:
+        """The UTC start and end of work on ``day`` (local date), or None on a day off."""
+        if day.isoweekday() not in self.days or self.end <= self.start:
+            return None
+        zone = self.zone
+        opens = datetime.combine(day, self.start, tzinfo=zone).astimezone(UTC)
+        closes = datetime.combine(day, self.end, tzinfo=zone).astimezone(UTC)
+        return opens, closes
+
+    def contains(self, moment: datetime) -> bool:
+        """Whether ``moment`` falls inside working hours."""
+        window = self.window(moment.astimezone(self.zone).date())
+        return window is not None and window[0] <= moment < window[1]
+
+
+def latest_working_moment(hours: WorkingHours, target: datetime) -> datetime | None:
+    """``target`` if inside working hours, else the end of the last working window before it."""
+    if hours.contains(target):
+        return target
+    local_day = target.astimezone(hours.zone).date()
+    for back in range(_SEARCH_DAYS):
+        window = hours.window(local_day - timedelta(days=back))
+        if window is not None and window[1] <= target:
+            return window[1] - _END_MARGIN
+    return None
+
+
+def next_working_moment(hours: WorkingHours, moment: datetime) -> datetime | None:
+    """``moment`` if inside working hours, else the start of the next window."""
+    if hours.contains(moment):
+        return moment
+    local_day = moment.astimezone(hours.zone).date()
+    for ahead in range(_SEARCH_DAYS):
+        window = hours.window(local_day + timedelta(days=ahead))
+        if window is not None and window[0] > moment:
+            return window[0]
+    return None
+
+
+def delivery_time(
+    hours: WorkingHours, target: datetime, *, now: datetime, expires: datetime | None
+) -> datetime | None:
+    """When to deliver a prompt aimed at ``target``: the latest working moment up to it.
+
+    When that moment has already passed (planned late, or the bot was down), deliver now if
+    now is a working moment, or at the next window, as long as that is before ``expires``;
+    None means the prompt is no longer worth sending.
+    """
+    moment = latest_working_moment(hours, target)
+    if moment is None or moment < now:
+        moment = next_working_moment(hours, now)
+    if moment is None or (expires is not None and moment >= expires):
+        return None
+    return moment

@@ -6,7 +6,23 @@ from concurrent.futures import ThreadPoolExecutor
 from slack_bolt import App
 
 from bot.deps import Deps
-from handlers import commands, enrolment, home, matching, middleware, programs
+from handlers import (
+    agenda,
+    commands,
+    enrolment,
+    feedback,
+    goals,
+    graduation,
+    home,
+    matching,
+    middleware,
+    programs,
+    scorecards,
+    sessions,
+    skills,
+    stages,
+    surveys,
+)
 from handlers.commands import CommandRouter
 
 
@@ -34,6 +50,15 @@ def build_app(deps: Deps, *, verify_requests: bool = True) -> App:
     enrolment.register(app, router)
     programs.register(app, router)
     matching.register(app, router)
+    goals.register(app, router)
+    sessions.register(app, router)
+    agenda.register(app, router)
+    feedback.register(app, router)
+    scorecards.register(app, router)
+    skills.register(app, router)
+    stages.register(app, router)
+    surveys.register(app, router)
+    graduation.register(app, router)
     app.error(_log_unhandled)
     return app
 

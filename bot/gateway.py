@@ -46,6 +46,8 @@ METHOD_SCOPES: dict[str, tuple[str, ...]] = {
     # A DM needs im:write; a group DM (introductions) needs mpim:write.
     "conversations.open": ("im:write", "mpim:write"),
     "users.info": ("users:read",),
+    # Reconciling a send whose outcome is unknown: look for its metadata in the conversation.
+    "conversations.history": ("im:history", "channels:history", "groups:history"),
     "views.open": (),
     "views.push": (),
     "views.update": (),
@@ -121,7 +123,11 @@ class SlackGateway:
             retry_after = exc.response.headers.get("Retry-After") or exc.response.headers.get(
                 "retry-after"
             )
-            error = str(data.get("error") or ("ratelimited" if status == 429 else f"http_{status}"))
+            if status >= 500:
+                error = f"http_{status}"  # Slack's 5xx bodies are HTML, not an error code
+            else:
+                fallback = "ratelimited" if status == 429 else f"http_{status}"
+                error = str(data.get("error") or fallback)
             log.warning(
                 "slack call failed", extra={"method": method, "error": error, "status": status}
             )
@@ -157,6 +163,30 @@ class SlackGateway:
     def update_message(self, channel: str, ts: str, message: dict[str, Any]) -> None:
         """Replace a message the bot posted earlier."""
         self._call("chat.update", channel=channel, ts=ts, **message)
+
+    def find_by_metadata(
+        self, channel: str, *, event_type: str, key: str, oldest: float
+    ) -> str | None:
+        """The ts of the bot's message in ``channel`` carrying this metadata key, if any."""
+        cursor: str | None = None
+        for _ in range(5):  # 1,000 messages since ``oldest`` is far beyond one prompt's window
+            data = self._call(
+                "conversations.history",
+                channel=channel,
+                oldest=f"{oldest:.6f}",
+                limit=200,
+                include_all_metadata=True,
+                cursor=cursor,
+            )
+            for message in data.get("messages", []):
+                metadata = message.get("metadata") or {}
+                payload = metadata.get("event_payload") or {}
+                if metadata.get("event_type") == event_type and payload.get("key") == key:
+                    return str(message["ts"])
+            cursor = (data.get("response_metadata") or {}).get("next_cursor") or None
+            if not cursor:
+                return None
+        return None
 
     def post_ephemeral(self, channel: str, user_id: str, message: dict[str, Any]) -> None:
         """Show ``message`` to one person in a channel."""
@@ -194,7 +224,7 @@ class SlackGateway:
             # The upload step itself failed (its URL answered other than 200).
             log.warning("slack call failed", extra={"method": "files.upload_v2", "error": str(exc)})
             raise SlackCallError("files.upload_v2", "upload_failed") from None
-        file = data.get("file") or next(iter(data.get("files") or []), {})
+        file: Any = data.get("file") or next(iter(data.get("files") or []), {})
         return str(file.get("id", "")) if isinstance(file, dict) else ""
 
     def user_info(self, user_id: str) -> SlackUserInfo:

@@ -37,7 +37,6 @@ class CallbackId(StrEnum):
     SURVEY = "survey_modal"
     SURVEY_DONE = "survey_done_modal"
     GRADUATION = "graduation_modal"
-    GRADUATION_DONE = "graduation_done_modal"
 
 
 class BlockId(StrEnum):

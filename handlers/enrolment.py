@@ -49,6 +49,7 @@ from bot.views.forms import FormState
 from bot.views.notice import build_notice
 from handlers.commands import CommandRequest, CommandRouter
 from handlers.common import ack_field_errors, ack_problem, team_of, user_of
+from handlers.stages import handle_pairing_pause, handle_pairing_resume, targets_pairing
 from storage.enums import ParticipantStatus, Role
 from storage.models import Participant, Program
 
@@ -59,9 +60,11 @@ JOIN = Subcommand(
 )
 PROFILE = Subcommand("profile", "profile [PROGRAM]", "Edit your mentoring profile.")
 PAUSE = Subcommand(
-    "pause", "pause [PROGRAM]", "Take a break until a day you pick; you're back by yourself."
+    "pause",
+    "pause [PROGRAM | @partner [until YYYY-MM-DD]]",
+    "Take a break until a day you pick (or pause one pairing); you're back by yourself.",
 )
-RESUME = Subcommand("resume", "resume [PROGRAM]", "End your break now.")
+RESUME = Subcommand("resume", "resume [PROGRAM | @partner]", "End your break (or a pairing's) now.")
 LEAVE = Subcommand("leave", "leave PROGRAM", "Leave a program; your partners get a note.")
 
 # "join" from anyone's single button, "join:<role>" from join_buttons().
@@ -146,6 +149,9 @@ def handle_profile_command(request: CommandRequest) -> None:
 
 def handle_pause_command(request: CommandRequest) -> None:
     """Open the pause modal: pick the day you'll be back."""
+    if targets_pairing(request.args):  # `/mentor pause @partner`: only that pairing
+        handle_pairing_pause(request)
+        return
     deps = request.deps
     try:
         with deps.session() as session:
@@ -171,6 +177,9 @@ def handle_pause_command(request: CommandRequest) -> None:
 
 def handle_resume_command(request: CommandRequest) -> None:
     """End the person's pause now and tell their partners."""
+    if targets_pairing(request.args):  # `/mentor resume @partner`: only that pairing
+        handle_pairing_resume(request)
+        return
     deps = request.deps
     try:
         with deps.session() as session:

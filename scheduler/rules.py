@@ -45,6 +45,9 @@ YIELD_PER = 1000
 HORIZON = timedelta(minutes=10)
 # Working hours can move a prompt this far earlier (a long weekend), so look that far ahead.
 SHIFT_LOOKAHEAD = timedelta(days=4)
+# Module-level aliases keep the queries' cache keys stable, so SQLAlchemy compiles them once.
+_MENTOR = aliased(Participant, name="mentor")
+_MENTEE = aliased(Participant, name="mentee")
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,9 +98,11 @@ def working_hours(person: Participant) -> WorkingHours:
 class Planner:
     """Runs every rule for one moment and yields what is due."""
 
-    def __init__(self, session: Session, *, now: datetime) -> None:
+    def __init__(self, session: Session, *, now: datetime, horizon: timedelta = HORIZON) -> None:
         self.session = session
         self.now = now
+        # Plan at least this often: a message is enqueued when it falls due within the horizon.
+        self.horizon = horizon
         self._settings: dict[int, RuleSettings] = {}
 
     def settings(self, program: Program) -> RuleSettings:
@@ -131,7 +136,7 @@ class Planner:
     ) -> Planned | None:
         """A message for ``person`` if its working-hours moment is due within the horizon."""
         due = delivery_time(working_hours(person), target, now=self.now, expires=expires)
-        if due is None or due > self.now + HORIZON:
+        if due is None or due > self.now + self.horizon:
             return None
         return Planned(
             team_id=row.pairing.team_id,
@@ -146,8 +151,7 @@ class Planner:
         )
 
     def _pair_query(self) -> Any:
-        mentor = aliased(Participant)
-        mentee = aliased(Participant)
+        mentor, mentee = _MENTOR, _MENTEE
         return (
             select(Pairing, Program, mentor, mentee)
             .join(Program, col(Program.id) == col(Pairing.program_id))
@@ -217,7 +221,7 @@ class Planner:
             assert start is not None
             minutes = self.settings(row.program).reminder_minutes
             due = start - timedelta(minutes=minutes)
-            if due > self.now + HORIZON:
+            if due > self.now + self.horizon:
                 continue
             for person, partner in ((row.mentor, row.mentee), (row.mentee, row.mentor)):
                 yield Planned(

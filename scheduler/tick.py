@@ -2,12 +2,13 @@
 
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 from itertools import islice
 
 from bot.deps import Deps
 from scheduler import outbox
 from scheduler.delivery import Deliverer, DeliveryReport
-from scheduler.rules import Planner
+from scheduler.rules import HORIZON, Planner
 
 log = logging.getLogger(__name__)
 
@@ -22,12 +23,15 @@ class PlanReport:
     enqueued: int
 
 
-def plan_due(deps: Deps) -> PlanReport:
-    """Run every rule for now and enqueue what is due; re-running adds nothing twice."""
+def plan_due(deps: Deps, *, horizon: timedelta = HORIZON) -> PlanReport:
+    """Run every rule for now and enqueue what is due; re-running adds nothing twice.
+
+    Run it at least every ``horizon``: messages are enqueued when they fall due within it.
+    """
     now = deps.now()
     considered = enqueued = 0
     with deps.session() as session:
-        planned = Planner(session, now=now).plan()
+        planned = Planner(session, now=now, horizon=horizon).plan()
         while chunk := list(islice(planned, PLAN_CHUNK)):
             considered += len(chunk)
             enqueued += outbox.enqueue(session, chunk, now=now)

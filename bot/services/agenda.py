@@ -1,0 +1,355 @@
+"""The agenda of a pair's next session: the mentee owns it, the mentor reads it once submitted.
+
+An agenda belongs to the upcoming SCHEDULED meeting, or (``meeting_id`` None) to "the next
+session" while none is scheduled; scheduling one carries those items over. Open action items from
+earlier sessions join the agenda by themselves, once each, and drop off when done.
+"""
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import ColumnElement
+from sqlmodel import Session, col, func, select
+
+from bot.errors import FieldErrors, Forbidden, UserError
+from bot.ids import BlockId
+from bot.services.access import role_in
+from bot.services.sessions import get_meeting, next_meeting, upcoming_meetings
+from storage.enums import AgendaSource, MeetingStatus, Role
+from storage.models import ActionItem, AgendaItem, Meeting, Pairing
+
+__all__ = [
+    "AGENDA_NEW_MAX",
+    "AGENDA_TEXT_MAX",
+    "AgendaLine",
+    "AgendaView",
+    "add_agenda_items",
+    "agenda_for",
+    "next_meeting",
+    "open_agenda",
+    "parse_new_items",
+    "pull_action_items",
+    "upcoming_meetings",
+    "update_agenda",
+]
+
+AGENDA_NEW_MAX = 5
+AGENDA_TEXT_MAX = 200
+# Bullets people paste in front of list items ("- ", "• ", "1. ").
+_BULLET = re.compile(r"^\s*(?:[-*•·]|\d+[.)])\s+")
+
+
+@dataclass(frozen=True, slots=True)
+class AgendaLine:
+    """One agenda item; an open action item carries its id for the "done" toggle."""
+
+    id: int
+    text: str
+    source: AgendaSource
+    added_by: str
+    action_item_id: int | None = None
+    owner_user_id: str | None = None
+    due_date: date | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AgendaView:
+    """The agenda of one session (or of the next one, when none is scheduled)."""
+
+    pairing_id: int
+    mentor_user_id: str
+    mentee_user_id: str
+    meeting_id: int | None
+    meeting_start: datetime | None
+    meeting_minutes: int | None
+    submitted_at: datetime | None
+    lines: list[AgendaLine]
+
+    @property
+    def submitted(self) -> bool:
+        """Whether the mentee has submitted it to the mentor."""
+        return self.submitted_at is not None
+
+
+def _pk(row: Pairing | Meeting | AgendaItem) -> int:
+    if row.id is None:
+        raise ValueError(f"{type(row).__name__} has not been saved")
+    return row.id
+
+
+def _on_agenda(pairing: Pairing, meeting_id: int | None) -> list[ColumnElement[bool]]:
+    """The WHERE clauses that select one agenda's items."""
+    return [
+        col(AgendaItem.team_id) == pairing.team_id,
+        col(AgendaItem.pairing_id) == pairing.id,
+        col(AgendaItem.meeting_id).is_(None)
+        if meeting_id is None
+        else col(AgendaItem.meeting_id) == meeting_id,
+    ]
+
+
+def _items(session: Session, *, pairing: Pairing, meeting_id: int | None) -> list[AgendaItem]:
+    return list(
+        session.exec(
+            select(AgendaItem)
+            .where(*_on_agenda(pairing, meeting_id))
+            .order_by(col(AgendaItem.position), col(AgendaItem.id))
+        ).all()
+    )
+
+
+def _open_actions(session: Session, *, pairing: Pairing) -> list[ActionItem]:
+    return list(
+        session.exec(
+            select(ActionItem)
+            .where(
+                ActionItem.team_id == pairing.team_id,
+                ActionItem.pairing_id == pairing.id,
+                col(ActionItem.done_at).is_(None),
+            )
+            .order_by(col(ActionItem.id))
+        ).all()
+    )
+
+
+def agenda_for(session: Session, *, pairing: Pairing, meeting: Meeting | None) -> AgendaView:
+    """The agenda of ``meeting`` (None: the next session's), read only."""
+    meeting_id = None if meeting is None else _pk(meeting)
+    if meeting is not None and meeting.pairing_id != pairing.id:
+        raise Forbidden("That session belongs to another mentoring pair.")
+    open_by_text = {a.text: a for a in reversed(_open_actions(session, pairing=pairing))}
+    upcoming = meeting is None or meeting.status is MeetingStatus.SCHEDULED
+    lines: list[AgendaLine] = []
+    for item in _items(session, pairing=pairing, meeting_id=meeting_id):
+        action = open_by_text.get(item.text) if item.source is AgendaSource.ACTION_ITEM else None
+        if item.source is AgendaSource.ACTION_ITEM and action is None and upcoming:
+            continue  # done since: it drops off the next agenda
+        lines.append(
+            AgendaLine(
+                id=_pk(item),
+                text=item.text,
+                source=item.source,
+                added_by=item.added_by,
+                action_item_id=None if action is None else action.id,
+                owner_user_id=None if action is None else action.owner_user_id,
+                due_date=None if action is None else action.due_date,
+            )
+        )
+    return AgendaView(
+        pairing_id=_pk(pairing),
+        mentor_user_id=pairing.mentor_user_id,
+        mentee_user_id=pairing.mentee_user_id,
+        meeting_id=meeting_id,
+        meeting_start=None if meeting is None else meeting.scheduled_start,
+        meeting_minutes=None if meeting is None else meeting.duration_minutes,
+        submitted_at=None if meeting is None else meeting.agenda_submitted_at,
+        lines=lines,
+    )
+
+
+def _next_position(session: Session, *, pairing: Pairing, meeting_id: int | None) -> int:
+    highest = session.exec(
+        select(func.max(AgendaItem.position)).where(*_on_agenda(pairing, meeting_id))
+    ).one()
+    return 0 if highest is None else int(highest) + 1
+
+
+def add_agenda_items(
+    session: Session,
+    *,
+    pairing: Pairing,
+    meeting_id: int | None,
+    items: Sequence[str],
+    source: AgendaSource,
+    author_user_id: str,
+    now: datetime,
+) -> list[AgendaItem]:
+    """Add items to an agenda; blanks and items already on it are skipped. Returns the new rows."""
+    if meeting_id is not None:
+        get_meeting(session, pairing=pairing, meeting_id=meeting_id)
+    seen = {i.text.casefold() for i in _items(session, pairing=pairing, meeting_id=meeting_id)}
+    position = _next_position(session, pairing=pairing, meeting_id=meeting_id)
+    added: list[AgendaItem] = []
+    for raw in items:
+        text = raw.strip()
+        if not text or text.casefold() in seen:
+            continue
+        if len(text) > AGENDA_TEXT_MAX:
+            raise UserError(f"Keep each agenda item under {AGENDA_TEXT_MAX} characters.")
+        seen.add(text.casefold())
+        item = AgendaItem(
+            team_id=pairing.team_id,
+            pairing_id=_pk(pairing),
+            meeting_id=meeting_id,
+            text=text,
+            source=source,
+            added_by=author_user_id,
+            position=position,
+            created_at=now,
+        )
+        position += 1
+        session.add(item)
+        added.append(item)
+    session.flush()
+    return added
+
+
+def pull_action_items(
+    session: Session, *, pairing: Pairing, meeting_id: int | None, now: datetime
+) -> int:
+    """Put every open action item on the agenda, once (idempotent); returns how many were added."""
+    on_agenda = {
+        i.text
+        for i in _items(session, pairing=pairing, meeting_id=meeting_id)
+        if i.source is AgendaSource.ACTION_ITEM
+    }
+    position = _next_position(session, pairing=pairing, meeting_id=meeting_id)
+    added = 0
+    for action in _open_actions(session, pairing=pairing):
+        if action.text in on_agenda:
+            continue
+        on_agenda.add(action.text)
+        session.add(
+            AgendaItem(
+                team_id=pairing.team_id,
+                pairing_id=_pk(pairing),
+                meeting_id=meeting_id,
+                text=action.text,
+                source=AgendaSource.ACTION_ITEM,
+                added_by=action.owner_user_id,
+                position=position,
+                created_at=now,
+            )
+        )
+        position += 1
+        added += 1
+    session.flush()
+    return added
+
+
+def parse_new_items(text: str) -> list[str]:
+    """The new agenda items typed one per line, checked: at most 5, each up to 200 characters."""
+    items = [_BULLET.sub("", line).strip() for line in text.splitlines()]
+    items = [item for item in items if item]
+    if len(items) > AGENDA_NEW_MAX:
+        raise FieldErrors(
+            {BlockId.AGENDA_NEW: f"Add up to {AGENDA_NEW_MAX} items at a time, one per line."}
+        )
+    too_long = [n for n, item in enumerate(items, start=1) if len(item) > AGENDA_TEXT_MAX]
+    if too_long:
+        raise FieldErrors(
+            {
+                BlockId.AGENDA_NEW: f"Item {too_long[0]} is too long: keep each item under "
+                f"{AGENDA_TEXT_MAX} characters."
+            }
+        )
+    return items
+
+
+def _target(
+    session: Session, *, pairing: Pairing, meeting_id: int | None, now: datetime
+) -> Meeting | None:
+    """The session an agenda form was about, followed to where it is now."""
+    if meeting_id is None:
+        return next_meeting(session, pairing=pairing, now=now)
+    meeting = get_meeting(session, pairing=pairing, meeting_id=meeting_id)
+    seen = {meeting_id}
+    while meeting.status is MeetingStatus.MOVED:
+        moved_to = session.exec(
+            select(Meeting).where(
+                Meeting.pairing_id == pairing.id, Meeting.rescheduled_from_id == meeting.id
+            )
+        ).first()
+        if moved_to is None or moved_to.id in seen:
+            break
+        seen.add(_pk(moved_to))
+        meeting = moved_to
+    if meeting.status is MeetingStatus.HELD:
+        raise UserError(
+            "That session has been logged as held meanwhile: open the agenda again for the "
+            "next one."
+        )
+    if meeting.status is not MeetingStatus.SCHEDULED:
+        return next_meeting(session, pairing=pairing, now=now)
+    return meeting
+
+
+def open_agenda(session: Session, *, pairing: Pairing, user_id: str, now: datetime) -> AgendaView:
+    """The next session's agenda for someone in the pair, with open action items pulled in."""
+    role_in(pairing, user_id)
+    meeting = next_meeting(session, pairing=pairing, now=now)
+    pull_action_items(
+        session, pairing=pairing, meeting_id=None if meeting is None else meeting.id, now=now
+    )
+    return agenda_for(session, pairing=pairing, meeting=meeting)
+
+
+def update_agenda(
+    session: Session,
+    *,
+    pairing: Pairing,
+    meeting_id: int | None,
+    user_id: str,
+    new_items: Sequence[str],
+    remove_ids: Sequence[int],
+    done_action_ids: Sequence[int],
+    submit: bool,
+    now: datetime,
+) -> AgendaView:
+    """Apply an agenda form: add, remove, tick action items done, and (the mentee) submit."""
+    role = role_in(pairing, user_id)
+    meeting = _target(session, pairing=pairing, meeting_id=meeting_id, now=now)
+    target_id = None if meeting is None else _pk(meeting)
+    if submit and role is not Role.MENTEE:
+        raise Forbidden("The mentee owns the agenda, so only they can submit it.")
+    items = {_pk(i): i for i in _items(session, pairing=pairing, meeting_id=target_id)}
+    for item_id in remove_ids:
+        item = items.get(item_id)
+        if item is None or item.source is AgendaSource.ACTION_ITEM:
+            continue  # gone already, or an action item: those leave the agenda when done
+        if role is not Role.MENTEE and item.added_by != user_id:
+            raise Forbidden("Only the mentee can take their items off the agenda.")
+        session.delete(item)
+        del items[item_id]
+    if done_action_ids:
+        done = session.exec(
+            select(ActionItem).where(
+                ActionItem.team_id == pairing.team_id,
+                ActionItem.pairing_id == pairing.id,
+                col(ActionItem.id).in_(list(done_action_ids)),
+                col(ActionItem.done_at).is_(None),
+            )
+        ).all()
+        done_texts: set[str] = set()
+        for action in done:
+            action.done_at = now
+            session.add(action)
+            done_texts.add(action.text)
+        for item in list(items.values()):
+            if item.source is AgendaSource.ACTION_ITEM and item.text in done_texts:
+                session.delete(item)
+                del items[_pk(item)]
+        session.flush()
+    add_agenda_items(
+        session,
+        pairing=pairing,
+        meeting_id=target_id,
+        items=new_items,
+        source=AgendaSource.MENTEE if role is Role.MENTEE else AgendaSource.MENTOR,
+        author_user_id=user_id,
+        now=now,
+    )
+    pull_action_items(session, pairing=pairing, meeting_id=target_id, now=now)
+    view = agenda_for(session, pairing=pairing, meeting=meeting)
+    if submit:
+        if not view.lines:
+            raise FieldErrors(
+                {BlockId.AGENDA_NEW: "Add at least one item before you submit the agenda."}
+            )
+        if meeting is not None:
+            meeting.agenda_submitted_at = now
+            session.add(meeting)
+            view = agenda_for(session, pairing=pairing, meeting=meeting)
+    return view

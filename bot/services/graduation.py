@@ -1,0 +1,467 @@
+"""Graduation: both people review the original goals, choose what comes next, and celebrate.
+
+Each person submits their part: an outcome per goal (kept as ``GoalUpdate`` history, the goal's
+progress set from it), what happens after the program (end, or continue as peer advisors) and
+whether to celebrate in a channel. When the second part comes in the pairing graduates.
+
+Until then the parts already given wait in ``Pairing.end_reason`` (the schema has no column for
+them, and the field means nothing while a pairing runs): ``graduating:`` followed by compact JSON,
+``{"<user id>": {"a": "end"|"continue", "c": "<channel id>"|null}}``. It holds no private text:
+only choices. Graduating replaces it with ``graduated``.
+"""
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+from enum import StrEnum
+
+from sqlmodel import Session, col, select
+
+from bot.errors import FieldErrors, UserError
+from bot.ids import BlockId
+from bot.services.access import (
+    PairChoice,
+    my_pairings,
+    pairing_for,
+    partner_of,
+    resolve_pairing,
+    role_in,
+)
+from bot.services.stages import PairEvent, note_event
+from bot.services.surveys import survey_due
+from storage.enums import GoalProgress, GoalStatus, PairingStatus, Role, SurveyKind
+from storage.models import Goal, GoalUpdate, Pairing, Program
+
+GRADUATED_REASON = "graduated"
+_PENDING_PREFIX = "graduating:"
+END_REASON_MAX = 255
+NOTE_MAX = 150
+# A modal holds 100 blocks and each goal takes three.
+MAX_GOALS_REVIEWED = 25
+CLOSING_SURVEYS = (SurveyKind.FINAL, SurveyKind.INDEPENDENCE)
+GRADUATABLE = (PairingStatus.ACTIVE, PairingStatus.PAUSED)
+
+
+class GoalOutcome(StrEnum):
+    """How a goal ended, in a person's review (ordered: the pair's outcome is the more modest)."""
+
+    NOT_ACHIEVED = "not_achieved"
+    PARTLY = "partly"
+    ACHIEVED = "achieved"
+
+
+class AfterProgram(StrEnum):
+    """What a person wants once the program is over."""
+
+    END = "end"
+    CONTINUE = "continue"
+
+
+OUTCOME_LABELS = {
+    GoalOutcome.ACHIEVED: "Achieved",
+    GoalOutcome.PARTLY: "Partly achieved",
+    GoalOutcome.NOT_ACHIEVED: "Not achieved",
+}
+AFTER_LABELS = {
+    AfterProgram.END: "End the mentoring here",
+    AfterProgram.CONTINUE: "Continue as peer advisors",
+}
+_OUTCOME_PROGRESS = {
+    GoalOutcome.ACHIEVED: GoalProgress.DONE,
+    # Progress made and worth carrying on: the nearest of the goal's own words.
+    GoalOutcome.PARTLY: GoalProgress.ON_TRACK,
+    GoalOutcome.NOT_ACHIEVED: GoalProgress.DROPPED,
+}
+_ORDER = list(GoalOutcome)
+
+
+def outcome_of(progress: GoalProgress) -> GoalOutcome:
+    """The outcome a goal's progress suggests (the review's preselected answer)."""
+    if progress is GoalProgress.DONE:
+        return GoalOutcome.ACHIEVED
+    if progress in (GoalProgress.ON_TRACK, GoalProgress.AT_RISK):
+        return GoalOutcome.PARTLY
+    return GoalOutcome.NOT_ACHIEVED
+
+
+@dataclass(frozen=True, slots=True)
+class GoalReview:
+    """One goal as the graduation review shows it."""
+
+    goal_id: int
+    statement: str
+    status: GoalStatus
+    progress: GoalProgress
+    progress_note: str
+    due_date: date
+    suggested: GoalOutcome
+
+
+@dataclass(frozen=True, slots=True)
+class Part:
+    """One person's choices for after the program."""
+
+    after: AfterProgram
+    channel_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class GraduationReview:
+    """What the graduation modal shows one person of the pair."""
+
+    pairing_id: int
+    program_name: str
+    role: Role
+    partner_user_id: str
+    goals: tuple[GoalReview, ...]
+    more_goals: int
+    mine: Part | None
+    partner_done: bool
+
+
+@dataclass(frozen=True, slots=True)
+class GraduationAnswers:
+    """The graduation modal as submitted, unvalidated: raw values keyed by goal id."""
+
+    outcomes: Mapping[int, str | None] = field(default_factory=dict)
+    notes: Mapping[int, str] = field(default_factory=dict)
+    after: str | None = None
+    channel_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class GraduationResult:
+    """One part submitted; when both are in, what the celebration says and where it goes."""
+
+    pairing_id: int
+    program_name: str
+    actor_user_id: str
+    partner_user_id: str
+    mentor_user_id: str
+    mentee_user_id: str
+    first_part: bool  # the actor's first submission (not a change of mind)
+    completed: bool
+    conversation_id: str | None = None
+    achieved: tuple[str, ...] = ()
+    partly: tuple[str, ...] = ()
+    continue_as_peers: bool = False
+    # Only when both chose a channel: the mentee's (the celebration is theirs).
+    channel_id: str | None = None
+    # Closing surveys each person has not answered yet.
+    surveys_due: dict[str, tuple[SurveyKind, ...]] = field(default_factory=dict)
+
+    @property
+    def user_ids(self) -> list[str]:
+        """Both people, the mentor first."""
+        return [self.mentor_user_id, self.mentee_user_id]
+
+
+class AlreadyGraduated(UserError):
+    """The pair graduated already: nothing to do but congratulate them again."""
+
+
+# --- the parts waiting for the partner ----------------------------------------------------------
+
+
+def _pending(pairing: Pairing) -> dict[str, Part]:
+    if pairing.status not in GRADUATABLE or not pairing.end_reason.startswith(_PENDING_PREFIX):
+        return {}
+    try:
+        raw = json.loads(pairing.end_reason.removeprefix(_PENDING_PREFIX))
+        return {
+            str(user): Part(AfterProgram(entry["a"]), entry.get("c") or None)
+            for user, entry in raw.items()
+        }
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return {}
+
+
+def _store_pending(pairing: Pairing, parts: Mapping[str, Part]) -> None:
+    def encode(keep_channels: bool) -> str:
+        raw = {
+            user: {"a": part.after.value, "c": part.channel_id if keep_channels else None}
+            for user, part in parts.items()
+        }
+        return _PENDING_PREFIX + json.dumps(raw, separators=(",", ":"))
+
+    text = encode(keep_channels=True)
+    # Ids are short; should they ever not fit, celebrating privately is the safe loss.
+    pairing.end_reason = text if len(text) <= END_REASON_MAX else encode(keep_channels=False)
+
+
+# --- the review ---------------------------------------------------------------------------------
+
+
+def _goals(session: Session, pairing: Pairing) -> list[Goal]:
+    return list(
+        session.exec(
+            select(Goal)
+            .where(
+                Goal.team_id == pairing.team_id,
+                Goal.pairing_id == pairing.id,
+                Goal.status != GoalStatus.WITHDRAWN,
+            )
+            .order_by(col(Goal.position), col(Goal.id))
+        )
+    )
+
+
+def _program_name(session: Session, pairing: Pairing) -> str:
+    program = session.get(Program, pairing.program_id)
+    return program.name if program is not None else "your program"
+
+
+def _graduated_already(session: Session, pairing: Pairing, user_id: str) -> AlreadyGraduated:
+    ended = pairing.ended_at
+    when = f" on {ended.day} {ended:%B %Y}" if ended else ""
+    return AlreadyGraduated(
+        f"You and <@{partner_of(pairing, user_id)}> already graduated from "
+        f"*{_program_name(session, pairing)}*{when}. Congratulations again! :mortar_board:"
+    )
+
+
+def _require_graduatable(session: Session, pairing: Pairing, user_id: str) -> None:
+    if pairing.status is PairingStatus.GRADUATED:
+        raise _graduated_already(session, pairing, user_id)
+    if pairing.status not in GRADUATABLE:
+        raise UserError("This mentoring pair has ended, so it can't graduate.")
+
+
+def _pick(session: Session, *, team_id: str, user_id: str, hint: str) -> Pairing:
+    """The running pairing the person means; a graduated one they name gets a friendly answer."""
+    try:
+        return resolve_pairing(session, team_id=team_id, user_id=user_id, hint=hint).pairing
+    except UserError as not_running:
+        try:
+            choice: PairChoice = resolve_pairing(
+                session,
+                team_id=team_id,
+                user_id=user_id,
+                hint=hint,
+                statuses=(PairingStatus.GRADUATED,),
+            )
+        except UserError:
+            raise not_running from None
+        if hint or not my_pairings(session, team_id=team_id, user_id=user_id):
+            raise _graduated_already(session, choice.pairing, user_id) from None
+        raise not_running from None
+
+
+def graduation_review(
+    session: Session, *, team_id: str, user_id: str, hint: str = ""
+) -> GraduationReview:
+    """The review for ``/mentor graduate [@partner]``."""
+    pairing = _pick(session, team_id=team_id, user_id=user_id, hint=hint)
+    return graduation_review_for(
+        session, team_id=team_id, user_id=user_id, pairing_id=pairing.id or 0
+    )
+
+
+def graduation_review_for(
+    session: Session, *, team_id: str, user_id: str, pairing_id: int
+) -> GraduationReview:
+    """The review of one pairing, if the person is in it and it can still graduate."""
+    pairing = pairing_for(session, team_id=team_id, user_id=user_id, pairing_id=pairing_id)
+    _require_graduatable(session, pairing, user_id)
+    goals = _goals(session, pairing)
+    parts = _pending(pairing)
+    partner = partner_of(pairing, user_id)
+    return GraduationReview(
+        pairing_id=pairing_id,
+        program_name=_program_name(session, pairing),
+        role=role_in(pairing, user_id),
+        partner_user_id=partner,
+        goals=tuple(
+            GoalReview(
+                goal_id=goal.id or 0,
+                statement=goal.statement,
+                status=goal.status,
+                progress=goal.progress,
+                progress_note=goal.progress_note,
+                due_date=goal.due_date,
+                suggested=outcome_of(goal.progress),
+            )
+            for goal in goals[:MAX_GOALS_REVIEWED]
+        ),
+        more_goals=max(0, len(goals) - MAX_GOALS_REVIEWED),
+        mine=parts.get(user_id),
+        partner_done=partner in parts,
+    )
+
+
+# --- submitting a part --------------------------------------------------------------------------
+
+
+def validate_graduation(
+    answers: GraduationAnswers, *, goal_ids: Sequence[int]
+) -> tuple[dict[int, GoalOutcome], dict[int, str], Part]:
+    """Outcomes, notes and choices from the modal; FieldErrors names every missing answer."""
+    errors: dict[str, str] = {}
+    outcomes: dict[int, GoalOutcome] = {}
+    notes: dict[int, str] = {}
+    for goal_id in goal_ids:
+        raw = answers.outcomes.get(goal_id)
+        try:
+            outcomes[goal_id] = GoalOutcome(raw or "")
+        except ValueError:
+            errors[f"{BlockId.GRADUATION_GOAL_PREFIX}{goal_id}"] = (
+                "Say whether this goal was achieved, partly achieved or not achieved."
+            )
+        note = " ".join((answers.notes.get(goal_id) or "").split())
+        if len(note) > NOTE_MAX:
+            errors[f"{BlockId.GRADUATION_NOTE_PREFIX}{goal_id}"] = (
+                f"Keep it to one line of {NOTE_MAX} characters; it has {len(note)}."
+            )
+        notes[goal_id] = note
+    try:
+        after = AfterProgram(answers.after or "")
+    except ValueError:
+        errors[BlockId.GRADUATION_AFTER] = "Choose whether the mentoring ends or continues."
+        after = AfterProgram.END
+    if errors:
+        raise FieldErrors(errors)
+    return outcomes, notes, Part(after, answers.channel_id or None)
+
+
+def submit_graduation(
+    session: Session,
+    *,
+    team_id: str,
+    user_id: str,
+    pairing_id: int,
+    answers: GraduationAnswers,
+    now: datetime,
+) -> GraduationResult:
+    """Store one person's part of the graduation; the second part graduates the pairing."""
+    pairing = pairing_for(session, team_id=team_id, user_id=user_id, pairing_id=pairing_id)
+    _require_graduatable(session, pairing, user_id)
+    goals = {goal.id or 0: goal for goal in _goals(session, pairing)[:MAX_GOALS_REVIEWED]}
+    # Goals added since the modal opened were not shown: only the ones answered are reviewed.
+    reviewed = [goal_id for goal_id in goals if goal_id in answers.outcomes]
+    outcomes, notes, part = validate_graduation(answers, goal_ids=reviewed)
+    parts = _pending(pairing)
+    partner = partner_of(pairing, user_id)
+    first_part = user_id not in parts
+    combined: dict[int, GoalOutcome] = {}
+    for goal_id, mine in outcomes.items():
+        goal = goals[goal_id]
+        # With the partner's part in, the goal's progress holds their outcome: keep the modest one.
+        outcome = (
+            min(mine, outcome_of(goal.progress), key=_ORDER.index) if partner in parts else mine
+        )
+        combined[goal_id] = outcome
+        _record_outcome(
+            session, goal=goal, mine=mine, outcome=outcome, note=notes[goal_id], by=user_id, now=now
+        )
+    parts[user_id] = part
+    result = GraduationResult(
+        pairing_id=pairing_id,
+        program_name=_program_name(session, pairing),
+        actor_user_id=user_id,
+        partner_user_id=partner,
+        mentor_user_id=pairing.mentor_user_id,
+        mentee_user_id=pairing.mentee_user_id,
+        first_part=first_part,
+        completed=False,
+        surveys_due=_closing_surveys_due(session, pairing),
+    )
+    if partner not in parts:
+        _store_pending(pairing, parts)
+        note_event(session, pairing=pairing, event=PairEvent.FINAL_SURVEY_DUE)
+        session.add(pairing)
+        session.flush()
+        return result
+    return _graduate(
+        session,
+        pairing=pairing,
+        parts=parts,
+        goals=goals,
+        combined=combined,
+        now=now,
+        result=result,
+    )
+
+
+def _record_outcome(
+    session: Session,
+    *,
+    goal: Goal,
+    mine: GoalOutcome,
+    outcome: GoalOutcome,
+    note: str,
+    by: str,
+    now: datetime,
+) -> None:
+    """Keep the person's review as history; the goal itself shows the pair's outcome."""
+    line = f"Graduation review: {OUTCOME_LABELS[mine].lower()}" + (f": {note}" if note else "")
+    session.add(
+        GoalUpdate(
+            team_id=goal.team_id,
+            goal_id=goal.id or 0,
+            progress=_OUTCOME_PROGRESS[mine],
+            note=line[:END_REASON_MAX],
+            by_user_id=by,
+            at=now,
+        )
+    )
+    goal.progress = _OUTCOME_PROGRESS[outcome]
+    if note:
+        goal.progress_note = note
+    goal.updated_at = now
+    session.add(goal)
+
+
+def _graduate(
+    session: Session,
+    *,
+    pairing: Pairing,
+    parts: Mapping[str, Part],
+    goals: Mapping[int, Goal],
+    combined: Mapping[int, GoalOutcome],
+    now: datetime,
+    result: GraduationResult,
+) -> GraduationResult:
+    mentor, mentee = parts[pairing.mentor_user_id], parts[pairing.mentee_user_id]
+    pairing.status = PairingStatus.GRADUATED
+    note_event(session, pairing=pairing, event=PairEvent.GRADUATED)
+    pairing.ended_at = now
+    pairing.end_reason = GRADUATED_REASON
+    pairing.paused_until = None
+    pairing.continue_as_peers = (
+        mentor.after is AfterProgram.CONTINUE and mentee.after is AfterProgram.CONTINUE
+    )
+    session.add(pairing)
+    session.flush()
+    # Goals not answered in this last part keep the outcome their progress shows.
+    outcomes = {gid: combined.get(gid, outcome_of(goal.progress)) for gid, goal in goals.items()}
+    both_public = mentor.channel_id is not None and mentee.channel_id is not None
+    return replace(
+        result,
+        completed=True,
+        conversation_id=pairing.conversation_id,
+        achieved=tuple(
+            goals[gid].statement
+            for gid, outcome in outcomes.items()
+            if outcome is GoalOutcome.ACHIEVED
+        ),
+        partly=tuple(
+            goals[gid].statement
+            for gid, outcome in outcomes.items()
+            if outcome is GoalOutcome.PARTLY
+        ),
+        continue_as_peers=pairing.continue_as_peers,
+        channel_id=mentee.channel_id if both_public else None,
+    )
+
+
+def _closing_surveys_due(session: Session, pairing: Pairing) -> dict[str, tuple[SurveyKind, ...]]:
+    pairing_id = pairing.id or 0
+    answered = {
+        kind: survey_due(session, pairing_ids=[pairing_id], kind=kind)[pairing_id]
+        for kind in CLOSING_SURVEYS
+    }
+    return {
+        user: tuple(kind for kind in CLOSING_SURVEYS if user not in answered[kind])
+        for user in (pairing.mentor_user_id, pairing.mentee_user_id)
+    }

@@ -1,0 +1,384 @@
+"""Session views: the schedule, cancel and log modals, and the DMs that tell the pair."""
+
+import json
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any
+
+from bot.ids import ActionId, BlockId, CallbackId
+from bot.services.sessions import (
+    ACTION_ITEMS_MAX,
+    ACTION_TEXT_MAX,
+    CANCEL_REASON_MAX,
+    MINUTES_MAX,
+    MINUTES_MIN,
+    NOTES_MAX,
+    SESSION_LENGTHS,
+    ChangeKind,
+    HoursSummary,
+    LoggedSession,
+    ScheduleDefaults,
+    SessionChange,
+    zone,
+)
+from bot.views.blocks import (
+    MODAL_TITLE_LIMIT,
+    Block,
+    actions,
+    button,
+    clip,
+    context,
+    message,
+    plain,
+    section,
+)
+
+INVITE_FILENAME = "mentoring-session.ics"
+
+
+def format_when(start: datetime, tz: str) -> str:
+    """A session's start as its reader lives it: "Tuesday 10 March, 15:00 (Europe/Berlin)"."""
+    place = zone(tz)
+    local = start.astimezone(place)
+    return f"{local:%A} {local.day} {local:%B}, {local:%H:%M} ({place.key})"
+
+
+def format_day(day: date) -> str:
+    """A calendar day: "Tuesday 10 March"."""
+    return f"{day:%A} {day.day} {day:%B}"
+
+
+def format_hours(hours: float) -> str:
+    """Hours with at most one decimal and no trailing zero: 3, 3.5."""
+    return f"{hours:.1f}".removesuffix(".0")
+
+
+def _input(
+    block_id: str,
+    label: str,
+    element: dict[str, Any],
+    *,
+    optional: bool = False,
+    hint: str | None = None,
+) -> Block:
+    block: Block = {
+        "type": "input",
+        "block_id": block_id,
+        "label": plain(label, 2000),
+        "element": {"action_id": ActionId.INPUT, **element},
+    }
+    if optional:
+        block["optional"] = True
+    if hint:
+        block["hint"] = plain(hint, 2000)
+    return block
+
+
+def _option(text: str, value: str) -> dict[str, Any]:
+    return {"text": plain(text, 75), "value": value}
+
+
+def _modal(
+    callback_id: str, title: str, blocks: list[Block], *, submit: str, meta: dict[str, Any]
+) -> dict[str, Any]:
+    return {
+        "type": "modal",
+        "callback_id": callback_id,
+        "title": plain(title, MODAL_TITLE_LIMIT),
+        "submit": plain(submit, MODAL_TITLE_LIMIT),
+        "close": plain("Close", MODAL_TITLE_LIMIT),
+        "private_metadata": json.dumps(meta),
+        "blocks": blocks,
+    }
+
+
+# --- schedule ------------------------------------------------------------------------------------
+
+
+def build_schedule_modal(
+    *,
+    pairing_id: int,
+    program_name: str,
+    partner_user_id: str,
+    tz: str,
+    defaults: ScheduleDefaults,
+) -> dict[str, Any]:
+    """Pick the day, time (in the person's own timezone) and length of the next session."""
+    place = zone(tz).key
+    moving = defaults.meeting_id is not None and defaults.start is not None
+    blocks: list[Block] = []
+    date_element: dict[str, Any] = {"type": "datepicker", "placeholder": plain("Pick a day")}
+    time_element: dict[str, Any] = {
+        "type": "timepicker",
+        "timezone": place,
+        "placeholder": plain("Pick a time"),
+    }
+    if moving and defaults.start is not None:
+        local = defaults.start.astimezone(zone(tz))
+        date_element["initial_date"] = local.date().isoformat()
+        time_element["initial_time"] = f"{local:%H:%M}"
+        blocks.append(
+            section(
+                f"Your next session with <@{partner_user_id}> is on "
+                f"*{format_when(defaults.start, tz)}*. Pick a new time to move it."
+            )
+        )
+    else:
+        blocks.append(
+            section(f"Plan your next session with <@{partner_user_id}> in *{program_name}*.")
+        )
+    minutes = defaults.minutes if defaults.minutes in SESSION_LENGTHS else 60
+    length_options = [_option(f"{m} minutes", str(m)) for m in SESSION_LENGTHS]
+    blocks += [
+        _input(BlockId.SESSION_DATE, "Day", date_element),
+        _input(
+            BlockId.SESSION_TIME,
+            f"Start time ({place})",
+            time_element,
+            hint=f"In your Slack timezone, {place}. Your partner sees the time in theirs.",
+        ),
+        _input(
+            BlockId.SESSION_LENGTH,
+            "Length",
+            {
+                "type": "static_select",
+                "options": length_options,
+                "initial_option": _option(f"{minutes} minutes", str(minutes)),
+            },
+        ),
+        context("You both get a DM with the time in your own timezone and a calendar invite."),
+    ]
+    if moving:
+        blocks.append(
+            actions(
+                button(
+                    "Cancel this session",
+                    ActionId.SESSION_CANCEL,
+                    value=str(defaults.meeting_id),
+                    style="danger",
+                ),
+                block_id="session_cancel",
+            )
+        )
+    return _modal(
+        CallbackId.SCHEDULE,
+        "Move the session" if moving else "Schedule a session",
+        blocks,
+        submit="Move it" if moving else "Schedule",
+        meta={"pairing_id": pairing_id, "meeting_id": defaults.meeting_id},
+    )
+
+
+def build_cancel_modal(*, pairing_id: int, meeting_id: int, when: str) -> dict[str, Any]:
+    """Confirm cancelling a session, with an optional reason for the partner."""
+    view = _modal(
+        CallbackId.SESSION_CANCEL,
+        "Cancel the session",
+        [
+            section(
+                f"Cancel the session on *{when}*? Your partner is told, and the calendar "
+                "invite is withdrawn."
+            ),
+            _input(
+                BlockId.SESSION_CANCEL_REASON,
+                "Reason (optional)",
+                {
+                    "type": "plain_text_input",
+                    "multiline": True,
+                    "max_length": CANCEL_REASON_MAX,
+                    "placeholder": plain("Shared with your partner only"),
+                },
+                optional=True,
+            ),
+        ],
+        submit="Cancel session",
+        meta={"pairing_id": pairing_id, "meeting_id": meeting_id},
+    )
+    view["close"] = plain("Keep it", MODAL_TITLE_LIMIT)
+    return view
+
+
+def build_session_dm(change: SessionChange, *, viewer_user_id: str, tz: str) -> dict[str, Any]:
+    """Tell one of the pair about a session, in their own timezone, with what to do next."""
+    partner = (
+        change.mentee_user_id if viewer_user_id == change.mentor_user_id else change.mentor_user_id
+    )
+    when = format_when(change.start, tz)
+    by = "you" if change.by_user_id == viewer_user_id else f"<@{change.by_user_id}>"
+    pairing = str(change.pairing_id)
+    buttons: list[Block] = []
+    if change.kind is ChangeKind.CANCELLED:
+        text = f"Session with <@{partner}> on {when} is cancelled."
+        lines = [f":x: {text}"]
+        if change.cancel_reason:
+            lines.append(f"_Reason:_ {clip(change.cancel_reason, 500)}")
+        notes = [f"Cancelled by {by}. The calendar invite below removes it from your calendar."]
+        buttons.append(button("Schedule another", ActionId.SCHEDULE_OPEN, value=pairing))
+    else:
+        text = f"Session with <@{partner}> on {when}, {change.minutes} minutes"
+        lines = [f":calendar: {text}"]
+        if change.kind is ChangeKind.RESCHEDULED and change.previous_start is not None:
+            lines[0] = f":calendar: Moved: {text}"
+            lines.append(f"_Was:_ {format_when(change.previous_start, tz)}")
+            text = f"Moved: {text}"
+        notes = [
+            f"{'Moved' if change.kind is ChangeKind.RESCHEDULED else 'Scheduled'} by {by} in "
+            f"{change.program_name}. Add the invite below to your calendar."
+        ]
+        if viewer_user_id == change.mentee_user_id:
+            notes.append("You own the agenda: add what you want to talk about.")
+            buttons.append(
+                button("Add to agenda", ActionId.AGENDA_OPEN, value=pairing, style="primary")
+            )
+        buttons.append(button("Reschedule", ActionId.SCHEDULE_OPEN, value=pairing))
+    blocks: list[Block] = [section("\n".join(lines)), context(*notes)]
+    blocks.append(actions(*buttons, block_id="session_actions"))
+    return message(text, blocks)
+
+
+def invite_texts(change: SessionChange, *, names: dict[str, str]) -> tuple[str, str, list[str]]:
+    """The invite's summary, description and attendee names."""
+    mentor = names.get(change.mentor_user_id) or "your mentor"
+    mentee = names.get(change.mentee_user_id) or "your mentee"
+    summary = f"Mentoring: {mentee} & {mentor}"
+    description = (
+        f"Mentoring session in {change.program_name}. {mentee} owns the agenda: "
+        "add to it in Slack with /mentor agenda. Log the session afterwards with /mentor log."
+    )
+    return summary, description, [mentee, mentor]
+
+
+# --- log -----------------------------------------------------------------------------------------
+
+
+def build_log_modal(
+    *,
+    pairing_id: int,
+    me: str,
+    partner_user_id: str,
+    names: dict[str, str],
+    today: date,
+    default_minutes: int,
+    goals: Sequence[tuple[int, str]],
+) -> dict[str, Any]:
+    """Record a held session: day, minutes, goals touched, private notes, up to 3 action items."""
+    blocks: list[Block] = [
+        section(f"Log a session you held with <@{partner_user_id}>."),
+        _input(
+            BlockId.LOG_DATE,
+            "Day you met",
+            {"type": "datepicker", "initial_date": today.isoformat()},
+        ),
+        _input(
+            BlockId.LOG_MINUTES,
+            "Minutes",
+            {
+                "type": "number_input",
+                "is_decimal_allowed": False,
+                "min_value": str(MINUTES_MIN),
+                "max_value": str(MINUTES_MAX),
+                "initial_value": str(min(max(default_minutes, MINUTES_MIN), MINUTES_MAX)),
+            },
+        ),
+    ]
+    if goals:
+        blocks.append(
+            _input(
+                BlockId.LOG_GOALS,
+                "Goals you worked on",
+                {
+                    "type": "multi_static_select",
+                    "placeholder": plain("Pick goals"),
+                    "options": [_option(statement, str(gid)) for gid, statement in goals[:100]],
+                },
+                optional=True,
+            )
+        )
+    blocks.append(
+        _input(
+            BlockId.LOG_NOTES,
+            "Notes",
+            {"type": "plain_text_input", "multiline": True, "max_length": NOTES_MAX},
+            optional=True,
+            hint="Private to the two of you: program leads never see them.",
+        )
+    )
+    owners = [
+        _option(f"Me ({names.get(me) or 'you'})", me),
+        _option(names.get(partner_user_id) or "My partner", partner_user_id),
+    ]
+    blocks.append(context("*Action items* for before the next session: each needs a description."))
+    for index in range(1, ACTION_ITEMS_MAX + 1):
+        blocks += [
+            _input(
+                f"{BlockId.LOG_ACTION_TEXT_PREFIX}{index}",
+                f"Action item {index}",
+                {"type": "plain_text_input", "max_length": ACTION_TEXT_MAX},
+                optional=True,
+            ),
+            _input(
+                f"{BlockId.LOG_ACTION_OWNER_PREFIX}{index}",
+                f"Owner of item {index}",
+                {"type": "static_select", "placeholder": plain("The mentee"), "options": owners},
+                optional=True,
+                hint="Left empty, the mentee owns it.",
+            ),
+            _input(
+                f"{BlockId.LOG_ACTION_DUE_PREFIX}{index}",
+                f"Due date of item {index}",
+                {"type": "datepicker"},
+                optional=True,
+            ),
+        ]
+    return _modal(
+        CallbackId.LOG,
+        "Log a session",
+        blocks,
+        submit="Log it",
+        meta={"pairing_id": pairing_id},
+    )
+
+
+def _hours_line(hours: HoursSummary) -> str:
+    return (
+        f"*Hours:* {format_hours(hours.held)} h held, of {format_hours(hours.planned_by_now)} h "
+        f"planned by now / {format_hours(hours.minimum)} h minimum over the program"
+    )
+
+
+def build_logged_message(logged: LoggedSession, *, viewer_user_id: str, tz: str) -> dict[str, Any]:
+    """Confirm a logged session to the logger, or tell the partner (short, notes included)."""
+    partner = (
+        logged.mentee_user_id if viewer_user_id == logged.mentor_user_id else logged.mentor_user_id
+    )
+    day = format_day(logged.held_at.astimezone(zone(tz)).date())
+    if viewer_user_id == logged.logged_by:
+        text = f"Logged: {logged.minutes} minutes with <@{partner}> on {day}"
+    else:
+        text = f"<@{logged.logged_by}> logged your session on {day}: {logged.minutes} minutes"
+    lines = [f":white_check_mark: {text}.", _hours_line(logged.hours)]
+    if logged.goals:
+        lines.append("*Goals worked on:* " + "; ".join(clip(g, 150) for g in logged.goals[:10]))
+    if logged.actions:
+        lines.append("*Action items:*")
+        for action in logged.actions:
+            due = f", due {format_day(action.due_date)}" if action.due_date else ""
+            lines.append(f"• {action.text} (<@{action.owner_user_id}>{due})")
+    if logged.notes and viewer_user_id != logged.logged_by:
+        lines.append(f"*Notes:* {clip(logged.notes, 600)}")
+    pairing = str(logged.pairing_id)
+    blocks: list[Block] = [
+        section("\n".join(lines)),
+        actions(
+            button(
+                "Give feedback",
+                ActionId.FEEDBACK_OPEN,
+                value=str(logged.meeting_id),
+                style="primary",
+            ),
+            button("Schedule the next one", ActionId.SCHEDULE_OPEN, value=pairing),
+            block_id="logged_actions",
+        ),
+        context("Notes and feedback stay between the two of you."),
+    ]
+    return message(text, blocks)

@@ -1,0 +1,481 @@
+"""Sessions: `/mentor schedule` (schedule, move, cancel) and `/mentor log`, with their modals."""
+
+import json
+import logging
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+from sqlmodel import Session
+
+from bot.calendar import build_invite
+from bot.commands import Subcommand
+from bot.deps import Deps
+from bot.errors import FieldErrors, NotFound, UserError
+from bot.gateway import SlackCallError
+from bot.ids import ActionId, BlockId, CallbackId
+from bot.services.access import pairing_for, partner_of, resolve_pairing
+from bot.services.programs import get_program_by_id
+from bot.services.sessions import (
+    ACTION_ITEMS_MAX,
+    ActionForm,
+    ChangeKind,
+    LogForm,
+    LoggedSession,
+    ScheduleForm,
+    SessionChange,
+    cancel_session,
+    get_meeting,
+    local_day,
+    log_session,
+    pair_goals,
+    schedule_defaults,
+    schedule_session,
+)
+from bot.views.forms import FormState
+from bot.views.notice import build_notice
+from bot.views.sessions import (
+    INVITE_FILENAME,
+    build_cancel_modal,
+    build_log_modal,
+    build_logged_message,
+    build_schedule_modal,
+    build_session_dm,
+    format_when,
+    invite_texts,
+)
+from handlers.commands import CommandRequest, CommandRouter
+from handlers.common import ack_field_errors, ack_problem, team_of, user_of
+from storage.models import Pairing, Program
+
+log = logging.getLogger(__name__)
+
+SCHEDULE = Subcommand(
+    "schedule", "schedule [@partner]", "Schedule, move or cancel your next mentoring session."
+)
+LOG = Subcommand(
+    "log", "log [@partner]", "Log a session you held: minutes, goals, notes and action items."
+)
+
+
+# --- shared by the session and agenda surfaces ---------------------------------------------------
+
+
+def person_tz(deps: Deps, session: Session, *, team_id: str, user_id: str) -> str:
+    """The person's Slack timezone; UTC when Slack can't tell us right now."""
+    try:
+        return deps.directory.get(session, team_id=team_id, user_id=user_id).tz or "UTC"
+    except (SlackCallError, UserError) as error:
+        log.warning("timezone unknown, using UTC", extra={"user_id": user_id, "error": str(error)})
+        return "UTC"
+
+
+def person_name(deps: Deps, session: Session, *, team_id: str, user_id: str) -> str:
+    """The person's real name, for plain text where mentions can't render ('' if unknown)."""
+    try:
+        return deps.directory.get(session, team_id=team_id, user_id=user_id).real_name
+    except (SlackCallError, UserError):
+        return ""
+
+
+def id_from(value: object, what: str = "That") -> int:
+    """An id from a button value or private_metadata; anything unreadable is "gone"."""
+    try:
+        return int(str(value))
+    except ValueError:
+        raise NotFound(f"{what} no longer exists.") from None
+
+
+def metadata(view: dict[str, Any]) -> dict[str, Any]:
+    """A modal's private_metadata as a dict."""
+    try:
+        meta = json.loads(view.get("private_metadata") or "{}")
+    except ValueError:
+        return {}
+    return meta if isinstance(meta, dict) else {}
+
+
+def tell_problem(deps: Deps, body: dict[str, Any], respond: Respond, error: UserError) -> None:
+    """Answer a button privately: in place when Slack gave a response_url, else by DM."""
+    notice = build_notice(str(error), problem=True)
+    try:
+        if body.get("response_url"):
+            respond(**notice, replace_original=False)
+        else:
+            deps.gateway.post_message(user_of(body), notice)
+    except SlackCallError as exc:
+        log.warning("problem not shown", extra={"error": exc.error})
+
+
+def open_modal(deps: Deps, trigger_id: str, view: dict[str, Any], *, push: bool = False) -> None:
+    """Open (or push) a modal; Slack trouble is logged, the person can click again."""
+    try:
+        if push:
+            deps.gateway.push_modal(trigger_id, view)
+        else:
+            deps.gateway.open_modal(trigger_id, view)
+    except SlackCallError as error:
+        log.warning(
+            "modal not opened", extra={"callback_id": view.get("callback_id"), "error": error.error}
+        )
+
+
+def pairing_and_program(
+    session: Session, *, team_id: str, user_id: str, pairing_id: object
+) -> tuple[Pairing, Program]:
+    """The pairing (only for someone in it) and its program."""
+    pairing = pairing_for(
+        session, team_id=team_id, user_id=user_id, pairing_id=id_from(pairing_id, "That pair")
+    )
+    return pairing, get_program_by_id(session, team_id=team_id, program_id=pairing.program_id)
+
+
+def first_input(view: dict[str, Any], fallback: str) -> str:
+    """The first input block of a view: where a refusal shows when no field is to blame."""
+    for block in view.get("blocks", []):
+        if block.get("type") == "input" and block.get("block_id"):
+            return str(block["block_id"])
+    return fallback
+
+
+# --- schedule ------------------------------------------------------------------------------------
+
+
+def _schedule_modal(
+    deps: Deps, session: Session, *, team_id: str, user_id: str, pairing: Pairing, program: Program
+) -> dict[str, Any]:
+    assert pairing.id is not None
+    return build_schedule_modal(
+        pairing_id=pairing.id,
+        program_name=program.name,
+        partner_user_id=partner_of(pairing, user_id),
+        tz=person_tz(deps, session, team_id=team_id, user_id=user_id),
+        defaults=schedule_defaults(session, pairing=pairing, program=program, now=deps.now()),
+    )
+
+
+def handle_schedule_command(request: CommandRequest) -> None:
+    """``/mentor schedule [@partner]``: open the schedule modal (prefilled when moving)."""
+    deps = request.deps
+    try:
+        with deps.session() as session:
+            choice = resolve_pairing(
+                session,
+                team_id=request.team_id,
+                user_id=request.user_id,
+                hint=" ".join(request.args),
+            )
+            view = _schedule_modal(
+                deps,
+                session,
+                team_id=request.team_id,
+                user_id=request.user_id,
+                pairing=choice.pairing,
+                program=choice.program,
+            )
+    except UserError as error:
+        ack_problem(request.ack, error)
+        return
+    request.ack()
+    open_modal(deps, request.trigger_id, view)
+
+
+def handle_schedule_open(ack: Ack, body: dict[str, Any], respond: Respond, deps: Deps) -> None:
+    """The "Schedule" / "Reschedule" button (value: pairing id)."""
+    ack()
+    team_id, user_id = team_of(body), user_of(body)
+    try:
+        with deps.session() as session:
+            pairing, program = pairing_and_program(
+                session,
+                team_id=team_id,
+                user_id=user_id,
+                pairing_id=body["actions"][0].get("value"),
+            )
+            view = _schedule_modal(
+                deps, session, team_id=team_id, user_id=user_id, pairing=pairing, program=program
+            )
+    except UserError as error:
+        tell_problem(deps, body, respond, error)
+        return
+    open_modal(deps, body["trigger_id"], view)
+
+
+def handle_schedule_submission(
+    ack: Ack, body: dict[str, Any], view: dict[str, Any], deps: Deps
+) -> None:
+    """Schedule or move the session; every problem shows under its field and nothing is stored."""
+    team_id, user_id, meta = team_of(body), user_of(body), metadata(view)
+    state = FormState(view)
+    form = ScheduleForm(
+        day=state.date(BlockId.SESSION_DATE),
+        at=state.time(BlockId.SESSION_TIME),
+        length=state.option(BlockId.SESSION_LENGTH),
+    )
+    try:
+        with deps.session() as session:
+            pairing, program = pairing_and_program(
+                session, team_id=team_id, user_id=user_id, pairing_id=meta.get("pairing_id")
+            )
+            meeting_id = meta.get("meeting_id")
+            change = schedule_session(
+                session,
+                pairing=pairing,
+                program=program,
+                by_user_id=user_id,
+                tz=person_tz(deps, session, team_id=team_id, user_id=user_id),
+                form=form,
+                meeting_id=None if meeting_id is None else id_from(meeting_id, "That session"),
+                now=deps.now(),
+            )
+    except FieldErrors as error:
+        ack_field_errors(ack, error)
+        return
+    except UserError as error:
+        ack_field_errors(ack, FieldErrors({first_input(view, BlockId.SESSION_DATE): str(error)}))
+        return
+    ack()
+    if change.kind is not ChangeKind.UNCHANGED:
+        deps.after_ack(lambda: notify_session_change(deps, team_id=team_id, change=change))
+
+
+def handle_session_cancel(ack: Ack, body: dict[str, Any], respond: Respond, deps: Deps) -> None:
+    """The "Cancel this session" button in the schedule modal: push the confirmation."""
+    ack()
+    team_id, user_id = team_of(body), user_of(body)
+    meta = metadata(body.get("view") or {})
+    try:
+        with deps.session() as session:
+            pairing, _ = pairing_and_program(
+                session, team_id=team_id, user_id=user_id, pairing_id=meta.get("pairing_id")
+            )
+            meeting = get_meeting(
+                session,
+                pairing=pairing,
+                meeting_id=id_from(body["actions"][0].get("value"), "That session"),
+            )
+            if meeting.scheduled_start is None or meeting.id is None or pairing.id is None:
+                raise NotFound("That session no longer exists.")
+            when = format_when(
+                meeting.scheduled_start, person_tz(deps, session, team_id=team_id, user_id=user_id)
+            )
+            view = build_cancel_modal(pairing_id=pairing.id, meeting_id=meeting.id, when=when)
+    except UserError as error:
+        tell_problem(deps, body, respond, error)
+        return
+    open_modal(deps, body["trigger_id"], view, push=True)
+
+
+def handle_cancel_submission(
+    ack: Ack, body: dict[str, Any], view: dict[str, Any], deps: Deps
+) -> None:
+    """Cancel the session (the row stays, CANCELLED), close the modals and tell both."""
+    team_id, user_id, meta = team_of(body), user_of(body), metadata(view)
+    reason = FormState(view).text(BlockId.SESSION_CANCEL_REASON)
+    try:
+        with deps.session() as session:
+            pairing, program = pairing_and_program(
+                session, team_id=team_id, user_id=user_id, pairing_id=meta.get("pairing_id")
+            )
+            change = cancel_session(
+                session,
+                pairing=pairing,
+                program=program,
+                meeting_id=id_from(meta.get("meeting_id"), "That session"),
+                by_user_id=user_id,
+                reason=reason,
+                now=deps.now(),
+            )
+    except FieldErrors as error:
+        ack_field_errors(ack, error)
+        return
+    except UserError as error:
+        ack_field_errors(ack, FieldErrors({BlockId.SESSION_CANCEL_REASON: str(error)}))
+        return
+    ack(response_action="clear")
+    deps.after_ack(lambda: notify_session_change(deps, team_id=team_id, change=change))
+
+
+def notify_session_change(deps: Deps, *, team_id: str, change: SessionChange) -> None:
+    """DM both people the session in their own timezone, each with the calendar invite."""
+    people = [change.mentee_user_id, change.mentor_user_id]
+    with deps.session() as session:
+        zones = {u: person_tz(deps, session, team_id=team_id, user_id=u) for u in people}
+        names = {u: person_name(deps, session, team_id=team_id, user_id=u) for u in people}
+    summary, description, attendees = invite_texts(change, names=names)
+    invite = build_invite(
+        uid=change.ics_uid,
+        start=change.start,
+        minutes=change.minutes,
+        summary=summary,
+        description=description,
+        organizer_name="mentorbot",
+        attendees=attendees,
+        sequence=change.sequence,
+        cancelled=change.kind is ChangeKind.CANCELLED,
+        now=deps.now(),
+    )
+    for user_id in people:
+        try:
+            deps.gateway.post_message(
+                user_id, build_session_dm(change, viewer_user_id=user_id, tz=zones[user_id])
+            )
+            channel = deps.gateway.open_conversation([user_id])
+            deps.gateway.upload_file(
+                channel,
+                filename=INVITE_FILENAME,
+                content=invite,
+                title=f"Cancelled: {summary}" if change.kind is ChangeKind.CANCELLED else summary,
+            )
+        except SlackCallError as error:
+            log.warning(
+                "session DM not sent",
+                extra={"team_id": team_id, "meeting_id": change.meeting_id, "error": error.error},
+            )
+
+
+# --- log -----------------------------------------------------------------------------------------
+
+
+def _log_modal(
+    deps: Deps, session: Session, *, team_id: str, user_id: str, pairing: Pairing, program: Program
+) -> dict[str, Any]:
+    assert pairing.id is not None
+    partner = partner_of(pairing, user_id)
+    tz = person_tz(deps, session, team_id=team_id, user_id=user_id)
+    return build_log_modal(
+        pairing_id=pairing.id,
+        me=user_id,
+        partner_user_id=partner,
+        names={
+            u: person_name(deps, session, team_id=team_id, user_id=u) for u in (user_id, partner)
+        },
+        today=local_day(deps.now(), tz),
+        default_minutes=program.session_minutes,
+        goals=[(g.id or 0, g.statement) for g in pair_goals(session, pairing=pairing)],
+    )
+
+
+def handle_log_command(request: CommandRequest) -> None:
+    """``/mentor log [@partner]``: open the log modal."""
+    deps = request.deps
+    try:
+        with deps.session() as session:
+            choice = resolve_pairing(
+                session,
+                team_id=request.team_id,
+                user_id=request.user_id,
+                hint=" ".join(request.args),
+            )
+            view = _log_modal(
+                deps,
+                session,
+                team_id=request.team_id,
+                user_id=request.user_id,
+                pairing=choice.pairing,
+                program=choice.program,
+            )
+    except UserError as error:
+        ack_problem(request.ack, error)
+        return
+    request.ack()
+    open_modal(deps, request.trigger_id, view)
+
+
+def handle_log_open(ack: Ack, body: dict[str, Any], respond: Respond, deps: Deps) -> None:
+    """The "Log the session" button (value: pairing id)."""
+    ack()
+    team_id, user_id = team_of(body), user_of(body)
+    try:
+        with deps.session() as session:
+            pairing, program = pairing_and_program(
+                session,
+                team_id=team_id,
+                user_id=user_id,
+                pairing_id=body["actions"][0].get("value"),
+            )
+            view = _log_modal(
+                deps, session, team_id=team_id, user_id=user_id, pairing=pairing, program=program
+            )
+    except UserError as error:
+        tell_problem(deps, body, respond, error)
+        return
+    open_modal(deps, body["trigger_id"], view)
+
+
+def _log_form(view: dict[str, Any]) -> LogForm:
+    state = FormState(view)
+    return LogForm(
+        day=state.date(BlockId.LOG_DATE),
+        minutes=state.text(BlockId.LOG_MINUTES),
+        goal_ids=state.options(BlockId.LOG_GOALS),
+        notes=state.text(BlockId.LOG_NOTES),
+        actions=[
+            ActionForm(
+                text=state.text(f"{BlockId.LOG_ACTION_TEXT_PREFIX}{i}"),
+                owner_user_id=state.option(f"{BlockId.LOG_ACTION_OWNER_PREFIX}{i}"),
+                due=state.date(f"{BlockId.LOG_ACTION_DUE_PREFIX}{i}"),
+            )
+            for i in range(1, ACTION_ITEMS_MAX + 1)
+        ],
+    )
+
+
+def handle_log_submission(ack: Ack, body: dict[str, Any], view: dict[str, Any], deps: Deps) -> None:
+    """Record the held session; problems show under their fields and nothing is stored."""
+    team_id, user_id, meta = team_of(body), user_of(body), metadata(view)
+    form = _log_form(view)
+    try:
+        with deps.session() as session:
+            pairing, program = pairing_and_program(
+                session, team_id=team_id, user_id=user_id, pairing_id=meta.get("pairing_id")
+            )
+            logged = log_session(
+                session,
+                pairing=pairing,
+                program=program,
+                by_user_id=user_id,
+                tz=person_tz(deps, session, team_id=team_id, user_id=user_id),
+                form=form,
+                now=deps.now(),
+            )
+    except FieldErrors as error:
+        ack_field_errors(ack, error)
+        return
+    except UserError as error:
+        ack_field_errors(ack, FieldErrors({first_input(view, BlockId.LOG_DATE): str(error)}))
+        return
+    ack()
+    deps.after_ack(lambda: notify_logged(deps, team_id=team_id, logged=logged))
+
+
+def notify_logged(deps: Deps, *, team_id: str, logged: LoggedSession) -> None:
+    """Confirm the log to its author (hours against plan) and tell the partner."""
+    partner = (
+        logged.mentee_user_id
+        if logged.logged_by == logged.mentor_user_id
+        else logged.mentor_user_id
+    )
+    for user_id in (logged.logged_by, partner):
+        try:
+            with deps.session() as session:
+                tz = person_tz(deps, session, team_id=team_id, user_id=user_id)
+            deps.gateway.post_message(
+                user_id, build_logged_message(logged, viewer_user_id=user_id, tz=tz)
+            )
+        except SlackCallError as error:
+            log.warning(
+                "session log DM not sent",
+                extra={"team_id": team_id, "meeting_id": logged.meeting_id, "error": error.error},
+            )
+
+
+def register(app: App, router: CommandRouter) -> None:
+    """Listen for the session commands, buttons and modals."""
+    router.add(SCHEDULE, handle_schedule_command)
+    router.add(LOG, handle_log_command)
+    app.action(ActionId.SCHEDULE_OPEN.value)(handle_schedule_open)
+    app.action(ActionId.SESSION_CANCEL.value)(handle_session_cancel)
+    app.action(ActionId.LOG_OPEN.value)(handle_log_open)
+    app.view(CallbackId.SCHEDULE.value)(handle_schedule_submission)
+    app.view(CallbackId.SESSION_CANCEL.value)(handle_cancel_submission)
+    app.view(CallbackId.LOG.value)(handle_log_submission)

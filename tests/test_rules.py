@@ -1,0 +1,287 @@
+"""The timed rules: each prompt planned once, at the right local time, inside working hours."""
+
+import json
+import random
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine
+from sqlmodel import select
+
+from bot.deps import Deps
+from bot.ids import ActionId
+from bot.slack_double import SlackDouble
+from scheduler.delivery import Deliverer, Pacer
+from scheduler.tick import plan_due
+from storage.db import session_scope
+from storage.enums import (
+    Cadence,
+    FlagKind,
+    GoalStatus,
+    MeetingStatus,
+    PairingStatus,
+    ProgramStatus,
+    Role,
+)
+from storage.models import Delivery, Flag, Goal, Meeting, Pairing, Participant, Program
+from tests.blockkit import assert_valid_view
+from tests.conftest import FrozenClock
+
+TEAM = "T0001"
+
+
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=UTC)
+
+
+@pytest.fixture
+def pairing_id(engine: Engine) -> int:
+    """Alice (Berlin) is mentored by Bob (New York) in a weekly program that started 2 March."""
+    with session_scope(engine) as session:
+        program = Program(
+            team_id=TEAM,
+            name="Spring",
+            status=ProgramStatus.ACTIVE,
+            start_date=date(2026, 3, 2),
+            length_months=6,
+            cadence=Cadence.WEEKLY,
+            created_by="UADMIN",
+        )
+        session.add(program)
+        session.flush()
+        assert program.id is not None
+        people = {}
+        for user_id, role, tz in (
+            ("U0002", Role.MENTOR, "America/New_York"),
+            ("U0001", Role.MENTEE, "Europe/Berlin"),
+        ):
+            person = Participant(
+                team_id=TEAM, program_id=program.id, user_id=user_id, role=role, timezone=tz
+            )
+            session.add(person)
+            session.flush()
+            people[role] = person
+        pairing = Pairing(
+            team_id=TEAM,
+            program_id=program.id,
+            mentor_id=people[Role.MENTOR].id or 0,
+            mentee_id=people[Role.MENTEE].id or 0,
+            mentor_user_id="U0002",
+            mentee_user_id="U0001",
+            status=PairingStatus.ACTIVE,
+            started_at=utc(2026, 3, 2, 9),
+        )
+        session.add(pairing)
+        session.flush()
+        return pairing.id or 0
+
+
+@pytest.fixture
+def deliverer(deps: Deps) -> Deliverer:
+    pacer = Pacer(sleep=lambda _: None)
+    return Deliverer(deps, worker="rules", pacer=pacer, rng=random.Random(2))
+
+
+def _meeting(engine: Engine, pairing_id: int, start: datetime, minutes: int = 60) -> int:
+    with session_scope(engine) as session:
+        meeting = Meeting(
+            team_id=TEAM,
+            pairing_id=pairing_id,
+            status=MeetingStatus.SCHEDULED,
+            scheduled_start=start,
+            duration_minutes=minutes,
+        )
+        session.add(meeting)
+        session.flush()
+        return meeting.id or 0
+
+
+def _run_until(
+    clock: FrozenClock, deps: Deps, deliverer: Deliverer, end: datetime, step: timedelta
+) -> None:
+    """Tick every ``step``, planning a step ahead; rows carry their exact due time."""
+    while clock.current < end:
+        plan_due(deps, horizon=step)
+        deliverer.run()
+        clock.advance(step)
+
+
+def _sent(engine: Engine) -> list[Delivery]:
+    with session_scope(engine) as session:
+        return list(
+            session.exec(select(Delivery).order_by(Delivery.sent_at, Delivery.id))  # type: ignore[arg-type]
+        )
+
+
+def _buttons(payload: dict[str, Any]) -> list[str]:
+    return [
+        element["action_id"]
+        for block in payload["blocks"]
+        if block["type"] == "actions"
+        for element in block["elements"]
+    ]
+
+
+def test_a_scheduled_session_gets_its_prompts_once_at_local_times(
+    engine: Engine,
+    clock: FrozenClock,
+    deps: Deps,
+    deliverer: Deliverer,
+    slack: SlackDouble,
+    pairing_id: int,
+) -> None:
+    # Tuesday 10 March, 15:00 UTC: 16:00 in Berlin, 11:00 in New York.
+    _meeting(engine, pairing_id, utc(2026, 3, 10, 15))
+    clock.current = utc(2026, 3, 9, 12)
+    _run_until(clock, deps, deliverer, utc(2026, 3, 12, 12), timedelta(hours=1))
+    sent = {(d.rule, d.recipient_id): d for d in _sent(engine)}
+    assert set(sent) == {
+        ("agenda_prompt", "U0001"),
+        ("session_reminder", "U0001"),
+        ("session_reminder", "U0002"),
+        ("did_you_meet", "U0001"),
+        ("did_you_meet", "U0002"),
+    }
+    assert sent["agenda_prompt", "U0001"].due_at == utc(2026, 3, 9, 15)
+    assert sent["session_reminder", "U0002"].due_at == utc(2026, 3, 10, 14, 45)
+    assert sent["did_you_meet", "U0001"].due_at == utc(2026, 3, 11, 16)
+    agenda = sent["agenda_prompt", "U0001"].payload
+    assert "Tuesday 10 March, 16:00" in json.dumps(agenda)
+    assert _buttons(agenda) == [ActionId.AGENDA_OPEN]
+    reminder_ny = sent["session_reminder", "U0002"].payload
+    assert "Tuesday 10 March, 11:00" in json.dumps(reminder_ny)
+    assert _buttons(sent["did_you_meet", "U0002"].payload) == [
+        ActionId.MEETING_HELD,
+        ActionId.MEETING_MOVED,
+        ActionId.MEETING_CANCELLED,
+    ]
+    assert len(slack.calls_to("chat.postMessage")) == 5
+    for delivery in sent.values():
+        assert_valid_view(delivery.payload, surface="message")
+
+
+def test_a_prompt_aimed_at_the_night_comes_the_working_evening_before(
+    engine: Engine, clock: FrozenClock, deps: Deps, deliverer: Deliverer, pairing_id: int
+) -> None:
+    # Monday 9 March, 08:00 UTC (09:00 Berlin): the agenda prompt aims at Sunday 09:00 Berlin,
+    # which moves back to Friday 17:59 Berlin.
+    _meeting(engine, pairing_id, utc(2026, 3, 9, 8))
+    clock.current = utc(2026, 3, 6, 12)
+    _run_until(clock, deps, deliverer, utc(2026, 3, 7, 12), timedelta(hours=1))
+    [agenda] = [d for d in _sent(engine) if d.rule == "agenda_prompt"]
+    assert agenda.due_at == utc(2026, 3, 6, 16, 59)
+
+
+def test_a_lapsed_pair_is_nudged_once_then_escalated_once(
+    engine: Engine, clock: FrozenClock, deps: Deps, deliverer: Deliverer, pairing_id: int
+) -> None:
+    clock.current = utc(2026, 3, 11, 9)
+    _run_until(clock, deps, deliverer, utc(2026, 3, 20, 9), timedelta(hours=1))
+    sent = _sent(engine)
+    nudges = [d for d in sent if d.rule == "lapse_nudge"]
+    assert sorted(d.recipient_id for d in nudges) == ["U0001", "U0002"]
+    # 1.5 x 7 days after 2 March 09:00 UTC is 12 March 21:00 UTC: 22:00 in Berlin, so Alice
+    # hears about it the next working morning; it is 17:00 in New York, inside Bob's hours.
+    by_person = {d.recipient_id: d.due_at for d in nudges}
+    assert by_person["U0001"] == utc(2026, 3, 13, 8)
+    assert by_person["U0002"] == utc(2026, 3, 12, 21)
+    [escalation] = [d for d in sent if d.rule == "lapse_escalation"]
+    assert escalation.recipient_id == "UADMIN"
+    with session_scope(engine) as session:
+        [flag] = session.exec(select(Flag)).all()
+        assert flag.kind is FlagKind.LAPSED
+
+
+def test_after_downtime_one_nudge_per_gap_and_no_flood(
+    engine: Engine, clock: FrozenClock, deps: Deps, deliverer: Deliverer, pairing_id: int
+) -> None:
+    _meeting(engine, pairing_id, utc(2026, 3, 4, 15))  # a session the bot never prompted for
+    clock.current = utc(2026, 3, 25, 10)  # three weeks later, a Wednesday morning
+    _run_until(clock, deps, deliverer, utc(2026, 3, 25, 16), timedelta(hours=1))
+    rules = sorted(d.rule for d in _sent(engine))
+    # The passed session's agenda prompt and reminders are not sent; its "did you meet?" expired.
+    # Bob's nudge waits for 09:00 in New York.
+    assert rules == ["lapse_escalation", "lapse_nudge", "lapse_nudge"]
+
+
+def test_a_new_session_ends_the_gap(
+    engine: Engine, clock: FrozenClock, deps: Deps, deliverer: Deliverer, pairing_id: int
+) -> None:
+    clock.current = utc(2026, 3, 11, 9)
+    _meeting(engine, pairing_id, utc(2026, 3, 16, 15))
+    _run_until(clock, deps, deliverer, utc(2026, 3, 14, 9), timedelta(hours=1))
+    assert [d for d in _sent(engine) if d.rule.startswith("lapse")] == []
+
+
+def test_skill_reassessment_every_six_weeks(
+    engine: Engine, clock: FrozenClock, deps: Deps, deliverer: Deliverer, pairing_id: int
+) -> None:
+    with session_scope(engine) as session:
+        session.add(
+            Meeting(
+                team_id=TEAM,
+                pairing_id=pairing_id,
+                status=MeetingStatus.HELD,
+                held_at=utc(2026, 4, 12, 15),
+            )
+        )
+    clock.current = utc(2026, 4, 13, 7)
+    _run_until(clock, deps, deliverer, utc(2026, 4, 14, 20), timedelta(hours=1))
+    reassess = [d for d in _sent(engine) if d.rule == "skill_reassessment"]
+    assert sorted(d.recipient_id for d in reassess) == ["U0001", "U0002"]
+    assert all(d.dedupe_key.startswith(f"reassess:{pairing_id}:1:") for d in reassess)
+
+
+def test_goal_due_reminders_three_days_ahead(
+    engine: Engine, clock: FrozenClock, deps: Deps, deliverer: Deliverer, pairing_id: int
+) -> None:
+    with session_scope(engine) as session:
+        session.add(
+            Goal(
+                team_id=TEAM,
+                pairing_id=pairing_id,
+                statement="Lead the quarterly stakeholder review myself",
+                due_date=date(2026, 3, 13),
+                status=GoalStatus.AGREED,
+                proposed_by="U0001",
+            )
+        )
+        session.add(
+            Meeting(
+                team_id=TEAM,
+                pairing_id=pairing_id,
+                status=MeetingStatus.HELD,
+                held_at=utc(2026, 3, 9, 15),
+            )
+        )
+    clock.current = utc(2026, 3, 9, 20)
+    _run_until(clock, deps, deliverer, utc(2026, 3, 11, 12), timedelta(hours=1))
+    [reminder] = [d for d in _sent(engine) if d.rule == "goal_due"]
+    assert reminder.recipient_id == "U0001"
+    assert reminder.due_at == utc(2026, 3, 10, 8)  # 09:00 Berlin, three days before
+    assert "Friday 13 March" in json.dumps(reminder.payload)
+
+
+def test_replanning_the_same_moment_adds_nothing(
+    engine: Engine, clock: FrozenClock, deps: Deps, pairing_id: int
+) -> None:
+    clock.current = utc(2026, 3, 16, 9)
+    first = plan_due(deps)
+    again = plan_due(deps)
+    assert first.enqueued > 0
+    assert (again.considered, again.enqueued) == (first.considered, 0)
+
+
+def test_programs_tune_their_rules(
+    engine: Engine, clock: FrozenClock, deps: Deps, deliverer: Deliverer, pairing_id: int
+) -> None:
+    with session_scope(engine) as session:
+        program = session.exec(select(Program)).one()
+        program.rule_settings = {"agenda_prompt_hours": 48, "unknown": 1, "reminder_minutes": "x"}
+        session.add(program)
+    _meeting(engine, pairing_id, utc(2026, 3, 12, 15))
+    clock.current = utc(2026, 3, 10, 14, 55)
+    plan_due(deps)
+    deliverer.run()
+    assert [d.rule for d in _sent(engine)] == ["agenda_prompt"]

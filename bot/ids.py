@@ -211,7 +211,7 @@ class ActionId(StrEnum):
     # --- pair journey: stages, surveys, graduation
     # stage select, option value "<pairing id>:<stage>"
     STAGE_MOVE = "stage_move"
-    # value "<pairing id>:<survey kind>"
+    # value "<pairing id>:<survey kind>"; several in one actions block add ":<kind>" to the id
     SURVEY_OPEN = "survey_open"
     # value: the pairing id
     GRADUATION_OPEN = "graduation_open"

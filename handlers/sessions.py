@@ -24,6 +24,7 @@ from bot.services.sessions import (
     ScheduleForm,
     SessionChange,
     cancel_session,
+    check_open,
     get_meeting,
     local_day,
     log_session,
@@ -144,6 +145,7 @@ def _schedule_modal(
     deps: Deps, session: Session, *, team_id: str, user_id: str, pairing: Pairing, program: Program
 ) -> dict[str, Any]:
     assert pairing.id is not None
+    check_open(pairing, program)
     return build_schedule_modal(
         pairing_id=pairing.id,
         program_name=program.name,
@@ -340,6 +342,7 @@ def _log_modal(
     deps: Deps, session: Session, *, team_id: str, user_id: str, pairing: Pairing, program: Program
 ) -> dict[str, Any]:
     assert pairing.id is not None
+    check_open(pairing, program)
     partner = partner_of(pairing, user_id)
     tz = person_tz(deps, session, team_id=team_id, user_id=user_id)
     return build_log_modal(

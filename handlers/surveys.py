@@ -1,6 +1,7 @@
 """Surveys: the "Take the survey" buttons of DMs, and the survey modal they open."""
 
 import logging
+import re
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
@@ -21,6 +22,9 @@ from handlers.commands import CommandRouter
 from handlers.common import ack_field_errors, team_of, user_of
 
 log = logging.getLogger(__name__)
+
+# "survey_open" from a prompt, "survey_open:<kind>" where several surveys share a message.
+SURVEY_ACTION = re.compile(rf"^{ActionId.SURVEY_OPEN.value}(:[a-z_]+)?$")
 
 
 def clicked_value(body: dict[str, Any]) -> str:
@@ -114,5 +118,5 @@ def handle_survey_submission(
 
 def register(app: App, router: CommandRouter) -> None:
     """Listen for the survey buttons and the survey modal."""
-    app.action(ActionId.SURVEY_OPEN.value)(handle_survey_open)
+    app.action(SURVEY_ACTION)(handle_survey_open)
     app.view(CallbackId.SURVEY.value)(handle_survey_submission)

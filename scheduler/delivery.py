@@ -20,10 +20,12 @@ from sqlmodel import Session, select
 
 from bot.deps import Deps
 from bot.gateway import SlackCallError
+from bot.services.leads import program_lead_ids
+from bot.views.prompts import build_delivery_failure
 from scheduler import outbox
-from scheduler.outbox import OUTCOME_UNKNOWN, Claim
+from scheduler.outbox import OUTCOME_UNKNOWN, Claim, Planned
 from storage.enums import FlagKind
-from storage.models import Flag
+from storage.models import Flag, Program
 
 log = logging.getLogger(__name__)
 
@@ -248,14 +250,38 @@ class Deliverer:
         exists = session.exec(
             select(Flag).where(Flag.team_id == claim.team_id, Flag.dedupe_key == key)
         ).first()
-        if exists is None:
-            session.add(
-                Flag(
-                    team_id=claim.team_id,
-                    program_id=claim.program_id,
-                    kind=FlagKind.DELIVERY_FAILED,
-                    dedupe_key=key,
-                    detail=f"<@{claim.recipient_id}>: {reason}"[:255],
-                    raised_at=now,
-                )
+        if exists is not None:
+            return
+        session.add(
+            Flag(
+                team_id=claim.team_id,
+                program_id=claim.program_id,
+                kind=FlagKind.DELIVERY_FAILED,
+                dedupe_key=key,
+                detail=f"<@{claim.recipient_id}>: {reason}"[:255],
+                raised_at=now,
             )
+        )
+        program = session.get(Program, claim.program_id)
+        if program is None:
+            return
+        notice = build_delivery_failure(
+            recipient_id=claim.recipient_id, reason=reason, program_name=program.name
+        )
+        outbox.enqueue(
+            session,
+            [
+                Planned(
+                    team_id=claim.team_id,
+                    dedupe_key=f"{key}:lead:{lead}",
+                    rule="delivery_failed",
+                    recipient_id=lead,
+                    payload=notice,
+                    due_at=now,
+                    program_id=claim.program_id,
+                )
+                for lead in program_lead_ids(session, program=program)
+                if lead != claim.recipient_id
+            ],
+            now=now,
+        )

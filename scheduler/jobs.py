@@ -3,10 +3,17 @@ rolled back, and the next run starts fresh."""
 
 import logging
 
+from sqlmodel import Session, col, select
+
 from bot.deps import Deps
-from bot.services.enrolment import resume_due
+from bot.services.enrolment import Notification, resume_due
 from bot.services.events import prune_events
-from handlers.enrolment import deliver_notifications
+from bot.views.enrolment import build_notification
+from scheduler import outbox
+from scheduler.outbox import Planned
+from scheduler.rules import working_hours
+from scheduler.timing import WorkingHours, next_working_moment
+from storage.models import Participant, Program
 
 log = logging.getLogger(__name__)
 
@@ -20,10 +27,55 @@ def prune_processed_events(deps: Deps) -> None:
 
 
 def resume_paused_participants(deps: Deps) -> None:
-    """Bring back everyone whose pause has ended, and welcome them (and their partners) back."""
-    # The unit of work locks what it resumes, so two running copies never welcome anyone twice.
+    """Bring back everyone whose pause has ended; the welcome-backs go through the outbox.
+
+    Resuming and enqueueing share one unit of work: a crash loses neither, and the outbox's
+    dedupe keys mean no one is welcomed back twice.
+    """
+    now = deps.now()
     with deps.session() as session:
-        notifications = resume_due(session=session, now=deps.now())
-    if notifications:
-        sent = deliver_notifications(deps.gateway, notifications)
-        log.info("resumed paused participants", extra={"notified": sent})
+        notifications = resume_due(session=session, now=now)
+        planned = [
+            Planned(
+                team_id=program.team_id,
+                dedupe_key=(
+                    f"resume:{n.program_id}:{n.about_user_id}:{n.recipient_id}:{n.kind.value}:"
+                    f"{n.until or now.date()}"
+                ),
+                rule="pause_ended",
+                recipient_id=n.recipient_id,
+                payload=build_notification(n),
+                # Welcome-backs wait for the person's working hours, like every prompt.
+                due_at=next_working_moment(hours, now) or now,
+                program_id=n.program_id,
+            )
+            for n, program, hours in _addressed(session, notifications)
+        ]
+        enqueued = outbox.enqueue(session, planned, now=now)
+    if enqueued:
+        log.info("resumed paused participants", extra={"notified": enqueued})
+
+
+def _addressed(
+    session: Session, notifications: list[Notification]
+) -> list[tuple[Notification, Program, WorkingHours]]:
+    """Each notification with its program and its recipient's working hours (two queries)."""
+    if not notifications:
+        return []
+    program_ids = {n.program_id for n in notifications}
+    programs = {
+        p.id: p for p in session.exec(select(Program).where(col(Program.id).in_(program_ids)))
+    }
+    people = {
+        (p.program_id, p.user_id): working_hours(p)
+        for p in session.exec(
+            select(Participant).where(
+                col(Participant.program_id).in_(program_ids),
+                col(Participant.user_id).in_({n.recipient_id for n in notifications}),
+            )
+        )
+    }
+    return [
+        (n, programs[n.program_id], people.get((n.program_id, n.recipient_id), WorkingHours()))
+        for n in dict.fromkeys(notifications)
+    ]

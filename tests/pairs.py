@@ -34,9 +34,7 @@ class Pair:
     proposed_goal_id: int
 
 
-def make_pair(
-    engine: Engine, slack: SlackDouble, *, stage: Stage = Stage.DEMONSTRATION
-) -> Pair:
+def make_pair(engine: Engine, slack: SlackDouble, *, stage: Stage = Stage.DEMONSTRATION) -> Pair:
     """Store the program, both participants, their active pairing and two goals."""
     slack.add_user(OUTSIDER, name="carol", real_name="Carol Out", tz="Europe/London")
     with session_scope(engine) as session:
@@ -134,9 +132,9 @@ def last_opened_view(slack: SlackDouble, before: int) -> dict[str, Any]:
 
 
 def button(message: dict[str, Any], action_id: str) -> dict[str, Any]:
-    """The button with ``action_id`` in a message."""
+    """The first button with ``action_id`` (or ``action_id:<suffix>``) in a message."""
     for block in message.get("blocks", []):
         for element in block.get("elements", []):
-            if element.get("action_id") == action_id:
+            if str(element.get("action_id", "")).split(":")[0] == action_id:
                 return dict(element)
     raise AssertionError(f"no {action_id} button in {text_of(message)[:300]}")

@@ -146,12 +146,12 @@ def test_server_errors_back_off_then_give_up_and_flag(
     for _ in range(6):
         before = clock()
         deliverer.run()
-        [row] = _rows(engine)
+        [row, *_] = _rows(engine)
         if row.status is DeliveryStatus.FAILED:
             break
         waits.append((row.next_attempt_at - before).total_seconds())  # type: ignore[operator]
         clock.current = row.next_attempt_at  # type: ignore[assignment]
-    [row] = _rows(engine)
+    [row, *_] = _rows(engine)
     assert row.status is DeliveryStatus.FAILED
     assert row.error == "gave up after 6 attempts: http_503"
     assert waits == sorted(waits)
@@ -159,6 +159,13 @@ def test_server_errors_back_off_then_give_up_and_flag(
     with session_scope(engine) as session:
         [flag] = session.exec(select(Flag)).all()
         assert flag.kind is FlagKind.DELIVERY_FAILED
+    # The program's lead hears about it once, through the outbox.
+    slack.reset()
+    clock.current = max(r.next_attempt_at or clock() for r in _rows(engine))
+    deliverer.run()
+    [notice] = [r for r in _rows(engine) if r.rule == "delivery_failed"]
+    assert (notice.recipient_id, notice.status) == ("UADMIN", DeliveryStatus.SENT)
+    assert "I can't reach <@U0001>" in notice.payload["text"] + str(notice.payload["blocks"])
 
 
 def test_permanent_errors_fail_at_once(

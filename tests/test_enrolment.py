@@ -13,6 +13,7 @@ from sqlmodel import Session, col, select
 from bot.deps import Deps
 from bot.ids import ActionId, BlockId, CallbackId
 from bot.slack_double import SlackDouble
+from scheduler.delivery import Deliverer, Pacer
 from scheduler.jobs import resume_paused_participants
 from storage.enums import (
     Cadence,
@@ -149,9 +150,12 @@ def problem(response: Response) -> str:
 def dms(slack: SlackDouble, user_id: str, count: int = 1) -> list[dict[str, Any]]:
     """The messages the bot posted to a person's DM (at least ``count``), each checked."""
 
+    # Direct sends address the person; the outbox posts into their resolved DM channel.
+    channels = {user_id, slack.dm_channel_id(user_id)}
+
     def posted() -> list[dict[str, Any]]:
         calls = slack.calls_to("chat.postMessage")
-        return [c.params for c in calls if c.params.get("channel") == user_id]
+        return [c.params for c in calls if c.params.get("channel") in channels]
 
     assert eventually(lambda: len(posted()) >= count), f"{user_id} got {len(posted())} DMs"
     messages = posted()
@@ -614,6 +618,8 @@ def test_pause_pauses_the_pairing_and_the_job_resumes_it_on_the_day(
 
     clock.current = back + timedelta(minutes=7)
     resume_paused_participants(deps)
+    clock.current = datetime(2026, 3, 16, 14, 0, tzinfo=UTC)  # the welcome-backs wait for work
+    Deliverer(deps, worker="test", pacer=Pacer(sleep=lambda _: None)).run()
     alice = participant(engine, "U0001")
     assert (alice.status, alice.paused_until) == (ParticipantStatus.ACTIVE, None)
     resumed = pairing(engine, pairing_id)
@@ -622,6 +628,7 @@ def test_pause_pauses_the_pairing_and_the_job_resumes_it_on_the_day(
     assert "<@U0001> is back" in blocks_text(dms(slack, "U0002", 2)[1])
 
     resume_paused_participants(deps)  # nothing is due any more: nobody hears it twice
+    Deliverer(deps, worker="test", pacer=Pacer(sleep=lambda _: None)).run()
     assert len(slack.calls_to("chat.postMessage")) == 4
 
 

@@ -449,7 +449,7 @@ def test_log_marks_the_scheduled_session_held_with_goals_notes_and_actions(
     confirmation = posted[ALICE]
     assert "Logged: 75 minutes with <@U0002> on Tuesday 3 March" in confirmation["text"]
     text = json.dumps(confirmation)
-    assert "1.2 h held, of 0 h planned by now / 3 h minimum over the program" in text
+    assert "1.3 h held, of 0 h planned by now / 3 h minimum over the program" in text
     assert button_values(confirmation)[ActionId.FEEDBACK_OPEN] == str(meeting.id)
     partner = json.dumps(posted[BOB])
     assert "<@U0001> logged your session" in partner
@@ -541,6 +541,21 @@ def test_a_third_person_can_neither_schedule_nor_log_for_the_pair(
     assert forged_log["response_action"] == "errors"
     assert meetings(engine) == []
     assert slack.calls_to("chat.postMessage") == []
+
+
+def test_an_ended_pair_can_no_longer_schedule_or_log(
+    bot: SlackToBot, slack: SlackDouble, engine: Engine, pairing_id: int
+) -> None:
+    with session_scope(engine) as session:
+        pairing = session.get(Pairing, pairing_id)
+        assert pairing is not None
+        pairing.status = PairingStatus.ENDED
+        session.add(pairing)
+    for action in (ActionId.SCHEDULE_OPEN, ActionId.LOG_OPEN, ActionId.AGENDA_OPEN):
+        bot.action(action, str(pairing_id), user_id=ALICE, trigger_id=slack.new_trigger_id())
+    refusals = slack.wait_for("response_url", count=3)
+    assert all("pair is ended" in c.params["text"] for c in refusals)
+    assert slack.calls_to("views.open") == []
 
 
 def test_a_session_of_another_pair_cannot_be_cancelled(

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import select
 
-from bot.ids import ActionId, BlockId
+from bot.ids import BlockId
 from bot.services.pair_state import resume_due_pairings
 from bot.slack_double import SlackDouble
 from storage.db import session_scope
@@ -66,9 +66,7 @@ def test_stage_is_shown_and_moved_forward_and_back_with_the_partner_told(
     [refreshed] = slack.wait_for("response_url")
     assert refreshed.params["replace_original"] is True
     assert "on to *Independent*" in text_of(refreshed.params)
-    assert_valid_view(
-        {k: refreshed.params[k] for k in ("text", "blocks")}, surface="message"
-    )
+    assert_valid_view({k: refreshed.params[k] for k in ("text", "blocks")}, surface="message")
     assert pairing_row(engine, pair.pairing_id).stage is Stage.INDEPENDENT
     slack.wait_for("chat.postMessage")
     [told] = posts(slack, MENTOR)
@@ -152,7 +150,9 @@ def test_one_pairing_is_paused_and_resumed_by_mentioning_the_partner(
 def test_bad_pause_dates_and_outsiders_change_nothing(
     bot: SlackToBot, slack: SlackDouble, engine: Engine, pair: Pair
 ) -> None:
-    assert "couldn't read *soonish*" in _ack(bot, f"pause <@{MENTOR}> until soonish", MENTEE)["text"]
+    assert (
+        "couldn't read *soonish*" in _ack(bot, f"pause <@{MENTOR}> until soonish", MENTEE)["text"]
+    )
     assert "after today" in _ack(bot, f"pause <@{MENTOR}> until 2026-03-01", MENTEE)["text"]
     assert "6 months at most" in _ack(bot, f"pause <@{MENTOR}> until 2027-03-01", MENTEE)["text"]
     outsider = _ack(bot, f"pause <@{MENTOR}>", OUTSIDER)
@@ -176,5 +176,6 @@ def test_an_open_ended_pause_lasts_until_resumed_and_a_dated_one_ends_on_its_day
     clock.current = datetime(2026, 3, 10, 5, 30, tzinfo=UTC)  # Bob's midnight in New York
     with session_scope(engine) as session:
         [change] = resume_due_pairings(session, now=clock())
-    assert change.actor_user_id is None and not change.paused
+    assert change.actor_user_id is None
+    assert not change.paused
     assert pairing_row(engine, pair.pairing_id).status is PairingStatus.ACTIVE

@@ -15,7 +15,7 @@ from sqlmodel import Session, col, func, select
 
 from bot.errors import FieldErrors, Forbidden, UserError
 from bot.ids import BlockId
-from bot.services.access import role_in
+from bot.services.access import OPEN_STATUSES, role_in
 from bot.services.sessions import get_meeting, next_meeting, upcoming_meetings
 from storage.enums import AgendaSource, MeetingStatus, Role
 from storage.models import ActionItem, AgendaItem, Meeting, Pairing
@@ -248,6 +248,11 @@ def parse_new_items(text: str) -> list[str]:
     return items
 
 
+def _check_live(pairing: Pairing) -> None:
+    if pairing.status not in OPEN_STATUSES:
+        raise UserError(f"This mentoring pair is {pairing.status.value}, so its agenda is closed.")
+
+
 def _target(
     session: Session, *, pairing: Pairing, meeting_id: int | None, now: datetime
 ) -> Meeting | None:
@@ -279,6 +284,7 @@ def _target(
 def open_agenda(session: Session, *, pairing: Pairing, user_id: str, now: datetime) -> AgendaView:
     """The next session's agenda for someone in the pair, with open action items pulled in."""
     role_in(pairing, user_id)
+    _check_live(pairing)
     meeting = next_meeting(session, pairing=pairing, now=now)
     pull_action_items(
         session, pairing=pairing, meeting_id=None if meeting is None else meeting.id, now=now
@@ -300,6 +306,7 @@ def update_agenda(
 ) -> AgendaView:
     """Apply an agenda form: add, remove, tick action items done, and (the mentee) submit."""
     role = role_in(pairing, user_id)
+    _check_live(pairing)
     meeting = _target(session, pairing=pairing, meeting_id=meeting_id, now=now)
     target_id = None if meeting is None else _pk(meeting)
     if submit and role is not Role.MENTEE:

@@ -16,7 +16,7 @@ from sqlmodel import Session, col, func, select
 
 from bot.errors import FieldErrors, UserError
 from bot.ids import BlockId
-from bot.services.access import role_in
+from bot.services.access import OPEN_STATUSES, role_in
 from bot.services.programs import program_end
 from bot.services.stages import PairEvent, note_event
 from storage.enums import GoalStatus, MeetingStatus, ProgramStatus
@@ -241,9 +241,14 @@ def schedule_defaults(
 # --- schedule, reschedule, cancel --------------------------------------------------------------
 
 
-def _check_open(program: Program) -> None:
+def check_open(pairing: Pairing, program: Program) -> None:
+    """Refuse changes to the sessions of an ended pair or a closed program."""
     if program.status is ProgramStatus.CLOSED:
         raise UserError(f"*{program.name}* has closed, so its sessions can't change any more.")
+    if pairing.status not in OPEN_STATUSES:
+        raise UserError(
+            f"This mentoring pair is {pairing.status.value}, so its sessions can't change any more."
+        )
 
 
 def _start_of(
@@ -341,7 +346,7 @@ def schedule_session(
 ) -> SessionChange:
     """Schedule the pair's next session, or move the one ``meeting_id`` names (history kept)."""
     role_in(pairing, by_user_id)
-    _check_open(program)
+    check_open(pairing, program)
     start, minutes = _start_of(form, program=program, tz=tz, now=now)
     if meeting_id is None:
         if next_meeting(session, pairing=pairing, now=now) is not None:
@@ -431,7 +436,7 @@ def cancel_session(
 ) -> SessionChange:
     """Cancel a scheduled session; the row stays, CANCELLED, and its agenda waits for the next."""
     role_in(pairing, by_user_id)
-    _check_open(program)
+    check_open(pairing, program)
     meeting = get_meeting(session, pairing=pairing, meeting_id=meeting_id)
     if meeting.status is not MeetingStatus.SCHEDULED:
         raise UserError(f"That session was already {meeting.status.value}.")
@@ -616,7 +621,7 @@ def log_session(
 ) -> LoggedSession:
     """Record a held session: the scheduled one it was, or a new one; goals, notes, actions."""
     role_in(pairing, by_user_id)
-    _check_open(program)
+    check_open(pairing, program)
     goals = pair_goals(session, pairing=pairing)
     day, minutes, goal_ids = _check_log(
         form, pairing=pairing, program=program, goals=goals, tz=tz, now=now

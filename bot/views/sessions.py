@@ -1,6 +1,7 @@
 """Session views: the schedule, cancel and log modals, and the DMs that tell the pair."""
 
 import json
+import math
 from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
@@ -49,8 +50,9 @@ def format_day(day: date) -> str:
 
 
 def format_hours(hours: float) -> str:
-    """Hours with at most one decimal and no trailing zero: 3, 3.5."""
-    return f"{hours:.1f}".removesuffix(".0")
+    """Hours with at most one decimal (halves round up) and no trailing zero: 3, 3.5."""
+    tenths = math.floor(hours * 10 + 0.5)
+    return f"{tenths / 10:.1f}".removesuffix(".0")
 
 
 def _input(

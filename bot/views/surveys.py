@@ -63,9 +63,10 @@ _AUDIT_INTRO = {
 
 def survey_button(pairing_id: int, kind: SurveyKind, *, primary: bool = False) -> Block:
     """A button that opens one survey of a pairing, for whoever clicks it."""
+    # Action ids must differ inside an actions block, and these come in twos.
     return button(
         BUTTON_LABELS[kind],
-        ActionId.SURVEY_OPEN,
+        f"{ActionId.SURVEY_OPEN}:{kind.value}",
         value=survey_value(pairing_id, kind),
         style="primary" if primary else None,
     )

@@ -1,0 +1,292 @@
+"""Graduation through signed requests: both people review their goals, then the pair graduates,
+celebrates in its conversation and, only if both agreed, in a channel."""
+
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine
+from sqlmodel import select
+
+from bot.ids import ActionId, BlockId
+from bot.slack_double import SlackDouble
+from storage.db import session_scope
+from storage.enums import GoalProgress, PairingStatus, Stage
+from storage.models import Goal, GoalUpdate
+from tests.blockkit import assert_valid_view
+from tests.forms import Answer
+from tests.harness import SlackToBot
+from tests.pairs import (
+    AGREED_GOAL,
+    MENTEE,
+    MENTOR,
+    OUTSIDER,
+    PROPOSED_GOAL,
+    Pair,
+    button,
+    last_opened_view,
+    make_pair,
+    pairing_row,
+    posts,
+    text_of,
+)
+
+CHANNEL, OTHER_CHANNEL = "C0CELEB", "C0OTHER"
+GROUP = "G"  # group DMs' ids start with G
+
+
+@pytest.fixture
+def pair(engine: Engine, slack: SlackDouble) -> Pair:
+    """Bob mentors Alice; they work independently now."""
+    slack.add_channel(CHANNEL, name="wins")
+    slack.add_channel(OTHER_CHANNEL, name="random")
+    return make_pair(engine, slack, stage=Stage.INDEPENDENT)
+
+
+def _open_by_command(
+    bot: SlackToBot, slack: SlackDouble, user_id: str, text: str = "graduate"
+) -> dict[str, Any]:
+    before = len(slack.calls_to("views.open"))
+    response = bot.command(text, user_id=user_id, trigger_id=slack.new_trigger_id())
+    assert response.status == 200
+    return last_opened_view(slack, before)
+
+
+def _answers(
+    pair: Pair,
+    *,
+    agreed: str | None,
+    proposed: str | None,
+    after: str | None,
+    channel: str | None = None,
+    note: str = "",
+) -> dict[str, Answer]:
+    return {
+        f"{BlockId.GRADUATION_GOAL_PREFIX}{pair.agreed_goal_id}": agreed,
+        f"{BlockId.GRADUATION_NOTE_PREFIX}{pair.agreed_goal_id}": note,
+        f"{BlockId.GRADUATION_GOAL_PREFIX}{pair.proposed_goal_id}": proposed,
+        BlockId.GRADUATION_AFTER: after,
+        BlockId.GRADUATION_CHANNEL: channel,
+    }
+
+
+def _submit(
+    bot: SlackToBot, view: dict[str, Any], answers: dict[str, Answer], user_id: str
+) -> dict[str, Any]:
+    response = bot.submit(view, answers, user_id=user_id)
+    assert response.status == 200
+    return response.json() if response.body else {}
+
+
+def _updates(engine: Engine) -> list[tuple[int, str, GoalProgress]]:
+    with session_scope(engine) as session:
+        rows = session.exec(select(GoalUpdate).order_by(GoalUpdate.id)).all()  # type: ignore[arg-type]
+        return [(u.goal_id, u.by_user_id, u.progress) for u in rows]
+
+
+def _goal_progress(engine: Engine, goal_id: int) -> GoalProgress:
+    with session_scope(engine) as session:
+        goal = session.get(Goal, goal_id)
+        assert goal is not None
+        return goal.progress
+
+
+def _survey_values(message: dict[str, Any]) -> set[str]:
+    """The values of the survey buttons in a message."""
+    return {
+        element["value"]
+        for block in message["blocks"]
+        for element in block.get("elements", [])
+        if str(element.get("action_id", "")).startswith(ActionId.SURVEY_OPEN)
+    }
+
+
+def _group_posts(slack: SlackDouble) -> list[dict[str, Any]]:
+    return posts(slack, slack.dm_channel_id(MENTEE, MENTOR))
+
+
+def test_both_parts_graduate_the_pair_and_celebrate_where_both_agreed(
+    bot: SlackToBot, slack: SlackDouble, engine: Engine, pair: Pair
+) -> None:
+    view = _open_by_command(bot, slack, MENTEE)
+    text = text_of(view)
+    assert AGREED_GOAL in text
+    assert PROPOSED_GOAL in text
+    assert "agreed · on track · due 30 Jun 2026" in text
+    assert "never agreed" in text
+    selects = {b["block_id"]: b["element"] for b in view["blocks"] if b["type"] == "input"}
+    # The goal's progress suggests the answer: on track reads as partly achieved.
+    assert (
+        selects[f"{BlockId.GRADUATION_GOAL_PREFIX}{pair.agreed_goal_id}"]["initial_option"]["value"]
+        == "partly"
+    )
+
+    first = _answers(
+        pair,
+        agreed="achieved",
+        proposed="not_achieved",
+        after="continue",
+        channel=CHANNEL,
+        note="Ran the Q2 review alone",
+    )
+    assert _submit(bot, view, first, MENTEE) == {}
+    slack.wait_for("chat.postMessage", count=2)
+    row = pairing_row(engine, pair.pairing_id)
+    assert row.status is PairingStatus.ACTIVE
+    assert row.stage is Stage.CONCLUDING
+    [request] = posts(slack, MENTOR)
+    assert f"<@{MENTEE}> has reviewed your goals in *Spring cohort*" in text_of(request)
+    add_part = button(request, ActionId.GRADUATION_OPEN)
+    assert _survey_values(request) == {
+        f"{pair.pairing_id}:final",
+        f"{pair.pairing_id}:independence",
+    }
+    [waiting] = posts(slack, MENTEE)
+    assert "Your part is in" in waiting["text"]
+    assert _survey_values(waiting) == _survey_values(request)
+    # The closing surveys open from those DMs, each for whoever clicks.
+    before = len(slack.calls_to("views.open"))
+    final = button(request, ActionId.SURVEY_OPEN)
+    bot.action(
+        final["action_id"], final["value"], user_id=MENTOR, trigger_id=slack.new_trigger_id()
+    )
+    assert last_opened_view(slack, before)["title"]["text"] == "Final reflection"
+    assert _updates(engine) == [
+        (pair.agreed_goal_id, MENTEE, GoalProgress.DONE),
+        (pair.proposed_goal_id, MENTEE, GoalProgress.DROPPED),
+    ]
+    assert _group_posts(slack) == []
+
+    before = len(slack.calls_to("views.open"))
+    bot.action(
+        add_part["action_id"], add_part["value"], user_id=MENTOR, trigger_id=slack.new_trigger_id()
+    )
+    mentor_view = last_opened_view(slack, before)
+    assert "has added their part already" in text_of(mentor_view)
+    second = _answers(
+        pair, agreed="achieved", proposed="partly", after="continue", channel=OTHER_CHANNEL
+    )
+    _submit(bot, mentor_view, second, MENTOR)
+
+    slack.wait_for("chat.postMessage", count=4)
+    row = pairing_row(engine, pair.pairing_id)
+    assert row.status is PairingStatus.GRADUATED
+    assert row.stage is Stage.GRADUATED
+    assert row.ended_at is not None
+    assert row.end_reason == "graduated"
+    assert row.continue_as_peers is True
+    assert row.conversation_id == slack.dm_channel_id(MENTEE, MENTOR)
+    [celebration] = _group_posts(slack)
+    said = text_of(celebration)
+    assert "You graduated" in said
+    assert "Goals achieved" in said
+    assert AGREED_GOAL in said
+    assert PROPOSED_GOAL not in said  # not achieved for Alice: the more modest outcome counts
+    assert "peer advisors" in said
+    assert _goal_progress(engine, pair.agreed_goal_id) is GoalProgress.DONE
+    assert _goal_progress(engine, pair.proposed_goal_id) is GoalProgress.DROPPED
+    # Both picked a channel: the mentee's choice gets names, program and "graduated" only.
+    [public] = posts(slack, CHANNEL)
+    assert f"<@{MENTEE}> has graduated from *Spring cohort*" in public["text"]
+    assert f"<@{MENTOR}>" in public["text"]
+    assert AGREED_GOAL not in text_of(public)
+    assert "Q2 review" not in text_of(public)
+    assert posts(slack, OTHER_CHANNEL) == []
+
+    # Graduating again is met kindly, and changes nothing.
+    again = bot.command("graduate", user_id=MENTOR, trigger_id=slack.new_trigger_id()).json()
+    assert_valid_view(again, surface="message")
+    assert "already graduated from *Spring cohort*" in again["text"]
+    assert len(slack.calls_to("views.open")) == before + 1
+
+
+def test_no_channel_post_or_peers_unless_both_chose_them(
+    bot: SlackToBot, slack: SlackDouble, engine: Engine, pair: Pair
+) -> None:
+    view = _open_by_command(bot, slack, MENTOR, f"graduate <@{MENTEE}|alice>")
+    first = _answers(pair, agreed="partly", proposed="not_achieved", after="continue")
+    _submit(bot, view, first, MENTOR)
+    # Bob changes his mind before Alice answers: his part is replaced, Alice is asked only once.
+    view = _open_by_command(bot, slack, MENTOR)
+    assert "sending it again replaces it" in text_of(view)
+    changed = _answers(pair, agreed="partly", proposed="not_achieved", after="end")
+    _submit(bot, view, changed, MENTOR)
+    slack.wait_for("chat.postMessage", count=3)
+    assert len(posts(slack, MENTEE)) == 1
+    assert "Your part is updated" in posts(slack, MENTOR)[-1]["text"]
+    view = _open_by_command(bot, slack, MENTEE)
+    _submit(
+        bot,
+        view,
+        _answers(
+            pair, agreed="achieved", proposed="not_achieved", after="continue", channel=CHANNEL
+        ),
+        MENTEE,
+    )
+    slack.wait_for("chat.postMessage", count=4)
+    row = pairing_row(engine, pair.pairing_id)
+    assert row.status is PairingStatus.GRADUATED
+    assert row.continue_as_peers is False
+    [celebration] = _group_posts(slack)
+    said = text_of(celebration)
+    assert "Partly achieved" in said
+    assert AGREED_GOAL in said
+    assert "the mentoring ends here" in said
+    # Neither answered the closing surveys yet: the celebration offers them.
+    assert _survey_values(celebration) == {
+        f"{pair.pairing_id}:final",
+        f"{pair.pairing_id}:independence",
+    }
+    assert posts(slack, CHANNEL) == []
+
+
+def test_every_goal_and_the_choice_need_an_answer_and_nothing_is_stored_until_then(
+    bot: SlackToBot, slack: SlackDouble, engine: Engine, pair: Pair
+) -> None:
+    view = _open_by_command(bot, slack, MENTEE)
+    answer = _submit(
+        bot,
+        view,
+        _answers(pair, agreed=None, proposed="partly", after=None, note="x" * 151),
+        MENTEE,
+    )
+    assert answer["response_action"] == "errors"
+    assert set(answer["errors"]) == {
+        f"{BlockId.GRADUATION_GOAL_PREFIX}{pair.agreed_goal_id}",
+        f"{BlockId.GRADUATION_NOTE_PREFIX}{pair.agreed_goal_id}",
+        BlockId.GRADUATION_AFTER,
+    }
+    assert _updates(engine) == []
+    row = pairing_row(engine, pair.pairing_id)
+    assert (row.status, row.stage, row.end_reason) == (PairingStatus.ACTIVE, Stage.INDEPENDENT, "")
+    assert slack.calls_to("chat.postMessage") == []
+
+
+def test_someone_outside_the_pair_can_neither_open_nor_submit_its_graduation(
+    bot: SlackToBot, slack: SlackDouble, engine: Engine, pair: Pair
+) -> None:
+    refused = bot.command("graduate", user_id=OUTSIDER, trigger_id=slack.new_trigger_id()).json()
+    assert "not in a mentoring pair" in refused["text"]
+    refused = bot.command(f"graduate <@{MENTEE}>", user_id=OUTSIDER).json()
+    assert "not in a mentoring pair" in refused["text"]
+    bot.action(
+        ActionId.GRADUATION_OPEN,
+        str(pair.pairing_id),
+        user_id=OUTSIDER,
+        trigger_id=slack.new_trigger_id(),
+    )
+    [refusal] = slack.wait_for("response_url")
+    assert "another mentoring pair" in refusal.params["text"]
+    assert slack.calls_to("views.open") == []
+
+    view = _open_by_command(bot, slack, MENTEE)
+    answer = _submit(
+        bot,
+        view,
+        _answers(pair, agreed="achieved", proposed="achieved", after="continue"),
+        OUTSIDER,
+    )
+    assert answer["response_action"] == "errors"
+    assert "another mentoring pair" in answer["errors"][BlockId.GRADUATION_AFTER]
+    assert _updates(engine) == []
+    assert pairing_row(engine, pair.pairing_id).end_reason == ""
+    assert slack.calls_to("chat.postMessage") == []

@@ -93,6 +93,9 @@ def handle_graduation_open(ack: Ack, body: dict[str, Any], respond: Respond, dep
             review = graduation_review_for(
                 session, team_id=team_id, user_id=user_id, pairing_id=pairing_id
             )
+    except AlreadyGraduated as done:
+        refuse_click(deps, body, respond, done, problem=False)
+        return
     except UserError as error:
         refuse_click(deps, body, respond, error)
         return

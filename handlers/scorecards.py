@@ -2,6 +2,7 @@
 
 import logging
 import re
+from concurrent.futures import Future
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
@@ -13,7 +14,6 @@ from bot.ids import ActionId, BlockId, CallbackId
 from bot.services.scorecards import (
     LowScoreSuggestion,
     ensure_scorecard,
-    forget_unsent_scorecard,
     own_scorecard_view,
     raise_low_score,
     rate_scorecard,
@@ -32,6 +32,9 @@ from bot.views.scorecards import (
 from handlers.commands import CommandRouter
 from handlers.common import ack_field_errors, team_of, user_of
 from handlers.feedback import OUT_OF_DATE, metadata, open_modal, send, tell, user_tz, whole_number
+from scheduler import outbox
+from scheduler.delivery import deliver_soon
+from scheduler.rules import scorecard_delivery
 
 log = logging.getLogger(__name__)
 
@@ -41,33 +44,24 @@ RATING_ACTION = re.compile(
 )
 
 
-def send_scorecard_prompt(deps: Deps, *, team_id: str, meeting_id: int) -> None:
-    """DM the mentee the scorecard of a held session, once per session however often called.
+def send_scorecard_prompt(deps: Deps, *, team_id: str, meeting_id: int) -> "Future[None] | None":
+    """Queue the mentee's scorecard DM for a session; the outbox sends it exactly once.
 
-    Raises ``SlackCallError`` when Slack failed in a way worth retrying; the scorecard is then
-    forgotten so that the retry sends it. Permanent failures (the person left) are only logged.
+    Logging a session and the scheduler (an hour after an unlogged session's end) both ask for
+    it: the scorecard row and the outbox's dedupe key make every later ask a no-op. Returns
+    the delivery running in the background (None when no scorecard is due), to wait on.
     """
+    now = deps.now()
     with deps.session() as session:
-        card, created = ensure_scorecard(
-            session, team_id=team_id, meeting_id=meeting_id, now=deps.now()
-        )
-        if card is None or not created:
-            return
+        card, _ = ensure_scorecard(session, team_id=team_id, meeting_id=meeting_id, now=now)
+        if card is None:
+            return None
         shown = scorecard_view(session, scorecard=card)
         tz = user_tz(deps, session, team_id=team_id, user_id=shown.mentee_user_id)
-    try:
-        deps.gateway.post_message(shown.mentee_user_id, build_scorecard_prompt(shown, tz=tz))
-    except SlackCallError as error:
-        log.warning(
-            "scorecard prompt not sent",
-            extra={"team_id": team_id, "meeting_id": meeting_id, "error": error.error},
+        outbox.enqueue(
+            session, [scorecard_delivery(shown, team_id=team_id, tz=tz, due_at=now)], now=now
         )
-        # "connection_error" means the outcome is unknown: it may have been sent, so keep it.
-        if error.permanent or error.error == "connection_error":
-            return
-        with deps.session() as session:
-            forget_unsent_scorecard(session, scorecard_id=shown.scorecard_id)
-        raise
+    return deliver_soon(deps)
 
 
 def _container(body: dict[str, Any]) -> tuple[str | None, str | None]:

@@ -46,6 +46,7 @@ from bot.views.sessions import (
 )
 from handlers.commands import CommandRequest, CommandRouter
 from handlers.common import ack_field_errors, ack_problem, team_of, user_of
+from handlers.scorecards import send_scorecard_prompt
 from storage.models import Pairing, Program
 
 log = logging.getLogger(__name__)
@@ -449,6 +450,12 @@ def handle_log_submission(ack: Ack, body: dict[str, Any], view: dict[str, Any], 
         return
     ack()
     deps.after_ack(lambda: notify_logged(deps, team_id=team_id, logged=logged))
+    deps.after_ack(lambda: _ask_for_scorecard(deps, team_id=team_id, meeting_id=logged.meeting_id))
+
+
+def _ask_for_scorecard(deps: Deps, *, team_id: str, meeting_id: int) -> None:
+    """The mentee rates a session once it is logged (once: the scheduler may have asked already)."""
+    send_scorecard_prompt(deps, team_id=team_id, meeting_id=meeting_id)
 
 
 def notify_logged(deps: Deps, *, team_id: str, logged: LoggedSession) -> None:

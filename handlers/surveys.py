@@ -37,9 +37,11 @@ def clicked_value(body: dict[str, Any]) -> str:
     return str(action.get("value") or selected.get("value") or "")
 
 
-def refuse_click(deps: Deps, body: dict[str, Any], respond: Respond, error: UserError) -> None:
+def refuse_click(
+    deps: Deps, body: dict[str, Any], respond: Respond, error: UserError, *, problem: bool = True
+) -> None:
     """Tell the person who clicked why nothing opened: under the message, or else by DM."""
-    notice = build_notice(str(error), problem=True)
+    notice = build_notice(str(error), problem=problem)
     if body.get("response_url"):
         try:
             respond(**notice, response_type="ephemeral", replace_original=False)

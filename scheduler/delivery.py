@@ -13,6 +13,7 @@ import random
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -285,3 +286,14 @@ class Deliverer:
             ],
             now=now,
         )
+
+
+def deliver_soon(deps: Deps) -> "Future[None]":
+    """Deliver what is due right after the ack, instead of at the next scheduler pass."""
+    from scheduler.engine import worker_id
+
+    return deps.after_ack(lambda: _deliver_once(deps, worker_id()))
+
+
+def _deliver_once(deps: Deps, worker: str) -> None:
+    Deliverer(deps, worker=worker).run(max_batches=1)

@@ -17,6 +17,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from bot.services.leads import program_lead_ids
+from bot.services.scorecards import ScorecardView, ensure_scorecard, scorecard_view
 from bot.views.prompts import (
     build_agenda_prompt,
     build_did_you_meet,
@@ -26,6 +27,7 @@ from bot.views.prompts import (
     build_reassessment_prompt,
     build_session_reminder,
 )
+from bot.views.scorecards import build_scorecard_prompt
 from scheduler.outbox import Planned
 from scheduler.timing import WorkingHours, delivery_time
 from storage.enums import (
@@ -56,6 +58,7 @@ class RuleSettings:
 
     agenda_prompt_hours: float = 24
     reminder_minutes: float = 15
+    scorecard_after_minutes: float = 60
     did_you_meet_hours: float = 24
     lapse_nudge_factor: float = 1.5
     lapse_escalation_factor: float = 2.0
@@ -83,6 +86,29 @@ class PairRow:
     program: Program
     mentor: Participant
     mentee: Participant
+
+
+def scorecard_delivery(
+    card: ScorecardView,
+    *,
+    team_id: str,
+    tz: str,
+    due_at: datetime,
+    program_id: int | None = None,
+) -> Planned:
+    """The outbox row for a session's scorecard DM: one per meeting, whoever asks first."""
+    return Planned(
+        team_id=team_id,
+        dedupe_key=f"scorecard:{card.meeting_id}",
+        rule="scorecard",
+        recipient_id=card.mentee_user_id,
+        payload=build_scorecard_prompt(card, tz=tz),
+        due_at=due_at,
+        # A rating is about a recent session: after a week it's noise.
+        expires_at=due_at + timedelta(days=7),
+        program_id=program_id,
+        pairing_id=card.pairing_id,
+    )
 
 
 def working_hours(person: Participant) -> WorkingHours:
@@ -116,6 +142,7 @@ class Planner:
         """Every message due around now, from every rule."""
         yield from self.agenda_prompts()
         yield from self.session_reminders()
+        yield from self.scorecards()
         yield from self.did_you_meet()
         yield from self.lapses()
         yield from self.reassessments()
@@ -242,6 +269,33 @@ class Planner:
                     program_id=row.program.id,
                     pairing_id=row.pairing.id,
                 )
+
+    def scorecards(self) -> Iterator[Planned]:
+        """To the mentee, an hour after a session's end when nobody has logged it."""
+        for meeting, row in self._meetings(
+            status=MeetingStatus.SCHEDULED,
+            start_from=self.now - timedelta(days=2),
+            start_to=self.now,
+        ):
+            start = meeting.scheduled_start
+            assert start is not None
+            after = self.settings(row.program).scorecard_after_minutes
+            due = start + timedelta(minutes=meeting.duration_minutes + after)
+            if due > self.now + self.horizon:
+                continue
+            card, _ = ensure_scorecard(
+                self.session, team_id=row.pairing.team_id, meeting_id=meeting.id or 0, now=due
+            )
+            if card is None or card.completed_at is not None:
+                continue
+            shown = scorecard_view(self.session, scorecard=card)
+            yield scorecard_delivery(
+                shown,
+                team_id=row.pairing.team_id,
+                tz=row.mentee.timezone,
+                due_at=max(due, self.now),
+                program_id=row.program.id,
+            )
 
     def did_you_meet(self) -> Iterator[Planned]:
         """To both, a day after a scheduled session that nobody logged."""

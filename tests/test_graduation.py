@@ -196,6 +196,11 @@ def test_both_parts_graduate_the_pair_and_celebrate_where_both_agreed(
     again = bot.command("graduate", user_id=MENTOR, trigger_id=slack.new_trigger_id()).json()
     assert_valid_view(again, surface="message")
     assert "already graduated from *Spring cohort*" in again["text"]
+    bot.action(
+        add_part["action_id"], add_part["value"], user_id=MENTOR, trigger_id=slack.new_trigger_id()
+    )
+    [kindly] = slack.wait_for("response_url")
+    assert kindly.params["text"].startswith("You and <@U0001> already graduated")
     assert len(slack.calls_to("views.open")) == before + 1
 
 

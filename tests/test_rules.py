@@ -140,12 +140,15 @@ def test_a_scheduled_session_gets_its_prompts_once_at_local_times(
         ("agenda_prompt", "U0001"),
         ("session_reminder", "U0001"),
         ("session_reminder", "U0002"),
+        ("scorecard", "U0001"),
         ("did_you_meet", "U0001"),
         ("did_you_meet", "U0002"),
     }
     assert sent["agenda_prompt", "U0001"].due_at == utc(2026, 3, 9, 15)
     assert sent["session_reminder", "U0002"].due_at == utc(2026, 3, 10, 14, 45)
     assert sent["did_you_meet", "U0001"].due_at == utc(2026, 3, 11, 16)
+    # Nobody logged it: the mentee is asked to rate it an hour after its end.
+    assert sent["scorecard", "U0001"].due_at == utc(2026, 3, 10, 17)
     agenda = sent["agenda_prompt", "U0001"].payload
     assert "Tuesday 10 March, 16:00" in json.dumps(agenda)
     assert _buttons(agenda) == [ActionId.AGENDA_OPEN]
@@ -156,7 +159,7 @@ def test_a_scheduled_session_gets_its_prompts_once_at_local_times(
         ActionId.MEETING_MOVED,
         ActionId.MEETING_CANCELLED,
     ]
-    assert len(slack.calls_to("chat.postMessage")) == 5
+    assert len(slack.calls_to("chat.postMessage")) == 6
     for delivery in sent.values():
         assert_valid_view(delivery.payload, surface="message")
 

@@ -27,7 +27,7 @@ from storage.models import (
 )
 from tests.blockkit import assert_valid_view
 from tests.conftest import FrozenClock
-from tests.harness import SlackToBot
+from tests.harness import SlackToBot, eventually
 
 TEAM = slack_double.DEFAULT_TEAM_ID
 ALICE, BOB, OUTSIDER = "U0001", "U0002", "UADMIN"
@@ -455,6 +455,30 @@ def test_log_marks_the_scheduled_session_held_with_goals_notes_and_actions(
     assert "<@U0001> logged your session" in partner
     assert "Shared our pivotal failures." in partner
 
+    # Logging it sends Alice, the mentee, her scorecard for the session, once, via the outbox.
+    def scorecard_dms() -> list[dict[str, object]]:
+        return [
+            m
+            for m in slack.messages(slack.dm_channel_id(ALICE))
+            if "clarity" in json.dumps(m.get("blocks", [])).lower()
+        ]
+
+    assert eventually(lambda: len(scorecard_dms()) == 1)
+    assert_valid_view(scorecard_dms()[0], surface="message")
+
+
+def test_a_late_log_finds_the_scheduled_session_of_the_days_before(
+    bot: SlackToBot, slack: SlackDouble, engine: Engine, clock: FrozenClock, pairing_id: int
+) -> None:
+    schedule(bot, slack, day=date(2026, 3, 3), at=time(15, 0))
+    clock.current = datetime(2026, 3, 5, 15, tzinfo=UTC)
+    view = _open_log(bot, slack, BOB, 2)
+    bot.submit(view, {BlockId.LOG_DATE: date(2026, 3, 4), BlockId.LOG_MINUTES: "45"}, user_id=BOB)
+    [meeting] = meetings(engine)
+    assert meeting.status is MeetingStatus.HELD
+    assert meeting.minutes_held == 45
+    assert meeting.logged_by == BOB
+
 
 def test_the_second_held_session_moves_the_stage_and_hours_add_up(
     bot: SlackToBot, slack: SlackDouble, engine: Engine, clock: FrozenClock, pairing_id: int
@@ -554,7 +578,7 @@ def test_an_ended_pair_can_no_longer_schedule_or_log(
     for action in (ActionId.SCHEDULE_OPEN, ActionId.LOG_OPEN, ActionId.AGENDA_OPEN):
         bot.action(action, str(pairing_id), user_id=ALICE, trigger_id=slack.new_trigger_id())
     refusals = slack.wait_for("response_url", count=3)
-    assert all("pair is ended" in c.params["text"] for c in refusals)
+    assert all("This mentoring pair has ended," in c.params["text"] for c in refusals)
     assert slack.calls_to("views.open") == []
 
 

@@ -16,7 +16,7 @@ from sqlmodel import Session, col, func, select
 from bot.errors import FieldErrors, Forbidden, UserError
 from bot.ids import BlockId
 from bot.services.access import OPEN_STATUSES, role_in
-from bot.services.sessions import get_meeting, next_meeting, upcoming_meetings
+from bot.services.sessions import get_meeting, next_meeting, not_running, upcoming_meetings
 from storage.enums import AgendaSource, MeetingStatus, Role
 from storage.models import ActionItem, AgendaItem, Meeting, Pairing
 
@@ -250,7 +250,7 @@ def parse_new_items(text: str) -> list[str]:
 
 def _check_live(pairing: Pairing) -> None:
     if pairing.status not in OPEN_STATUSES:
-        raise UserError(f"This mentoring pair is {pairing.status.value}, so its agenda is closed.")
+        raise UserError(f"{not_running(pairing)} so its agenda is closed.")
 
 
 def _target(

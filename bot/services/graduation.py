@@ -11,6 +11,7 @@ only choices. Graduating replaces it with ``graduated``.
 """
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
@@ -74,6 +75,7 @@ _OUTCOME_PROGRESS = {
     GoalOutcome.NOT_ACHIEVED: GoalProgress.DROPPED,
 }
 _ORDER = list(GoalOutcome)
+_CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{2,31}$")
 
 
 def outcome_of(progress: GoalProgress) -> GoalOutcome:
@@ -321,7 +323,10 @@ def validate_graduation(
         after = AfterProgram.END
     if errors:
         raise FieldErrors(errors)
-    return outcomes, notes, Part(after, answers.channel_id or None)
+    channel = answers.channel_id or ""
+    # A public or private channel's id, as the channel select sends it; anything else is ignored.
+    public = channel if _CHANNEL_ID.match(channel) else None
+    return outcomes, notes, Part(after, public)
 
 
 def submit_graduation(

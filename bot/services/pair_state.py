@@ -34,13 +34,6 @@ STAGE_NAMES: dict[Stage, str] = {
 }
 # Graduation has its own flow (both people review their goals), so it is never picked by hand.
 MOVABLE_STAGES = tuple(stage for stage in ORDER if stage is not Stage.GRADUATED)
-# Stages that are part of execution, with its gradual release of responsibility.
-EXECUTION_STAGES = (
-    Stage.DEMONSTRATION,
-    Stage.ROLE_PLAY,
-    Stage.GUIDED_PRACTICE,
-    Stage.INDEPENDENT,
-)
 LIVE = (PairingStatus.ACTIVE, PairingStatus.PAUSED)
 _MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
 

@@ -13,7 +13,7 @@ second suggestion cannot duplicate it.
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, case, func, update
@@ -134,7 +134,7 @@ def ensure_scorecard(
     twice (or from two processes at once, thanks to the unique constraint) never sends twice.
     """
     meeting = session.get(Meeting, meeting_id)
-    if meeting is None or meeting.team_id != team_id or meeting.status is not MeetingStatus.HELD:
+    if meeting is None or meeting.team_id != team_id or not _rateable(meeting, now):
         return None, False
     existing = _scorecard_of_meeting(session, meeting_id=meeting_id)
     if existing is not None:
@@ -158,11 +158,13 @@ def ensure_scorecard(
     return row, True
 
 
-def forget_unsent_scorecard(session: Session, *, scorecard_id: int) -> None:
-    """Drop a scorecard whose prompt could not be delivered, so a retry can send it again."""
-    row = session.get(Scorecard, scorecard_id)
-    if row is not None and all(getattr(row, d) is None for d in DIMENSIONS) and not row.comment:
-        session.delete(row)
+def _rateable(meeting: Meeting, now: datetime) -> bool:
+    """A held session, or a scheduled one whose end has passed (nobody logged it yet)."""
+    if meeting.status is MeetingStatus.HELD:
+        return True
+    if meeting.status is not MeetingStatus.SCHEDULED or meeting.scheduled_start is None:
+        return False
+    return meeting.scheduled_start + timedelta(minutes=meeting.duration_minutes) <= now
 
 
 def _scorecard_of_meeting(session: Session, *, meeting_id: int) -> Scorecard | None:

@@ -19,7 +19,7 @@ from bot.ids import BlockId
 from bot.services.access import OPEN_STATUSES, role_in
 from bot.services.programs import program_end
 from bot.services.stages import PairEvent, note_event
-from storage.enums import GoalStatus, MeetingStatus, ProgramStatus
+from storage.enums import GoalStatus, MeetingStatus, PairingStatus, ProgramStatus
 from storage.models import ActionItem, AgendaItem, Goal, Meeting, MeetingGoal, Pairing, Program
 
 SESSION_LENGTHS = (30, 45, 60, 90, 120)
@@ -246,9 +246,17 @@ def check_open(pairing: Pairing, program: Program) -> None:
     if program.status is ProgramStatus.CLOSED:
         raise UserError(f"*{program.name}* has closed, so its sessions can't change any more.")
     if pairing.status not in OPEN_STATUSES:
-        raise UserError(
-            f"This mentoring pair is {pairing.status.value}, so its sessions can't change any more."
-        )
+        raise UserError(f"{not_running(pairing)} so its sessions can't change.")
+
+
+def not_running(pairing: Pairing) -> str:
+    """Why a pair can't act any more, as the start of a sentence."""
+    why = {
+        PairingStatus.PROPOSED: "hasn't been approved yet",
+        PairingStatus.DECLINED: "was not approved",
+        PairingStatus.GRADUATED: "has graduated",
+    }.get(pairing.status, "has ended")
+    return f"This mentoring pair {why},"
 
 
 def _start_of(

@@ -201,11 +201,19 @@ def read_graduation(view: Mapping[str, Any]) -> tuple[int, GraduationAnswers]:
     )
 
 
+def _closing(kinds: Sequence[SurveyKind]) -> str:
+    names = {
+        SurveyKind.FINAL: "the final reflection",
+        SurveyKind.INDEPENDENCE: "the independence audit",
+    }
+    return " and ".join(names.get(kind, kind.value) for kind in kinds)
+
+
 def _surveys(pairing_id: int, kinds: Sequence[SurveyKind]) -> list[Block]:
     if not kinds:
         return []
     return [
-        section("Two short surveys close it well; they're yours to answer, each on your own:"),
+        section(f"To close it well: {_closing(kinds)}, a few minutes each, on your own."),
         actions(*(survey_button(pairing_id, kind) for kind in kinds)),
     ]
 
@@ -292,11 +300,7 @@ def build_celebration(result: GraduationResult) -> dict[str, Any]:
         if any(kind in kinds for kinds in result.surveys_due.values())
     ]
     if due:
-        blocks.append(
-            section(
-                "If you haven't yet, close it well with the last two surveys, each on your own:"
-            )
-        )
+        blocks.append(section(f"Still to do, each of you on your own: {_closing(due)}."))
         blocks.append(actions(*(survey_button(result.pairing_id, kind) for kind in due)))
     blocks.append(context("Only you two see this message."))
     return message(f"You graduated from {result.program_name}!", blocks)

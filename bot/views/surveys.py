@@ -72,11 +72,6 @@ def survey_button(pairing_id: int, kind: SurveyKind, *, primary: bool = False) -
     )
 
 
-def survey_buttons(pairing_id: int, kinds: Iterable[SurveyKind]) -> Block:
-    """An actions block with one button per survey."""
-    return actions(*(survey_button(pairing_id, kind) for kind in kinds))
-
-
 def build_survey_prompt(
     kind: SurveyKind, *, pairing: Pairing, program_name: str, partner_user_id: str
 ) -> dict[str, Any]:

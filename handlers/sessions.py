@@ -28,6 +28,8 @@ from bot.services.sessions import (
     get_meeting,
     local_day,
     log_session,
+    mark_moved,
+    meeting_for,
     pair_goals,
     schedule_defaults,
     schedule_session,
@@ -479,11 +481,70 @@ def notify_logged(deps: Deps, *, team_id: str, logged: LoggedSession) -> None:
             )
 
 
+# --- "did you meet?" -------------------------------------------------------------------------
+
+
+def handle_did_you_meet(ack: Ack, body: dict[str, Any], respond: Respond, deps: Deps) -> None:
+    """The scheduler's "Did you meet?" answers (value: meeting id).
+
+    We met: open the log. It moved: the session is kept as moved; open the schedule for the new
+    time. It was cancelled: the session is cancelled (it counts toward the lapse rules).
+    """
+    ack()
+    team_id, user_id = team_of(body), user_of(body)
+    action = body["actions"][0]
+    answer = ActionId(action["action_id"])
+    try:
+        with deps.session() as session:
+            meeting = meeting_for(
+                session,
+                team_id=team_id,
+                user_id=user_id,
+                meeting_id=id_from(action.get("value"), "That session"),
+            )
+            pairing, program = pairing_and_program(
+                session, team_id=team_id, user_id=user_id, pairing_id=meeting.pairing_id
+            )
+            if answer is ActionId.MEETING_CANCELLED:
+                change = cancel_session(
+                    session,
+                    pairing=pairing,
+                    program=program,
+                    meeting_id=meeting.id or 0,
+                    by_user_id=user_id,
+                    reason="did not happen",
+                    now=deps.now(),
+                )
+                view = None
+            else:
+                if answer is ActionId.MEETING_MOVED:
+                    mark_moved(session, meeting=meeting)
+                build = _log_modal if answer is ActionId.MEETING_HELD else _schedule_modal
+                view = build(
+                    deps,
+                    session,
+                    team_id=team_id,
+                    user_id=user_id,
+                    pairing=pairing,
+                    program=program,
+                )
+    except UserError as error:
+        tell_problem(deps, body, respond, error)
+        return
+    if view is not None:
+        open_modal(deps, body["trigger_id"], view)
+        return
+    respond(**build_notice("Noted: that session was cancelled."), replace_original=False)
+    deps.after_ack(lambda: notify_session_change(deps, team_id=team_id, change=change))
+
+
 def register(app: App, router: CommandRouter) -> None:
     """Listen for the session commands, buttons and modals."""
     router.add(SCHEDULE, handle_schedule_command)
     router.add(LOG, handle_log_command)
     app.action(ActionId.SCHEDULE_OPEN.value)(handle_schedule_open)
+    for answer in (ActionId.MEETING_HELD, ActionId.MEETING_MOVED, ActionId.MEETING_CANCELLED):
+        app.action(answer.value)(handle_did_you_meet)
     app.action(ActionId.SESSION_CANCEL.value)(handle_session_cancel)
     app.action(ActionId.LOG_OPEN.value)(handle_log_open)
     app.view(CallbackId.SCHEDULE.value)(handle_schedule_submission)

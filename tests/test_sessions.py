@@ -658,3 +658,66 @@ def test_hours_scale_to_the_program_and_sum_per_pairing(engine: Engine) -> None:
             pairing.id: 2.0,
             other.id: 0.0,
         }
+
+
+def _past_meeting(engine: Engine, pairing_id: int) -> int:
+    with session_scope(engine) as session:
+        meeting = Meeting(
+            team_id="T0001",
+            pairing_id=pairing_id,
+            status=MeetingStatus.SCHEDULED,
+            scheduled_start=datetime(2026, 3, 2, 8, tzinfo=UTC),
+            duration_minutes=60,
+        )
+        session.add(meeting)
+        session.flush()
+        return meeting.id or 0
+
+
+def _answer(
+    bot: SlackToBot, slack: SlackDouble, action_id: str, meeting_id: int, user: str
+) -> None:
+    response = bot.action(
+        action_id,
+        str(meeting_id),
+        user_id=user,
+        trigger_id=slack.new_trigger_id(),
+        container={"type": "message", "message_ts": "1.2", "channel_id": "D1"},
+    )
+    assert response.status == 200
+
+
+def test_did_you_meet_we_met_opens_the_log(
+    bot: SlackToBot, slack: SlackDouble, engine: Engine, clock: FrozenClock, pairing_id: int
+) -> None:
+    meeting_id = _past_meeting(engine, pairing_id)
+    clock.current = datetime(2026, 3, 3, 10, tzinfo=UTC)
+    _answer(bot, slack, ActionId.MEETING_HELD, meeting_id, BOB)
+    view = opened_view(slack)
+    assert view["callback_id"] == CallbackId.LOG
+    assert meetings(engine)[0].status is MeetingStatus.SCHEDULED  # nothing changes until logged
+
+
+def test_did_you_meet_it_moved_keeps_history_and_opens_scheduling(
+    bot: SlackToBot, slack: SlackDouble, engine: Engine, clock: FrozenClock, pairing_id: int
+) -> None:
+    meeting_id = _past_meeting(engine, pairing_id)
+    clock.current = datetime(2026, 3, 3, 10, tzinfo=UTC)
+    _answer(bot, slack, ActionId.MEETING_MOVED, meeting_id, ALICE)
+    assert BlockId.SESSION_DATE in json.dumps(opened_view(slack))
+    assert meetings(engine)[0].status is MeetingStatus.MOVED
+
+
+def test_did_you_meet_cancelled_records_it_and_a_stranger_cannot(
+    bot: SlackToBot, slack: SlackDouble, engine: Engine, clock: FrozenClock, pairing_id: int
+) -> None:
+    meeting_id = _past_meeting(engine, pairing_id)
+    clock.current = datetime(2026, 3, 3, 10, tzinfo=UTC)
+    _answer(bot, slack, ActionId.MEETING_CANCELLED, meeting_id, OUTSIDER)
+    assert eventually(
+        lambda: len(slack.calls_to("chat.postMessage")) + len(slack.calls_to("response_url")) >= 1
+    )
+    assert meetings(engine)[0].status is MeetingStatus.SCHEDULED
+    _answer(bot, slack, ActionId.MEETING_CANCELLED, meeting_id, ALICE)
+    assert eventually(lambda: meetings(engine)[0].status is MeetingStatus.CANCELLED)
+    assert meetings(engine)[0].cancel_reason == "did not happen"

@@ -14,9 +14,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlmodel import Session, col, func, select
 
-from bot.errors import FieldErrors, UserError
+from bot.errors import FieldErrors, NotFound, UserError
 from bot.ids import BlockId
-from bot.services.access import OPEN_STATUSES, role_in
+from bot.services.access import OPEN_STATUSES, pairing_for, role_in
 from bot.services.programs import program_end
 from bot.services.stages import PairEvent, note_event
 from storage.enums import GoalStatus, MeetingStatus, PairingStatus, ProgramStatus
@@ -724,3 +724,19 @@ def _pk_action(item: ActionItem) -> int:
     if item.id is None:
         raise ValueError("ActionItem has not been saved")
     return item.id
+
+
+def meeting_for(session: Session, *, team_id: str, user_id: str, meeting_id: int) -> Meeting:
+    """A meeting of a pair ``user_id`` belongs to; anyone else is refused."""
+    meeting = session.get(Meeting, meeting_id)
+    if meeting is None or meeting.team_id != team_id:
+        raise NotFound("That session no longer exists.")
+    pairing_for(session, team_id=team_id, user_id=user_id, pairing_id=meeting.pairing_id)
+    return meeting
+
+
+def mark_moved(session: Session, *, meeting: Meeting) -> None:
+    """A session that did not happen at its time: kept as history, MOVED, with nothing new yet."""
+    if meeting.status is MeetingStatus.SCHEDULED:
+        meeting.status = MeetingStatus.MOVED
+        session.add(meeting)

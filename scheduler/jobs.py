@@ -2,18 +2,21 @@
 rolled back, and the next run starts fresh."""
 
 import logging
+from datetime import datetime
 
 from sqlmodel import Session, col, select
 
 from bot.deps import Deps
 from bot.services.enrolment import Notification, resume_due
 from bot.services.events import prune_events
+from bot.services.pair_state import PairingPauseChange, resume_due_pairings
 from bot.views.enrolment import build_notification
+from bot.views.pair_state import build_partner_pairing_paused
 from scheduler import outbox
 from scheduler.outbox import Planned
 from scheduler.rules import working_hours
 from scheduler.timing import WorkingHours, next_working_moment
-from storage.models import Participant, Program
+from storage.models import Pairing, Participant, Program
 
 log = logging.getLogger(__name__)
 
@@ -51,9 +54,35 @@ def resume_paused_participants(deps: Deps) -> None:
             )
             for n, program, hours in _addressed(session, notifications)
         ]
+        planned += _pairings_back(session, resume_due_pairings(session=session, now=now), now)
         enqueued = outbox.enqueue(session, planned, now=now)
     if enqueued:
         log.info("resumed paused participants", extra={"notified": enqueued})
+
+
+def _pairings_back(
+    session: Session, changes: list[PairingPauseChange], now: datetime
+) -> list[Planned]:
+    """Tell both people that a pairing paused on its own runs again."""
+    planned = []
+    for change in changes:
+        pairing = session.get(Pairing, change.pairing_id)
+        if pairing is None:
+            continue
+        for user_id in (change.mentor_user_id, change.mentee_user_id):
+            planned.append(
+                Planned(
+                    team_id=pairing.team_id,
+                    dedupe_key=f"pairing_resumed:{change.pairing_id}:{user_id}:{now.date()}",
+                    rule="pause_ended",
+                    recipient_id=user_id,
+                    payload=build_partner_pairing_paused(change, recipient=user_id),
+                    due_at=now,
+                    program_id=pairing.program_id,
+                    pairing_id=change.pairing_id,
+                )
+            )
+    return planned
 
 
 def _addressed(

@@ -7,9 +7,9 @@ recipient's working hours) is near, so a session moved or cancelled before then 
 prompt, and one whose moment has passed (the bot was down) is dropped instead of flooding anyone.
 """
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, fields, replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import exists, func, type_coerce
@@ -17,17 +17,21 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from bot.services.leads import program_lead_ids
+from bot.services.programs import program_end, program_midpoint
 from bot.services.scorecards import ScorecardView, ensure_scorecard, scorecard_view
+from bot.services.stages import PairEvent, note_event
 from bot.views.prompts import (
     build_agenda_prompt,
     build_did_you_meet,
     build_due_reminder,
+    build_graduation_prompt,
     build_lapse_escalation,
     build_lapse_nudge,
     build_reassessment_prompt,
     build_session_reminder,
 )
 from bot.views.scorecards import build_scorecard_prompt
+from bot.views.surveys import build_survey_prompt
 from scheduler.outbox import Planned
 from scheduler.timing import WorkingHours, delivery_time
 from storage.enums import (
@@ -37,6 +41,7 @@ from storage.enums import (
     MeetingStatus,
     PairingStatus,
     ProgramStatus,
+    SurveyKind,
 )
 from storage.models import Flag, Goal, Meeting, Milestone, Pairing, Participant, Program
 from storage.types import UTCDateTime
@@ -47,6 +52,8 @@ YIELD_PER = 1000
 HORIZON = timedelta(minutes=10)
 # Working hours can move a prompt this far earlier (a long weekend), so look that far ahead.
 SHIFT_LOOKAHEAD = timedelta(days=4)
+# Survey prompts stay worth sending for two weeks after their day.
+SURVEY_WINDOW = timedelta(days=14)
 # Module-level aliases keep the queries' cache keys stable, so SQLAlchemy compiles them once.
 _MENTOR = aliased(Participant, name="mentor")
 _MENTEE = aliased(Participant, name="mentee")
@@ -146,6 +153,8 @@ class Planner:
         yield from self.did_you_meet()
         yield from self.lapses()
         yield from self.reassessments()
+        yield from self.midpoint_surveys()
+        yield from self.closing_prompts()
         yield from self.due_reminders()
 
     # --- helpers ---------------------------------------------------------------------------
@@ -472,6 +481,73 @@ class Planner:
                         expires=target + timedelta(days=14),
                         payload=build_reassessment_prompt(
                             pairing_id=pairing.id or 0, partner_user_id=partner.user_id
+                        ),
+                    )
+                    if planned:
+                        yield planned
+
+    def _programs_at(self, moment: Callable[[Program], date], window: timedelta) -> list[Program]:
+        """Active programs whose ``moment`` (a date) fell within the last ``window``."""
+        today = self.now.date()
+        return [p for p in self._active_programs() if moment(p) <= today < moment(p) + window]
+
+    def _pairs_of(self, program: Program) -> Iterator[PairRow]:
+        query = (
+            self._pair_query()
+            .where(col(Pairing.program_id) == program.id)
+            .execution_options(yield_per=YIELD_PER)
+        )
+        for pairing, _program, mentor, mentee in self.session.exec(query):
+            yield PairRow(pairing, program, mentor, mentee)
+
+    def _at_work_start(self, person: Participant, day: date) -> datetime:
+        return datetime.combine(day, person.work_start, tzinfo=working_hours(person).zone)
+
+    def midpoint_surveys(self) -> Iterator[Planned]:
+        """To both, at the program's midpoint: how is the relationship going?"""
+        for program in self._programs_at(program_midpoint, SURVEY_WINDOW):
+            midpoint = program_midpoint(program)
+            for row in self._pairs_of(program):
+                for person, partner in ((row.mentor, row.mentee), (row.mentee, row.mentor)):
+                    planned = self._planned(
+                        row,
+                        person,
+                        rule="midpoint_survey",
+                        key=f"survey:midpoint:{row.pairing.id}:{person.user_id}",
+                        target=self._at_work_start(person, midpoint),
+                        expires=self._at_work_start(person, midpoint + SURVEY_WINDOW),
+                        payload=build_survey_prompt(
+                            SurveyKind.MIDPOINT,
+                            pairing=row.pairing,
+                            program_name=program.name,
+                            partner_user_id=partner.user_id,
+                        ),
+                    )
+                    if planned:
+                        yield planned
+
+    def closing_prompts(self) -> Iterator[Planned]:
+        """To both, ``final_survey_days`` before the end: reflect, audit independence, graduate."""
+        for program in self._active_programs():
+            end = program_end(program)
+            start = end - timedelta(days=self.settings(program).final_survey_days)
+            if not start <= self.now.date() < end:
+                continue
+            for row in self._pairs_of(program):
+                note_event(self.session, pairing=row.pairing, event=PairEvent.FINAL_SURVEY_DUE)
+                for person, partner in ((row.mentor, row.mentee), (row.mentee, row.mentor)):
+                    planned = self._planned(
+                        row,
+                        person,
+                        rule="graduation_prompt",
+                        key=f"graduation:{row.pairing.id}:{person.user_id}",
+                        target=self._at_work_start(person, start),
+                        expires=self._at_work_start(person, end),
+                        payload=build_graduation_prompt(
+                            pairing_id=row.pairing.id or 0,
+                            partner_user_id=partner.user_id,
+                            program_name=program.name,
+                            end=end - timedelta(days=1),
                         ),
                     )
                     if planned:

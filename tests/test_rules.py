@@ -288,3 +288,63 @@ def test_programs_tune_their_rules(
     plan_due(deps)
     deliverer.run()
     assert [d.rule for d in _sent(engine)] == ["agenda_prompt"]
+
+
+def _held(engine: Engine, pairing_id: int, at: datetime) -> None:
+    with session_scope(engine) as session:
+        session.add(
+            Meeting(team_id=TEAM, pairing_id=pairing_id, status=MeetingStatus.HELD, held_at=at)
+        )
+
+
+def test_the_midpoint_survey_goes_to_both_at_the_start_of_their_day(
+    engine: Engine, clock: FrozenClock, deps: Deps, deliverer: Deliverer, pairing_id: int
+) -> None:
+    _held(engine, pairing_id, utc(2026, 6, 1, 15))
+    clock.current = utc(2026, 6, 2, 0)  # the program's midpoint: 2 March + 92 days
+    _run_until(clock, deps, deliverer, utc(2026, 6, 3, 0), timedelta(hours=1))
+    surveys = {d.recipient_id: d for d in _sent(engine) if d.rule == "midpoint_survey"}
+    assert surveys["U0001"].due_at == utc(2026, 6, 2, 7)  # 09:00 in Berlin (summer time)
+    assert surveys["U0002"].due_at == utc(2026, 6, 2, 13)  # 09:00 in New York
+    assert _buttons(surveys["U0001"].payload) == [ActionId.SURVEY_OPEN]
+    for delivery in surveys.values():
+        assert_valid_view(delivery.payload, surface="message")
+
+
+def test_two_weeks_before_the_end_both_are_asked_to_close_and_the_stage_follows(
+    engine: Engine, clock: FrozenClock, deps: Deps, deliverer: Deliverer, pairing_id: int
+) -> None:
+    _held(engine, pairing_id, utc(2026, 8, 18, 15))
+    clock.current = utc(2026, 8, 19, 0)  # the program ends on 1 September
+    _run_until(clock, deps, deliverer, utc(2026, 8, 20, 0), timedelta(hours=1))
+    prompts = [d for d in _sent(engine) if d.rule == "graduation_prompt"]
+    assert sorted(d.recipient_id for d in prompts) == ["U0001", "U0002"]
+    assert _buttons(prompts[0].payload) == [
+        ActionId.GRADUATION_OPEN,
+        f"{ActionId.SURVEY_OPEN}:final",
+        f"{ActionId.SURVEY_OPEN}:independence",
+    ]
+    assert "Tuesday 1 September" in json.dumps(prompts[0].payload)
+    with session_scope(engine) as session:
+        assert session.get(Pairing, pairing_id).stage.value == "concluding"  # type: ignore[union-attr]
+
+
+def test_a_pairing_paused_on_its_own_resumes_on_its_day_and_both_hear_once(
+    engine: Engine, clock: FrozenClock, deps: Deps, deliverer: Deliverer, pairing_id: int
+) -> None:
+    from scheduler.jobs import resume_paused_participants
+
+    with session_scope(engine) as session:
+        pairing = session.get(Pairing, pairing_id)
+        assert pairing is not None
+        pairing.status = PairingStatus.PAUSED
+        pairing.paused_until = utc(2026, 3, 20, 9)
+        session.add(pairing)
+    clock.current = utc(2026, 3, 20, 10)
+    resume_paused_participants(deps)
+    resume_paused_participants(deps)
+    deliverer.run()
+    with session_scope(engine) as session:
+        assert session.get(Pairing, pairing_id).status is PairingStatus.ACTIVE  # type: ignore[union-attr]
+    back = [d for d in _sent(engine) if d.rule == "pause_ended"]
+    assert sorted(d.recipient_id for d in back) == ["U0001", "U0002"]

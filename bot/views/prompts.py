@@ -6,6 +6,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.ids import ActionId
 from bot.views.blocks import Block, actions, button, context, message, section
+from bot.views.surveys import survey_button
+from storage.enums import SurveyKind
 
 
 def local_time(moment: datetime, tz: str) -> str:
@@ -131,3 +133,27 @@ def build_delivery_failure(*, recipient_id: str, reason: str, program_name: str)
         )
     ]
     return message(f"Can't reach a participant of {program_name}", blocks)
+
+
+def build_graduation_prompt(
+    *, pairing_id: int, partner_user_id: str, program_name: str, end: date
+) -> dict[str, Any]:
+    """To both, two weeks before the program ends: reflect, audit independence, graduate."""
+    blocks: list[Block] = [
+        section(
+            f"*{program_name}* ends on *{_day(end)}*. Time to close well with "
+            f"<@{partner_user_id}>: look back at your goals, take the final reflection and the "
+            "independence audit, then graduate together and decide what comes next."
+        ),
+        actions(
+            button(
+                "Review and graduate",
+                ActionId.GRADUATION_OPEN,
+                value=str(pairing_id),
+                style="primary",
+            ),
+            survey_button(pairing_id, SurveyKind.FINAL),
+            survey_button(pairing_id, SurveyKind.INDEPENDENCE),
+        ),
+    ]
+    return message(f"{program_name} ends on {_day(end)}: time to graduate", blocks)

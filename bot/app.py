@@ -21,6 +21,7 @@ from handlers import (
     sessions,
     skills,
     stages,
+    status,
     surveys,
 )
 from handlers.commands import CommandRouter
@@ -59,6 +60,7 @@ def build_app(deps: Deps, *, verify_requests: bool = True) -> App:
     stages.register(app, router)
     surveys.register(app, router)
     graduation.register(app, router)
+    status.register(app, router)
     app.error(_log_unhandled)
     return app
 

@@ -24,6 +24,7 @@ from bot.views.program import build_program_modal
 from handlers.commands import CommandRouter
 from handlers.common import check_lead, team_of, user_of
 from handlers.matching import match_after_ack, matchable_program
+from scheduler.timing import WorkingHours
 from storage.enums import ProgramStatus
 
 log = logging.getLogger(__name__)
@@ -39,10 +40,13 @@ def publish_home(deps: Deps, *, team_id: str, user_id: str) -> None:
     """Build the person's Home tab from the database and publish it; Slack trouble is logged."""
     try:
         with deps.session() as session:
-            is_admin = deps.directory.is_workspace_admin(session, team_id=team_id, user_id=user_id)
-            view = build_home(
-                home_data(session=session, team_id=team_id, user_id=user_id, is_admin=is_admin)
+            person = deps.directory.get(session, team_id=team_id, user_id=user_id)
+            now = deps.now()
+            data = home_data(
+                session=session, team_id=team_id, user_id=user_id, is_admin=person.is_admin, now=now
             )
+            today = now.astimezone(WorkingHours(tz=person.tz).zone).date()
+            view = build_home(data, tz=person.tz, today=today)
         deps.gateway.publish_home(user_id, view)
     except (SlackCallError, UserError) as exc:
         log.warning("home tab not published", extra={"user_id": user_id, "error": str(exc)})

@@ -52,6 +52,9 @@ YIELD_PER = 1000
 HORIZON = timedelta(minutes=10)
 # Working hours can move a prompt this far earlier (a long weekend), so look that far ahead.
 SHIFT_LOOKAHEAD = timedelta(days=4)
+# A booked session still counts against a lapse this long after it starts: the pair may be in it,
+# or not have logged it yet ("did you meet?" asks them a day after it ends).
+UNLOGGED_GRACE = timedelta(days=2)
 # Survey prompts stay worth sending for two weeks after their day.
 SURVEY_WINDOW = timedelta(days=14)
 # Module-level aliases keep the queries' cache keys stable, so SQLAlchemy compiles them once.
@@ -362,7 +365,7 @@ class Planner:
         upcoming = exists().where(
             col(Meeting.pairing_id) == col(Pairing.id),
             col(Meeting.status) == MeetingStatus.SCHEDULED.value,
-            col(Meeting.scheduled_start) > self.now,
+            col(Meeting.scheduled_start) > self.now - UNLOGGED_GRACE,
         )
         since = type_coerce(
             func.coalesce(last_held.c.last, col(Pairing.started_at)), UTCDateTime()
@@ -556,7 +559,8 @@ class Planner:
     def due_reminders(self) -> Iterator[Planned]:
         """To the mentee, ``due_reminder_days`` before an open goal or milestone is due."""
         today = self.now.date()
-        horizon = today + timedelta(days=RuleSettings().due_reminder_days + 1)
+        # Working hours can move a reminder earlier (a Sunday's to the Friday): look that far too.
+        horizon = today + timedelta(days=RuleSettings().due_reminder_days + 1) + SHIFT_LOOKAHEAD
         open_goal = (
             col(Goal.status) == GoalStatus.AGREED.value,
             col(Goal.progress).not_in([GoalProgress.DONE.value, GoalProgress.DROPPED.value]),

@@ -5,32 +5,17 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from bot.services.access import my_pairings
+from bot.services.dashboard import PairDashboard, pair_dashboards
 from bot.services.enrolment import joinable_programs, participations
 from bot.services.leads import led_program_ids
 from bot.services.programs import ProgramCounts, program_counts
-from storage.enums import PairingStatus, ParticipantStatus, ProgramStatus, Role, Stage
+from storage.enums import ParticipantStatus, ProgramStatus, Role
 from storage.models import Program
 
 # The Home tab holds 100 blocks: keep every list short and say how many more there are.
-MAX_PAIRINGS = 12
 MAX_ENROLMENTS = 8
 MAX_JOINABLE = 6
 MAX_LED = 10
-
-
-@dataclass(frozen=True, slots=True)
-class PairingCard:
-    """One of the person's live pairings."""
-
-    pairing_id: int
-    program_name: str
-    my_role: Role
-    partner_user_id: str
-    stage: Stage
-    status: PairingStatus
-    board_role: str | None
-    started_at: datetime | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,8 +53,7 @@ class HomeData:
     """Everything the Home tab shows one person."""
 
     user_id: str
-    pairings: list[PairingCard]
-    more_pairings: int
+    pairings: list[PairDashboard]
     enrolments: list[EnrolmentCard]
     joinable: list[JoinCard]
     led: list[LedCard]
@@ -82,22 +66,12 @@ class HomeData:
         return not (self.pairings or self.enrolments or self.led)
 
 
-def home_data(*, session: Session, team_id: str, user_id: str, is_admin: bool) -> HomeData:
+def home_data(
+    *, session: Session, team_id: str, user_id: str, is_admin: bool, now: datetime
+) -> HomeData:
     """Collect the person's Home tab with a fixed number of queries."""
-    cards = [
-        PairingCard(
-            pairing_id=choice.pairing.id or 0,
-            program_name=choice.program.name,
-            my_role=choice.my_role,
-            partner_user_id=choice.partner_user_id,
-            stage=choice.pairing.stage,
-            status=choice.pairing.status,
-            board_role=choice.pairing.board_role,
-            started_at=choice.pairing.started_at,
-        )
-        for choice in my_pairings(session, team_id=team_id, user_id=user_id)
-    ]
-    matched = {(c.program_name, c.my_role) for c in cards}
+    cards = pair_dashboards(session, team_id=team_id, user_id=user_id, now=now)
+    matched = {(c.choice.program.name, c.choice.my_role) for c in cards}
     enrolled = participations(session=session, team_id=team_id, user_id=user_id)
     enrolments = [
         EnrolmentCard(
@@ -123,8 +97,7 @@ def home_data(*, session: Session, team_id: str, user_id: str, is_admin: bool) -
     counts = program_counts(session=session, programs=led[:MAX_LED])
     return HomeData(
         user_id=user_id,
-        pairings=cards[:MAX_PAIRINGS],
-        more_pairings=max(len(cards) - MAX_PAIRINGS, 0),
+        pairings=cards,
         enrolments=enrolments[:MAX_ENROLMENTS],
         joinable=joinable[:MAX_JOINABLE],
         led=[LedCard(p, counts[p.id or 0]) for p in led[:MAX_LED]],

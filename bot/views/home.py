@@ -1,25 +1,16 @@
 """The App Home tab: a person's dashboard, and the programs a lead runs."""
 
+from datetime import date
 from typing import Any
 
 from bot.commands import COMMAND
 from bot.ids import ActionId, BlockId
-from bot.services.home import EnrolmentCard, HomeData, JoinCard, LedCard, PairingCard
+from bot.services.home import EnrolmentCard, HomeData, JoinCard, LedCard
 from bot.views.blocks import Block, actions, button, context, divider, header, section
+from bot.views.dashboard import pair_card
 from bot.views.program import STATUS_EMOJI, STATUS_LABELS, day
-from storage.enums import PairingStatus, ParticipantStatus, ProgramStatus, Role
+from storage.enums import ParticipantStatus, ProgramStatus, Role
 
-STAGE_LABELS = {
-    "rapport": "Building rapport",
-    "goal_setting": "Setting goals",
-    "cadence_planned": "Cadence planned",
-    "demonstration": "Execution: demonstration",
-    "role_play": "Execution: role-play",
-    "guided_practice": "Execution: guided practice",
-    "independent": "Execution: independent",
-    "concluding": "Concluding",
-    "graduated": "Graduated",
-}
 PRIVACY_NOTE = "Your notes, feedback and scorecards are private to you and your mentoring partner."
 
 
@@ -47,15 +38,13 @@ def build_home_empty(*, user_id: str) -> dict[str, Any]:
     return {"type": "home", "blocks": blocks}
 
 
-def build_home(data: HomeData) -> dict[str, Any]:
+def build_home(data: HomeData, *, tz: str, today: date) -> dict[str, Any]:
     """The Home tab: pairings first, then enrolments, programs to join and programs led."""
     if data.is_new and not data.joinable and not data.may_create_programs:
         return build_home_empty(user_id=data.user_id)
     blocks: list[Block] = [header("Your mentoring")]
-    if data.pairings:
-        blocks.extend(_pairing(card) for card in data.pairings)
-        if data.more_pairings:
-            blocks.append(context(f"…and {data.more_pairings} more pairings."))
+    for board in data.pairings:
+        blocks.extend(pair_card(board, tz=tz, today=today))
     waiting = [e for e in data.enrolments if not e.matched]
     blocks.extend(_enrolment(card) for card in waiting)
     if not data.pairings and not waiting:
@@ -77,19 +66,6 @@ def build_home(data: HomeData) -> dict[str, Any]:
     blocks.append(actions(button("See all commands", ActionId.HOME_HELP)))
     blocks.append(context(PRIVACY_NOTE))
     return {"type": "home", "blocks": blocks}
-
-
-def _pairing(card: PairingCard) -> Block:
-    partner_role = "mentee" if card.my_role is Role.MENTOR else "mentor"
-    title = f"*<@{card.partner_user_id}>*, your {partner_role} in *{card.program_name}*"
-    if card.board_role:
-        title += f" ({card.board_role})"
-    facts = [STAGE_LABELS.get(card.stage.value, card.stage.value)]
-    if card.status is PairingStatus.PAUSED:
-        facts.append("paused")
-    if card.started_at:
-        facts.append(f"since {day(card.started_at.date())}")
-    return section(f"{title}\n{' · '.join(facts)}")
 
 
 def _enrolment(card: EnrolmentCard) -> Block:

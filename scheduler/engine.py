@@ -35,6 +35,7 @@ def _guarded(job: Callable[[Deps], None], deps: Deps) -> Callable[[], None]:
 JOBS: tuple[tuple[Callable[[Deps], None], timedelta], ...] = (
     (jobs.prune_processed_events, timedelta(hours=1)),
     (jobs.resume_paused_participants, timedelta(minutes=15)),
+    (jobs.refresh_timezones, timedelta(hours=1)),
 )
 DELIVERY_EVERY = timedelta(seconds=5)
 PLANNING_EVERY = timedelta(minutes=1)

@@ -4,9 +4,13 @@ rolled back, and the next run starts fresh."""
 import logging
 from datetime import datetime
 
+from sqlalchemy import or_, update
 from sqlmodel import Session, col, select
 
 from bot.deps import Deps
+from bot.directory import CACHE_TTL
+from bot.errors import UserError
+from bot.gateway import SlackCallError
 from bot.services.enrolment import Notification, resume_due
 from bot.services.events import prune_events
 from bot.services.pair_state import PairingPauseChange, resume_due_pairings
@@ -16,7 +20,8 @@ from scheduler import outbox
 from scheduler.outbox import Planned
 from scheduler.rules import working_hours
 from scheduler.timing import WorkingHours, next_working_moment
-from storage.models import Pairing, Participant, Program
+from storage.enums import ParticipantStatus, ProgramStatus
+from storage.models import Pairing, Participant, Program, SlackUser
 
 log = logging.getLogger(__name__)
 
@@ -108,3 +113,57 @@ def _addressed(
         (n, programs[n.program_id], people.get((n.program_id, n.recipient_id), WorkingHours()))
         for n in dict.fromkeys(notifications)
     ]
+
+
+TIMEZONE_REFRESH_BATCH = 100
+
+
+def refresh_timezones(deps: Deps) -> None:
+    """Keep participants' timezones in step with Slack (people travel and move).
+
+    Asks ``users.info`` only for people whose cached record is a day old, a batch per run, so
+    the prompts follow a move within a day without spending the method's rate limit.
+    """
+    now = deps.now()
+    with deps.session() as session:
+        stale = session.exec(
+            select(Participant.team_id, Participant.user_id)
+            .join(Program, col(Program.id) == col(Participant.program_id))
+            .outerjoin(
+                SlackUser,
+                (col(SlackUser.team_id) == col(Participant.team_id))
+                & (col(SlackUser.user_id) == col(Participant.user_id)),
+            )
+            .where(
+                col(Program.status).in_(
+                    [ProgramStatus.ENROLLING.value, ProgramStatus.ACTIVE.value]
+                ),
+                col(Participant.status) != ParticipantStatus.LEFT.value,
+                or_(col(SlackUser.id).is_(None), col(SlackUser.refreshed_at) < now - CACHE_TTL),
+            )
+            .distinct()
+            .limit(TIMEZONE_REFRESH_BATCH)
+        ).all()
+    moved = 0
+    for team_id, user_id in stale:
+        try:
+            with deps.session() as session:
+                tz = deps.directory.get(session, team_id=team_id, user_id=user_id).tz
+                moved += _set_timezone(session, team_id=team_id, user_id=user_id, tz=tz)
+        except (UserError, SlackCallError) as exc:
+            log.info("timezone not refreshed", extra={"user_id": user_id, "error": str(exc)})
+    if moved:
+        log.info("timezones refreshed", extra={"changed": moved})
+
+
+def _set_timezone(session: Session, *, team_id: str, user_id: str, tz: str) -> int:
+    result = session.execute(
+        update(Participant)
+        .where(
+            col(Participant.team_id) == team_id,
+            col(Participant.user_id) == user_id,
+            col(Participant.timezone) != tz,
+        )
+        .values(timezone=tz)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)

@@ -348,3 +348,22 @@ def test_a_pairing_paused_on_its_own_resumes_on_its_day_and_both_hear_once(
         assert session.get(Pairing, pairing_id).status is PairingStatus.ACTIVE  # type: ignore[union-attr]
     back = [d for d in _sent(engine) if d.rule == "pause_ended"]
     assert sorted(d.recipient_id for d in back) == ["U0001", "U0002"]
+
+
+def test_timezones_follow_slack_once_a_day(
+    engine: Engine, clock: FrozenClock, deps: Deps, slack: SlackDouble, pairing_id: int
+) -> None:
+    from scheduler.jobs import refresh_timezones
+
+    slack.add_user("U0001", name="alice", real_name="Alice Ng", tz="Asia/Tokyo")
+    refresh_timezones(deps)
+    with session_scope(engine) as session:
+        zones = {p.user_id: p.timezone for p in session.exec(select(Participant))}
+    assert zones == {"U0001": "Asia/Tokyo", "U0002": "America/New_York"}
+    calls = len(slack.calls_to("users.info"))
+    assert calls == 2
+    refresh_timezones(deps)  # cached for a day: Slack is not asked again
+    assert len(slack.calls_to("users.info")) == calls
+    clock.advance(timedelta(days=1, minutes=1))
+    refresh_timezones(deps)
+    assert len(slack.calls_to("users.info")) == calls + 2

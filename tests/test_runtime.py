@@ -67,6 +67,7 @@ def test_runtime_schedules_its_jobs(socket_runtime: Runtime) -> None:
         "deliver_outbox",
         "plan_prompts",
         "prune_processed_events",
+        "refresh_timezones",
         "resume_paused_participants",
     ]
 

@@ -40,3 +40,34 @@ def parse_command_text(text: str) -> ParsedCommand:
 
 
 HELP = Subcommand("help", "help", "Show this list of commands.")
+
+# The order the help lists them in: a mentee's and a mentor's week first, the leads' tools last.
+HELP_ORDER = (
+    "help",
+    "status",
+    "join",
+    "profile",
+    "goals",
+    "agenda",
+    "schedule",
+    "log",
+    "feedback",
+    "skills",
+    "stage",
+    "board",
+    "pause",
+    "resume",
+    "graduate",
+    "leave",
+    "program",
+    "match",
+    "pair",
+    "digest",
+    "report",
+    "export",
+)
+
+
+def help_rank(subcommand: Subcommand) -> int:
+    """Where a subcommand stands in the help (unknown ones last)."""
+    return HELP_ORDER.index(subcommand.name) if subcommand.name in HELP_ORDER else len(HELP_ORDER)

@@ -7,7 +7,14 @@ from typing import Any
 
 from slack_bolt import Ack, App, Respond
 
-from bot.commands import COMMAND, HELP, CommandSyntaxError, Subcommand, parse_command_text
+from bot.commands import (
+    COMMAND,
+    HELP,
+    CommandSyntaxError,
+    Subcommand,
+    help_rank,
+    parse_command_text,
+)
 from bot.deps import Deps
 from bot.views.help import build_help
 
@@ -46,8 +53,8 @@ class CommandRouter:
 
     @property
     def subcommands(self) -> list[Subcommand]:
-        """Every registered subcommand, in registration order."""
-        return [sub for sub, _ in self._handlers.values()]
+        """Every registered subcommand, in the help's order."""
+        return sorted((sub for sub, _ in self._handlers.values()), key=help_rank)
 
     def _handle_help(self, request: CommandRequest) -> None:
         request.ack(**build_help(self.subcommands))

@@ -118,7 +118,9 @@ def test_http_mode_process_answers_slack_and_stops_on_sigterm(
             except OSError:
                 return False
 
-        assert eventually(healthy, timeout=30), "the bot did not come up"
+        if not eventually(healthy, timeout=60):
+            process.kill()
+            pytest.fail(f"the bot did not come up:\n{process.communicate(timeout=10)[1]}")
         answer = bot.command("help")
         assert answer.status == 200
         assert "/mentor help" in answer.body

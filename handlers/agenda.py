@@ -8,25 +8,26 @@ from sqlmodel import Session
 
 from bot.commands import Subcommand
 from bot.deps import Deps
-from bot.errors import FieldErrors, UserError
+from bot.errors import UserError
 from bot.gateway import SlackCallError
 from bot.ids import ActionId, BlockId, CallbackId
-from bot.services.access import resolve_pairing
 from bot.services.agenda import AgendaView, open_agenda, parse_new_items, update_agenda
 from bot.views.agenda import SUBMIT_VALUE, build_agenda_dm, build_agenda_modal
 from bot.views.forms import FormState
 from handlers.commands import CommandRequest, CommandRouter
-from handlers.common import ack_field_errors, ack_problem, team_of, user_of
-from handlers.sessions import (
+from handlers.common import (
+    ack_form_error,
     id_from,
-    metadata,
-    open_modal,
+    open_pair_modal_from_button,
+    open_pair_modal_from_command,
     pairing_and_program,
     person_name,
     person_tz,
-    tell_problem,
+    team_of,
+    user_of,
+    view_metadata,
 )
-from storage.models import Pairing
+from storage.models import Pairing, Program
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +37,7 @@ AGENDA = Subcommand(
 
 
 def _agenda_modal(
-    deps: Deps, session: Session, *, team_id: str, user_id: str, pairing: Pairing
+    deps: Deps, session: Session, *, team_id: str, user_id: str, pairing: Pairing, program: Program
 ) -> dict[str, Any]:
     agenda = open_agenda(session, pairing=pairing, user_id=user_id, now=deps.now())
     return build_agenda_modal(
@@ -49,46 +50,12 @@ def _agenda_modal(
 
 def handle_agenda_command(request: CommandRequest) -> None:
     """``/mentor agenda [@partner]``: open the next session's agenda."""
-    deps = request.deps
-    try:
-        with deps.session() as session:
-            choice = resolve_pairing(
-                session,
-                team_id=request.team_id,
-                user_id=request.user_id,
-                hint=" ".join(request.args),
-            )
-            view = _agenda_modal(
-                deps,
-                session,
-                team_id=request.team_id,
-                user_id=request.user_id,
-                pairing=choice.pairing,
-            )
-    except UserError as error:
-        ack_problem(request.ack, error)
-        return
-    request.ack()
-    open_modal(deps, request.trigger_id, view)
+    open_pair_modal_from_command(request, _agenda_modal)
 
 
 def handle_agenda_open(ack: Ack, body: dict[str, Any], respond: Respond, deps: Deps) -> None:
     """The "Add to agenda" / "Open the agenda" button (value: pairing id)."""
-    ack()
-    team_id, user_id = team_of(body), user_of(body)
-    try:
-        with deps.session() as session:
-            pairing, _ = pairing_and_program(
-                session,
-                team_id=team_id,
-                user_id=user_id,
-                pairing_id=body["actions"][0].get("value"),
-            )
-            view = _agenda_modal(deps, session, team_id=team_id, user_id=user_id, pairing=pairing)
-    except UserError as error:
-        tell_problem(deps, body, respond, error)
-        return
-    open_modal(deps, body["trigger_id"], view)
+    open_pair_modal_from_button(ack, body, respond, deps, _agenda_modal)
 
 
 def _chosen_ids(view: dict[str, Any], prefix: str) -> list[int]:
@@ -106,7 +73,7 @@ def handle_agenda_submission(
     ack: Ack, body: dict[str, Any], view: dict[str, Any], deps: Deps
 ) -> None:
     """Save the agenda; when the mentee submits it, the mentor gets it by DM."""
-    team_id, user_id, meta = team_of(body), user_of(body), metadata(view)
+    team_id, user_id, meta = team_of(body), user_of(body), view_metadata(view)
     state = FormState(view)
     submit = SUBMIT_VALUE in state.options(BlockId.AGENDA_SUBMIT)
     try:
@@ -127,11 +94,8 @@ def handle_agenda_submission(
                 submit=submit,
                 now=deps.now(),
             )
-    except FieldErrors as error:
-        ack_field_errors(ack, error)
-        return
     except UserError as error:
-        ack_field_errors(ack, FieldErrors({BlockId.AGENDA_NEW: str(error)}))
+        ack_form_error(ack, error, block_id=BlockId.AGENDA_NEW)
         return
     ack()
     if submit:

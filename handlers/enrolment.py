@@ -11,10 +11,11 @@ from sqlmodel import Session
 
 from bot.commands import COMMAND, Subcommand
 from bot.deps import Deps
-from bot.errors import FieldErrors, UserError
+from bot.errors import UserError
 from bot.gateway import SlackCallError, SlackGateway
 from bot.ids import ActionId, BlockId, CallbackId
 from bot.services.enrolment import (
+    ENROLLED_STATUSES,
     Notification,
     check_can_join,
     enrol,
@@ -46,9 +47,22 @@ from bot.views.enrolment import (
     read_program_id,
 )
 from bot.views.forms import FormState
-from bot.views.notice import build_notice
 from handlers.commands import CommandRequest, CommandRouter
-from handlers.common import ack_field_errors, ack_problem, team_of, user_of
+from handlers.common import (
+    OUT_OF_DATE,
+    SLOW_SLACK,
+    STALE_BUTTON,
+    ack_form_error,
+    ack_problem,
+    id_from,
+    open_modal,
+    open_modal_then_ack,
+    person_tz,
+    send,
+    team_of,
+    tell,
+    user_of,
+)
 from handlers.stages import handle_pairing_pause, handle_pairing_resume, targets_pairing
 from storage.enums import ParticipantStatus, Role
 from storage.models import Participant, Program
@@ -70,7 +84,6 @@ LEAVE = Subcommand("leave", "leave PROGRAM", "Leave a program; your partners get
 # "join" from anyone's single button, "join:<role>" from join_buttons().
 JOIN_ACTION = re.compile(rf"^{ActionId.JOIN.value}(:[a-z]+)?$")
 STALE_FORM = f"This form is out of date. Close it and start again with `{COMMAND} join`."
-SLOW_SLACK = "Slack didn't let me open the form in time. Please try again."
 
 
 # --- commands -----------------------------------------------------------------------------------
@@ -116,7 +129,7 @@ def handle_join_command(request: CommandRequest) -> None:
     if modal is None:
         request.ack(**picker)
     else:
-        _open_then_ack(request, modal)
+        open_modal_then_ack(request, modal)
 
 
 def handle_profile_command(request: CommandRequest) -> None:
@@ -144,7 +157,7 @@ def handle_profile_command(request: CommandRequest) -> None:
     except UserError as exc:
         ack_problem(request.ack, exc)
         return
-    _open_then_ack(request, modal)
+    open_modal_then_ack(request, modal)
 
 
 def handle_pause_command(request: CommandRequest) -> None:
@@ -155,13 +168,7 @@ def handle_pause_command(request: CommandRequest) -> None:
     deps = request.deps
     try:
         with deps.session() as session:
-            program, rows = participations_in_program(
-                session=session,
-                team_id=request.team_id,
-                user_id=request.user_id,
-                program_name=" ".join(request.args) or None,
-                subcommand=PAUSE.name,
-            )
+            program, rows = _named_participations(session, request, PAUSE)
             timezone = rows[0].timezone
             ends = [p.paused_until for p in rows if p.paused_until]
             modal = build_pause_modal(
@@ -172,7 +179,7 @@ def handle_pause_command(request: CommandRequest) -> None:
     except UserError as exc:
         ack_problem(request.ack, exc)
         return
-    _open_then_ack(request, modal)
+    open_modal_then_ack(request, modal)
 
 
 def handle_resume_command(request: CommandRequest) -> None:
@@ -183,13 +190,8 @@ def handle_resume_command(request: CommandRequest) -> None:
     deps = request.deps
     try:
         with deps.session() as session:
-            _, rows = participations_in_program(
-                session=session,
-                team_id=request.team_id,
-                user_id=request.user_id,
-                program_name=" ".join(request.args) or None,
-                subcommand=RESUME.name,
-                statuses=(ParticipantStatus.PAUSED,),
+            _, rows = _named_participations(
+                session, request, RESUME, statuses=(ParticipantStatus.PAUSED,)
             )
             notifications = [
                 n
@@ -213,13 +215,7 @@ def handle_leave_command(request: CommandRequest) -> None:
     """Open the leave modal, with a note for the people whose pairing ends."""
     try:
         with request.deps.session() as session:
-            program, rows = participations_in_program(
-                session=session,
-                team_id=request.team_id,
-                user_id=request.user_id,
-                program_name=" ".join(request.args) or None,
-                subcommand=LEAVE.name,
-            )
+            program, rows = _named_participations(session, request, LEAVE)
             if not request.args:
                 # Leaving is not undone by a click: make people name the program.
                 raise UserError(
@@ -233,7 +229,7 @@ def handle_leave_command(request: CommandRequest) -> None:
     except UserError as exc:
         ack_problem(request.ack, exc)
         return
-    _open_then_ack(request, modal)
+    open_modal_then_ack(request, modal)
 
 
 # --- buttons ------------------------------------------------------------------------------------
@@ -249,14 +245,11 @@ def handle_join_button(ack: Ack, body: dict[str, Any], action: dict[str, Any], d
             program = get_program_by_id(session, team_id=team_id, program_id=program_id)
             modal = _join_modal(session, program, user_id, role)
     except UserError as exc:
-        tell(deps, body, str(exc))
+        tell(deps, body, None, exc)
         return
     # Right here, not in background work: the trigger id expires 3 seconds after the click.
-    try:
-        deps.gateway.open_modal(body["trigger_id"], modal)
-    except SlackCallError as exc:
-        log.warning("join modal not opened", extra={"user_id": user_id, "error": exc.error})
-        tell(deps, body, SLOW_SLACK)
+    if not open_modal(deps, body["trigger_id"], modal):
+        tell(deps, body, None, SLOW_SLACK)
 
 
 def handle_rematch_button(
@@ -266,14 +259,14 @@ def handle_rematch_button(
     ack()
     team_id, user_id = team_of(body), user_of(body)
     try:
-        program_id = _int(str(action.get("value") or ""))
+        program_id = id_from(action.get("value") or "")
         with deps.session() as session:
             program = get_program_by_id(session, team_id=team_id, program_id=program_id)
             notifications = request_rematch(
                 session=session, program=program, user_id=user_id, now=deps.now()
             )
     except UserError as exc:
-        tell(deps, body, str(exc))
+        tell(deps, body, None, exc)
         return
     deliver_notifications(deps.gateway, notifications)
 
@@ -310,21 +303,16 @@ def handle_join_submission(
                 timezone=timezone,
                 now=deps.now(),
             )
-    except FieldErrors as exc:
-        ack_field_errors(ack, exc)
-        return
     except UserError as exc:
-        # Not the form's fault (the program closed or filled up): shown on its first field.
-        ack(response_action="errors", errors={BlockId.JOIN_SITUATION: str(exc)})
+        # A refusal that is not a field's fault (the program closed or filled up) shows on the
+        # first field.
+        ack_form_error(ack, exc, block_id=BlockId.JOIN_SITUATION)
         return
     ack()
     confirmation = build_join_confirmation(
         program=program, participant=enrolment.participant, is_new=enrolment.is_new
     )
-    try:
-        deps.gateway.post_message(user_id, confirmation)
-    except SlackCallError as exc:
-        log.warning("join confirmation not sent", extra={"user_id": user_id, "error": exc.error})
+    send(deps, user_id, confirmation, what="join confirmation")
 
 
 def handle_pause_submission(
@@ -344,11 +332,8 @@ def handle_pause_submission(
                     session=session, participant=participant, until=until, now=deps.now()
                 )
             ]
-    except FieldErrors as exc:
-        ack_field_errors(ack, exc)
-        return
     except UserError as exc:
-        ack(response_action="errors", errors={BlockId.PAUSE_UNTIL: str(exc)})
+        ack_form_error(ack, exc, block_id=BlockId.PAUSE_UNTIL)
         return
     ack()
     deliver_notifications(deps.gateway, notifications)
@@ -378,7 +363,7 @@ def handle_leave_submission(
         else:
             # Errors need an input block to sit under; without one, close and say it by DM.
             ack()
-            tell(deps, body, str(exc))
+            tell(deps, body, None, exc)
         return
     ack()
     deliver_notifications(deps.gateway, notifications)
@@ -408,24 +393,6 @@ def deliver_notifications(gateway: SlackGateway, notifications: Iterable[Notific
     return sent
 
 
-def tell(deps: Deps, body: dict[str, Any], text: str) -> None:
-    """Show a problem to the person who clicked: in the channel if possible, else by DM."""
-    notice = build_notice(text, problem=True)
-    user_id = user_of(body)
-    channel = body.get("channel")
-    channel_id = channel.get("id") if isinstance(channel, dict) else None
-    if channel_id:
-        try:
-            deps.gateway.post_ephemeral(str(channel_id), user_id, notice)
-            return
-        except SlackCallError:
-            pass  # The bot may not be in that channel; a DM always reaches the person.
-    try:
-        deps.gateway.post_message(user_id, notice)
-    except SlackCallError as exc:
-        log.warning("notice not delivered", extra={"user_id": user_id, "error": exc.error})
-
-
 # --- helpers ------------------------------------------------------------------------------------
 
 
@@ -436,39 +403,38 @@ def _join_modal(session: Session, program: Program, user_id: str, role: Role) ->
     return build_join_modal(program=program, role=role, participant=enrolled)
 
 
-def _open_then_ack(request: CommandRequest, modal: dict[str, Any]) -> None:
-    # Open first, so a failure can still be answered in the ack.
-    try:
-        request.deps.gateway.open_modal(request.trigger_id, modal)
-    except SlackCallError as exc:
-        log.warning("modal not opened", extra={"user_id": request.user_id, "error": exc.error})
-        request.ack(**build_notice(SLOW_SLACK, problem=True))
-        return
-    request.ack()
-
-
 def _join_value(value: str) -> tuple[int, Role]:
     program_id, _, role = value.partition(":")
     try:
-        return _int(program_id), Role(role)
+        return id_from(program_id), Role(role)
     except ValueError:
-        raise UserError("That button is out of date.") from None
-
-
-def _int(value: str) -> int:
-    try:
-        return int(value)
-    except ValueError:
-        raise UserError("That button is out of date.") from None
+        raise UserError(STALE_BUTTON) from None
 
 
 def _modal_program(deps: Deps, view: dict[str, Any], team_id: str) -> Program:
     try:
         program_id = read_program_id(view)
     except ValueError:
-        raise UserError("This form is out of date. Close it and start again.") from None
+        raise UserError(OUT_OF_DATE) from None
     with deps.session() as session:
         return get_program_by_id(session, team_id=team_id, program_id=program_id)
+
+
+def _named_participations(
+    session: Session,
+    request: CommandRequest,
+    subcommand: Subcommand,
+    statuses: Sequence[ParticipantStatus] = ENROLLED_STATUSES,
+) -> tuple[Program, list[Participant]]:
+    """The person's enrolments in the program the command's words name (or their only one)."""
+    return participations_in_program(
+        session=session,
+        team_id=request.team_id,
+        user_id=request.user_id,
+        program_name=" ".join(request.args) or None,
+        subcommand=subcommand.name,
+        statuses=statuses,
+    )
 
 
 def _enrolments(session: Session, program: Program, user_id: str) -> list[Participant]:
@@ -479,15 +445,9 @@ def _enrolments(session: Session, program: Program, user_id: str) -> list[Partic
 
 
 def _timezone(deps: Deps, *, team_id: str, user_id: str) -> str:
-    try:
-        with deps.session() as session:
-            return deps.directory.get(session, team_id=team_id, user_id=user_id).tz
-    except SlackCallError as exc:
-        # Better a joined person on UTC than a lost sign-up; the next profile save fixes it.
-        log.warning(
-            "timezone unavailable, using UTC", extra={"user_id": user_id, "error": exc.error}
-        )
-        return "UTC"
+    # Better a joined person on UTC than a lost sign-up; the next profile save fixes it.
+    with deps.session() as session:
+        return person_tz(deps, session, team_id=team_id, user_id=user_id)
 
 
 def register(app: App, router: CommandRouter) -> None:

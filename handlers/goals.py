@@ -17,7 +17,7 @@ from bot.deps import Deps
 from bot.errors import FieldErrors, UserError
 from bot.gateway import SlackCallError
 from bot.ids import ActionId, BlockId, CallbackId
-from bot.services.access import pairing_for, resolve_pairing
+from bot.services.access import pairing_for
 from bot.services.enrolment import local_today
 from bot.services.goals import (
     GoalView,
@@ -53,7 +53,17 @@ from bot.views.goals import (
 )
 from bot.views.notice import build_notice
 from handlers.commands import CommandRequest, CommandRouter
-from handlers.common import ack_field_errors, ack_problem, team_of, user_of
+from handlers.common import (
+    ack_field_errors,
+    ack_form_error,
+    open_modal,
+    open_pair_modal_from_command,
+    person_tz,
+    send,
+    team_of,
+    user_of,
+)
+from storage.models import Pairing, Program
 
 log = logging.getLogger(__name__)
 
@@ -68,14 +78,7 @@ _OUT_OF_DATE = "This form is out of date. Close it and open your goals again."
 
 def _today(deps: Deps, session: Session, *, team_id: str, user_id: str) -> date:
     """Today in the person's own timezone (UTC when Slack can't say)."""
-    try:
-        tz = deps.directory.get(session, team_id=team_id, user_id=user_id).tz
-    except (SlackCallError, UserError) as exc:
-        log.warning(
-            "timezone unavailable, using UTC", extra={"user_id": user_id, "error": str(exc)}
-        )
-        tz = "UTC"
-    return local_today(tz, deps.now())
+    return local_today(person_tz(deps, session, team_id=team_id, user_id=user_id), deps.now())
 
 
 def _clicked(body: dict[str, Any]) -> int | None:
@@ -100,13 +103,7 @@ def _overview_clicked(body: dict[str, Any]) -> str | None:
 
 def _show(deps: Deps, body: dict[str, Any], view: dict[str, Any]) -> None:
     """Push ``view`` over the modal the click came from, or open it (from a DM or Home)."""
-    try:
-        if _in_modal(body):
-            deps.gateway.push_modal(body["trigger_id"], view)
-        else:
-            deps.gateway.open_modal(body["trigger_id"], view)
-    except SlackCallError as exc:
-        log.warning("goal modal not shown", extra={"error": exc.error})
+    open_modal(deps, body["trigger_id"], view, push=_in_modal(body))
 
 
 def _refuse(deps: Deps, body: dict[str, Any], respond: Respond, error: UserError) -> None:
@@ -133,13 +130,6 @@ def _refresh_overview(
         log.warning("goals overview not refreshed", extra={"error": str(exc)})
 
 
-def _dm(deps: Deps, user_id: str, message: dict[str, Any], what: str) -> None:
-    try:
-        deps.gateway.post_message(user_id, message)
-    except SlackCallError as exc:
-        log.warning("%s not sent", what, extra={"user_id": user_id, "error": exc.error})
-
-
 def _update_dm(deps: Deps, channel: str | None, ts: str | None, message: dict[str, Any]) -> None:
     if not channel or not ts:
         return
@@ -161,27 +151,18 @@ def _message_ref(body: dict[str, Any]) -> tuple[str | None, str | None]:
 # --- the overview ------------------------------------------------------------------------------
 
 
+def _overview_modal(
+    deps: Deps, session: Session, *, team_id: str, user_id: str, pairing: Pairing, program: Program
+) -> dict[str, Any]:
+    """The pair's goals overview, as ``user_id`` sees it today."""
+    board = goal_board(session, pairing=pairing, viewer_user_id=user_id)
+    today = _today(deps, session, team_id=team_id, user_id=user_id)
+    return build_goals_overview(board, today=today)
+
+
 def handle_goals_command(request: CommandRequest) -> None:
     """``/mentor goals [@partner]``: open the pair's goals overview."""
-    deps = request.deps
-    try:
-        with deps.session() as session:
-            choice = resolve_pairing(
-                session,
-                team_id=request.team_id,
-                user_id=request.user_id,
-                hint=" ".join(request.args),
-            )
-            board = goal_board(session, pairing=choice.pairing, viewer_user_id=request.user_id)
-            today = _today(deps, session, team_id=request.team_id, user_id=request.user_id)
-    except UserError as error:
-        ack_problem(request.ack, error)
-        return
-    request.ack()
-    try:
-        deps.gateway.open_modal(request.trigger_id, build_goals_overview(board, today=today))
-    except SlackCallError as exc:
-        log.warning("goals overview not opened", extra={"error": exc.error})
+    open_pair_modal_from_command(request, _overview_modal)
 
 
 def handle_goals_open(ack: Ack, body: dict[str, Any], respond: Respond, deps: Deps) -> None:
@@ -266,11 +247,8 @@ def handle_goal_form_submission(
                 today=today,
                 now=deps.now(),
             )
-    except FieldErrors as errors:
-        ack_field_errors(ack, errors)
-        return
     except UserError as error:
-        ack_field_errors(ack, FieldErrors({BlockId.GOAL_STATEMENT: str(error)}))
+        ack_form_error(ack, error, block_id=BlockId.GOAL_STATEMENT)
         return
     ack()
     _refresh_overview(
@@ -283,7 +261,7 @@ def handle_goal_form_submission(
             program_name=saved.program_name,
             revised=goal_id is not None,
         )
-        _dm(deps, saved.partner_user_id, request, "goal agreement request")
+        send(deps, saved.partner_user_id, request, what="goal agreement request")
 
 
 # --- agreement ---------------------------------------------------------------------------------
@@ -318,7 +296,9 @@ def handle_goal_agree(ack: Ack, body: dict[str, Any], respond: Respond, deps: De
         pairing_id=decision.goal.goal.pairing_id,
     )
     if decision.changed:
-        _dm(deps, decision.proposer_user_id, build_goal_agreed(decision), "goal agreed notice")
+        send(
+            deps, decision.proposer_user_id, build_goal_agreed(decision), what="goal agreed notice"
+        )
 
 
 def handle_goal_suggest(ack: Ack, body: dict[str, Any], respond: Respond, deps: Deps) -> None:
@@ -363,11 +343,8 @@ def handle_suggest_submission(
                 suggestion=read_suggestion(view),
                 now=deps.now(),
             )
-    except FieldErrors as errors:
-        ack_field_errors(ack, errors)
-        return
     except UserError as error:
-        ack_field_errors(ack, FieldErrors({BlockId.GOAL_SUGGESTION: str(error)}))
+        ack_form_error(ack, error, block_id=BlockId.GOAL_SUGGESTION)
         return
     ack()
     channel, ts = read_message_ref(view)
@@ -382,7 +359,9 @@ def handle_suggest_submission(
         user_id=user_id,
         pairing_id=decision.goal.goal.pairing_id,
     )
-    _dm(deps, decision.proposer_user_id, build_change_suggested(decision), "change suggestion")
+    send(
+        deps, decision.proposer_user_id, build_change_suggested(decision), what="change suggestion"
+    )
 
 
 # --- progress ----------------------------------------------------------------------------------
@@ -420,11 +399,8 @@ def handle_progress_submission(
                 note=note,
                 now=deps.now(),
             )
-    except FieldErrors as errors:
-        ack_field_errors(ack, errors)
-        return
     except UserError as error:
-        ack_field_errors(ack, FieldErrors({BlockId.GOAL_PROGRESS_STATUS: str(error)}))
+        ack_form_error(ack, error, block_id=BlockId.GOAL_PROGRESS_STATUS)
         return
     ack()
     _refresh_overview(

@@ -7,7 +7,7 @@ from slack_bolt import Ack, App, Respond
 
 from bot.commands import Subcommand
 from bot.deps import Deps
-from bot.errors import FieldErrors, UserError
+from bot.errors import UserError
 from bot.gateway import SlackCallError
 from bot.ids import ActionId, BlockId, CallbackId
 from bot.services.graduation import (
@@ -28,8 +28,18 @@ from bot.views.graduation import (
 )
 from bot.views.notice import build_notice
 from handlers.commands import CommandRequest, CommandRouter
-from handlers.common import ack_field_errors, ack_problem, team_of, user_of
-from handlers.surveys import clicked_value, open_modal, refuse_click
+from handlers.common import (
+    ack_form_error,
+    ack_problem,
+    clicked_value,
+    id_from,
+    open_modal,
+    open_modal_then_ack,
+    send,
+    team_of,
+    tell,
+    user_of,
+)
 
 log = logging.getLogger(__name__)
 
@@ -39,15 +49,6 @@ GRADUATE = Subcommand(
     "Close your mentoring: review your goals together, celebrate, choose what's next.",
 )
 STALE = "This form is out of date. Close it and start again with `/mentor graduate`."
-
-
-def _post(deps: Deps, channel: str, message: dict[str, Any], what: str) -> bool:
-    try:
-        deps.gateway.post_message(channel, message)
-    except SlackCallError as exc:
-        log.warning("%s not sent", what, extra={"channel": channel, "error": exc.error})
-        return False
-    return True
 
 
 def handle_graduate_command(request: CommandRequest) -> None:
@@ -67,17 +68,7 @@ def handle_graduate_command(request: CommandRequest) -> None:
     except UserError as error:
         ack_problem(request.ack, error)
         return
-    try:
-        deps.gateway.open_modal(request.trigger_id, build_graduation_modal(review))
-    except SlackCallError as exc:
-        log.warning("graduation modal not opened", extra={"error": exc.error})
-        request.ack(
-            **build_notice(
-                "Slack didn't let me open the form in time. Please try again.", problem=True
-            )
-        )
-        return
-    request.ack()
+    open_modal_then_ack(request, build_graduation_modal(review))
 
 
 def handle_graduation_open(ack: Ack, body: dict[str, Any], respond: Respond, deps: Deps) -> None:
@@ -85,21 +76,18 @@ def handle_graduation_open(ack: Ack, body: dict[str, Any], respond: Respond, dep
     ack()
     team_id, user_id = team_of(body), user_of(body)
     try:
-        try:
-            pairing_id = int(clicked_value(body))
-        except ValueError:
-            raise UserError("That button is out of date.") from None
+        pairing_id = id_from(clicked_value(body))
         with deps.session() as session:
             review = graduation_review_for(
                 session, team_id=team_id, user_id=user_id, pairing_id=pairing_id
             )
     except AlreadyGraduated as done:
-        refuse_click(deps, body, respond, done, problem=False)
+        tell(deps, body, respond, done, problem=False)
         return
     except UserError as error:
-        refuse_click(deps, body, respond, error)
+        tell(deps, body, respond, error)
         return
-    open_modal(deps, body, build_graduation_modal(review), what="graduation")
+    open_modal(deps, body["trigger_id"], build_graduation_modal(review))
 
 
 def handle_graduation_submission(
@@ -122,19 +110,26 @@ def handle_graduation_submission(
                 answers=answers,
                 now=deps.now(),
             )
-    except FieldErrors as error:
-        ack_field_errors(ack, error)
-        return
     except UserError as error:
-        ack(response_action="errors", errors={BlockId.GRADUATION_AFTER: str(error)})
+        ack_form_error(ack, error, block_id=BlockId.GRADUATION_AFTER)
         return
     ack()
     if result.completed:
         celebrate(deps, team_id=team_id, result=result)
         return
     if result.first_part:
-        _post(deps, result.partner_user_id, build_graduation_request(result), "graduation request")
-    _post(deps, result.actor_user_id, build_graduation_waiting(result), "graduation confirmation")
+        send(
+            deps,
+            result.partner_user_id,
+            build_graduation_request(result),
+            what="graduation request",
+        )
+    send(
+        deps,
+        result.actor_user_id,
+        build_graduation_waiting(result),
+        what="graduation confirmation",
+    )
 
 
 def celebrate(deps: Deps, *, team_id: str, result: GraduationResult) -> None:
@@ -148,16 +143,18 @@ def celebrate(deps: Deps, *, team_id: str, result: GraduationResult) -> None:
         else:
             with deps.session() as session:
                 record_conversation(session, pairing_ids=[result.pairing_id], channel_id=channel)
-    delivered = channel is not None and _post(
-        deps, channel, build_celebration(result), "celebration"
+    delivered = (
+        channel is not None
+        and send(deps, channel, build_celebration(result), what="celebration") is not None
     )
     if not delivered:
         for user in result.user_ids:  # each of them still hears it
-            _post(deps, user, build_celebration(result), "celebration")
-    if result.channel_id and not _post(
-        deps, result.channel_id, build_public_celebration(result), "public celebration"
+            send(deps, user, build_celebration(result), what="celebration")
+    if result.channel_id and (
+        send(deps, result.channel_id, build_public_celebration(result), what="public celebration")
+        is None
     ):
-        _post(
+        send(
             deps,
             result.mentee_user_id,
             build_notice(
@@ -165,7 +162,7 @@ def celebrate(deps: Deps, *, team_id: str, result: GraduationResult) -> None:
                 "first (`/invite` and my name), then share the news yourself.",
                 problem=True,
             ),
-            "celebration notice",
+            what="celebration notice",
         )
 
 

@@ -22,7 +22,7 @@ from bot.views.home import build_home
 from bot.views.notice import build_notice
 from bot.views.program import build_program_modal
 from handlers.commands import CommandRouter
-from handlers.common import check_lead, team_of, user_of
+from handlers.common import check_lead, open_modal, send, team_of, user_of
 from handlers.matching import match_after_ack, matchable_program
 from scheduler.timing import WorkingHours
 from storage.enums import ProgramStatus
@@ -61,17 +61,7 @@ def handle_app_home_opened(event: dict[str, Any], body: dict[str, Any], deps: De
 
 def _tell(deps: Deps, user_id: str, error: UserError) -> None:
     """Home has no channel to answer in: problems go to the person's DM with the bot."""
-    try:
-        deps.gateway.post_message(user_id, build_notice(str(error), problem=True))
-    except SlackCallError as exc:
-        log.warning("notice not sent", extra={"user_id": user_id, "error": exc.error})
-
-
-def _open(deps: Deps, trigger_id: str, view: dict[str, Any]) -> None:
-    try:
-        deps.gateway.open_modal(trigger_id, view)
-    except SlackCallError as exc:
-        log.warning("modal not opened from Home", extra={"error": exc.error})
+    send(deps, user_id, build_notice(str(error), problem=True), what="notice")
 
 
 def handle_program_new(ack: Ack, body: dict[str, Any], deps: Deps) -> None:
@@ -87,7 +77,7 @@ def handle_program_new(ack: Ack, body: dict[str, Any], deps: Deps) -> None:
     except UserError as error:
         _tell(deps, user_id, error)
         return
-    _open(
+    open_modal(
         deps,
         body["trigger_id"],
         build_program_modal(program=None, co_lead_ids=[], today=deps.now().date()),
@@ -113,7 +103,7 @@ def handle_program_edit(ack: Ack, body: dict[str, Any], deps: Deps) -> None:
     except UserError as error:
         _tell(deps, user_id, error)
         return
-    _open(deps, body["trigger_id"], view)
+    open_modal(deps, body["trigger_id"], view)
 
 
 def handle_program_status(ack: Ack, body: dict[str, Any], deps: Deps) -> None:
@@ -154,7 +144,7 @@ def register(app: App, router: CommandRouter) -> None:
     def handle_home_help(ack: Ack, body: dict[str, Any], deps: Deps) -> None:
         """Open the command list in a modal, right away: the trigger id expires in 3 s."""
         ack()
-        _open(deps, body["trigger_id"], build_help_modal(router.subcommands))
+        open_modal(deps, body["trigger_id"], build_help_modal(router.subcommands))
 
     app.event("app_home_opened")(handle_app_home_opened)
     app.action(ActionId.HOME_HELP.value)(handle_home_help)

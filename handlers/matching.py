@@ -40,7 +40,17 @@ from bot.views.matching import (
 )
 from bot.views.notice import build_notice
 from handlers.commands import CommandRequest, CommandRouter
-from handlers.common import ack_field_errors, ack_problem, check_lead, team_of, user_of
+from handlers.common import (
+    ack_field_errors,
+    ack_problem,
+    check_lead,
+    open_modal,
+    send,
+    team_of,
+    tell,
+    user_of,
+    view_metadata,
+)
 from storage.enums import ProgramStatus
 from storage.models import Pairing, Program
 
@@ -184,7 +194,7 @@ def handle_approve(ack: Ack, body: dict[str, Any], respond: Respond, deps: Deps)
                 now=deps.now(),
             )
     except UserError as error:
-        respond(**build_notice(str(error), problem=True), replace_original=False)
+        tell(deps, body, respond, error)
         return
     introduce(deps, team_id=team_id, introductions=intros)
     _refresh_proposals(deps, program, channel, ts)
@@ -202,7 +212,7 @@ def handle_approve_all(ack: Ack, body: dict[str, Any], respond: Respond, deps: D
                 session, program=program, pairing_ids=None, lead_user_id=user_id, now=deps.now()
             )
     except UserError as error:
-        respond(**build_notice(str(error), problem=True), replace_original=False)
+        tell(deps, body, respond, error)
         return
 
     def send() -> None:
@@ -225,7 +235,7 @@ def handle_later(ack: Ack, body: dict[str, Any], respond: Respond, deps: Deps) -
         with deps.session() as session:
             leave_for_later(session, program=program, pairing_id=int(value))
     except UserError as error:
-        respond(**build_notice(str(error), problem=True), replace_original=False)
+        tell(deps, body, respond, error)
         return
     _refresh_proposals(deps, program, channel, ts)
 
@@ -252,7 +262,7 @@ def handle_swap(ack: Ack, body: dict[str, Any], respond: Respond, deps: Deps) ->
             assert pairing is not None
             names = cached_names(session, team_id=team_id, user_ids=[p.user_id for p, _ in choices])
     except UserError as error:
-        respond(**build_notice(str(error), problem=True), replace_original=False)
+        tell(deps, body, respond, error)
         return
     assert program.id is not None
     view = build_swap_modal(
@@ -263,17 +273,14 @@ def handle_swap(ack: Ack, body: dict[str, Any], respond: Respond, deps: Deps) ->
     )
     meta = json.loads(view["private_metadata"])
     view["private_metadata"] = json.dumps({**meta, "channel": channel, "ts": ts})
-    try:
-        deps.gateway.open_modal(body["trigger_id"], view)
-    except SlackCallError as error:
-        log.warning("swap modal not opened", extra={"error": error.error})
+    open_modal(deps, body["trigger_id"], view)
 
 
 def handle_swap_submission(
     ack: Ack, body: dict[str, Any], view: dict[str, Any], deps: Deps
 ) -> None:
     """Swap the proposal's mentor, then refresh the lead's proposals message."""
-    meta = json.loads(view.get("private_metadata") or "{}")
+    meta = view_metadata(view)
     team_id, user_id = team_of(body), user_of(body)
     chosen = FormState(view).option(BlockId.MATCH_SWAP_MENTOR)
     if chosen is None:
@@ -395,7 +402,7 @@ def handle_board_edit(ack: Ack, body: dict[str, Any], respond: Respond, deps: De
         try:
             program = get_program_by_id(session, team_id=team_id, program_id=int(value))
         except UserError as error:
-            respond(**build_notice(str(error), problem=True), replace_original=False)
+            tell(deps, body, respond, error)
             return
         seats = board_seats(session, program=program, mentee_user_id=user_id)
         names = cached_names(session, team_id=team_id, user_ids=[s.mentor_user_id for s in seats])
@@ -403,10 +410,7 @@ def handle_board_edit(ack: Ack, body: dict[str, Any], respond: Respond, deps: De
         respond(**build_notice("You have no mentors to give roles to yet.", problem=True))
         return
     view = build_board_modal(program_id=int(value), seats=seats, names=names)
-    try:
-        deps.gateway.open_modal(body["trigger_id"], view)
-    except SlackCallError as error:
-        log.warning("board modal not opened", extra={"error": error.error})
+    open_modal(deps, body["trigger_id"], view)
 
 
 def handle_board_submission(
@@ -414,7 +418,7 @@ def handle_board_submission(
 ) -> None:
     """Save the board's roles; a role given twice is an inline error."""
     team_id, user_id = team_of(body), user_of(body)
-    meta = json.loads(view.get("private_metadata") or "{}")
+    meta = view_metadata(view)
     form = FormState(view)
     block_ids = [
         block["block_id"]
@@ -444,10 +448,7 @@ def handle_board_submission(
     message = build_board(
         program_name=program.name, program_id=program.id, mentee_user_id=user_id, seats=seats
     )
-    try:
-        deps.gateway.post_message(user_id, message)
-    except SlackCallError as error:
-        log.warning("board not posted", extra={"error": error.error})
+    send(deps, user_id, message, what="board")
 
 
 def register(app: App, router: CommandRouter) -> None:

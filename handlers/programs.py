@@ -39,7 +39,16 @@ from bot.views.program import (
     read_program_form,
 )
 from handlers.commands import CommandRequest, CommandRouter
-from handlers.common import ack_field_errors, ack_problem, check_lead, team_of, user_of
+from handlers.common import (
+    ack_field_errors,
+    ack_form_error,
+    ack_problem,
+    check_lead,
+    open_modal,
+    send,
+    team_of,
+    user_of,
+)
 from storage.enums import ProgramStatus
 from storage.models import Program
 
@@ -213,11 +222,8 @@ def handle_program_submission(
             confirmation = build_program_created(
                 saved, co_lead_ids=co_lead_ids(session, program=saved)
             )
-    except FieldErrors as exc:
-        ack_field_errors(ack, exc)
-        return
     except UserError as exc:
-        ack_field_errors(ack, FieldErrors({BlockId.PROGRAM_NAME: str(exc)}))
+        ack_form_error(ack, exc, block_id=BlockId.PROGRAM_NAME)
         return
     except SlackCallError as exc:
         log.warning("program not saved", extra={"error": exc.error})
@@ -226,10 +232,7 @@ def handle_program_submission(
     ack()
     if program_id is not None:
         return
-    try:
-        deps.gateway.post_message(user_id, confirmation)
-    except SlackCallError as exc:
-        log.warning("program confirmation not sent", extra={"error": exc.error})
+    send(deps, user_id, confirmation, what="program confirmation")
 
 
 def _local_today(now: datetime, tz: str) -> date:
@@ -255,10 +258,7 @@ def _in_session(request: CommandRequest, work: Callable[[Session], T]) -> T | No
 
 def _open_modal(request: CommandRequest, view: dict[str, Any]) -> None:
     """Open ``view`` on the command's trigger (valid for 3 s, once); say so if Slack refuses."""
-    try:
-        request.deps.gateway.open_modal(request.trigger_id, view)
-    except SlackCallError as exc:
-        log.warning("program modal not opened", extra={"error": exc.error})
+    if not open_modal(request.deps, request.trigger_id, view):
         _tell(
             request,
             build_notice(

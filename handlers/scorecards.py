@@ -30,8 +30,18 @@ from bot.views.scorecards import (
     build_scorecard_prompt,
 )
 from handlers.commands import CommandRouter
-from handlers.common import ack_field_errors, team_of, user_of
-from handlers.feedback import OUT_OF_DATE, metadata, open_modal, send, tell, user_tz, whole_number
+from handlers.common import (
+    OUT_OF_DATE,
+    ack_field_errors,
+    id_from,
+    open_modal,
+    person_tz,
+    send,
+    team_of,
+    tell,
+    user_of,
+    view_metadata,
+)
 from scheduler import outbox
 from scheduler.delivery import deliver_soon
 from scheduler.rules import scorecard_delivery
@@ -57,7 +67,7 @@ def send_scorecard_prompt(deps: Deps, *, team_id: str, meeting_id: int) -> "Futu
         if card is None:
             return None
         shown = scorecard_view(session, scorecard=card)
-        tz = user_tz(deps, session, team_id=team_id, user_id=shown.mentee_user_id)
+        tz = person_tz(deps, session, team_id=team_id, user_id=shown.mentee_user_id)
         outbox.enqueue(
             session, [scorecard_delivery(shown, team_id=team_id, tz=tz, due_at=now)], now=now
         )
@@ -96,14 +106,14 @@ def handle_rating(
                 session,
                 team_id=team_id,
                 user_id=user_id,
-                scorecard_id=whole_number(scorecard),
+                scorecard_id=id_from(scorecard),
                 dimension=_DIMENSION_OF[matched.group(1)],
-                score=whole_number(score),
+                score=id_from(score),
                 now=deps.now(),
             )
-            tz = user_tz(deps, session, team_id=team_id, user_id=user_id)
+            tz = person_tz(deps, session, team_id=team_id, user_id=user_id)
     except UserError as error:
-        tell(deps, body, respond, str(error))
+        tell(deps, body, respond, error)
         return
     for suggestion in result.suggestions:
         send(deps, user_id, build_low_score_suggestion(suggestion), what="low-score suggestion")
@@ -118,19 +128,19 @@ def handle_comment_button(
     ack()
     team_id, user_id = team_of(body), user_of(body)
     try:
-        scorecard_id = whole_number(str(action.get("value") or ""))
+        scorecard_id = id_from(action.get("value") or "")
         with deps.session() as session:
             card = own_scorecard_view(
                 session, team_id=team_id, user_id=user_id, scorecard_id=scorecard_id
             )
     except UserError as error:
-        tell(deps, body, respond, str(error))
+        tell(deps, body, respond, error)
         return
     channel, ts = _container(body)
     view = build_scorecard_comment_modal(
         scorecard_id=scorecard_id, comment=card.comment, channel=channel, ts=ts
     )
-    open_modal(deps, body["trigger_id"], view, what="scorecard comment")
+    open_modal(deps, body["trigger_id"], view)
 
 
 def handle_comment_submission(
@@ -140,7 +150,7 @@ def handle_comment_submission(
     team_id, user_id = team_of(body), user_of(body)
     comment = FormState(view).text(BlockId.SCORECARD_COMMENT)
     try:
-        meta = metadata(view)
+        meta = view_metadata(view)
         with deps.session() as session:
             card = save_scorecard_comment(
                 session,
@@ -149,7 +159,7 @@ def handle_comment_submission(
                 scorecard_id=int(meta["scorecard_id"]),
                 comment=comment,
             )
-            tz = user_tz(deps, session, team_id=team_id, user_id=user_id)
+            tz = person_tz(deps, session, team_id=team_id, user_id=user_id)
     except FieldErrors as errors:
         ack_field_errors(ack, errors)
         return
@@ -173,10 +183,10 @@ def _suggestion_value(action: dict[str, Any]) -> LowScoreSuggestion:
         raise UserError("That button is out of date.")
     scorecard, dimension, low, of = parts
     return LowScoreSuggestion(
-        scorecard_id=whole_number(scorecard),
+        scorecard_id=id_from(scorecard),
         dimension=dimension,
-        low=whole_number(low),
-        of=whole_number(of),
+        low=id_from(low),
+        of=id_from(of),
     )
 
 
@@ -199,9 +209,9 @@ def handle_raise(
                 of=asked.of,
                 now=deps.now(),
             )
-            tz = user_tz(deps, session, team_id=team_id, user_id=user_id)
+            tz = person_tz(deps, session, team_id=team_id, user_id=user_id)
     except UserError as error:
-        tell(deps, body, respond, str(error))
+        tell(deps, body, respond, error)
         return
     _update(deps, body, build_low_score_answer(asked, added=added, tz=tz))
 
@@ -223,7 +233,7 @@ def handle_not_now(
                 dimension=asked.dimension,
             )
     except UserError as error:
-        tell(deps, body, respond, str(error))
+        tell(deps, body, respond, error)
         return
     _update(deps, body, build_low_score_answer(asked, added=None, tz="UTC"))
 

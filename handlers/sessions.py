@@ -1,6 +1,5 @@
 """Sessions: `/mentor schedule` (schedule, move, cancel) and `/mentor log`, with their modals."""
 
-import json
 import logging
 from typing import Any
 
@@ -10,11 +9,10 @@ from sqlmodel import Session
 from bot.calendar import build_invite
 from bot.commands import Subcommand
 from bot.deps import Deps
-from bot.errors import FieldErrors, NotFound, UserError
+from bot.errors import NotFound, UserError
 from bot.gateway import SlackCallError
 from bot.ids import ActionId, BlockId, CallbackId
-from bot.services.access import pairing_for, partner_of, resolve_pairing
-from bot.services.programs import get_program_by_id
+from bot.services.access import partner_of
 from bot.services.sessions import (
     ACTION_ITEMS_MAX,
     ActionForm,
@@ -47,7 +45,21 @@ from bot.views.sessions import (
     invite_texts,
 )
 from handlers.commands import CommandRequest, CommandRouter
-from handlers.common import ack_field_errors, ack_problem, team_of, user_of
+from handlers.common import (
+    ack_form_error,
+    first_input,
+    id_from,
+    open_modal,
+    open_pair_modal_from_button,
+    open_pair_modal_from_command,
+    pairing_and_program,
+    person_name,
+    person_tz,
+    team_of,
+    tell,
+    user_of,
+    view_metadata,
+)
 from handlers.scorecards import send_scorecard_prompt
 from storage.models import Pairing, Program
 
@@ -59,86 +71,6 @@ SCHEDULE = Subcommand(
 LOG = Subcommand(
     "log", "log [@partner]", "Log a session you held: minutes, goals, notes and action items."
 )
-
-
-# --- shared by the session and agenda surfaces ---------------------------------------------------
-
-
-def person_tz(deps: Deps, session: Session, *, team_id: str, user_id: str) -> str:
-    """The person's Slack timezone; UTC when Slack can't tell us right now."""
-    try:
-        return deps.directory.get(session, team_id=team_id, user_id=user_id).tz or "UTC"
-    except (SlackCallError, UserError) as error:
-        log.warning("timezone unknown, using UTC", extra={"user_id": user_id, "error": str(error)})
-        return "UTC"
-
-
-def person_name(deps: Deps, session: Session, *, team_id: str, user_id: str) -> str:
-    """The person's real name, for plain text where mentions can't render ('' if unknown)."""
-    try:
-        return deps.directory.get(session, team_id=team_id, user_id=user_id).real_name
-    except (SlackCallError, UserError):
-        return ""
-
-
-def id_from(value: object, what: str = "That") -> int:
-    """An id from a button value or private_metadata; anything unreadable is "gone"."""
-    try:
-        return int(str(value))
-    except ValueError:
-        raise NotFound(f"{what} no longer exists.") from None
-
-
-def metadata(view: dict[str, Any]) -> dict[str, Any]:
-    """A modal's private_metadata as a dict."""
-    try:
-        meta = json.loads(view.get("private_metadata") or "{}")
-    except ValueError:
-        return {}
-    return meta if isinstance(meta, dict) else {}
-
-
-def tell_problem(deps: Deps, body: dict[str, Any], respond: Respond, error: UserError) -> None:
-    """Answer a button privately: in place when Slack gave a response_url, else by DM."""
-    notice = build_notice(str(error), problem=True)
-    try:
-        if body.get("response_url"):
-            respond(**notice, replace_original=False)
-        else:
-            deps.gateway.post_message(user_of(body), notice)
-    except SlackCallError as exc:
-        log.warning("problem not shown", extra={"error": exc.error})
-
-
-def open_modal(deps: Deps, trigger_id: str, view: dict[str, Any], *, push: bool = False) -> None:
-    """Open (or push) a modal; Slack trouble is logged, the person can click again."""
-    try:
-        if push:
-            deps.gateway.push_modal(trigger_id, view)
-        else:
-            deps.gateway.open_modal(trigger_id, view)
-    except SlackCallError as error:
-        log.warning(
-            "modal not opened", extra={"callback_id": view.get("callback_id"), "error": error.error}
-        )
-
-
-def pairing_and_program(
-    session: Session, *, team_id: str, user_id: str, pairing_id: object
-) -> tuple[Pairing, Program]:
-    """The pairing (only for someone in it) and its program."""
-    pairing = pairing_for(
-        session, team_id=team_id, user_id=user_id, pairing_id=id_from(pairing_id, "That pair")
-    )
-    return pairing, get_program_by_id(session, team_id=team_id, program_id=pairing.program_id)
-
-
-def first_input(view: dict[str, Any], fallback: str) -> str:
-    """The first input block of a view: where a refusal shows when no field is to blame."""
-    for block in view.get("blocks", []):
-        if block.get("type") == "input" and block.get("block_id"):
-            return str(block["block_id"])
-    return fallback
 
 
 # --- schedule ------------------------------------------------------------------------------------
@@ -160,56 +92,19 @@ def _schedule_modal(
 
 def handle_schedule_command(request: CommandRequest) -> None:
     """``/mentor schedule [@partner]``: open the schedule modal (prefilled when moving)."""
-    deps = request.deps
-    try:
-        with deps.session() as session:
-            choice = resolve_pairing(
-                session,
-                team_id=request.team_id,
-                user_id=request.user_id,
-                hint=" ".join(request.args),
-            )
-            view = _schedule_modal(
-                deps,
-                session,
-                team_id=request.team_id,
-                user_id=request.user_id,
-                pairing=choice.pairing,
-                program=choice.program,
-            )
-    except UserError as error:
-        ack_problem(request.ack, error)
-        return
-    request.ack()
-    open_modal(deps, request.trigger_id, view)
+    open_pair_modal_from_command(request, _schedule_modal)
 
 
 def handle_schedule_open(ack: Ack, body: dict[str, Any], respond: Respond, deps: Deps) -> None:
     """The "Schedule" / "Reschedule" button (value: pairing id)."""
-    ack()
-    team_id, user_id = team_of(body), user_of(body)
-    try:
-        with deps.session() as session:
-            pairing, program = pairing_and_program(
-                session,
-                team_id=team_id,
-                user_id=user_id,
-                pairing_id=body["actions"][0].get("value"),
-            )
-            view = _schedule_modal(
-                deps, session, team_id=team_id, user_id=user_id, pairing=pairing, program=program
-            )
-    except UserError as error:
-        tell_problem(deps, body, respond, error)
-        return
-    open_modal(deps, body["trigger_id"], view)
+    open_pair_modal_from_button(ack, body, respond, deps, _schedule_modal)
 
 
 def handle_schedule_submission(
     ack: Ack, body: dict[str, Any], view: dict[str, Any], deps: Deps
 ) -> None:
     """Schedule or move the session; every problem shows under its field and nothing is stored."""
-    team_id, user_id, meta = team_of(body), user_of(body), metadata(view)
+    team_id, user_id, meta = team_of(body), user_of(body), view_metadata(view)
     state = FormState(view)
     form = ScheduleForm(
         day=state.date(BlockId.SESSION_DATE),
@@ -232,11 +127,8 @@ def handle_schedule_submission(
                 meeting_id=None if meeting_id is None else id_from(meeting_id, "That session"),
                 now=deps.now(),
             )
-    except FieldErrors as error:
-        ack_field_errors(ack, error)
-        return
     except UserError as error:
-        ack_field_errors(ack, FieldErrors({first_input(view, BlockId.SESSION_DATE): str(error)}))
+        ack_form_error(ack, error, block_id=first_input(view, BlockId.SESSION_DATE))
         return
     ack()
     if change.kind is not ChangeKind.UNCHANGED:
@@ -247,7 +139,7 @@ def handle_session_cancel(ack: Ack, body: dict[str, Any], respond: Respond, deps
     """The "Cancel this session" button in the schedule modal: push the confirmation."""
     ack()
     team_id, user_id = team_of(body), user_of(body)
-    meta = metadata(body.get("view") or {})
+    meta = view_metadata(body.get("view") or {})
     try:
         with deps.session() as session:
             pairing, _ = pairing_and_program(
@@ -265,7 +157,7 @@ def handle_session_cancel(ack: Ack, body: dict[str, Any], respond: Respond, deps
             )
             view = build_cancel_modal(pairing_id=pairing.id, meeting_id=meeting.id, when=when)
     except UserError as error:
-        tell_problem(deps, body, respond, error)
+        tell(deps, body, respond, error)
         return
     open_modal(deps, body["trigger_id"], view, push=True)
 
@@ -274,7 +166,7 @@ def handle_cancel_submission(
     ack: Ack, body: dict[str, Any], view: dict[str, Any], deps: Deps
 ) -> None:
     """Cancel the session (the row stays, CANCELLED), close the modals and tell both."""
-    team_id, user_id, meta = team_of(body), user_of(body), metadata(view)
+    team_id, user_id, meta = team_of(body), user_of(body), view_metadata(view)
     reason = FormState(view).text(BlockId.SESSION_CANCEL_REASON)
     try:
         with deps.session() as session:
@@ -290,11 +182,8 @@ def handle_cancel_submission(
                 reason=reason,
                 now=deps.now(),
             )
-    except FieldErrors as error:
-        ack_field_errors(ack, error)
-        return
     except UserError as error:
-        ack_field_errors(ack, FieldErrors({BlockId.SESSION_CANCEL_REASON: str(error)}))
+        ack_form_error(ack, error, block_id=BlockId.SESSION_CANCEL_REASON)
         return
     ack(response_action="clear")
     deps.after_ack(lambda: notify_session_change(deps, team_id=team_id, change=change))
@@ -363,49 +252,12 @@ def _log_modal(
 
 def handle_log_command(request: CommandRequest) -> None:
     """``/mentor log [@partner]``: open the log modal."""
-    deps = request.deps
-    try:
-        with deps.session() as session:
-            choice = resolve_pairing(
-                session,
-                team_id=request.team_id,
-                user_id=request.user_id,
-                hint=" ".join(request.args),
-            )
-            view = _log_modal(
-                deps,
-                session,
-                team_id=request.team_id,
-                user_id=request.user_id,
-                pairing=choice.pairing,
-                program=choice.program,
-            )
-    except UserError as error:
-        ack_problem(request.ack, error)
-        return
-    request.ack()
-    open_modal(deps, request.trigger_id, view)
+    open_pair_modal_from_command(request, _log_modal)
 
 
 def handle_log_open(ack: Ack, body: dict[str, Any], respond: Respond, deps: Deps) -> None:
     """The "Log the session" button (value: pairing id)."""
-    ack()
-    team_id, user_id = team_of(body), user_of(body)
-    try:
-        with deps.session() as session:
-            pairing, program = pairing_and_program(
-                session,
-                team_id=team_id,
-                user_id=user_id,
-                pairing_id=body["actions"][0].get("value"),
-            )
-            view = _log_modal(
-                deps, session, team_id=team_id, user_id=user_id, pairing=pairing, program=program
-            )
-    except UserError as error:
-        tell_problem(deps, body, respond, error)
-        return
-    open_modal(deps, body["trigger_id"], view)
+    open_pair_modal_from_button(ack, body, respond, deps, _log_modal)
 
 
 def _log_form(view: dict[str, Any]) -> LogForm:
@@ -428,7 +280,7 @@ def _log_form(view: dict[str, Any]) -> LogForm:
 
 def handle_log_submission(ack: Ack, body: dict[str, Any], view: dict[str, Any], deps: Deps) -> None:
     """Record the held session; problems show under their fields and nothing is stored."""
-    team_id, user_id, meta = team_of(body), user_of(body), metadata(view)
+    team_id, user_id, meta = team_of(body), user_of(body), view_metadata(view)
     form = _log_form(view)
     try:
         with deps.session() as session:
@@ -444,11 +296,8 @@ def handle_log_submission(ack: Ack, body: dict[str, Any], view: dict[str, Any], 
                 form=form,
                 now=deps.now(),
             )
-    except FieldErrors as error:
-        ack_field_errors(ack, error)
-        return
     except UserError as error:
-        ack_field_errors(ack, FieldErrors({first_input(view, BlockId.LOG_DATE): str(error)}))
+        ack_form_error(ack, error, block_id=first_input(view, BlockId.LOG_DATE))
         return
     ack()
     deps.after_ack(lambda: notify_logged(deps, team_id=team_id, logged=logged))
@@ -529,7 +378,7 @@ def handle_did_you_meet(ack: Ack, body: dict[str, Any], respond: Respond, deps: 
                     program=program,
                 )
     except UserError as error:
-        tell_problem(deps, body, respond, error)
+        tell(deps, body, respond, error)
         return
     if view is not None:
         open_modal(deps, body["trigger_id"], view)

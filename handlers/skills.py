@@ -2,9 +2,10 @@
 
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from slack_bolt import Ack, App, Respond
+from sqlmodel import Session
 
 from bot.commands import Subcommand
 from bot.deps import Deps
@@ -31,8 +32,19 @@ from bot.views.skills import (
     build_skills_saved,
 )
 from handlers.commands import CommandRequest, CommandRouter
-from handlers.common import ack_field_errors, ack_problem, team_of, user_of
-from handlers.feedback import OUT_OF_DATE, metadata, open_then_ack, send, tell, whole_number
+from handlers.common import (
+    OUT_OF_DATE,
+    ack_field_errors,
+    ack_problem,
+    id_from,
+    open_modal_then_ack,
+    send,
+    team_of,
+    tell,
+    user_of,
+    view_metadata,
+)
+from handlers.feedback import SLOW_SLACK
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +76,7 @@ def handle_skills_command(request: CommandRequest) -> None:
         ack_problem(request.ack, error)
         return
     if isinstance(shown, SkillForm):
-        open_then_ack(request, build_skills_modal(shown), what="skills modal")
+        open_modal_then_ack(request, build_skills_modal(shown), slow_slack=SLOW_SLACK)
     else:
         request.ack(**build_skill_comparison(shown))
 
@@ -86,35 +98,44 @@ def handle_skills_button(
     ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, deps: Deps
 ) -> None:
     """SKILLS_OPEN (value: pairing id) from the Home tab or a DM."""
-    ack()
-    team_id, user_id = team_of(body), user_of(body)
-    try:
-        pairing_id = whole_number(str(action.get("value") or ""))
-        with deps.session() as session:
-            shown = open_skills(session, team_id=team_id, user_id=user_id, pairing_id=pairing_id)
-    except UserError as error:
-        tell(deps, body, respond, str(error))
-        return
-    if isinstance(shown, SkillForm):
-        _show(deps, body, build_skills_modal(shown))
-    else:
-        _show(deps, body, build_skill_comparison_modal(shown))
+    _show_round(ack, body, action, respond, deps, open_skills)
 
 
 def handle_reassess(
     ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, deps: Deps
 ) -> None:
     """ "Start a re-assessment": the form for the next round."""
+    _show_round(ack, body, action, respond, deps, start_round)
+
+
+class _RoundService(Protocol):
+    def __call__(
+        self, session: Session, *, team_id: str, user_id: str, pairing_id: int
+    ) -> SkillForm | SkillComparison: ...
+
+
+def _show_round(
+    ack: Ack,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    respond: Respond,
+    deps: Deps,
+    service: _RoundService,
+) -> None:
+    """The form (or, once closed, the comparison) ``service`` gives for the clicked pairing."""
     ack()
     team_id, user_id = team_of(body), user_of(body)
     try:
-        pairing_id = whole_number(str(action.get("value") or ""))
+        pairing_id = id_from(action.get("value") or "")
         with deps.session() as session:
-            form = start_round(session, team_id=team_id, user_id=user_id, pairing_id=pairing_id)
+            shown = service(session, team_id=team_id, user_id=user_id, pairing_id=pairing_id)
     except UserError as error:
-        tell(deps, body, respond, str(error))
+        tell(deps, body, respond, error)
         return
-    _show(deps, body, build_skills_modal(form))
+    if isinstance(shown, SkillForm):
+        _show(deps, body, build_skills_modal(shown))
+    else:
+        _show(deps, body, build_skill_comparison_modal(shown))
 
 
 def handle_gaps_to_agenda(
@@ -125,7 +146,7 @@ def handle_gaps_to_agenda(
     team_id, user_id = team_of(body), user_of(body)
     pairing, _, round_ = str(action.get("value") or "").partition(":")
     try:
-        pairing_id, round_number = whole_number(pairing), whole_number(round_)
+        pairing_id, round_number = id_from(pairing), id_from(round_)
         with deps.session() as session:
             added = gaps_to_agenda(
                 session,
@@ -143,7 +164,7 @@ def handle_gaps_to_agenda(
                 round_=round_number,
             )
     except UserError as error:
-        tell(deps, body, respond, str(error))
+        tell(deps, body, respond, error)
         return
     _redraw(deps, body, respond, comparison, agenda_added=len(added))
 
@@ -192,7 +213,7 @@ def handle_skills_submission(
     first_block = block_ids[0] if block_ids else f"{BlockId.SKILL_PREFIX}0"
     try:
         answers = {int(b.removeprefix(BlockId.SKILL_PREFIX)): state.option(b) for b in block_ids}
-        meta = metadata(view)
+        meta = view_metadata(view)
         with deps.session() as session:
             saved = submit_scores(
                 session,

@@ -11,7 +11,6 @@ from slack_bolt import Ack, App, Respond
 from bot.commands import COMMAND, Subcommand
 from bot.deps import Deps
 from bot.errors import UserError
-from bot.gateway import SlackCallError
 from bot.ids import ActionId
 from bot.services.pair_state import (
     PairingPauseChange,
@@ -34,8 +33,7 @@ from bot.views.pair_state import (
     read_stage_option,
 )
 from handlers.commands import CommandRequest, CommandRouter
-from handlers.common import ack_problem, team_of, user_of
-from handlers.surveys import clicked_value, refuse_click
+from handlers.common import ack_problem, clicked_value, send, team_of, tell, user_of
 
 log = logging.getLogger(__name__)
 
@@ -45,13 +43,6 @@ STAGE = Subcommand(
     "See your pair's stage, or move it forward or back (e.g. guided practice).",
 )
 PAUSE_USAGE = f"`{COMMAND} pause @partner [until YYYY-MM-DD]`"
-
-
-def _dm(deps: Deps, user_id: str, message: dict[str, Any], what: str) -> None:
-    try:
-        deps.gateway.post_message(user_id, message)
-    except SlackCallError as exc:
-        log.warning("%s not sent", what, extra={"user_id": user_id, "error": exc.error})
 
 
 def _split_mention(args: Sequence[str]) -> tuple[str, list[str]]:
@@ -90,7 +81,7 @@ def handle_stage_command(request: CommandRequest) -> None:
         request.ack(**build_stage_picker(view))
         return
     request.ack(**build_stage_moved(moved))
-    _dm(deps, moved.partner_user_id, build_partner_stage_moved(moved), "stage DM")
+    send(deps, moved.partner_user_id, build_partner_stage_moved(moved), what="stage DM")
 
 
 def handle_stage_select(ack: Ack, body: dict[str, Any], respond: Respond, deps: Deps) -> None:
@@ -108,7 +99,7 @@ def handle_stage_select(ack: Ack, body: dict[str, Any], respond: Respond, deps: 
             )
             view = stage_view_for(session, team_id=team_id, user_id=user_id, pairing_id=pairing_id)
     except UserError as error:
-        refuse_click(deps, body, respond, error)
+        tell(deps, body, respond, error)
         return
     try:
         respond(
@@ -116,7 +107,7 @@ def handle_stage_select(ack: Ack, body: dict[str, Any], respond: Respond, deps: 
         )
     except Exception as exc:
         log.warning("stage picker not refreshed", extra={"error": repr(exc)})
-    _dm(deps, moved.partner_user_id, build_partner_stage_moved(moved), "stage DM")
+    send(deps, moved.partner_user_id, build_partner_stage_moved(moved), what="stage DM")
 
 
 # --- pausing one pairing ------------------------------------------------------------------------
@@ -141,10 +132,16 @@ def _pause_date(words: Sequence[str]) -> date | None:
         ) from None
 
 
-def _tell_partner(deps: Deps, change: PairingPauseChange) -> None:
-    actor = change.actor_user_id or ""
-    partner = change.partner_of(actor)
-    _dm(deps, partner, build_partner_pairing_paused(change, recipient=partner), "pause DM")
+def _confirm_pause_change(request: CommandRequest, change: PairingPauseChange) -> None:
+    """Answer the person who paused or resumed the pairing, then DM their partner."""
+    request.ack(**build_pairing_pause_confirmation(change))
+    partner = change.partner_of(change.actor_user_id or "")
+    send(
+        request.deps,
+        partner,
+        build_partner_pairing_paused(change, recipient=partner),
+        what="pause DM",
+    )
 
 
 def handle_pairing_pause(request: CommandRequest) -> None:
@@ -164,8 +161,7 @@ def handle_pairing_pause(request: CommandRequest) -> None:
     except UserError as error:
         ack_problem(request.ack, error)
         return
-    request.ack(**build_pairing_pause_confirmation(change))
-    _tell_partner(deps, change)
+    _confirm_pause_change(request, change)
 
 
 def handle_pairing_resume(request: CommandRequest) -> None:
@@ -185,8 +181,7 @@ def handle_pairing_resume(request: CommandRequest) -> None:
     except UserError as error:
         ack_problem(request.ack, error)
         return
-    request.ack(**build_pairing_pause_confirmation(change))
-    _tell_partner(deps, change)
+    _confirm_pause_change(request, change)
 
 
 def register(app: App, router: CommandRouter) -> None:

@@ -1,17 +1,14 @@
 """Surveys: the "Take the survey" buttons of DMs, and the survey modal they open."""
 
-import logging
 import re
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
 
 from bot.deps import Deps
-from bot.errors import FieldErrors, UserError
-from bot.gateway import SlackCallError
+from bot.errors import UserError
 from bot.ids import ActionId, CallbackId
 from bot.services.surveys import QUESTIONS, parse_survey_value, save_survey, survey_form
-from bot.views.notice import build_notice
 from bot.views.surveys import (
     build_survey_modal,
     build_survey_thanks,
@@ -19,55 +16,18 @@ from bot.views.surveys import (
     read_survey_target,
 )
 from handlers.commands import CommandRouter
-from handlers.common import ack_field_errors, team_of, user_of
-
-log = logging.getLogger(__name__)
+from handlers.common import (
+    ack_form_error,
+    clicked_value,
+    first_input,
+    open_modal,
+    team_of,
+    tell,
+    user_of,
+)
 
 # "survey_open" from a prompt, "survey_open:<kind>" where several surveys share a message.
 SURVEY_ACTION = re.compile(rf"^{ActionId.SURVEY_OPEN.value}(:[a-z_]+)?$")
-
-
-def clicked_value(body: dict[str, Any]) -> str:
-    """The value of the button (or the chosen option) an interaction carries."""
-    try:
-        action = body["actions"][0]
-    except (KeyError, IndexError, TypeError):
-        return ""
-    selected = action.get("selected_option") or {}
-    return str(action.get("value") or selected.get("value") or "")
-
-
-def refuse_click(
-    deps: Deps, body: dict[str, Any], respond: Respond, error: UserError, *, problem: bool = True
-) -> None:
-    """Tell the person who clicked why nothing opened: under the message, or else by DM."""
-    notice = build_notice(str(error), problem=problem)
-    if body.get("response_url"):
-        try:
-            respond(**notice, response_type="ephemeral", replace_original=False)
-            return
-        except Exception as exc:
-            log.warning("refusal not shown", extra={"error": repr(exc)})
-    try:
-        deps.gateway.post_message(user_of(body), notice)
-    except SlackCallError as exc:
-        log.warning("refusal not sent", extra={"error": exc.error})
-
-
-def open_modal(deps: Deps, body: dict[str, Any], view: dict[str, Any], *, what: str) -> None:
-    """Open ``view`` with the click's trigger id, right away (it lives 3 seconds)."""
-    try:
-        deps.gateway.open_modal(body["trigger_id"], view)
-    except SlackCallError as exc:
-        log.warning("%s modal not opened", what, extra={"error": exc.error})
-
-
-def first_input(view: dict[str, Any], default: str) -> str:
-    """The block id of the view's first input: where a problem with the whole form is shown."""
-    for block in view.get("blocks", []):
-        if block.get("type") == "input" and block.get("block_id"):
-            return str(block["block_id"])
-    return default
 
 
 def handle_survey_open(ack: Ack, body: dict[str, Any], respond: Respond, deps: Deps) -> None:
@@ -81,9 +41,9 @@ def handle_survey_open(ack: Ack, body: dict[str, Any], respond: Respond, deps: D
                 session, team_id=team_id, user_id=user_id, pairing_id=pairing_id, kind=kind
             )
     except UserError as error:
-        refuse_click(deps, body, respond, error)
+        tell(deps, body, respond, error)
         return
-    open_modal(deps, body, build_survey_modal(form), what="survey")
+    open_modal(deps, body["trigger_id"], build_survey_modal(form))
 
 
 def handle_survey_submission(
@@ -109,11 +69,8 @@ def handle_survey_submission(
                 answers=answers,
                 now=deps.now(),
             )
-    except FieldErrors as error:
-        ack_field_errors(ack, error)
-        return
     except UserError as error:
-        ack(response_action="errors", errors={fallback: str(error)})
+        ack_form_error(ack, error, block_id=fallback)
         return
     ack(response_action="update", view=build_survey_thanks(saved))
 

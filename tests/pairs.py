@@ -5,11 +5,13 @@ them agreed. Carol (U0003) is in the workspace but not in the pair.
 """
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import Engine
+from sqlmodel import Session
 
 from bot import slack_double
 from bot.slack_double import SlackDouble
@@ -34,6 +36,52 @@ class Pair:
     proposed_goal_id: int
 
 
+def add_pair(
+    session: Session,
+    program: Program,
+    *,
+    stage: Stage = Stage.RAPPORT,
+    started_at: datetime = datetime(2026, 3, 1, 9, tzinfo=UTC),
+    mentor_first: bool = False,
+    timezones: Mapping[str, str] | None = None,
+) -> Pairing:
+    """Store ``program``, its two participants (Bob mentors Alice) and their active pairing.
+
+    ``mentor_first`` enrols Bob before Alice; ``timezones`` maps a user id to their stored tz.
+    """
+    session.add(program)
+    session.flush()
+    assert program.id is not None
+    order = [(MENTEE, Role.MENTEE), (MENTOR, Role.MENTOR)]
+    people = {}
+    for user_id, role in reversed(order) if mentor_first else order:
+        participant = Participant(
+            team_id=TEAM,
+            program_id=program.id,
+            user_id=user_id,
+            role=role,
+            timezone=(timezones or {}).get(user_id, "UTC"),
+        )
+        session.add(participant)
+        session.flush()
+        people[role] = participant
+    pairing = Pairing(
+        team_id=TEAM,
+        program_id=program.id,
+        mentor_id=people[Role.MENTOR].id or 0,
+        mentee_id=people[Role.MENTEE].id or 0,
+        mentor_user_id=MENTOR,
+        mentee_user_id=MENTEE,
+        status=PairingStatus.ACTIVE,
+        stage=stage,
+        started_at=started_at,
+    )
+    session.add(pairing)
+    session.flush()
+    assert pairing.id is not None
+    return pairing
+
+
 def make_pair(engine: Engine, slack: SlackDouble, *, stage: Stage = Stage.DEMONSTRATION) -> Pair:
     """Store the program, both participants, their active pairing and two goals."""
     slack.add_user(OUTSIDER, name="carol", real_name="Carol Out", tz="Europe/London")
@@ -47,33 +95,13 @@ def make_pair(engine: Engine, slack: SlackDouble, *, stage: Stage = Stage.DEMONS
             competencies=["Negotiation", "Public speaking"],
             created_by="UADMIN",
         )
-        session.add(program)
-        session.flush()
-        assert program.id is not None
-        people = {}
-        for user_id, role, tz in (
-            (MENTEE, Role.MENTEE, "Europe/Berlin"),
-            (MENTOR, Role.MENTOR, "America/New_York"),
-        ):
-            participant = Participant(
-                team_id=TEAM, program_id=program.id, user_id=user_id, role=role, timezone=tz
-            )
-            session.add(participant)
-            session.flush()
-            people[role] = participant
-        pairing = Pairing(
-            team_id=TEAM,
-            program_id=program.id,
-            mentor_id=people[Role.MENTOR].id or 0,
-            mentee_id=people[Role.MENTEE].id or 0,
-            mentor_user_id=MENTOR,
-            mentee_user_id=MENTEE,
-            status=PairingStatus.ACTIVE,
+        pairing = add_pair(
+            session,
+            program,
             stage=stage,
-            started_at=datetime(2026, 3, 1, 9, tzinfo=UTC),
+            timezones={MENTEE: "Europe/Berlin", MENTOR: "America/New_York"},
         )
-        session.add(pairing)
-        session.flush()
+        assert program.id is not None
         assert pairing.id is not None
         agreed = Goal(
             team_id=TEAM,

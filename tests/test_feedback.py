@@ -14,11 +14,12 @@ from bot.ids import ActionId, BlockId
 from bot.services.feedback import feedback_stats, is_trivial_change
 from bot.slack_double import SlackDouble
 from storage.db import session_scope
-from storage.enums import MeetingStatus, PairingStatus, ProgramStatus, Role
-from storage.models import Feedback, Meeting, Pairing, Participant, Program
+from storage.enums import MeetingStatus, PairingStatus, ProgramStatus
+from storage.models import Feedback, Meeting, Pairing, Program
 from tests.blockkit import assert_valid_view
 from tests.forms import Answer
 from tests.harness import SlackToBot
+from tests.pairs import add_pair
 
 TEAM = slack_double.DEFAULT_TEAM_ID
 MENTEE, MENTOR, OUTSIDER = "U0001", "U0002", "U0003"
@@ -51,27 +52,8 @@ def make_pair(
             competencies=COMPETENCIES if competencies is None else competencies,
             created_by="UADMIN",
         )
-        session.add(program)
-        session.flush()
+        pairing = add_pair(session, program, started_at=datetime(2026, 2, 2, tzinfo=UTC))
         assert program.id is not None
-        people = {}
-        for user_id, role in ((MENTEE, Role.MENTEE), (MENTOR, Role.MENTOR)):
-            person = Participant(team_id=TEAM, program_id=program.id, user_id=user_id, role=role)
-            session.add(person)
-            session.flush()
-            people[role] = person
-        pairing = Pairing(
-            team_id=TEAM,
-            program_id=program.id,
-            mentor_id=people[Role.MENTOR].id or 0,
-            mentee_id=people[Role.MENTEE].id or 0,
-            mentor_user_id=MENTOR,
-            mentee_user_id=MENTEE,
-            status=PairingStatus.ACTIVE,
-            started_at=datetime(2026, 2, 2, tzinfo=UTC),
-        )
-        session.add(pairing)
-        session.flush()
         assert pairing.id is not None
         meeting_id = None
         if meeting_status is not None:

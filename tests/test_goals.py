@@ -15,11 +15,12 @@ from bot.ids import ActionId, BlockId, CallbackId
 from bot.services.goals import GOOD_GOAL_EXAMPLE, GoalCounts, goal_summary
 from bot.slack_double import RecordedCall, SlackDouble
 from storage.db import session_scope
-from storage.enums import GoalProgress, GoalStatus, PairingStatus, ProgramStatus, Role, Stage
-from storage.models import Goal, GoalUpdate, Milestone, Pairing, Participant, Program
+from storage.enums import GoalProgress, GoalStatus, ProgramStatus, Stage
+from storage.models import Goal, GoalUpdate, Milestone, Pairing, Program
 from tests.blockkit import assert_valid_view
 from tests.forms import Answer
 from tests.harness import Response, SlackToBot
+from tests.pairs import add_pair
 
 TEAM = slack_double.DEFAULT_TEAM_ID
 MENTEE, MENTOR, OUTSIDER, ADMIN = "U0001", "U0002", "U0003", "UADMIN"
@@ -45,29 +46,7 @@ def pairing_id(engine: Engine, slack: SlackDouble) -> int:
             competencies=["Stakeholder communication"],
             created_by=ADMIN,
         )
-        session.add(program)
-        session.flush()
-        assert program.id is not None
-        people = {}
-        for user_id, role in ((MENTOR, Role.MENTOR), (MENTEE, Role.MENTEE)):
-            people[role] = Participant(
-                team_id=TEAM, program_id=program.id, user_id=user_id, role=role
-            )
-            session.add(people[role])
-        session.flush()
-        pairing = Pairing(
-            team_id=TEAM,
-            program_id=program.id,
-            mentor_id=people[Role.MENTOR].id or 0,
-            mentee_id=people[Role.MENTEE].id or 0,
-            mentor_user_id=MENTOR,
-            mentee_user_id=MENTEE,
-            status=PairingStatus.ACTIVE,
-            stage=Stage.GOAL_SETTING,
-            started_at=datetime(2026, 3, 1, 9, tzinfo=UTC),
-        )
-        session.add(pairing)
-        session.flush()
+        pairing = add_pair(session, program, stage=Stage.GOAL_SETTING, mentor_first=True)
         assert pairing.id is not None
         return pairing.id
 

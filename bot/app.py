@@ -9,6 +9,7 @@ from bot.deps import Deps
 from handlers import (
     agenda,
     commands,
+    digest,
     enrolment,
     feedback,
     goals,
@@ -16,6 +17,9 @@ from handlers import (
     home,
     matching,
     middleware,
+    notes,
+    outside_feedback,
+    plans,
     programs,
     scorecards,
     sessions,
@@ -61,6 +65,10 @@ def build_app(deps: Deps, *, verify_requests: bool = True) -> App:
     surveys.register(app, router)
     graduation.register(app, router)
     status.register(app, router)
+    digest.register(app, router)
+    plans.register(app, router)
+    notes.register(app, router)
+    outside_feedback.register(app, router)
     app.error(_log_unhandled)
     return app
 

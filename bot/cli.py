@@ -7,6 +7,7 @@ import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
 
@@ -115,6 +116,19 @@ def build_parser() -> argparse.ArgumentParser:
         description="Re-queue a failed or dropped delivery.",
     )
     retry.add_argument("id", type=_positive, help="the delivery's id (from `mentorbot outbox`)")
+
+    export = commands.add_parser(
+        "export",
+        help="write a program's per-pair metrics to a CSV file",
+        description="Write one CSV row per pair of PROGRAM: numbers and codes, no free text.",
+    )
+    export.add_argument("program", metavar="PROGRAM", help="the program's name (quote spaces)")
+    export.add_argument(
+        "--out", required=True, metavar="FILE", help="the CSV file to write ('-': standard output)"
+    )
+    export.add_argument(
+        "--team", metavar="TEAM_ID", help="the workspace, if several have a program of that name"
+    )
     return parser
 
 
@@ -156,6 +170,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _tick(settings, args.at)
         if args.command == "outbox":
             return _outbox(settings, args)
+        if args.command == "export":
+            return _export(settings, args)
         return _run(settings, args.mode or settings.default_mode, args.port, not args.no_migrate)
     except ConfigError as exc:
         print(f"mentorbot: {exc}", file=sys.stderr)
@@ -253,6 +269,40 @@ def _outbox(settings: Settings, args: argparse.Namespace) -> int:
             f"{row.id:>6}  {row.status.value:<8} {when:%Y-%m-%d %H:%M}  {row.rule:<18} "
             f"{row.recipient_id:<12} tries {row.attempts}{reason}"
         )
+    return 0
+
+
+def _export(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.errors import UserError
+    from bot.export import program_for_export, write_csv
+    from bot.services.digest import cohort_metrics
+    from storage.db import make_engine, session_scope
+    from storage.types import utcnow
+
+    engine = make_engine(settings.database_url)
+    try:
+        with session_scope(engine) as session:
+            try:
+                program = program_for_export(session, name=args.program, team_id=args.team)
+            except UserError as exc:
+                print(f"mentorbot: {exc}", file=sys.stderr)
+                return EXIT_FAILURE
+            metrics = cohort_metrics(session, program=program, now=utcnow())
+    finally:
+        engine.dispose()
+    if args.out == "-":
+        count = write_csv(metrics, sys.stdout)
+    else:
+        try:
+            with Path(args.out).open("w", newline="", encoding="utf-8") as out:
+                count = write_csv(metrics, out)
+        except OSError as exc:
+            print(f"mentorbot: can't write {args.out}: {exc.strerror or exc}", file=sys.stderr)
+            return EXIT_FAILURE
+    print(
+        f"wrote {count} pairs of {metrics.program_name} ({metrics.team_id}) to {args.out}",
+        file=sys.stderr if args.out == "-" else sys.stdout,
+    )
     return 0
 
 

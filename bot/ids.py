@@ -37,6 +37,16 @@ class CallbackId(StrEnum):
     SURVEY = "survey_modal"
     SURVEY_DONE = "survey_done_modal"
     GRADUATION = "graduation_modal"
+    # --- learning plans, notes, outside feedback
+    PLAN = "plan_modal"
+    PLAN_RESOURCE = "plan_resource_modal"
+    PLAN_TASK = "plan_task_modal"
+    NOTES = "notes_modal"
+    NOTES_DOCUMENT = "notes_document_modal"
+    NOTES_DELETE = "notes_delete_modal"
+    OUTSIDE_FEEDBACK_ASK = "outside_feedback_ask_modal"
+    OUTSIDE_FEEDBACK = "outside_feedback_modal"
+    MATERIAL_NOTICE = "material_notice_modal"
 
 
 class BlockId(StrEnum):
@@ -139,6 +149,20 @@ class BlockId(StrEnum):
     GRADUATION_NOTE_PREFIX = "graduation_note_"
     GRADUATION_AFTER = "graduation_after"
     GRADUATION_CHANNEL = "graduation_channel"
+    # --- learning plans, notes, outside feedback
+    PLAN_RESOURCE_TITLE = "plan_resource_title"
+    PLAN_RESOURCE_URL = "plan_resource_url"
+    PLAN_RESOURCE_KIND = "plan_resource_kind"
+    PLAN_TASK_TITLE = "plan_task_title"
+    PLAN_TASK_DUE = "plan_task_due"
+    NOTES_NEW = "notes_new"
+    NOTES_DOCUMENT_TITLE = "notes_document_title"
+    NOTES_DOCUMENT_URL = "notes_document_url"
+    OUTSIDE_FEEDBACK_QUESTION = "outside_feedback_question"
+    OUTSIDE_FEEDBACK_GOAL = "outside_feedback_goal"
+    OUTSIDE_FEEDBACK_DOES_WELL = "outside_feedback_does_well"
+    OUTSIDE_FEEDBACK_TO_CHANGE = "outside_feedback_to_change"
+    OUTSIDE_FEEDBACK_RATING = "outside_feedback_rating"
 
 
 class ActionId(StrEnum):
@@ -215,3 +239,29 @@ class ActionId(StrEnum):
     SURVEY_OPEN = "survey_open"
     # value: the pairing id
     GRADUATION_OPEN = "graduation_open"
+    # --- leads: digest, report and export
+    # the report's page buttons, value "<program id>:<offset>"
+    REPORT_NEXT = "digest_report_next"
+    REPORT_PREVIOUS = "digest_report_previous"
+    # --- learning plans, notes, outside feedback
+    # value: the pairing id
+    PLAN_OPEN = "plan_open"
+    NOTES_OPEN = "notes_open"
+    NOTES_DOCUMENT_ADD = "notes_document_add"
+    NOTES_DELETE = "notes_delete"
+    # value "<pairing id>:<offset>"
+    NOTES_PAGE = "notes_page"
+    # value: the document id
+    NOTES_DOCUMENT_REMOVE = "notes_document_remove"
+    # value: the goal id
+    PLAN_GOAL_OPEN = "plan_goal_open"
+    PLAN_RESOURCE_ADD = "plan_resource_add"
+    PLAN_TASK_ADD = "plan_task_add"
+    # value: the resource id
+    PLAN_RESOURCE_REMOVE = "plan_resource_remove"
+    # a task's overflow menu, option value "<todo|doing|done|remove>:<task id>"
+    PLAN_TASK_MENU = "plan_task_menu"
+    # value: the outside-feedback request id
+    OUTSIDE_FEEDBACK_GIVE = "outside_feedback_give"
+    OUTSIDE_FEEDBACK_DECLINE = "outside_feedback_decline"
+    OUTSIDE_FEEDBACK_SHARE = "outside_feedback_share"

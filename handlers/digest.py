@@ -5,6 +5,7 @@ once; the metrics, the chart and the uploads (seconds for thousands of pairs) ru
 """
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
@@ -58,6 +59,23 @@ def _lead_program(deps: Deps, *, team_id: str, user_id: str, name: str, action: 
     return program
 
 
+def _answering(respond: Respond, what: str, work: Callable[[], None]) -> Callable[[], None]:
+    """``work`` for after the ack: an unexpected failure is logged and told in one sentence."""
+
+    def run() -> None:
+        try:
+            work()
+        except Exception:
+            log.exception("lead view failed", extra={"what": what})
+            respond(
+                **build_notice(
+                    f"Something went wrong while {what}. Try again in a minute.", problem=True
+                )
+            )
+
+    return run
+
+
 def _program_id(program: Program) -> int:
     if program.id is None:
         raise ValueError("the program has not been saved")
@@ -95,7 +113,13 @@ def handle_digest_command(request: CommandRequest) -> None:
     program_id = _program_id(program)
     if preview:
         request.ack(**build_notice(f"Building the digest of *{program.name}*, just for you…"))
-        deps.after_ack(lambda: _preview(deps, request.team_id, program_id, request.respond))
+        deps.after_ack(
+            _answering(
+                request.respond,
+                "building the digest",
+                lambda: _preview(deps, request.team_id, program_id, request.respond),
+            )
+        )
         return
     channel = program.digest_channel_id
     if not channel:
@@ -109,7 +133,13 @@ def handle_digest_command(request: CommandRequest) -> None:
         )
         return
     request.ack(**build_notice(f"Posting the digest of *{program.name}* to <#{channel}>…"))
-    deps.after_ack(lambda: _post(deps, request.team_id, program_id, channel, request.respond))
+    deps.after_ack(
+        _answering(
+            request.respond,
+            "posting the digest",
+            lambda: _post(deps, request.team_id, program_id, channel, request.respond),
+        )
+    )
 
 
 def _preview(deps: Deps, team_id: str, program_id: int, respond: Respond) -> None:
@@ -185,7 +215,13 @@ def handle_report_command(request: CommandRequest) -> None:
         return
     program_id = _program_id(program)
     request.ack(**build_notice(f"Building the pair report of *{program.name}*…"))
-    deps.after_ack(lambda: _report(deps, request.team_id, program_id, 0, request.respond, False))
+    deps.after_ack(
+        _answering(
+            request.respond,
+            "building the report",
+            lambda: _report(deps, request.team_id, program_id, 0, request.respond, False),
+        )
+    )
 
 
 def _report(
@@ -216,7 +252,13 @@ def handle_report_page(ack: Ack, body: dict[str, Any], respond: Respond, deps: D
         return
     offset = int(offset_part) if offset_part.isdigit() else 0
     program_id = _program_id(program)
-    deps.after_ack(lambda: _report(deps, team_id, program_id, offset, respond, True))
+    deps.after_ack(
+        _answering(
+            respond,
+            "building the report",
+            lambda: _report(deps, team_id, program_id, offset, respond, True),
+        )
+    )
 
 
 # --- /mentor export ------------------------------------------------------------------------------
@@ -242,7 +284,11 @@ def handle_export_command(request: CommandRequest) -> None:
     program_id = _program_id(program)
     request.ack(**build_notice(f"Preparing the CSV of *{program.name}*… I'll DM it to you."))
     deps.after_ack(
-        lambda: _export(deps, request.team_id, program_id, request.user_id, request.respond)
+        _answering(
+            request.respond,
+            "preparing the CSV",
+            lambda: _export(deps, request.team_id, program_id, request.user_id, request.respond),
+        )
     )
 
 

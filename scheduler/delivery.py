@@ -14,7 +14,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from sqlmodel import Session, select
@@ -151,6 +151,8 @@ class Deliverer:
             return
         try:
             channel = self._channel(claim)
+            # A 429 must quiet the conversation the pacer paces, not the user id it came from.
+            claim = replace(claim, channel_id=channel)
             if claim.needs_check and self._already_sent(claim, channel, report):
                 return
             self.pacer.wait(claim.team_id, channel)

@@ -36,6 +36,7 @@ JOBS: tuple[tuple[Callable[[Deps], None], timedelta], ...] = (
     (jobs.prune_processed_events, timedelta(hours=1)),
     (jobs.resume_paused_participants, timedelta(minutes=15)),
     (jobs.refresh_timezones, timedelta(hours=1)),
+    (jobs.expire_outside_feedback, timedelta(hours=1)),
 )
 DELIVERY_EVERY = timedelta(seconds=5)
 PLANNING_EVERY = timedelta(minutes=1)

@@ -13,8 +13,10 @@ from bot.errors import UserError
 from bot.gateway import SlackCallError
 from bot.services.enrolment import Notification, resume_due
 from bot.services.events import prune_events
+from bot.services.outside_feedback import expire_requests
 from bot.services.pair_state import PairingPauseChange, resume_due_pairings
 from bot.views.enrolment import build_notification
+from bot.views.outside_feedback import build_expired_dm
 from bot.views.pair_state import build_partner_pairing_paused
 from scheduler import outbox
 from scheduler.outbox import Planned
@@ -167,3 +169,30 @@ def _set_timezone(session: Session, *, team_id: str, user_id: str, tz: str) -> i
         .values(timezone=tz)
     )
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+def expire_outside_feedback(deps: Deps) -> None:
+    """Close outside-feedback requests unanswered for 14 days; each mentee hears via the outbox.
+
+    Expiring and enqueueing share one unit of work, and the dedupe key names the request, so a
+    crash or a second process never loses or doubles the notice.
+    """
+    now = deps.now()
+    with deps.session() as session:
+        expired = expire_requests(session, now=now)
+        planned = [
+            Planned(
+                team_id=r.team_id,
+                dedupe_key=f"outside_feedback_expired:{r.id}",
+                rule="outside_feedback_expired",
+                recipient_id=r.requester_user_id,
+                payload=build_expired_dm(r),
+                due_at=now,
+                program_id=r.program_id or None,
+                pairing_id=r.pairing_id,
+            )
+            for r in expired
+        ]
+        enqueued = outbox.enqueue(session, planned, now=now)
+    if expired:
+        log.info("outside feedback expired", extra={"expired": len(expired), "told": enqueued})

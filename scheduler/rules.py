@@ -12,7 +12,7 @@ from dataclasses import dataclass, fields, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import exists, func, type_coerce
+from sqlalchemy import func, type_coerce
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
@@ -362,10 +362,16 @@ class Planner:
             .group_by(col(Meeting.pairing_id))
             .subquery()
         )
-        upcoming = exists().where(
-            col(Meeting.pairing_id) == col(Pairing.id),
-            col(Meeting.status) == MeetingStatus.SCHEDULED.value,
-            col(Meeting.scheduled_start) > self.now - UNLOGGED_GRACE,
+        # Pairs with a session booked, as one grouped subquery joined by pairing: a correlated
+        # EXISTS let SQLite scan every booked session of the workspace once per pairing.
+        booked = (
+            select(col(Meeting.pairing_id).label("pairing_id"))
+            .where(
+                col(Meeting.status) == MeetingStatus.SCHEDULED.value,
+                col(Meeting.scheduled_start) > self.now - UNLOGGED_GRACE,
+            )
+            .group_by(col(Meeting.pairing_id))
+            .subquery()
         )
         since = type_coerce(
             func.coalesce(last_held.c.last, col(Pairing.started_at)), UTCDateTime()
@@ -377,10 +383,11 @@ class Planner:
                 self._pair_query()
                 .add_columns(since)
                 .outerjoin(last_held, last_held.c.pairing_id == col(Pairing.id))
+                .outerjoin(booked, booked.c.pairing_id == col(Pairing.id))
                 .where(
                     col(Pairing.program_id) == program.id,
                     since <= self.now - gap * settings.lapse_nudge_factor,
-                    ~upcoming,
+                    booked.c.pairing_id.is_(None),
                 )
                 .execution_options(yield_per=YIELD_PER)
             )

@@ -76,9 +76,7 @@ def _enqueue(engine: Engine) -> set[str]:
     return {p.dedupe_key for p in planned}
 
 
-def test_three_processes_deliver_a_thousand_messages_once(
-    pg_url: str, pg_engine: Engine
-) -> None:
+def test_three_processes_deliver_a_thousand_messages_once(pg_url: str, pg_engine: Engine) -> None:
     keys = _enqueue(pg_engine)
     with SlackDouble() as slack:
         workers = [

@@ -17,6 +17,7 @@ from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from multiprocessing.context import ForkServerContext
+from multiprocessing.process import BaseProcess
 from pathlib import Path
 
 import pytest
@@ -116,7 +117,7 @@ def _argv(database_url: str, slack: SlackDouble, worker_id: str, at: datetime) -
     ]
 
 
-def _kill_when(rng: random.Random, slack: SlackDouble, process: multiprocessing.Process) -> None:
+def _kill_when(rng: random.Random, slack: SlackDouble, process: BaseProcess) -> None:
     """Wait for a random moment of the worker's life, then SIGKILL it."""
     mode = rng.choice(("early", "mid-batch", "mid-send"))
     posts = len(slack.calls_to("chat.postMessage"))
@@ -171,7 +172,8 @@ def test_killed_workers_leave_every_message_sent_exactly_once(
 
     # No key reached Slack twice, whatever the kills interrupted.
     assert max(_delivered_keys(crash_slack).values(), default=0) <= 1
-    assert landed[BEFORE_CLAIM] and landed[CLAIMED_NOT_SENT] and landed[SENT_NOT_MARKED], landed
+    # The kills landed in every window of a delivery.
+    assert {BEFORE_CLAIM, CLAIMED_NOT_SENT, SENT_NOT_MARKED} <= set(landed), landed
 
     final = subprocess.run(
         [

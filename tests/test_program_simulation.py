@@ -341,7 +341,6 @@ def test_twelve_weeks_across_both_dst_changes(
     with session_scope(engine) as session:
         rows = list(session.exec(select(Delivery).order_by(Delivery.due_at, Delivery.id)))  # type: ignore[arg-type]
 
-    print(len(rows), __import__('collections').Counter(r.rule for r in rows), [(r.rule, r.due_at) for r in rows if r.rule=='scorecard'])
     # Every prompt reached Slack exactly once, at the moment it was due.
     delivered = _delivered(slack)
     assert sorted(delivered) == sorted(r.dedupe_key for r in rows)

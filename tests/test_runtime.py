@@ -65,6 +65,7 @@ def test_runtime_schedules_its_jobs(socket_runtime: Runtime) -> None:
     # get_jobs() orders by next run time, which moves as soon as the jobs first run.
     assert sorted(job.id for job in socket_runtime.scheduler.get_jobs()) == [
         "deliver_outbox",
+        "expire_outside_feedback",
         "plan_prompts",
         "prune_processed_events",
         "refresh_timezones",

@@ -16,6 +16,7 @@ from sqlmodel import Session, col, func, select
 from bot.errors import FieldErrors, Forbidden, UserError
 from bot.ids import BlockId
 from bot.services.access import OPEN_STATUSES, role_in
+from bot.services.plans import overdue_tasks
 from bot.services.sessions import get_meeting, next_meeting, not_running, upcoming_meetings
 from storage.enums import AgendaSource, MeetingStatus, Role
 from storage.models import ActionItem, AgendaItem, Meeting, Pairing
@@ -31,6 +32,7 @@ __all__ = [
     "open_agenda",
     "parse_new_items",
     "pull_action_items",
+    "pull_overdue_tasks",
     "upcoming_meetings",
     "update_agenda",
 ]
@@ -229,6 +231,53 @@ def pull_action_items(
     return added
 
 
+def pull_overdue_tasks(
+    session: Session, *, pairing: Pairing, meeting_id: int | None, now: datetime
+) -> int:
+    """Put each overdue practice task on the agenda, once (idempotent); returns how many were added.
+
+    A task done (or given a later date) since drops off the agenda, as done action items do.
+    """
+    pending = overdue_tasks(session, pairing_ids=[_pk(pairing)], today=now.date())[_pk(pairing)]
+    wanted = [
+        _clip_item(f"Overdue practice task: {t.title} (due {t.due_date:%d %b})") for t in pending
+    ]
+    on_agenda: set[str] = set()
+    for item in _items(session, pairing=pairing, meeting_id=meeting_id):
+        if item.source is not AgendaSource.PRACTICE_TASK:
+            continue
+        if item.text in wanted:
+            on_agenda.add(item.text)
+        else:
+            session.delete(item)
+    position = _next_position(session, pairing=pairing, meeting_id=meeting_id)
+    added = 0
+    for text in dict.fromkeys(wanted):
+        if text in on_agenda:
+            continue
+        session.add(
+            AgendaItem(
+                team_id=pairing.team_id,
+                pairing_id=_pk(pairing),
+                meeting_id=meeting_id,
+                text=text,
+                source=AgendaSource.PRACTICE_TASK,
+                added_by=pairing.mentee_user_id,
+                position=position,
+                created_at=now,
+            )
+        )
+        position += 1
+        added += 1
+    session.flush()
+    return added
+
+
+def _clip_item(text: str) -> str:
+    """Shorten an item the bot writes to the agenda's limit."""
+    return text if len(text) <= AGENDA_TEXT_MAX else text[: AGENDA_TEXT_MAX - 1] + "…"
+
+
 def parse_new_items(text: str) -> list[str]:
     """The new agenda items typed one per line, checked: at most 5, each up to 200 characters."""
     items = [_BULLET.sub("", line).strip() for line in text.splitlines()]
@@ -287,6 +336,9 @@ def open_agenda(session: Session, *, pairing: Pairing, user_id: str, now: dateti
     _check_live(pairing)
     meeting = next_meeting(session, pairing=pairing, now=now)
     pull_action_items(
+        session, pairing=pairing, meeting_id=None if meeting is None else meeting.id, now=now
+    )
+    pull_overdue_tasks(
         session, pairing=pairing, meeting_id=None if meeting is None else meeting.id, now=now
     )
     return agenda_for(session, pairing=pairing, meeting=meeting)
@@ -349,6 +401,7 @@ def update_agenda(
         now=now,
     )
     pull_action_items(session, pairing=pairing, meeting_id=target_id, now=now)
+    pull_overdue_tasks(session, pairing=pairing, meeting_id=target_id, now=now)
     view = agenda_for(session, pairing=pairing, meeting=meeting)
     if submit:
         if not view.lines:

@@ -12,6 +12,8 @@ from sqlmodel import Session, col, func, select
 
 from bot.services.access import PairChoice, my_pairings
 from bot.services.goals import GoalCounts, GoalView, goal_summary, list_goals
+from bot.services.notes import NotesCount, notes_counts
+from bot.services.plans import OverdueTask, overdue_tasks
 from bot.services.scorecards import ScoreTrend, scorecard_trends
 from bot.services.sessions import hours_held, minimum_hours, planned_hours_by, upcoming_meetings
 from bot.services.skills import SkillState, skill_state
@@ -49,6 +51,8 @@ class PairDashboard:
     trend: ScoreTrend | None
     skills: SkillState | None
     waiting: list[Waiting] = field(default_factory=list)
+    overdue_tasks: list[OverdueTask] = field(default_factory=list)
+    notes: NotesCount = field(default_factory=NotesCount)
 
     @property
     def pairing_id(self) -> int:
@@ -74,6 +78,8 @@ def pair_dashboards(
     awaiting_me = _goals_awaiting(session, pairing_ids=ids, user_id=user_id)
     unlogged = _unlogged(session, pairing_ids=ids, now=now)
     unrated = _unrated(session, pairing_ids=ids, user_id=user_id)
+    overdue = overdue_tasks(session, pairing_ids=ids, today=today)
+    kept = notes_counts(session, pairing_ids=ids)
     boards = []
     for choice, pid in zip(choices, ids, strict=True):
         meeting = upcoming.get(pid)
@@ -90,6 +96,8 @@ def pair_dashboards(
             hours_minimum=minimum_hours(choice.program),
             trend=trends.get(pid),
             skills=skills.get(pid),
+            overdue_tasks=overdue.get(pid, []),
+            notes=kept.get(pid, NotesCount()),
         )
         dashboard.waiting.extend(
             _waiting(dashboard, pid in awaiting_me, pid in unlogged, pid in unrated)

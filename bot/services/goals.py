@@ -18,8 +18,8 @@ from bot.ids import BlockId
 from bot.services.access import OPEN_STATUSES, pairing_for, partner_of, role_in
 from bot.services.programs import get_program_by_id, program_end
 from bot.services.stages import PairEvent, note_event
-from storage.enums import GoalProgress, GoalStatus, Role
-from storage.models import Goal, GoalUpdate, Milestone, Pairing
+from storage.enums import GoalProgress, GoalStatus, Role, TaskStatus
+from storage.models import Goal, GoalUpdate, Milestone, Pairing, PracticeTask
 from storage.types import utcnow
 
 # The limits of a goal, shared by the modals and the validation.
@@ -91,6 +91,9 @@ class GoalView:
 
     goal: Goal
     milestones: tuple[Milestone, ...] = ()
+    # The goal's learning-plan practice tasks: done ones count toward its progress.
+    tasks_done: int = 0
+    tasks_total: int = 0
 
     @property
     def goal_id(self) -> int:
@@ -199,13 +202,38 @@ def list_goals(session: Session, *, pairing: Pairing) -> list[GoalView]:
         )
     )
     by_goal = _milestones_of(session, team_id=pairing.team_id, goal_ids=[g.id for g in goals])
-    return [GoalView(g, tuple(by_goal.get(g.id or 0, ()))) for g in goals]
+    tasks = _task_counts(session, team_id=pairing.team_id, goal_ids=[g.id for g in goals])
+    return [
+        GoalView(g, tuple(by_goal.get(g.id or 0, ())), *tasks.get(g.id or 0, (0, 0))) for g in goals
+    ]
 
 
 def goal_view(session: Session, *, goal: Goal) -> GoalView:
     """One goal with its milestones."""
     by_goal = _milestones_of(session, team_id=goal.team_id, goal_ids=[goal.id])
-    return GoalView(goal, tuple(by_goal.get(goal.id or 0, ())))
+    tasks = _task_counts(session, team_id=goal.team_id, goal_ids=[goal.id])
+    return GoalView(goal, tuple(by_goal.get(goal.id or 0, ())), *tasks.get(goal.id or 0, (0, 0)))
+
+
+def _task_counts(
+    session: Session, *, team_id: str, goal_ids: Sequence[int | None]
+) -> dict[int, tuple[int, int]]:
+    """(done, total) learning-plan practice tasks per goal, in one grouped query."""
+    ids = [i for i in goal_ids if i is not None]
+    if not ids:
+        return {}
+    rows = session.execute(
+        sa.select(
+            col(PracticeTask.goal_id),
+            func.coalesce(
+                func.sum(sa.case((col(PracticeTask.status) == TaskStatus.DONE, 1), else_=0)), 0
+            ),
+            func.count(col(PracticeTask.id)),
+        )
+        .where(col(PracticeTask.team_id) == team_id, col(PracticeTask.goal_id).in_(ids))
+        .group_by(col(PracticeTask.goal_id))
+    )
+    return {goal_id: (int(done), int(total)) for goal_id, done, total in rows}
 
 
 def _milestones_of(

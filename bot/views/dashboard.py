@@ -30,6 +30,7 @@ PROGRESS_LABELS = {
     GoalProgress.DROPPED: "dropped",
 }
 GOALS_SHOWN = 4
+OVERDUE_SHOWN = 3
 _BUTTONS = {
     Waiting.LOG: ("Log the last session", ActionId.LOG_OPEN),
     Waiting.SCHEDULE: ("Schedule the next session", ActionId.SCHEDULE_OPEN),
@@ -49,7 +50,11 @@ def _goal_line(view: GoalView, today: date) -> str:
     done = sum(1 for m in view.milestones if m.done_at is not None)
     milestones = f" · milestones {done}/{len(view.milestones)}" if view.milestones else ""
     late = " · :warning: overdue" if view.overdue(today) else ""
-    return f"• {clip(goal.statement, 120)} — {state} · due {goal.due_date:%d %b}{milestones}{late}"
+    tasks = f" · tasks {view.tasks_done}/{view.tasks_total}" if view.tasks_total else ""
+    return (
+        f"• {clip(goal.statement, 120)} — {state} · due {goal.due_date:%d %b}"
+        f"{milestones}{tasks}{late}"
+    )
 
 
 def pair_card(board: PairDashboard, *, tz: str, today: date) -> list[Block]:
@@ -76,6 +81,14 @@ def pair_card(board: PairDashboard, *, tz: str, today: date) -> list[Block]:
         blocks.append(
             section(f"*Goals* ({counts.done} done of {counts.total})\n" + "\n".join(lines))
         )
+    if board.overdue_tasks:
+        late = [
+            f"• {clip(t.title, 100)} · due {t.due_date:%d %b}"
+            for t in board.overdue_tasks[:OVERDUE_SHOWN]
+        ]
+        if len(board.overdue_tasks) > OVERDUE_SHOWN:
+            late.append(f"…and {len(board.overdue_tasks) - OVERDUE_SHOWN} more")
+        blocks.append(section("*:warning: Overdue practice tasks*\n" + "\n".join(late)))
     summary = [
         f"{board.hours_held:.1f} h held of {board.hours_planned:.1f} h planned by now "
         f"({board.hours_minimum:.0f} h minimum)"
@@ -89,6 +102,12 @@ def pair_card(board: PairDashboard, *, tz: str, today: date) -> list[Block]:
             )
         else:
             summary.append(f"skills round {board.skills.round} in progress")
+    if board.notes.entries or board.notes.documents:
+        entries, documents = board.notes.entries, board.notes.documents
+        summary.append(
+            f"shared notes: {entries} {'entry' if entries == 1 else 'entries'}, "
+            f"{documents} document{'' if documents == 1 else 's'}"
+        )
     blocks.append(context(" · ".join(summary)))
     waiting = list(dict.fromkeys(board.waiting))
     buttons: dict[str, Block] = {}
@@ -99,8 +118,10 @@ def pair_card(board: PairDashboard, *, tz: str, today: date) -> list[Block]:
     notes = [_NOTES[item] for item in waiting if item in _NOTES]
     if buttons or notes:
         blocks.append(section("*Waiting on you:* " + (", ".join(notes) if notes else "")))
-    if buttons:
-        blocks.append(actions(*buttons.values(), block_id=f"pair_{board.pairing_id}"))
+    pid = str(board.pairing_id)
+    buttons.setdefault(ActionId.PLAN_OPEN, button("Learning plan", ActionId.PLAN_OPEN, value=pid))
+    buttons.setdefault(ActionId.NOTES_OPEN, button("Notes", ActionId.NOTES_OPEN, value=pid))
+    blocks.append(actions(*buttons.values(), block_id=f"pair_{board.pairing_id}"))
     return blocks
 
 

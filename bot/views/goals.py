@@ -262,6 +262,14 @@ def _goal_buttons(goal: GoalView, *, viewer: str) -> Block:
             ActionId.GOAL_MILESTONES,
             value=value,
         ),
+        # The learning plan's done practice tasks count toward the goal's progress.
+        button(
+            f"Learning plan (tasks {goal.tasks_done}/{goal.tasks_total})"
+            if goal.tasks_total
+            else "Learning plan",
+            ActionId.PLAN_GOAL_OPEN,
+            value=value,
+        ),
     ]
     if goal.may_agree(viewer):
         elements.append(button("Agree", ActionId.GOAL_AGREE, value=value, style="primary"))

@@ -9,6 +9,7 @@ prints a table. Asserts nothing.
 """
 
 import argparse
+import os
 import statistics
 import sys
 import tempfile
@@ -100,9 +101,11 @@ def main() -> None:
             upgrade(engine)
             rows.append(_bench(engine, pairs, args.weeks, args.runs))
             engine.dispose()
+    # Other processes on the machine slow every figure down: say how busy it was.
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     print(
-        f"cohort digest, SQLite file, {args.weeks} weeks of activity, "
-        f"best and median of {args.runs} runs\n"
+        f"cohort digest, SQLite file, {args.weeks} weeks of activity, best and median of "
+        f"{args.runs} runs; {os.cpu_count()} CPUs, load average {load}\n"
     )
     print(
         f"{'pairs':>6} {'meetings':>9} {'seed s':>7} {'queries':>8} {'digest s':>9} "

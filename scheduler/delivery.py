@@ -20,11 +20,13 @@ from datetime import datetime, timedelta
 from sqlmodel import Session, select
 
 from bot.deps import Deps
+from bot.export import digest_chart_for
 from bot.gateway import SlackCallError
 from bot.services.leads import program_lead_ids
 from bot.views.prompts import build_delivery_failure
 from scheduler import outbox
 from scheduler.outbox import OUTCOME_UNKNOWN, Claim, Planned
+from scheduler.rules import DIGEST_RULE
 from storage.enums import FlagKind
 from storage.models import Flag, Program
 
@@ -172,6 +174,27 @@ class Deliverer:
                 session, delivery_id=claim.id, worker=self.worker, ts=ts, now=self.deps.now()
             )
         report.sent += 1
+        if claim.rule == DIGEST_RULE:
+            self._attach_chart(claim, channel)
+
+    def _attach_chart(self, claim: Claim, channel: str) -> None:
+        """Upload the digest's chart under it; the digest reads fine if this fails."""
+        try:
+            with self.deps.session() as session:
+                program = session.get(Program, claim.program_id)
+                png = (
+                    digest_chart_for(session, program=program, now=self.deps.now())
+                    if program
+                    else None
+                )
+            if png is not None:
+                self.deps.gateway.upload_file(
+                    channel, filename="digest.png", content=png, title="Sessions and scorecards"
+                )
+        except (SlackCallError, ValueError) as error:
+            log.warning(
+                "digest chart not uploaded", extra={"delivery_id": claim.id, "error": str(error)}
+            )
 
     def _channel(self, claim: Claim) -> str:
         """The conversation to post in, resolved once and stored before the first send."""

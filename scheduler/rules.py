@@ -8,16 +8,17 @@ prompt, and one whose moment has passed (the bot was down) is dropped instead of
 """
 
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, fields, replace
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import func, type_coerce
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
+from bot.export import build_digest_for
 from bot.services.leads import program_lead_ids
-from bot.services.programs import program_end, program_midpoint
+from bot.services.programs import RuleSettings, program_end, program_midpoint
 from bot.services.scorecards import ScorecardView, ensure_scorecard, scorecard_view
 from bot.services.stages import PairEvent, note_event
 from bot.views.prompts import (
@@ -43,7 +44,16 @@ from storage.enums import (
     ProgramStatus,
     SurveyKind,
 )
-from storage.models import Flag, Goal, Meeting, Milestone, Pairing, Participant, Program
+from storage.models import (
+    Delivery,
+    Flag,
+    Goal,
+    Meeting,
+    Milestone,
+    Pairing,
+    Participant,
+    Program,
+)
 from storage.types import UTCDateTime
 
 # Rows are read in slices: a planning pass over 100,000 pairings must not hold them all.
@@ -57,35 +67,11 @@ SHIFT_LOOKAHEAD = timedelta(days=4)
 UNLOGGED_GRACE = timedelta(days=2)
 # Survey prompts stay worth sending for two weeks after their day.
 SURVEY_WINDOW = timedelta(days=14)
+DIGEST_RULE = "weekly_digest"
+DIGEST_WINDOW = timedelta(hours=12)
 # Module-level aliases keep the queries' cache keys stable, so SQLAlchemy compiles them once.
 _MENTOR = aliased(Participant, name="mentor")
 _MENTEE = aliased(Participant, name="mentee")
-
-
-@dataclass(frozen=True, slots=True)
-class RuleSettings:
-    """Every rule's defaults; a program overrides any of them in ``Program.rule_settings``."""
-
-    agenda_prompt_hours: float = 24
-    reminder_minutes: float = 15
-    scorecard_after_minutes: float = 60
-    did_you_meet_hours: float = 24
-    lapse_nudge_factor: float = 1.5
-    lapse_escalation_factor: float = 2.0
-    reassessment_weeks: float = 6
-    final_survey_days: float = 14
-    due_reminder_days: int = 3
-
-    @classmethod
-    def for_program(cls, program: Program) -> "RuleSettings":
-        """The defaults with the program's overrides (unknown or non-numeric ones ignored)."""
-        known = {f.name for f in fields(cls)}
-        overrides: dict[str, Any] = {
-            key: value
-            for key, value in (program.rule_settings or {}).items()
-            if key in known and isinstance(value, int | float) and value > 0
-        }
-        return replace(cls(), **overrides)
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +105,20 @@ def scorecard_delivery(
         program_id=program_id,
         pairing_id=card.pairing_id,
     )
+
+
+def last_digest_moment(program: Program, now: datetime) -> datetime:
+    """The latest digest weekday and hour (in the program's timezone) at or before ``now``."""
+    zone = WorkingHours(tz=program.timezone).zone
+    local = now.astimezone(zone)
+    days_back = (local.weekday() - program.digest_weekday) % 7
+    day = local.date() - timedelta(days=days_back)
+    moment = datetime.combine(day, time(program.digest_hour % 24), tzinfo=zone)
+    if moment > now:
+        moment = datetime.combine(
+            day - timedelta(days=7), time(program.digest_hour % 24), tzinfo=zone
+        )
+    return moment.astimezone(UTC)
 
 
 def working_hours(person: Participant) -> WorkingHours:
@@ -158,6 +158,7 @@ class Planner:
         yield from self.reassessments()
         yield from self.midpoint_surveys()
         yield from self.closing_prompts()
+        yield from self.weekly_digests()
         yield from self.due_reminders()
 
     # --- helpers ---------------------------------------------------------------------------
@@ -562,6 +563,32 @@ class Planner:
                     )
                     if planned:
                         yield planned
+
+    def weekly_digests(self) -> Iterator[Planned]:
+        """The cohort digest to the program's channel, on its weekday and hour, in its timezone."""
+        for program in self._active_programs():
+            if not program.digest_channel_id:
+                continue
+            moment = last_digest_moment(program, self.now)
+            if self.now - moment > DIGEST_WINDOW:
+                continue  # the bot was down all day: wait for next week rather than post late
+            key = f"{DIGEST_RULE}:{program.id}:{moment.date().isoformat()}"
+            planned_before = self.session.exec(
+                select(Delivery.id).where(col(Delivery.dedupe_key) == key)
+            ).first()
+            if planned_before is not None:
+                continue  # building a digest is the costly part: do it once a week
+            yield Planned(
+                team_id=program.team_id,
+                dedupe_key=key,
+                rule=DIGEST_RULE,
+                recipient_id=program.digest_channel_id,
+                channel_id=program.digest_channel_id,
+                payload=build_digest_for(self.session, program=program, now=self.now),
+                due_at=self.now,
+                expires_at=moment + DIGEST_WINDOW,
+                program_id=program.id,
+            )
 
     def due_reminders(self) -> Iterator[Planned]:
         """To the mentee, ``due_reminder_days`` before an open goal or milestone is due."""

@@ -367,3 +367,33 @@ def test_timezones_follow_slack_once_a_day(
     clock.advance(timedelta(days=1, minutes=1))
     refresh_timezones(deps)
     assert len(slack.calls_to("users.info")) == calls + 2
+
+
+def test_the_weekly_digest_posts_once_on_its_day_with_its_chart(
+    engine: Engine,
+    clock: FrozenClock,
+    deps: Deps,
+    deliverer: Deliverer,
+    slack: SlackDouble,
+    pairing_id: int,
+) -> None:
+    with session_scope(engine) as session:
+        program = session.exec(select(Program)).one()
+        program.digest_channel_id = "CDIGEST"
+        program.timezone = "Europe/Berlin"
+        program.digest_weekday, program.digest_hour = 0, 9  # Mondays, 09:00 in Berlin
+        session.add(program)
+    _held(engine, pairing_id, utc(2026, 3, 5, 15))
+    clock.current = utc(2026, 3, 9, 6)
+    _run_until(clock, deps, deliverer, utc(2026, 3, 9, 20), timedelta(hours=1))
+    [digest] = [d for d in _sent(engine) if d.rule == "weekly_digest"]
+    assert digest.sent_at == utc(2026, 3, 9, 8)  # the first tick at or after 09:00 in Berlin
+    [posted] = [m for m in slack.messages("CDIGEST") if m.get("blocks")]
+    assert_valid_view({"text": posted["text"], "blocks": posted["blocks"]}, surface="message")
+    [chart] = slack.uploaded_files
+    assert chart.channel_id == "CDIGEST"
+    assert chart.content.startswith(b"\x89PNG")
+    clock.current = utc(2026, 3, 16, 8)
+    plan_due(deps, horizon=timedelta(hours=1))
+    deliverer.run()
+    assert len([d for d in _sent(engine) if d.rule == "weekly_digest"]) == 2

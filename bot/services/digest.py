@@ -1,8 +1,13 @@
 """Cohort metrics for the leads' digest, report and export: one pass, a fixed number of queries.
 
-``cohort_metrics`` reads a whole program with grouped, set-based queries (about twenty, however
+``cohort_metrics`` reads a whole program with grouped, set-based queries (at most 12, however
 many pairs it has; nothing runs once per pair) and returns numbers, dates, statuses and flags.
-It never returns notes, feedback, agenda or action text, survey comments or a single rating.
+It never returns notes, feedback, agenda or action text, survey comments or one session's rating.
+Where a service's aggregate helper fits (``goals.goal_summary``, ``sessions.upcoming_meetings``,
+``planned_hours_by``, ``minimum_hours``) it is used as is; where the helper runs once per pair or
+re-reads rows as objects (``scorecards.low_score_dimensions``/``scorecard_trends``,
+``sessions.hours_held``, ``skills.skill_growth``, ``surveys.survey_aggregates``), the same rule is
+applied inside one of the digest's own passes, and a test keeps the two in agreement.
 
 Definitions (``gap`` is the cadence in days: 7, 14 or 30, or ``max_gap_days`` when pairs meet as
 needed; ``since`` is the pair's last held session, or its start when none was held yet; the
@@ -55,7 +60,7 @@ from sqlmodel import Session, col
 
 from bot.services.feedback import TRIVIAL_CHANGES
 from bot.services.goals import GoalCounts, goal_summary
-from bot.services.programs import program_end, program_midpoint
+from bot.services.programs import RuleSettings, program_end, program_midpoint
 from bot.services.scorecards import (
     DIMENSIONS,
     LOW_BELOW,
@@ -71,7 +76,6 @@ from bot.services.sessions import (
 )
 from bot.services.skills import GAP_TOPIC
 from bot.services.surveys import QUESTIONS, SURVEY_TITLES, QuestionType
-from scheduler.rules import RuleSettings
 from storage.enums import (
     Cadence,
     FlagKind,
@@ -320,8 +324,9 @@ def _pairings(session: Session, program: Program) -> list[_Pair]:
             col(Pairing.mentee_user_id),
             col(Pairing.status),
             col(Pairing.stage),
-            col(Pairing.started_at),
-            col(Pairing.created_at),
+            type_coerce(
+                func.coalesce(col(Pairing.started_at), col(Pairing.created_at)), UTCDateTime()
+            ),
             col(Pairing.ended_at),
         )
         .where(
@@ -338,10 +343,10 @@ def _pairings(session: Session, program: Program) -> list[_Pair]:
             mentee=mentee,
             status=status,
             stage=stage,
-            started=started or created,
+            started=started,
             finished=ended,
         )
-        for pid, mentor, mentee, status, stage, started, created, ended in rows
+        for pid, mentor, mentee, status, stage, started, ended in rows
     ]
 
 

@@ -6,10 +6,10 @@ validation to storage happens in this module.
 
 import re
 from collections.abc import Collection, Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import date, datetime
 from enum import StrEnum
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from dateutil.relativedelta import relativedelta
@@ -665,3 +665,29 @@ def _replace_co_leads(
                 )
             )
     session.flush()
+
+
+@dataclass(frozen=True, slots=True)
+class RuleSettings:
+    """Every rule's defaults; a program overrides any of them in ``Program.rule_settings``."""
+
+    agenda_prompt_hours: float = 24
+    reminder_minutes: float = 15
+    scorecard_after_minutes: float = 60
+    did_you_meet_hours: float = 24
+    lapse_nudge_factor: float = 1.5
+    lapse_escalation_factor: float = 2.0
+    reassessment_weeks: float = 6
+    final_survey_days: float = 14
+    due_reminder_days: int = 3
+
+    @classmethod
+    def for_program(cls, program: Program) -> "RuleSettings":
+        """The defaults with the program's overrides (unknown or non-numeric ones ignored)."""
+        known = {f.name for f in fields(cls)}
+        overrides: dict[str, Any] = {
+            key: value
+            for key, value in (program.rule_settings or {}).items()
+            if key in known and isinstance(value, int | float) and value > 0
+        }
+        return replace(cls(), **overrides)

@@ -162,9 +162,8 @@ def _headline_fields(metrics: CohortMetrics) -> list[dict[str, Any]]:
         f"*Sessions*\n{head.sessions_week:,} this week (plan {_number(head.sessions_week_planned)})"
         f"\n{head.sessions_total:,} so far (plan {head.sessions_total_planned:,})"
     )
-    running = counts[Health.ACTIVE] + counts[Health.LAPSING] + counts[Health.STALLED]
-    running += counts[Health.PAUSED] + counts[Health.GRADUATED]
-    average = head.hours_total / running if running else 0.0
+    everyone = sum(counts.values())
+    average = head.hours_total / everyone if everyone else 0.0
     hours = (
         f"*Hours*\n{_number(head.hours_total)} held, {_number(average)} per pair\n"
         f"plan to date {_number(head.hours_planned_per_pair)} h per pair "

@@ -604,6 +604,7 @@ class Planner:
             .add_columns(Goal)
             .join(Goal, col(Goal.pairing_id) == col(Pairing.id))
             .where(*open_goal, col(Goal.due_date) >= today, col(Goal.due_date) <= horizon)
+            .execution_options(yield_per=YIELD_PER)
         )
         for pairing, program, mentor, mentee, goal in self.session.exec(goals):
             yield from self._due(
@@ -624,6 +625,7 @@ class Planner:
                 col(Milestone.due_date) >= today,
                 col(Milestone.due_date) <= horizon,
             )
+            .execution_options(yield_per=YIELD_PER)
         )
         for pairing, program, mentor, mentee, milestone in self.session.exec(milestones):
             yield from self._due(

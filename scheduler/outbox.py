@@ -89,14 +89,15 @@ def enqueue(session: Session, planned: Sequence[Planned], *, now: datetime) -> i
     ]
     inserted = 0
     # Chunks keep each statement under SQLite's bound-parameter limit.
+    # One statement compiled once, executed with many parameter sets (SQLAlchemy batches them
+    # into multi-row INSERTs); RETURNING counts only the rows that were new.
+    statement = (
+        insert(Delivery)
+        .on_conflict_do_nothing(index_elements=["dedupe_key"])
+        .returning(col(Delivery.id))
+    )
     for start in range(0, len(rows), ENQUEUE_CHUNK):
-        statement = (
-            insert(Delivery)
-            .values(rows[start : start + ENQUEUE_CHUNK])
-            .on_conflict_do_nothing(index_elements=["dedupe_key"])
-            .returning(col(Delivery.id))
-        )
-        inserted += len(session.execute(statement).all())
+        inserted += len(session.execute(statement, rows[start : start + ENQUEUE_CHUNK]).all())
     return inserted
 
 

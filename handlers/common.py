@@ -155,10 +155,10 @@ def id_from(value: object, what: str | None = None) -> int:
         raise NotFound(f"{what} no longer exists.") from None
 
 
-def view_metadata(view: dict[str, Any]) -> dict[str, Any]:
+def view_metadata(view: dict[str, Any] | None) -> dict[str, Any]:
     """A modal's private_metadata as a dict ({} when it is missing or unreadable)."""
     try:
-        meta = json.loads(view.get("private_metadata") or "{}")
+        meta = json.loads((view or {}).get("private_metadata") or "{}")
     except ValueError:
         return {}
     return meta if isinstance(meta, dict) else {}

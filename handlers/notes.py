@@ -36,8 +36,18 @@ from bot.views.notes import (
 )
 from bot.views.plans import build_material_notice
 from handlers.commands import CommandRequest, CommandRouter
-from handlers.common import ack_field_errors, ack_problem, team_of, user_of
-from handlers.plans import as_id, clicked, dm, in_modal, person_tz, redraw, refuse, show, view_meta
+from handlers.common import (
+    ack_field_errors,
+    ack_problem,
+    clicked_value,
+    id_from,
+    person_tz,
+    send,
+    team_of,
+    user_of,
+    view_metadata,
+)
+from handlers.plans import in_modal, redraw, refuse, show
 
 log = logging.getLogger(__name__)
 
@@ -121,7 +131,7 @@ def handle_notes_open(ack: Ack, body: dict[str, Any], respond: Respond, deps: De
                 session,
                 team_id=team_id,
                 user_id=user_id,
-                pairing_id=as_id(clicked(body), "That pair"),
+                pairing_id=id_from(clicked_value(body), "That pair"),
             )
     except UserError as error:
         refuse(deps, body, respond, error)
@@ -133,7 +143,7 @@ def handle_notes_page(ack: Ack, body: dict[str, Any], respond: Respond, deps: De
     """Newer / older notes (value "<pairing id>:<offset>"), in place."""
     ack()
     team_id, user_id = team_of(body), user_of(body)
-    pairing_id, _, offset = clicked(body).partition(":")
+    pairing_id, _, offset = clicked_value(body).partition(":")
     try:
         with deps.session() as session:
             view = _notes_view(
@@ -141,8 +151,8 @@ def handle_notes_page(ack: Ack, body: dict[str, Any], respond: Respond, deps: De
                 session,
                 team_id=team_id,
                 user_id=user_id,
-                pairing_id=as_id(pairing_id, "That pair"),
-                offset=as_id(offset or 0),
+                pairing_id=id_from(pairing_id, "That pair"),
+                offset=id_from(offset or 0, "That"),
             )
     except UserError as error:
         refuse(deps, body, respond, error)
@@ -157,14 +167,14 @@ def handle_note_submission(
     ack: Ack, body: dict[str, Any], view: dict[str, Any], deps: Deps
 ) -> None:
     """Save a dated note; the modal stays open with the note at the top."""
-    team_id, user_id, meta = team_of(body), user_of(body), view_meta(view)
+    team_id, user_id, meta = team_of(body), user_of(body), view_metadata(view)
     try:
         with deps.session() as session:
             note = add_note(
                 session,
                 team_id=team_id,
                 user_id=user_id,
-                pairing_id=as_id(meta.get("pairing_id"), "That pair"),
+                pairing_id=id_from(meta.get("pairing_id"), "That pair"),
                 body=FormState(view).text(BlockId.NOTES_NEW),
                 now=deps.now(),
             )
@@ -190,7 +200,7 @@ def handle_document_add(ack: Ack, body: dict[str, Any], respond: Respond, deps: 
                 session,
                 team_id=team_id,
                 user_id=user_id,
-                pairing_id=as_id(clicked(body), "That pair"),
+                pairing_id=id_from(clicked_value(body), "That pair"),
             )
     except UserError as error:
         refuse(deps, body, respond, error)
@@ -206,7 +216,7 @@ def handle_document_submission(
     ack: Ack, body: dict[str, Any], view: dict[str, Any], deps: Deps
 ) -> None:
     """Keep the document link; the notes modal underneath is redrawn."""
-    team_id, user_id, meta = team_of(body), user_of(body), view_meta(view)
+    team_id, user_id, meta = team_of(body), user_of(body), view_metadata(view)
     state = FormState(view)
     try:
         with deps.session() as session:
@@ -214,7 +224,7 @@ def handle_document_submission(
                 session,
                 team_id=team_id,
                 user_id=user_id,
-                pairing_id=as_id(meta.get("pairing_id"), "That pair"),
+                pairing_id=id_from(meta.get("pairing_id"), "That pair"),
                 title=state.text(BlockId.NOTES_DOCUMENT_TITLE),
                 url=state.text(BlockId.NOTES_DOCUMENT_URL),
                 now=deps.now(),
@@ -245,7 +255,7 @@ def handle_document_remove(ack: Ack, body: dict[str, Any], respond: Respond, dep
                 session,
                 team_id=team_id,
                 user_id=user_id,
-                document_id=as_id(clicked(body), "That document"),
+                document_id=id_from(clicked_value(body), "That document"),
             )
     except UserError as error:
         refuse(deps, body, respond, error)
@@ -268,7 +278,7 @@ def handle_delete_open(ack: Ack, body: dict[str, Any], respond: Respond, deps: D
                 session,
                 team_id=team_id,
                 user_id=user_id,
-                pairing_id=as_id(clicked(body), "That pair"),
+                pairing_id=id_from(clicked_value(body), "That pair"),
             )
     except UserError as error:
         refuse(deps, body, respond, error)
@@ -285,14 +295,14 @@ def handle_delete_submission(
     ack: Ack, body: dict[str, Any], view: dict[str, Any], deps: Deps
 ) -> None:
     """Delete the pair's notes and documents; the partner is told."""
-    team_id, user_id, meta = team_of(body), user_of(body), view_meta(view)
+    team_id, user_id, meta = team_of(body), user_of(body), view_metadata(view)
     try:
         with deps.session() as session:
             deleted, pairing = delete_notes_and_documents(
                 session,
                 team_id=team_id,
                 user_id=user_id,
-                pairing_id=as_id(meta.get("pairing_id"), "That pair"),
+                pairing_id=id_from(meta.get("pairing_id"), "That pair"),
             )
             partner = partner_of(pairing, user_id)
             program = get_program_by_id(session, team_id=team_id, program_id=pairing.program_id)
@@ -308,11 +318,11 @@ def handle_delete_submission(
         user_id=user_id,
         pairing_id=pairing.id or 0,
     )
-    dm(
+    send(
         deps,
         partner,
         build_deleted_dm(actor_user_id=user_id, program_name=program.name),
-        "notes deleted notice",
+        what="notes deleted notice",
     )
 
 

@@ -41,8 +41,18 @@ from bot.views.outside_feedback import (
     build_shared_dm,
 )
 from handlers.commands import CommandRequest, CommandRouter
-from handlers.common import ack_field_errors, ack_problem, team_of, user_of
-from handlers.plans import as_id, clicked, dm, person_tz, refuse, show, view_meta
+from handlers.common import (
+    ack_field_errors,
+    ack_problem,
+    clicked_value,
+    id_from,
+    person_tz,
+    send,
+    team_of,
+    user_of,
+    view_metadata,
+)
+from handlers.plans import refuse, show
 
 log = logging.getLogger(__name__)
 
@@ -118,7 +128,7 @@ def handle_ask_command(request: CommandRequest) -> None:
 
 def handle_ask_submission(ack: Ack, body: dict[str, Any], view: dict[str, Any], deps: Deps) -> None:
     """Store the request and DM the colleague; the modal says where it went."""
-    team_id, user_id, meta = team_of(body), user_of(body), view_meta(view)
+    team_id, user_id, meta = team_of(body), user_of(body), view_metadata(view)
     state = FormState(view)
     pairing, goal = state.option(BlockId.PAIRING), state.option(BlockId.OUTSIDE_FEEDBACK_GOAL)
     try:
@@ -128,8 +138,8 @@ def handle_ask_submission(ack: Ack, body: dict[str, Any], view: dict[str, Any], 
                 team_id=team_id,
                 user_id=user_id,
                 colleague_user_id=str(meta.get("colleague") or ""),
-                pairing_id=None if pairing is None else as_id(pairing, "That pair"),
-                goal_id=None if goal is None else as_id(goal, "That goal"),
+                pairing_id=None if pairing is None else id_from(pairing, "That pair"),
+                goal_id=None if goal is None else id_from(goal, "That goal"),
                 question=state.text(BlockId.OUTSIDE_FEEDBACK_QUESTION),
                 now=deps.now(),
             )
@@ -144,12 +154,14 @@ def handle_ask_submission(ack: Ack, body: dict[str, Any], view: dict[str, Any], 
         ack_field_errors(ack, FieldErrors({BlockId.OUTSIDE_FEEDBACK_QUESTION: str(error)}))
         return
     ack(response_action="update", view=build_ask_sent(request, tz=mentee_tz))
-    if dm(deps, request.colleague_user_id, build_request_dm(request, tz=colleague_tz), "request"):
+    if send(
+        deps, request.colleague_user_id, build_request_dm(request, tz=colleague_tz), what="request"
+    ):
         return
     # The colleague never got it: withdraw it, so the mentee can ask again (or someone else).
     with deps.session() as session:
         withdraw_request(session, team_id=team_id, request_id=request.id)
-    dm(deps, user_id, build_ask_failed(request), "request failure notice")
+    send(deps, user_id, build_ask_failed(request), what="request failure notice")
 
 
 # --- the colleague answers -----------------------------------------------------------------------
@@ -165,7 +177,7 @@ def handle_give(ack: Ack, body: dict[str, Any], respond: Respond, deps: Deps) ->
                 session,
                 team_id=team_id,
                 user_id=user_id,
-                request_id=as_id(clicked(body), "That feedback request"),
+                request_id=id_from(clicked_value(body), "That feedback request"),
                 now=deps.now(),
             )
     except UserError as error:
@@ -185,7 +197,7 @@ def handle_decline(ack: Ack, body: dict[str, Any], respond: Respond, deps: Deps)
                 session,
                 team_id=team_id,
                 user_id=user_id,
-                request_id=as_id(clicked(body), "That feedback request"),
+                request_id=id_from(clicked_value(body), "That feedback request"),
                 now=deps.now(),
             )
     except UserError as error:
@@ -193,14 +205,14 @@ def handle_decline(ack: Ack, body: dict[str, Any], respond: Respond, deps: Deps)
         return
     channel, ts = _message_ref(body)
     _update(deps, channel, ts, build_request_closed(request, declined=True))
-    dm(deps, request.requester_user_id, build_declined_dm(request), "declined notice")
+    send(deps, request.requester_user_id, build_declined_dm(request), what="declined notice")
 
 
 def handle_feedback_submission(
     ack: Ack, body: dict[str, Any], view: dict[str, Any], deps: Deps
 ) -> None:
     """Store the colleague's note and send it to the mentee only."""
-    team_id, user_id, meta = team_of(body), user_of(body), view_meta(view)
+    team_id, user_id, meta = team_of(body), user_of(body), view_metadata(view)
     state = FormState(view)
     try:
         with deps.session() as session:
@@ -208,7 +220,7 @@ def handle_feedback_submission(
                 session,
                 team_id=team_id,
                 user_id=user_id,
-                request_id=as_id(meta.get("request_id"), "That feedback request"),
+                request_id=id_from(meta.get("request_id"), "That feedback request"),
                 does_well=state.text(BlockId.OUTSIDE_FEEDBACK_DOES_WELL),
                 to_change=state.text(BlockId.OUTSIDE_FEEDBACK_TO_CHANGE),
                 rating=state.option(BlockId.OUTSIDE_FEEDBACK_RATING),
@@ -224,7 +236,7 @@ def handle_feedback_submission(
     _update(
         deps, meta.get("channel"), meta.get("ts"), build_request_closed(request, declined=False)
     )
-    dm(deps, request.requester_user_id, build_answer_dm(request), "outside feedback answer")
+    send(deps, request.requester_user_id, build_answer_dm(request), what="outside feedback answer")
 
 
 # --- the mentee shares -----------------------------------------------------------------------
@@ -240,7 +252,7 @@ def handle_share(ack: Ack, body: dict[str, Any], respond: Respond, deps: Deps) -
                 session,
                 team_id=team_id,
                 user_id=user_id,
-                request_id=as_id(clicked(body), "That feedback"),
+                request_id=id_from(clicked_value(body), "That feedback"),
             )
     except UserError as error:
         refuse(deps, body, respond, error)
@@ -248,7 +260,7 @@ def handle_share(ack: Ack, body: dict[str, Any], respond: Respond, deps: Deps) -
     if not first:
         _tell(respond, f"You've shared this with <@{request.mentor_user_id}> already.")
         return
-    dm(deps, request.mentor_user_id, build_shared_dm(request), "shared outside feedback")
+    send(deps, request.mentor_user_id, build_shared_dm(request), what="shared outside feedback")
     channel, ts = _message_ref(body)
     _update(deps, channel, ts, build_answer_dm(request))
 

@@ -7,7 +7,6 @@ the plan and remember its view id, so it is redrawn once they are submitted.
 The small helpers at the top are shared with the notes and outside-feedback surfaces.
 """
 
-import json
 import logging
 from datetime import date
 from typing import Any
@@ -17,7 +16,7 @@ from sqlmodel import Session
 
 from bot.commands import Subcommand
 from bot.deps import Deps
-from bot.errors import FieldErrors, NotFound, UserError
+from bot.errors import FieldErrors, UserError
 from bot.gateway import SlackCallError
 from bot.ids import ActionId, BlockId, CallbackId
 from bot.services.access import resolve_pairing
@@ -42,7 +41,16 @@ from bot.views.plans import (
     build_task_form,
 )
 from handlers.commands import CommandRequest, CommandRouter
-from handlers.common import ack_field_errors, ack_problem, team_of, user_of
+from handlers.common import (
+    ack_field_errors,
+    ack_problem,
+    clicked_value,
+    id_from,
+    person_tz,
+    team_of,
+    user_of,
+    view_metadata,
+)
 from storage.enums import TaskStatus
 
 log = logging.getLogger(__name__)
@@ -53,32 +61,6 @@ PLAN = Subcommand(
 
 
 # --- shared by the plan, notes and outside-feedback surfaces ------------------------------------
-
-
-def view_meta(view: dict[str, Any] | None) -> dict[str, Any]:
-    """A modal's private_metadata as a dict ({} when missing or unreadable)."""
-    try:
-        meta = json.loads((view or {}).get("private_metadata") or "{}")
-    except ValueError:
-        return {}
-    return meta if isinstance(meta, dict) else {}
-
-
-def clicked(body: dict[str, Any]) -> str:
-    """The value of the clicked button or the chosen overflow option."""
-    try:
-        action = body["actions"][0]
-    except (KeyError, IndexError, TypeError):
-        return ""
-    return str(action.get("value") or (action.get("selected_option") or {}).get("value") or "")
-
-
-def as_id(value: object, what: str = "That") -> int:
-    """An id from a button value or private_metadata; anything unreadable is "gone"."""
-    try:
-        return int(str(value))
-    except ValueError:
-        raise NotFound(f"{what} no longer exists.") from None
 
 
 def in_modal(body: dict[str, Any]) -> dict[str, Any] | None:
@@ -119,24 +101,6 @@ def redraw(deps: Deps, view_id: str | None, view: dict[str, Any]) -> None:
         deps.gateway.update_modal(view_id, view)
     except SlackCallError as exc:
         log.warning("modal not redrawn", extra={"error": exc.error})
-
-
-def dm(deps: Deps, user_id: str, message: dict[str, Any], what: str) -> str | None:
-    """DM ``user_id``; returns the message ts, or None (logged) when Slack refused."""
-    try:
-        return deps.gateway.post_message(user_id, message)
-    except SlackCallError as exc:
-        log.warning("%s not sent", what, extra={"user_id": user_id, "error": exc.error})
-        return None
-
-
-def person_tz(deps: Deps, session: Session, *, team_id: str, user_id: str) -> str:
-    """The person's Slack timezone; UTC when Slack can't tell us right now."""
-    try:
-        return deps.directory.get(session, team_id=team_id, user_id=user_id).tz or "UTC"
-    except (SlackCallError, UserError) as exc:
-        log.warning("timezone unknown, using UTC", extra={"user_id": user_id, "error": str(exc)})
-        return "UTC"
 
 
 def person_today(deps: Deps, session: Session, *, team_id: str, user_id: str) -> date:
@@ -204,7 +168,7 @@ def handle_plan_open(ack: Ack, body: dict[str, Any], respond: Respond, deps: Dep
                 session,
                 team_id=team_id,
                 user_id=user_id,
-                pairing_id=as_id(clicked(body), "That pair"),
+                pairing_id=id_from(clicked_value(body), "That pair"),
                 goal_id=None,
             )
     except UserError as error:
@@ -229,7 +193,7 @@ def handle_plan_goal_open(ack: Ack, body: dict[str, Any], respond: Respond, deps
                 team_id=team_id,
                 user_id=user_id,
                 pairing_id=None,
-                goal_id=as_id(clicked(body), "That goal"),
+                goal_id=id_from(clicked_value(body), "That goal"),
                 parent=parent,
             )
     except UserError as error:
@@ -250,8 +214,8 @@ def _refresh_plans(deps: Deps, plan: dict[str, Any] | None, *, team_id: str, use
                 session,
                 team_id=team_id,
                 user_id=user_id,
-                pairing_id=None if goal_id is not None else as_id(pairing_id),
-                goal_id=None if goal_id is None else as_id(goal_id),
+                pairing_id=None if goal_id is not None else id_from(pairing_id, "That"),
+                goal_id=None if goal_id is None else id_from(goal_id, "That"),
                 parent=parent,
             )
             under = None
@@ -261,7 +225,7 @@ def _refresh_plans(deps: Deps, plan: dict[str, Any] | None, *, team_id: str, use
                     session,
                     team_id=team_id,
                     user_id=user_id,
-                    pairing_id=as_id(pairing_id),
+                    pairing_id=id_from(pairing_id, "That"),
                     goal_id=None,
                 )
     except UserError as error:
@@ -277,7 +241,7 @@ def _plan_of(body: dict[str, Any]) -> dict[str, Any] | None:
     current = in_modal(body)
     if not current or current.get("callback_id") != CallbackId.PLAN.value:
         return None
-    return {**view_meta(current), "view_id": current.get("id")}
+    return {**view_metadata(current), "view_id": current.get("id")}
 
 
 # --- adding ------------------------------------------------------------------------------------
@@ -302,7 +266,7 @@ def _open_form(ack: Ack, body: dict[str, Any], respond: Respond, deps: Deps, *, 
                 session,
                 team_id=team_id,
                 user_id=user_id,
-                goal_id=as_id(clicked(body), "That goal"),
+                goal_id=id_from(clicked_value(body), "That goal"),
             )
             today = person_today(deps, session, team_id=team_id, user_id=user_id)
     except UserError as error:
@@ -321,7 +285,7 @@ def handle_resource_submission(
     ack: Ack, body: dict[str, Any], view: dict[str, Any], deps: Deps
 ) -> None:
     """Check and store the resource; the plan underneath is redrawn."""
-    team_id, user_id, meta = team_of(body), user_of(body), view_meta(view)
+    team_id, user_id, meta = team_of(body), user_of(body), view_metadata(view)
     state = FormState(view)
     form = ResourceForm(
         title=state.text(BlockId.PLAN_RESOURCE_TITLE),
@@ -334,7 +298,7 @@ def handle_resource_submission(
                 session,
                 team_id=team_id,
                 user_id=user_id,
-                goal_id=as_id(meta.get("goal_id"), "That goal"),
+                goal_id=id_from(meta.get("goal_id"), "That goal"),
                 form=form,
                 now=deps.now(),
             )
@@ -352,7 +316,7 @@ def handle_task_submission(
     ack: Ack, body: dict[str, Any], view: dict[str, Any], deps: Deps
 ) -> None:
     """Check and store the practice task; the plan underneath is redrawn."""
-    team_id, user_id, meta = team_of(body), user_of(body), view_meta(view)
+    team_id, user_id, meta = team_of(body), user_of(body), view_metadata(view)
     state = FormState(view)
     form = TaskForm(
         title=state.text(BlockId.PLAN_TASK_TITLE), due_date=state.date(BlockId.PLAN_TASK_DUE)
@@ -363,7 +327,7 @@ def handle_task_submission(
                 session,
                 team_id=team_id,
                 user_id=user_id,
-                goal_id=as_id(meta.get("goal_id"), "That goal"),
+                goal_id=id_from(meta.get("goal_id"), "That goal"),
                 form=form,
                 today=person_today(deps, session, team_id=team_id, user_id=user_id),
                 now=deps.now(),
@@ -385,12 +349,12 @@ def handle_task_menu(ack: Ack, body: dict[str, Any], respond: Respond, deps: Dep
     """A task's overflow: done, doing, back to to-do, or remove; the plan is redrawn."""
     ack()
     team_id, user_id = team_of(body), user_of(body)
-    choice, _, task_id = clicked(body).partition(":")
+    choice, _, task_id = clicked_value(body).partition(":")
     try:
         with deps.session() as session:
             if choice == "remove":
                 remove_task(
-                    session, team_id=team_id, user_id=user_id, task_id=as_id(task_id, "That task")
+                    session, team_id=team_id, user_id=user_id, task_id=id_from(task_id, "That task")
                 )
             else:
                 try:
@@ -401,7 +365,7 @@ def handle_task_menu(ack: Ack, body: dict[str, Any], respond: Respond, deps: Dep
                     session,
                     team_id=team_id,
                     user_id=user_id,
-                    task_id=as_id(task_id, "That task"),
+                    task_id=id_from(task_id, "That task"),
                     status=status,
                     now=deps.now(),
                 )
@@ -421,7 +385,7 @@ def handle_resource_remove(ack: Ack, body: dict[str, Any], respond: Respond, dep
                 session,
                 team_id=team_id,
                 user_id=user_id,
-                resource_id=as_id(clicked(body), "That resource"),
+                resource_id=id_from(clicked_value(body), "That resource"),
             )
     except UserError as error:
         refuse(deps, body, respond, error)

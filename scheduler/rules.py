@@ -1,26 +1,33 @@
 """The timed work: which prompts and nudges are due, planned into the outbox exactly once.
 
-Every rule is a set-based query for the few rows that may be due around now (never a scan that
-loads every pairing), turned into ``Planned`` messages whose dedupe key names the rule, the
-subject and the period. A message is enqueued only once its delivery moment (moved into the
-recipient's working hours) is near, so a session moved or cancelled before then simply yields no
-prompt, and one whose moment has passed (the bot was down) is dropped instead of flooding anyone.
+Every rule is one set-based query (per program at most) for the few rows that may be due around
+now, never a scan that loads every pairing:
+
+- a message is enqueued only once its delivery moment (moved into the recipient's working hours)
+  is near, so a session moved or cancelled before then simply yields no prompt, and one whose
+  moment has passed (the bot was down) is dropped instead of flooding anyone;
+- each query reads only targets that can be due by now (``last_target_due_by`` over the working
+  weeks people have), and only the columns it needs, not whole rows;
+- each query builds the message's dedupe key in SQL and skips it when the outbox already holds
+  it, so a pass costs what is new, not what was planned before.
 """
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import cached_property, lru_cache, partial
 from typing import Any
 
-from sqlalchemy import func, type_coerce
-from sqlalchemy.orm import aliased
+from sqlalchemy import Row, and_, case, exists, func, join, literal, or_, type_coerce
+from sqlalchemy.orm import Mapped, aliased
+from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
 from bot.export import build_digest_for
 from bot.services.leads import program_lead_ids
 from bot.services.programs import RuleSettings, program_end, program_midpoint
 from bot.services.scorecards import ScorecardView, ensure_scorecard, scorecard_view
-from bot.services.stages import PairEvent, note_event
+from bot.services.stages import PairEvent, note_event_for_program
 from bot.views.prompts import (
     build_agenda_prompt,
     build_did_you_meet,
@@ -34,7 +41,12 @@ from bot.views.prompts import (
 from bot.views.scorecards import build_scorecard_prompt
 from bot.views.surveys import build_survey_prompt
 from scheduler.outbox import Planned
-from scheduler.timing import WorkingHours, delivery_time
+from scheduler.timing import (
+    WorkingHours,
+    delivery_time,
+    last_target_due_by,
+    next_working_moment,
+)
 from storage.enums import (
     FlagKind,
     GoalProgress,
@@ -54,17 +66,21 @@ from storage.models import (
     Participant,
     Program,
 )
+from storage.sql import epoch_seconds, iso_date, text_key
 from storage.types import UTCDateTime
 
 # Rows are read in slices: a planning pass over 100,000 pairings must not hold them all.
 YIELD_PER = 1000
 # A message is enqueued when its moment is at most this far ahead.
 HORIZON = timedelta(minutes=10)
-# Working hours can move a prompt this far earlier (a long weekend), so look that far ahead.
-SHIFT_LOOKAHEAD = timedelta(days=4)
 # A booked session still counts against a lapse this long after it starts: the pair may be in it,
 # or not have logged it yet ("did you meet?" asks them a day after it ends).
 UNLOGGED_GRACE = timedelta(days=2)
+# An unlogged session is looked at for a scorecard this long, for "did you meet?" this long.
+SCORECARD_WINDOW = timedelta(days=2)
+DID_YOU_MEET_WINDOW = timedelta(days=8)
+# A re-assessment prompt is planned within this long of its period's start, or not at all.
+REASSESSMENT_WINDOW = timedelta(days=7)
 # Survey prompts stay worth sending for two weeks after their day.
 SURVEY_WINDOW = timedelta(days=14)
 DIGEST_RULE = "weekly_digest"
@@ -74,14 +90,102 @@ _MENTOR = aliased(Participant, name="mentor")
 _MENTEE = aliased(Participant, name="mentee")
 
 
-@dataclass(frozen=True, slots=True)
-class PairRow:
-    """A running pairing with its program and both people, as rules need them."""
+@lru_cache(maxsize=4096)
+def hours_of(tz: str, start: time, end: time, days: str) -> WorkingHours:
+    """The working week these participant columns describe (few distinct ones: cached)."""
+    return WorkingHours(
+        tz=tz, start=start, end=end, days=frozenset(int(d) for d in days if d.isdigit())
+    )
 
-    pairing: Pairing
+
+def working_hours(person: Participant) -> WorkingHours:
+    """A participant's working week."""
+    return hours_of(person.timezone, person.work_start, person.work_end, person.work_days)
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    """One side of a pair as the rules need it."""
+
+    user_id: str
+    hours: WorkingHours
+
+    @property
+    def tz(self) -> str:
+        """The person's Slack timezone name."""
+        return self.hours.tz
+
+    def at_work_start(self, day: date) -> datetime:
+        """The start of this person's working day ``day`` (local date)."""
+        return datetime.combine(day, self.hours.start, tzinfo=self.hours.zone)
+
+    def at_work_end(self, day: date) -> datetime:
+        """The end of this person's working day ``day`` (local date)."""
+        return datetime.combine(day, self.hours.end, tzinfo=self.hours.zone)
+
+
+@dataclass(frozen=True, slots=True)
+class Pair:
+    """A running pairing with its program and both people."""
+
+    pairing_id: int
+    team_id: str
     program: Program
-    mentor: Participant
-    mentee: Participant
+    mentor: Person
+    mentee: Person
+    # Whether the mentor's and the mentee's message of the rule at hand is still to plan.
+    open: tuple[bool, bool] = (True, True)
+
+    def both(self) -> list[tuple[Person, Person]]:
+        """(person, partner) for each side whose message is still to plan."""
+        sides = ((self.mentor, self.mentee), (self.mentee, self.mentor))
+        return [side for side, still_open in zip(sides, self.open, strict=True) if still_open]
+
+
+def _person_columns(who: Any, side: str) -> list[Any]:
+    return [
+        col(who.user_id).label(f"{side}_user"),
+        col(who.timezone).label(f"{side}_tz"),
+        col(who.work_start).label(f"{side}_start"),
+        col(who.work_end).label(f"{side}_end"),
+        col(who.work_days).label(f"{side}_days"),
+    ]
+
+
+_PAIR_COLUMNS = (
+    col(Pairing.id).label("pairing_id"),
+    col(Pairing.team_id).label("team_id"),
+    col(Pairing.program_id).label("program_id"),
+    *_person_columns(_MENTOR, "mentor"),
+    *_person_columns(_MENTEE, "mentee"),
+)
+
+
+def _unplanned(key: ColumnElement[str]) -> ColumnElement[bool]:
+    """True when the outbox holds no message with this dedupe key (a unique index lookup)."""
+    return ~exists().where(col(Delivery.dedupe_key) == key)
+
+
+def _open_sides(
+    rule: str, *subject: ColumnElement[Any] | Mapped[Any], zones: list[str] | None = None
+) -> tuple[list[Any], ColumnElement[bool]]:
+    """Columns saying whether the mentor's and the mentee's ``rule:subject:user`` message is
+    still to plan, and the condition that one of them is (for someone whose timezone is in
+    ``zones``, when given: the others' messages wait for their working hours)."""
+    sides: list[Any] = []
+    conditions: list[ColumnElement[bool]] = []
+    for who, side in ((_MENTOR, "mentor"), (_MENTEE, "mentee")):
+        still_open = _unplanned(text_key(rule, *subject, col(who.user_id)))
+        sides.append(still_open.label(f"{side}_open"))
+        conditions.append(
+            still_open if zones is None else and_(col(who.timezone).in_(zones), still_open)
+        )
+    return sides, or_(*conditions)
+
+
+def _when(moment: datetime) -> ColumnElement[datetime]:
+    """A bound UTC moment, typed so every backend stores and compares it alike."""
+    return literal(moment, UTCDateTime())
 
 
 def scorecard_delivery(
@@ -121,18 +225,8 @@ def last_digest_moment(program: Program, now: datetime) -> datetime:
     return moment.astimezone(UTC)
 
 
-def working_hours(person: Participant) -> WorkingHours:
-    """A participant's working week."""
-    return WorkingHours(
-        tz=person.timezone,
-        start=person.work_start,
-        end=person.work_end,
-        days=frozenset(int(d) for d in person.work_days if d.isdigit()),
-    )
-
-
 class Planner:
-    """Runs every rule for one moment and yields what is due."""
+    """Runs every rule for one moment and yields what is due and not planned yet."""
 
     def __init__(self, session: Session, *, now: datetime, horizon: timedelta = HORIZON) -> None:
         self.session = session
@@ -140,6 +234,15 @@ class Planner:
         # Plan at least this often: a message is enqueued when it falls due within the horizon.
         self.horizon = horizon
         self._settings: dict[int, RuleSettings] = {}
+        self._reach: dict[WorkingHours, datetime | None] = {}
+
+    # --- what every rule shares ----------------------------------------------------------
+
+    @cached_property
+    def programs(self) -> dict[int, Program]:
+        """The running programs, by id."""
+        query = select(Program).where(col(Program.status) == ProgramStatus.ACTIVE.value)
+        return {program.id or 0: program for program in self.session.exec(query)}
 
     def settings(self, program: Program) -> RuleSettings:
         """The program's rule settings (parsed once per pass)."""
@@ -148,8 +251,158 @@ class Planner:
             self._settings[program_id] = RuleSettings.for_program(program)
         return self._settings[program_id]
 
+    def _longest(self, value: Callable[[RuleSettings], float]) -> float:
+        return max(value(self.settings(p)) for p in self.programs.values())
+
+    def _shortest(self, value: Callable[[RuleSettings], float]) -> float:
+        return min(value(self.settings(p)) for p in self.programs.values())
+
+    def reach(self, hours: WorkingHours) -> datetime | None:
+        """The latest target that can be due within the horizon for someone with ``hours``;
+        None when that person's working hours don't start within the horizon at all."""
+        if hours not in self._reach:
+            opens = next_working_moment(hours, self.now)
+            soon = self.now + self.horizon
+            reachable = opens is not None and opens <= soon
+            self._reach[hours] = last_target_due_by(hours, soon) if reachable else None
+        return self._reach[hours]
+
+    @cached_property
+    def _at_work(self) -> tuple[datetime | None, list[str]]:
+        weeks = select(
+            col(Participant.timezone),
+            col(Participant.work_start),
+            col(Participant.work_end),
+            col(Participant.work_days),
+        ).distinct()
+        reachable: dict[WorkingHours, datetime] = {}
+        for week in self.session.execute(weeks):
+            hours = hours_of(*week)
+            reach = self.reach(hours)
+            if reach is not None:
+                reachable[hours] = reach
+        bound = max(reachable.values(), default=None)
+        return bound, sorted({hours.tz for hours in reachable})
+
+    @property
+    def reach_bound(self) -> datetime | None:
+        """The latest target that can be due within the horizon for anyone at all; None while
+        nobody's working hours start within the horizon (a prompt then waits for them)."""
+        return self._at_work[0]
+
+    @property
+    def zones(self) -> list[str]:
+        """The timezones of everyone whose working hours start within the horizon: a query
+        reads only their prompts, the others' wait (read from the few distinct working weeks,
+        through an index)."""
+        return self._at_work[1]
+
+    def _pair(self, row: Row[Any], *, sides: bool = False) -> Pair:
+        """The pair of a row; ``sides``: the row says which side's message is still open."""
+        return Pair(
+            pairing_id=row.pairing_id,
+            team_id=row.team_id,
+            program=self.programs[row.program_id],
+            mentor=Person(
+                row.mentor_user,
+                hours_of(row.mentor_tz, row.mentor_start, row.mentor_end, row.mentor_days),
+            ),
+            mentee=Person(
+                row.mentee_user,
+                hours_of(row.mentee_tz, row.mentee_start, row.mentee_end, row.mentee_days),
+            ),
+            open=(bool(row.mentor_open), bool(row.mentee_open)) if sides else (True, True),
+        )
+
+    def _pairs_select(
+        self, *columns: Any, source: Any = None, link: ColumnElement[bool] | None = None
+    ) -> Any:
+        """Running pairings with both people, plus ``columns`` (``_rows`` drops those of
+        programs that are not running).
+
+        ``source`` (a table or join) is read first and joined to the pairing by ``link``: its
+        own narrow condition (a time window) then drives the query. Filtering pairings by
+        program in SQL as well would tempt SQLite to start from every pairing of the programs.
+        """
+        query = select(*_PAIR_COLUMNS, *columns)
+        if source is None:
+            query = query.select_from(Pairing).where(
+                col(Pairing.program_id).in_(list(self.programs))
+            )
+        else:
+            query = query.select_from(source).join(Pairing, link)
+        return (
+            query.join(_MENTOR, col(_MENTOR.id) == col(Pairing.mentor_id))
+            .join(_MENTEE, col(_MENTEE.id) == col(Pairing.mentee_id))
+            .where(col(Pairing.status) == PairingStatus.ACTIVE.value)
+        )
+
+    def _rows(self, query: Any) -> Iterator[Row[Any]]:
+        """The query's rows, a slice at a time, for running programs only."""
+        for row in self.session.execute(query.execution_options(yield_per=YIELD_PER)):
+            if row.program_id in self.programs:
+                yield row
+
+    def _meetings(
+        self,
+        *,
+        start_from: datetime,
+        start_to: datetime,
+        unplanned: ColumnElement[bool],
+        columns: Iterable[Any] = (),
+        where: Iterable[ColumnElement[bool]] = (),
+    ) -> Iterator[Row[Any]]:
+        """Scheduled sessions starting in [start_from, start_to] whose message is not planned."""
+        query = self._pairs_select(
+            *columns,
+            col(Meeting.id).label("meeting_id"),
+            col(Meeting.scheduled_start).label("start"),
+            col(Meeting.duration_minutes).label("minutes"),
+            source=Meeting,
+            link=col(Pairing.id) == col(Meeting.pairing_id),
+        ).where(
+            col(Meeting.status) == MeetingStatus.SCHEDULED.value,
+            col(Meeting.scheduled_start) >= start_from,
+            col(Meeting.scheduled_start) <= start_to,
+            *where,
+            unplanned,
+        )
+        return self._rows(query)
+
+    def _message(
+        self,
+        pair: Pair,
+        person: Person,
+        *,
+        rule: str,
+        key: str,
+        target: datetime,
+        expires: datetime | None,
+        payload: Callable[[], dict[str, Any]],
+    ) -> Planned | None:
+        """A message for ``person`` if its working-hours moment is due within the horizon."""
+        reach = self.reach(person.hours)
+        if reach is None or target > reach:
+            return None  # cheap: most candidates of a pass stop here
+        due = delivery_time(person.hours, target, now=self.now, expires=expires)
+        if due is None or due > self.now + self.horizon:
+            return None
+        return Planned(
+            team_id=pair.team_id,
+            dedupe_key=key,
+            rule=rule,
+            recipient_id=person.user_id,
+            payload=payload(),
+            due_at=due,
+            expires_at=expires,
+            program_id=pair.program.id,
+            pairing_id=pair.pairing_id,
+        )
+
     def plan(self) -> Iterator[Planned]:
         """Every message due around now, from every rule."""
+        if not self.programs:
+            return
         yield from self.agenda_prompts()
         yield from self.session_reminders()
         yield from self.scorecards()
@@ -161,90 +414,37 @@ class Planner:
         yield from self.weekly_digests()
         yield from self.due_reminders()
 
-    # --- helpers ---------------------------------------------------------------------------
-
-    def _planned(
-        self,
-        row: PairRow,
-        person: Participant,
-        *,
-        rule: str,
-        key: str,
-        target: datetime,
-        expires: datetime | None,
-        payload: dict[str, Any],
-    ) -> Planned | None:
-        """A message for ``person`` if its working-hours moment is due within the horizon."""
-        due = delivery_time(working_hours(person), target, now=self.now, expires=expires)
-        if due is None or due > self.now + self.horizon:
-            return None
-        return Planned(
-            team_id=row.pairing.team_id,
-            dedupe_key=key,
-            rule=rule,
-            recipient_id=person.user_id,
-            payload=payload,
-            due_at=due,
-            expires_at=expires,
-            program_id=row.program.id,
-            pairing_id=row.pairing.id,
-        )
-
-    def _pair_query(self) -> Any:
-        mentor, mentee = _MENTOR, _MENTEE
-        return (
-            select(Pairing, Program, mentor, mentee)
-            .join(Program, col(Program.id) == col(Pairing.program_id))
-            .join(mentor, col(mentor.id) == col(Pairing.mentor_id))
-            .join(mentee, col(mentee.id) == col(Pairing.mentee_id))
-            .where(
-                col(Program.status) == ProgramStatus.ACTIVE.value,
-                col(Pairing.status) == PairingStatus.ACTIVE.value,
-            )
-        )
-
-    def _meetings(
-        self, *, status: MeetingStatus, start_from: datetime, start_to: datetime
-    ) -> Iterator[tuple[Meeting, PairRow]]:
-        query = (
-            self._pair_query()
-            .add_columns(Meeting)
-            .join(Meeting, col(Meeting.pairing_id) == col(Pairing.id))
-            .where(
-                col(Meeting.status) == status.value,
-                col(Meeting.scheduled_start) >= start_from,
-                col(Meeting.scheduled_start) < start_to,
-            )
-            .execution_options(yield_per=YIELD_PER)
-        )
-        for pairing, program, mentor, mentee, meeting in self.session.exec(query):
-            yield meeting, PairRow(pairing, program, mentor, mentee)
-
     # --- the rules -------------------------------------------------------------------------
 
     def agenda_prompts(self) -> Iterator[Planned]:
         """To the mentee, ``agenda_prompt_hours`` before each scheduled session."""
-        longest = timedelta(hours=max(RuleSettings().agenda_prompt_hours, 72))
-        for meeting, row in self._meetings(
-            status=MeetingStatus.SCHEDULED,
+        bound = self.reach_bound if self.programs else None
+        if bound is None:
+            return  # nobody's working hours start within the horizon
+        longest = timedelta(hours=self._longest(lambda s: s.agenda_prompt_hours))
+        rows = self._meetings(
             start_from=self.now,
-            start_to=self.now + longest + SHIFT_LOOKAHEAD,
-        ):
-            start = meeting.scheduled_start
-            assert start is not None
-            hours = self.settings(row.program).agenda_prompt_hours
-            planned = self._planned(
-                row,
-                row.mentee,
+            start_to=bound + longest,
+            where=[col(_MENTEE.timezone).in_(self.zones)],
+            unplanned=_unplanned(text_key("agenda_prompt", col(Meeting.id))),
+        )
+        for row in rows:
+            pair = self._pair(row)
+            start: datetime = row.start
+            hours = self.settings(pair.program).agenda_prompt_hours
+            planned = self._message(
+                pair,
+                pair.mentee,
                 rule="agenda_prompt",
-                key=f"agenda_prompt:{meeting.id}",
+                key=f"agenda_prompt:{row.meeting_id}",
                 target=start - timedelta(hours=hours),
                 expires=start,
-                payload=build_agenda_prompt(
-                    pairing_id=row.pairing.id or 0,
-                    partner_user_id=row.mentor.user_id,
+                payload=partial(
+                    build_agenda_prompt,
+                    pairing_id=pair.pairing_id,
+                    partner_user_id=pair.mentor.user_id,
                     start=start,
-                    tz=row.mentee.timezone,
+                    tz=pair.mentee.tz,
                 ),
             )
             if planned:
@@ -252,119 +452,132 @@ class Planner:
 
     def session_reminders(self) -> Iterator[Planned]:
         """To both, ``reminder_minutes`` before each scheduled session (not moved into hours)."""
-        for meeting, row in self._meetings(
-            status=MeetingStatus.SCHEDULED,
+        if not self.programs:
+            return
+        longest = timedelta(minutes=self._longest(lambda s: s.reminder_minutes))
+        sides, unplanned = _open_sides("reminder", col(Meeting.id))
+        rows = self._meetings(
             start_from=self.now,
-            start_to=self.now + timedelta(hours=2),
-        ):
-            start = meeting.scheduled_start
-            assert start is not None
-            minutes = self.settings(row.program).reminder_minutes
-            due = start - timedelta(minutes=minutes)
+            start_to=self.now + self.horizon + longest,
+            unplanned=unplanned,
+            columns=sides,
+        )
+        for row in rows:
+            pair = self._pair(row, sides=True)
+            start: datetime = row.start
+            due = start - timedelta(minutes=self.settings(pair.program).reminder_minutes)
             if due > self.now + self.horizon:
                 continue
-            for person, partner in ((row.mentor, row.mentee), (row.mentee, row.mentor)):
+            for person, partner in pair.both():
                 yield Planned(
-                    team_id=row.pairing.team_id,
-                    dedupe_key=f"reminder:{meeting.id}:{person.user_id}",
+                    team_id=pair.team_id,
+                    dedupe_key=f"reminder:{row.meeting_id}:{person.user_id}",
                     rule="session_reminder",
                     recipient_id=person.user_id,
                     payload=build_session_reminder(
-                        pairing_id=row.pairing.id or 0,
+                        pairing_id=pair.pairing_id,
                         partner_user_id=partner.user_id,
                         start=start,
-                        tz=person.timezone,
-                        minutes=meeting.duration_minutes,
+                        tz=person.tz,
+                        minutes=row.minutes,
                     ),
                     # A reminder is for the session itself: it was booked in working time.
                     due_at=max(due, self.now),
                     expires_at=start,
-                    program_id=row.program.id,
-                    pairing_id=row.pairing.id,
+                    program_id=pair.program.id,
+                    pairing_id=pair.pairing_id,
                 )
 
     def scorecards(self) -> Iterator[Planned]:
         """To the mentee, an hour after a session's end when nobody has logged it."""
-        for meeting, row in self._meetings(
-            status=MeetingStatus.SCHEDULED,
-            start_from=self.now - timedelta(days=2),
+        if not self.programs:
+            return
+        rows = self._meetings(
+            start_from=self.now - SCORECARD_WINDOW,
             start_to=self.now,
-        ):
-            start = meeting.scheduled_start
-            assert start is not None
-            after = self.settings(row.program).scorecard_after_minutes
-            due = start + timedelta(minutes=meeting.duration_minutes + after)
+            unplanned=_unplanned(text_key("scorecard", col(Meeting.id))),
+        )
+        for row in rows:
+            pair = self._pair(row)
+            after = self.settings(pair.program).scorecard_after_minutes
+            due = row.start + timedelta(minutes=row.minutes + after)
             if due > self.now + self.horizon:
                 continue
             card, _ = ensure_scorecard(
-                self.session, team_id=row.pairing.team_id, meeting_id=meeting.id or 0, now=due
+                self.session, team_id=pair.team_id, meeting_id=row.meeting_id, now=due
             )
             if card is None or card.completed_at is not None:
                 continue
-            shown = scorecard_view(self.session, scorecard=card)
             yield scorecard_delivery(
-                shown,
-                team_id=row.pairing.team_id,
-                tz=row.mentee.timezone,
+                scorecard_view(self.session, scorecard=card),
+                team_id=pair.team_id,
+                tz=pair.mentee.tz,
                 due_at=max(due, self.now),
-                program_id=row.program.id,
+                program_id=pair.program.id,
             )
 
     def did_you_meet(self) -> Iterator[Planned]:
         """To both, a day after a scheduled session that nobody logged."""
-        for meeting, row in self._meetings(
-            status=MeetingStatus.SCHEDULED,
-            start_from=self.now - timedelta(days=8),
-            start_to=self.now,
-        ):
-            start = meeting.scheduled_start
-            assert start is not None
-            end = start + timedelta(minutes=meeting.duration_minutes)
-            target = end + timedelta(hours=self.settings(row.program).did_you_meet_hours)
-            if target > self.now + SHIFT_LOOKAHEAD:
-                continue
-            for person, partner in ((row.mentor, row.mentee), (row.mentee, row.mentor)):
-                planned = self._planned(
-                    row,
+        bound = self.reach_bound if self.programs else None
+        if bound is None:
+            return  # nobody's working hours start within the horizon
+        soonest = timedelta(hours=self._shortest(lambda s: s.did_you_meet_hours))
+        sides, unplanned = _open_sides("did_you_meet", col(Meeting.id), zones=self.zones)
+        rows = self._meetings(
+            start_from=self.now - DID_YOU_MEET_WINDOW,
+            start_to=min(self.now, bound - soonest),
+            unplanned=unplanned,
+            columns=sides,
+        )
+        for row in rows:
+            pair = self._pair(row, sides=True)
+            start: datetime = row.start
+            end = start + timedelta(minutes=row.minutes)
+            target = end + timedelta(hours=self.settings(pair.program).did_you_meet_hours)
+            for person, partner in pair.both():
+                planned = self._message(
+                    pair,
                     person,
                     rule="did_you_meet",
-                    key=f"did_you_meet:{meeting.id}:{person.user_id}",
-                    target=max(target, end),
+                    key=f"did_you_meet:{row.meeting_id}:{person.user_id}",
+                    target=target,
                     expires=end + timedelta(days=7),
-                    payload=build_did_you_meet(
-                        meeting_id=meeting.id or 0,
+                    payload=partial(
+                        build_did_you_meet,
+                        meeting_id=row.meeting_id,
                         partner_user_id=partner.user_id,
                         start=start,
-                        tz=person.timezone,
+                        tz=person.tz,
                     ),
                 )
                 if planned:
                     yield planned
 
-    def _active_programs(self) -> list[Program]:
-        return list(
-            self.session.exec(
-                select(Program).where(col(Program.status) == ProgramStatus.ACTIVE.value)
-            )
-        )
-
     def lapses(self) -> Iterator[Planned]:
         """Nudge the pair at 1.5 times the cadence without a session; tell the leads at 2 times.
 
-        The key holds the last session's date, so one gap yields one nudge, however long the
+        The key holds the last session's moment, so one gap yields one nudge, however long the
         bot was down; a new session starts a new gap.
         """
+        if not self.programs:
+            return
+        gaps = {
+            program_id: timedelta(days=program.cadence.days or program.max_gap_days)
+            for program_id, program in self.programs.items()
+        }
         last_held = (
-            select(
-                col(Meeting.pairing_id).label("pairing_id"),
-                func.max(col(Meeting.held_at)).label("last"),
+            select(func.max(col(Meeting.held_at)))
+            .where(
+                col(Meeting.pairing_id) == col(Pairing.id),
+                col(Meeting.status) == MeetingStatus.HELD.value,
             )
-            .where(col(Meeting.status) == MeetingStatus.HELD.value)
-            .group_by(col(Meeting.pairing_id))
-            .subquery()
+            .correlate(Pairing)
+            .scalar_subquery()
         )
-        # Pairs with a session booked, as one grouped subquery joined by pairing: a correlated
-        # EXISTS let SQLite scan every booked session of the workspace once per pairing.
+        since = type_coerce(func.coalesce(last_held, col(Pairing.started_at)), UTCDateTime())
+        # Pairs with a session booked (or not logged yet), as one grouped subquery joined by
+        # pairing: a correlated EXISTS let SQLite scan every booked session of the workspace
+        # once per pairing.
         booked = (
             select(col(Meeting.pairing_id).label("pairing_id"))
             .where(
@@ -374,163 +587,185 @@ class Planner:
             .group_by(col(Meeting.pairing_id))
             .subquery()
         )
-        since = type_coerce(
-            func.coalesce(last_held.c.last, col(Pairing.started_at)), UTCDateTime()
-        ).label("since")
-        for program in self._active_programs():
-            settings = self.settings(program)
-            gap = timedelta(days=program.cadence.days or program.max_gap_days)
-            query = (
-                self._pair_query()
-                .add_columns(since)
-                .outerjoin(last_held, last_held.c.pairing_id == col(Pairing.id))
-                .outerjoin(booked, booked.c.pairing_id == col(Pairing.id))
-                .where(
-                    col(Pairing.program_id) == program.id,
-                    since <= self.now - gap * settings.lapse_nudge_factor,
-                    booked.c.pairing_id.is_(None),
-                )
-                .execution_options(yield_per=YIELD_PER)
+
+        def cutoff(factor: Callable[[RuleSettings], float]) -> ColumnElement[datetime]:
+            moments = {
+                program_id: _when(self.now - gap * factor(self.settings(self.programs[program_id])))
+                for program_id, gap in gaps.items()
+            }
+            return case(moments, value=col(Pairing.program_id))
+
+        period = epoch_seconds(since)
+        unflagged = ~exists().where(
+            col(Flag.team_id) == col(Pairing.team_id),
+            col(Flag.dedupe_key) == text_key("lapsed", col(Pairing.id), period),
+        )
+        escalation_due = since <= cutoff(lambda s: s.lapse_escalation_factor)
+        sides, unplanned = _open_sides("lapse_nudge", col(Pairing.id), period, zones=self.zones)
+        query = (
+            self._pairs_select(since.label("since"), unflagged.label("unflagged"), *sides)
+            .outerjoin(booked, booked.c.pairing_id == col(Pairing.id))
+            .where(
+                booked.c.pairing_id.is_(None),
+                since <= cutoff(lambda s: s.lapse_nudge_factor),
+                or_(unplanned, and_(escalation_due, unflagged)),
             )
-            leads = program_lead_ids(self.session, program=program)
-            for pairing, _program, mentor, mentee, last in self.session.exec(query):
-                row = PairRow(pairing, program, mentor, mentee)
-                yield from self._lapse_messages(row, last, gap, settings, leads)
+        )
+        leads: dict[int, list[str]] = {}
+        for row in self._rows(query):
+            pair = self._pair(row, sides=True)
+            program = pair.program
+            if program.id not in leads:
+                leads[program.id or 0] = program_lead_ids(self.session, program=program)
+            yield from self._lapse_messages(
+                pair, row.since, gaps[row.program_id], row.unflagged, leads[program.id or 0]
+            )
 
     def _lapse_messages(
-        self,
-        row: PairRow,
-        last: datetime,
-        gap: timedelta,
-        settings: RuleSettings,
-        leads: list[str],
+        self, pair: Pair, last: datetime, gap: timedelta, unflagged: bool, leads: list[str]
     ) -> Iterator[Planned]:
+        settings = self.settings(pair.program)
         days = (self.now - last).days
-        period = last.isoformat()
-        for person, partner in ((row.mentor, row.mentee), (row.mentee, row.mentor)):
-            planned = self._planned(
-                row,
+        period = str(int(last.timestamp()))
+        for person, partner in pair.both():
+            planned = self._message(
+                pair,
                 person,
                 rule="lapse_nudge",
-                key=f"lapse_nudge:{row.pairing.id}:{period}:{person.user_id}",
+                key=f"lapse_nudge:{pair.pairing_id}:{period}:{person.user_id}",
                 target=last + gap * settings.lapse_nudge_factor,
                 expires=self.now + timedelta(days=7),
-                payload=build_lapse_nudge(
-                    pairing_id=row.pairing.id or 0,
+                payload=partial(
+                    build_lapse_nudge,
+                    pairing_id=pair.pairing_id,
                     partner_user_id=partner.user_id,
                     days=days,
-                    program_name=row.program.name,
+                    program_name=pair.program.name,
                 ),
             )
             if planned:
                 yield planned
-        if self.now - last < gap * settings.lapse_escalation_factor:
+        if not unflagged or self.now - last < gap * settings.lapse_escalation_factor:
             return
-        self._raise_lapse_flag(row, period)
+        # The flag and the leads' messages are written together: one escalation per gap.
+        self.session.add(
+            Flag(
+                team_id=pair.team_id,
+                program_id=pair.program.id or 0,
+                pairing_id=pair.pairing_id,
+                kind=FlagKind.LAPSED,
+                dedupe_key=f"lapsed:{pair.pairing_id}:{period}",
+                detail="no session for twice the planned cadence",
+                raised_at=self.now,
+                escalated_at=self.now,
+            )
+        )
         for lead in leads:
             yield Planned(
-                team_id=row.pairing.team_id,
-                dedupe_key=f"lapse_escalation:{row.pairing.id}:{period}:{lead}",
+                team_id=pair.team_id,
+                dedupe_key=f"lapse_escalation:{pair.pairing_id}:{period}:{lead}",
                 rule="lapse_escalation",
                 recipient_id=lead,
                 payload=build_lapse_escalation(
-                    mentor_user_id=row.mentor.user_id,
-                    mentee_user_id=row.mentee.user_id,
+                    mentor_user_id=pair.mentor.user_id,
+                    mentee_user_id=pair.mentee.user_id,
                     days=days,
-                    program_name=row.program.name,
+                    program_name=pair.program.name,
                 ),
                 due_at=self.now,
-                program_id=row.program.id,
-                pairing_id=row.pairing.id,
-            )
-
-    def _raise_lapse_flag(self, row: PairRow, period: str) -> None:
-        key = f"lapsed:{row.pairing.id}:{period}"
-        known = self.session.exec(
-            select(Flag.id).where(Flag.team_id == row.pairing.team_id, Flag.dedupe_key == key)
-        ).first()
-        if known is None:
-            self.session.add(
-                Flag(
-                    team_id=row.pairing.team_id,
-                    program_id=row.program.id or 0,
-                    pairing_id=row.pairing.id,
-                    kind=FlagKind.LAPSED,
-                    dedupe_key=key,
-                    detail="no session for twice the planned cadence",
-                    raised_at=self.now,
-                    escalated_at=self.now,
-                )
+                program_id=pair.program.id,
+                pairing_id=pair.pairing_id,
             )
 
     def reassessments(self) -> Iterator[Planned]:
-        """To both, every ``reassessment_weeks`` since the pairing started (latest period only)."""
-        for program in self._active_programs():
+        """To both, every ``reassessment_weeks`` since the pairing started (latest period only).
+
+        Only pairings whose latest period began within ``REASSESSMENT_WINDOW`` are read: one
+        range of start moments per period the program's oldest pairing has lived through.
+        """
+        for program in self.programs.values():
             every = timedelta(weeks=self.settings(program).reassessment_weeks)
-            query = (
-                self._pair_query()
-                .where(
-                    col(Pairing.program_id) == program.id,
-                    col(Pairing.started_at) <= self.now - every,
-                )
-                .execution_options(yield_per=YIELD_PER)
+            running = (
+                col(Pairing.program_id) == program.id,
+                col(Pairing.status) == PairingStatus.ACTIVE.value,
             )
-            for pairing, _program, mentor, mentee in self.session.exec(query):
-                assert pairing.started_at is not None
-                period = int((self.now - pairing.started_at) / every)
-                target = pairing.started_at + every * period
-                if self.now - target > timedelta(days=7):
-                    continue  # that period's prompt was due long ago: wait for the next one
-                row = PairRow(pairing, program, mentor, mentee)
-                for person, partner in ((mentor, mentee), (mentee, mentor)):
-                    planned = self._planned(
-                        row,
+            oldest = self.session.execute(
+                select(type_coerce(func.min(col(Pairing.started_at)), UTCDateTime())).where(
+                    *running
+                )
+            ).scalar()
+            if oldest is None or self.now - oldest < every:
+                continue
+            started = col(Pairing.started_at)
+            periods = int((self.now - oldest) / every)
+            # Latest period first: on a boundary shared by two ranges the later period wins.
+            period = case(
+                *(
+                    (
+                        and_(
+                            started >= _when(self.now - every * k - REASSESSMENT_WINDOW),
+                            started <= _when(self.now - every * k),
+                        ),
+                        k,
+                    )
+                    for k in range(periods, 0, -1)
+                )
+            )
+            sides, unplanned = _open_sides("reassess", col(Pairing.id), period, zones=self.zones)
+            query = self._pairs_select(
+                started.label("started"), period.label("period"), *sides
+            ).where(col(Pairing.program_id) == program.id, period.is_not(None), unplanned)
+            for row in self._rows(query):
+                pair = self._pair(row, sides=True)
+                target = row.started + every * row.period
+                for person, partner in pair.both():
+                    planned = self._message(
+                        pair,
                         person,
                         rule="skill_reassessment",
-                        key=f"reassess:{pairing.id}:{period}:{person.user_id}",
+                        key=f"reassess:{pair.pairing_id}:{row.period}:{person.user_id}",
                         target=target,
                         expires=target + timedelta(days=14),
-                        payload=build_reassessment_prompt(
-                            pairing_id=pairing.id or 0, partner_user_id=partner.user_id
+                        payload=partial(
+                            build_reassessment_prompt,
+                            pairing_id=pair.pairing_id,
+                            partner_user_id=partner.user_id,
                         ),
                     )
                     if planned:
                         yield planned
 
     def _programs_at(self, moment: Callable[[Program], date], window: timedelta) -> list[Program]:
-        """Active programs whose ``moment`` (a date) fell within the last ``window``."""
+        """Running programs whose ``moment`` (a date) fell within the last ``window``."""
         today = self.now.date()
-        return [p for p in self._active_programs() if moment(p) <= today < moment(p) + window]
+        return [p for p in self.programs.values() if moment(p) <= today < moment(p) + window]
 
-    def _pairs_of(self, program: Program) -> Iterator[PairRow]:
-        query = (
-            self._pair_query()
-            .where(col(Pairing.program_id) == program.id)
-            .execution_options(yield_per=YIELD_PER)
-        )
-        for pairing, _program, mentor, mentee in self.session.exec(query):
-            yield PairRow(pairing, program, mentor, mentee)
-
-    def _at_work_start(self, person: Participant, day: date) -> datetime:
-        return datetime.combine(day, person.work_start, tzinfo=working_hours(person).zone)
+    def _pairs_without(self, program: Program, rule: str) -> Iterator[Pair]:
+        """The program's running pairs where either person's ``rule`` message is not planned."""
+        sides, unplanned = _open_sides(rule, col(Pairing.id), zones=self.zones)
+        query = self._pairs_select(*sides).where(col(Pairing.program_id) == program.id, unplanned)
+        for row in self._rows(query):
+            yield self._pair(row, sides=True)
 
     def midpoint_surveys(self) -> Iterator[Planned]:
         """To both, at the program's midpoint: how is the relationship going?"""
         for program in self._programs_at(program_midpoint, SURVEY_WINDOW):
             midpoint = program_midpoint(program)
-            for row in self._pairs_of(program):
-                for person, partner in ((row.mentor, row.mentee), (row.mentee, row.mentor)):
-                    planned = self._planned(
-                        row,
+            for pair in self._pairs_without(program, "survey:midpoint"):
+                for person, partner in pair.both():
+                    planned = self._message(
+                        pair,
                         person,
                         rule="midpoint_survey",
-                        key=f"survey:midpoint:{row.pairing.id}:{person.user_id}",
-                        target=self._at_work_start(person, midpoint),
-                        expires=self._at_work_start(person, midpoint + SURVEY_WINDOW),
-                        payload=build_survey_prompt(
+                        key=f"survey:midpoint:{pair.pairing_id}:{person.user_id}",
+                        target=person.at_work_start(midpoint),
+                        expires=person.at_work_start(midpoint + SURVEY_WINDOW),
+                        payload=partial(
+                            build_survey_prompt,
                             SurveyKind.MIDPOINT,
-                            pairing=row.pairing,
-                            program_name=program.name,
+                            pairing_id=pair.pairing_id,
+                            mentee_user_id=pair.mentee.user_id,
+                            program_name=pair.program.name,
                             partner_user_id=partner.user_id,
                         ),
                     )
@@ -539,25 +774,28 @@ class Planner:
 
     def closing_prompts(self) -> Iterator[Planned]:
         """To both, ``final_survey_days`` before the end: reflect, audit independence, graduate."""
-        for program in self._active_programs():
+        for program in self.programs.values():
             end = program_end(program)
             start = end - timedelta(days=self.settings(program).final_survey_days)
             if not start <= self.now.date() < end:
                 continue
-            for row in self._pairs_of(program):
-                note_event(self.session, pairing=row.pairing, event=PairEvent.FINAL_SURVEY_DUE)
-                for person, partner in ((row.mentor, row.mentee), (row.mentee, row.mentor)):
-                    planned = self._planned(
-                        row,
+            note_event_for_program(
+                self.session, program_id=program.id or 0, event=PairEvent.FINAL_SURVEY_DUE
+            )
+            for pair in self._pairs_without(program, "graduation"):
+                for person, partner in pair.both():
+                    planned = self._message(
+                        pair,
                         person,
                         rule="graduation_prompt",
-                        key=f"graduation:{row.pairing.id}:{person.user_id}",
-                        target=self._at_work_start(person, start),
-                        expires=self._at_work_start(person, end),
-                        payload=build_graduation_prompt(
-                            pairing_id=row.pairing.id or 0,
+                        key=f"graduation:{pair.pairing_id}:{person.user_id}",
+                        target=person.at_work_start(start),
+                        expires=person.at_work_start(end),
+                        payload=partial(
+                            build_graduation_prompt,
+                            pairing_id=pair.pairing_id,
                             partner_user_id=partner.user_id,
-                            program_name=program.name,
+                            program_name=pair.program.name,
                             end=end - timedelta(days=1),
                         ),
                     )
@@ -566,7 +804,7 @@ class Planner:
 
     def weekly_digests(self) -> Iterator[Planned]:
         """The cohort digest to the program's channel, on its weekday and hour, in its timezone."""
-        for program in self._active_programs():
+        for program in self.programs.values():
             if not program.digest_channel_id:
                 continue
             moment = last_digest_moment(program, self.now)
@@ -592,67 +830,65 @@ class Planner:
 
     def due_reminders(self) -> Iterator[Planned]:
         """To the mentee, ``due_reminder_days`` before an open goal or milestone is due."""
+        bound = self.reach_bound if self.programs else None
+        if bound is None:
+            return  # nobody's working hours start within the horizon
         today = self.now.date()
-        # Working hours can move a reminder earlier (a Sunday's to the Friday): look that far too.
-        horizon = today + timedelta(days=RuleSettings().due_reminder_days + 1) + SHIFT_LOOKAHEAD
+        # The reminder is aimed at the start of a local day up to a day ahead of UTC's.
+        latest = bound.date() + timedelta(days=1 + self._longest(lambda s: s.due_reminder_days))
         open_goal = (
             col(Goal.status) == GoalStatus.AGREED.value,
             col(Goal.progress).not_in([GoalProgress.DONE.value, GoalProgress.DROPPED.value]),
         )
-        goals = (
-            self._pair_query()
-            .add_columns(Goal)
-            .join(Goal, col(Goal.pairing_id) == col(Pairing.id))
-            .where(*open_goal, col(Goal.due_date) >= today, col(Goal.due_date) <= horizon)
-            .execution_options(yield_per=YIELD_PER)
+        goals = self._pairs_select(
+            col(Goal.id).label("item_id"),
+            col(Goal.statement).label("title"),
+            col(Goal.due_date).label("due"),
+            source=Goal,
+            link=col(Pairing.id) == col(Goal.pairing_id),
+        ).where(
+            *open_goal,
+            col(_MENTEE.timezone).in_(self.zones),
+            col(Goal.due_date) >= today,
+            col(Goal.due_date) <= latest,
+            _unplanned(text_key("goal_due", col(Goal.id), iso_date(col(Goal.due_date)))),
         )
-        for pairing, program, mentor, mentee, goal in self.session.exec(goals):
-            yield from self._due(
-                PairRow(pairing, program, mentor, mentee),
-                "goal",
-                goal.id or 0,
-                goal.statement,
-                goal.due_date,
-            )
-        milestones = (
-            self._pair_query()
-            .add_columns(Milestone)
-            .join(Goal, col(Goal.pairing_id) == col(Pairing.id))
-            .join(Milestone, col(Milestone.goal_id) == col(Goal.id))
-            .where(
-                *open_goal,
-                col(Milestone.done_at).is_(None),
-                col(Milestone.due_date) >= today,
-                col(Milestone.due_date) <= horizon,
-            )
-            .execution_options(yield_per=YIELD_PER)
+        for row in self._rows(goals):
+            yield from self._due(self._pair(row), "goal", row.item_id, row.title, row.due)
+        milestones = self._pairs_select(
+            col(Milestone.id).label("item_id"),
+            col(Milestone.title).label("title"),
+            col(Milestone.due_date).label("due"),
+            source=join(Milestone, Goal, col(Goal.id) == col(Milestone.goal_id)),
+            link=col(Pairing.id) == col(Goal.pairing_id),
+        ).where(
+            *open_goal,
+            col(_MENTEE.timezone).in_(self.zones),
+            col(Milestone.done_at).is_(None),
+            col(Milestone.due_date) >= today,
+            col(Milestone.due_date) <= latest,
+            _unplanned(
+                text_key("milestone_due", col(Milestone.id), iso_date(col(Milestone.due_date)))
+            ),
         )
-        for pairing, program, mentor, mentee, milestone in self.session.exec(milestones):
-            yield from self._due(
-                PairRow(pairing, program, mentor, mentee),
-                "milestone",
-                milestone.id or 0,
-                milestone.title,
-                milestone.due_date,
-            )
+        for row in self._rows(milestones):
+            yield from self._due(self._pair(row), "milestone", row.item_id, row.title, row.due)
 
-    def _due(
-        self, row: PairRow, what: str, item_id: int, title: str, due: Any
-    ) -> Iterable[Planned]:
-        days = self.settings(row.program).due_reminder_days
-        local_morning = datetime.combine(due - timedelta(days=days), row.mentee.work_start)
-        target = local_morning.replace(tzinfo=working_hours(row.mentee).zone)
-        planned = self._planned(
-            row,
-            row.mentee,
+    def _due(self, pair: Pair, what: str, item_id: int, title: str, due: date) -> Iterable[Planned]:
+        days = self.settings(pair.program).due_reminder_days
+        planned = self._message(
+            pair,
+            pair.mentee,
             rule=f"{what}_due",
             key=f"{what}_due:{item_id}:{due.isoformat()}",
-            target=target,
-            expires=datetime.combine(due, row.mentee.work_end).replace(
-                tzinfo=working_hours(row.mentee).zone
-            ),
-            payload=build_due_reminder(
-                pairing_id=row.pairing.id or 0, what=what, title=title[:150], due=due
+            target=pair.mentee.at_work_start(due - timedelta(days=days)),
+            expires=pair.mentee.at_work_end(due),
+            payload=partial(
+                build_due_reminder,
+                pairing_id=pair.pairing_id,
+                what=what,
+                title=title[:150],
+                due=due,
             ),
         )
         return [planned] if planned else []

@@ -87,3 +87,14 @@ def delivery_time(
     if moment is None or (expires is not None and moment >= expires):
         return None
     return moment
+
+
+def last_target_due_by(hours: WorkingHours, moment: datetime) -> datetime:
+    """The latest target whose delivery moment can fall at or before ``moment``.
+
+    A later target is inside working hours and after ``moment``, or moves back at most to the
+    end of a window that closes after ``moment``; either way it is delivered later. Planning
+    reads only targets up to this bound, so it never looks at prompts that cannot be due yet.
+    """
+    after = moment + _END_MARGIN
+    return next_working_moment(hours, after) or after

@@ -161,6 +161,9 @@ class Participant(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("program_id", "user_id", "role"),
         Index("ix_participant_program_role_status", "program_id", "role", "status"),
+        # Planning reads the distinct working weeks from this index alone. The timezone comes
+        # last so that the index never looks like a way into participants by timezone.
+        Index("ix_participant_hours", "work_days", "work_start", "work_end", "timezone"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -286,6 +289,8 @@ class Meeting(SQLModel, table=True):
     __table_args__ = (
         Index("ix_meeting_pairing_start", "pairing_id", "scheduled_start"),
         Index("ix_meeting_status_start", "status", "scheduled_start"),
+        # A pair's last held session, found from the index alone (lapse detection).
+        Index("ix_meeting_pairing_held", "pairing_id", "status", "held_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

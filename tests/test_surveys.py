@@ -60,7 +60,8 @@ def _prompt(engine: Engine, pair: Pair, kind: SurveyKind, *, to: str) -> dict[st
     partner = MENTOR if to == MENTEE else MENTEE
     message = build_survey_prompt(
         kind,
-        pairing=pairing_row(engine, pair.pairing_id),
+        pairing_id=pair.pairing_id,
+        mentee_user_id=MENTEE,
         program_name="Spring cohort",
         partner_user_id=partner,
     )

@@ -6,9 +6,10 @@ steps back to guided practice on new, complex ground).
 
 from enum import StrEnum
 
-from sqlmodel import Session
+from sqlalchemy import update
+from sqlmodel import Session, col
 
-from storage.enums import Stage
+from storage.enums import PairingStatus, Stage
 from storage.models import Pairing
 
 ORDER = (
@@ -55,6 +56,28 @@ def note_event(session: Session, *, pairing: Pairing, event: PairEvent) -> bool:
     pairing.stage = target
     session.add(pairing)
     return True
+
+
+def note_event_for_program(session: Session, *, program_id: int, event: PairEvent) -> int:
+    """``note_event`` for every running pairing of a program, in one statement; how many moved.
+
+    Only pairings behind the event's stage are written, so repeating it changes nothing.
+    """
+    target = _AT_LEAST.get(event)
+    if target is None:
+        raise ValueError(f"{event} moves each pairing by its own stage: use note_event")
+    behind = [stage.value for stage in ORDER[: ORDER.index(target)]]
+    moved = session.execute(
+        update(Pairing)
+        .where(
+            col(Pairing.program_id) == program_id,
+            col(Pairing.status) == PairingStatus.ACTIVE.value,
+            col(Pairing.stage).in_(behind),
+        )
+        .values(stage=target)
+        .execution_options(synchronize_session="fetch")
+    )
+    return int(getattr(moved, "rowcount", 0) or 0)
 
 
 def move_stage(session: Session, *, pairing: Pairing, stage: Stage) -> None:

@@ -27,7 +27,6 @@ from bot.views.blocks import (
 )
 from bot.views.forms import FormState
 from storage.enums import Role, SurveyKind
-from storage.models import Pairing
 
 PRIVACY = (
     "Your written answers stay with your pair; program leads only ever see numbers across the "
@@ -73,11 +72,16 @@ def survey_button(pairing_id: int, kind: SurveyKind, *, primary: bool = False) -
 
 
 def build_survey_prompt(
-    kind: SurveyKind, *, pairing: Pairing, program_name: str, partner_user_id: str
+    kind: SurveyKind,
+    *,
+    pairing_id: int,
+    mentee_user_id: str,
+    program_name: str,
+    partner_user_id: str,
 ) -> dict[str, Any]:
     """The DM that asks one person of the pair to take a survey (sent by the scheduler, too)."""
     if kind is SurveyKind.INDEPENDENCE:
-        role = Role.MENTOR if partner_user_id == pairing.mentee_user_id else Role.MENTEE
+        role = Role.MENTOR if partner_user_id == mentee_user_id else Role.MENTEE
         intro = _AUDIT_INTRO[role]
     else:
         intro = _INTROS[kind]
@@ -88,7 +92,7 @@ def build_survey_prompt(
             button(
                 "Take the survey",
                 ActionId.SURVEY_OPEN,
-                value=survey_value(pairing.id or 0, kind),
+                value=survey_value(pairing_id, kind),
                 style="primary",
             )
         ),

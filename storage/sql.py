@@ -1,0 +1,78 @@
+"""Small SQL expressions both backends spell differently, compiled per dialect.
+
+Planning builds outbox dedupe keys inside the database (to skip what is already planned without
+reading it), so a few values must render as text exactly as Python renders them.
+"""
+
+from typing import Any
+
+from sqlalchemy import BigInteger, String, cast, literal
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import Mapped
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.functions import FunctionElement
+
+
+class epoch_seconds(FunctionElement[int]):
+    """Whole seconds since 1970 of a UTC timestamp column, as ``int(moment.timestamp())``."""
+
+    type = BigInteger()
+    name = "epoch_seconds"
+    inherit_cache = True
+
+
+@compiles(epoch_seconds, "sqlite")
+def _epoch_sqlite(element: epoch_seconds, compiler: SQLCompiler, **kw: Any) -> str:
+    # SQLite keeps UTC timestamps as naive ISO text; strftime('%s') reads them as UTC.
+    return f"CAST(strftime('%s', {compiler.process(element.clauses, **kw)}) AS BIGINT)"
+
+
+@compiles(epoch_seconds, "postgresql")
+def _epoch_postgresql(element: epoch_seconds, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"CAST(FLOOR(EXTRACT(EPOCH FROM {compiler.process(element.clauses, **kw)})) AS BIGINT)"
+
+
+class iso_date(FunctionElement[str]):
+    """A date column as ``YYYY-MM-DD`` text, as ``day.isoformat()``."""
+
+    type = String()
+    name = "iso_date"
+    inherit_cache = True
+
+
+@compiles(iso_date, "sqlite")
+def _iso_date_sqlite(element: iso_date, compiler: SQLCompiler, **kw: Any) -> str:
+    # SQLite already stores dates as ISO text.
+    return f"CAST({compiler.process(element.clauses, **kw)} AS TEXT)"
+
+
+@compiles(iso_date, "postgresql")
+def _iso_date_postgresql(element: iso_date, compiler: SQLCompiler, **kw: Any) -> str:
+    # Not a plain cast: its output follows the server's DateStyle.
+    return f"to_char({compiler.process(element.clauses, **kw)}, 'YYYY-MM-DD')"
+
+
+def text_key(*parts: str | ColumnElement[Any] | Mapped[Any]) -> ColumnElement[str]:
+    """Parts joined by ``:`` in SQL, as ``":".join(...)`` joins them in Python.
+
+    Text parts become one bound literal with their separators; columns and expressions are cast
+    to text.
+    """
+    pieces: list[ColumnElement[Any]] = []
+    text = ""
+    for index, part in enumerate(parts):
+        text += ":" if index else ""
+        if isinstance(part, str):
+            text += part
+            continue
+        if text:
+            pieces.append(literal(text, String()))
+            text = ""
+        pieces.append(cast(part, String()))
+    if text:
+        pieces.append(literal(text, String()))
+    key = pieces[0]
+    for piece in pieces[1:]:
+        key = key + piece
+    return key

@@ -15,12 +15,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, func, or_, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
 from storage.enums import DeliveryStatus
 from storage.models import Delivery
+from storage.sql import insert_new
 
 # The error recorded when a send may or may not have reached Slack.
 OUTCOME_UNKNOWN = "outcome_unknown"
@@ -67,8 +66,6 @@ def enqueue(session: Session, planned: Sequence[Planned], *, now: datetime) -> i
     """Insert the planned messages that are not in the outbox yet; returns how many were new."""
     if not planned:
         return 0
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
     rows = [
         {
             "team_id": p.team_id,
@@ -91,11 +88,8 @@ def enqueue(session: Session, planned: Sequence[Planned], *, now: datetime) -> i
     # Chunks keep each statement under SQLite's bound-parameter limit.
     # One statement compiled once, executed with many parameter sets (SQLAlchemy batches them
     # into multi-row INSERTs); RETURNING counts only the rows that were new.
-    statement = (
-        insert(Delivery)
-        .on_conflict_do_nothing(index_elements=["dedupe_key"])
-        .returning(col(Delivery.id))
-    )
+    table = Delivery.__table__  # type: ignore[attr-defined]
+    statement = insert_new(session, table, unique=["dedupe_key"]).returning(table.c.id)
     for start in range(0, len(rows), ENQUEUE_CHUNK):
         inserted += len(session.execute(statement, rows[start : start + ENQUEUE_CHUNK]).all())
     return inserted

@@ -26,7 +26,7 @@ from sqlmodel import Session, col, select
 from bot.export import build_digest_for
 from bot.services.leads import program_lead_ids
 from bot.services.programs import RuleSettings, program_end, program_midpoint
-from bot.services.scorecards import ScorecardView, ensure_scorecard, scorecard_view
+from bot.services.scorecards import ScorecardFor, ScorecardView, ensure_scorecards
 from bot.services.stages import PairEvent, note_event_for_program
 from bot.views.prompts import (
     build_agenda_prompt,
@@ -66,7 +66,7 @@ from storage.models import (
     Participant,
     Program,
 )
-from storage.sql import epoch_seconds, iso_date, text_key
+from storage.sql import epoch_seconds, insert_new, iso_date, text_key
 from storage.types import UTCDateTime
 
 # Rows are read in slices: a planning pass over 100,000 pairings must not hold them all.
@@ -235,6 +235,8 @@ class Planner:
         self.horizon = horizon
         self._settings: dict[int, RuleSettings] = {}
         self._reach: dict[WorkingHours, datetime | None] = {}
+        # Lapse flags waiting to be written together.
+        self._flags: list[dict[str, Any]] = []
 
     # --- what every rule shares ----------------------------------------------------------
 
@@ -497,22 +499,38 @@ class Planner:
             start_to=self.now,
             unplanned=_unplanned(text_key("scorecard", col(Meeting.id))),
         )
+        due: dict[int, tuple[Pair, datetime, datetime]] = {}
         for row in rows:
             pair = self._pair(row)
             after = self.settings(pair.program).scorecard_after_minutes
-            due = row.start + timedelta(minutes=row.minutes + after)
-            if due > self.now + self.horizon:
-                continue
-            card, _ = ensure_scorecard(
-                self.session, team_id=pair.team_id, meeting_id=row.meeting_id, now=due
+            moment = row.start + timedelta(minutes=row.minutes + after)
+            if moment <= self.now + self.horizon:
+                due[row.meeting_id] = (pair, row.start, moment)
+            if len(due) >= YIELD_PER:
+                yield from self._scorecards_for(due)
+                due = {}
+        yield from self._scorecards_for(due)
+
+    def _scorecards_for(self, due: dict[int, tuple[Pair, datetime, datetime]]) -> Iterator[Planned]:
+        """Create the sessions' cards together and plan the ones still to fill in."""
+        sessions = [
+            ScorecardFor(
+                team_id=pair.team_id,
+                pairing_id=pair.pairing_id,
+                meeting_id=meeting_id,
+                mentee_user_id=pair.mentee.user_id,
+                mentor_user_id=pair.mentor.user_id,
+                session_start=start,
             )
-            if card is None or card.completed_at is not None:
-                continue
+            for meeting_id, (pair, start, _) in due.items()
+        ]
+        for card in ensure_scorecards(self.session, sessions, now=self.now):
+            pair, _, moment = due[card.meeting_id]
             yield scorecard_delivery(
-                scorecard_view(self.session, scorecard=card),
+                card,
                 team_id=pair.team_id,
                 tz=pair.mentee.tz,
-                due_at=max(due, self.now),
+                due_at=max(moment, self.now),
                 program_id=pair.program.id,
             )
 
@@ -620,6 +638,18 @@ class Planner:
             yield from self._lapse_messages(
                 pair, row.since, gaps[row.program_id], row.unflagged, leads[program.id or 0]
             )
+            if len(self._flags) >= YIELD_PER:
+                self._raise_flags()
+        self._raise_flags()
+
+    def _raise_flags(self) -> None:
+        """Write the red flags raised so far, together (a flag already raised stays as it was)."""
+        if self._flags:
+            table = Flag.__table__  # type: ignore[attr-defined]
+            self.session.execute(
+                insert_new(self.session, table, unique=["team_id", "dedupe_key"]), self._flags
+            )
+            self._flags = []
 
     def _lapse_messages(
         self, pair: Pair, last: datetime, gap: timedelta, unflagged: bool, leads: list[str]
@@ -647,18 +677,19 @@ class Planner:
                 yield planned
         if not unflagged or self.now - last < gap * settings.lapse_escalation_factor:
             return
-        # The flag and the leads' messages are written together: one escalation per gap.
-        self.session.add(
-            Flag(
-                team_id=pair.team_id,
-                program_id=pair.program.id or 0,
-                pairing_id=pair.pairing_id,
-                kind=FlagKind.LAPSED,
-                dedupe_key=f"lapsed:{pair.pairing_id}:{period}",
-                detail="no session for twice the planned cadence",
-                raised_at=self.now,
-                escalated_at=self.now,
-            )
+        # The flag and the leads' messages are written in one transaction: one escalation per
+        # gap.
+        self._flags.append(
+            {
+                "team_id": pair.team_id,
+                "program_id": pair.program.id or 0,
+                "pairing_id": pair.pairing_id,
+                "kind": FlagKind.LAPSED,
+                "dedupe_key": f"lapsed:{pair.pairing_id}:{period}",
+                "detail": "no session for twice the planned cadence",
+                "raised_at": self.now,
+                "escalated_at": self.now,
+            }
         )
         for lead in leads:
             yield Planned(
@@ -681,59 +712,66 @@ class Planner:
         """To both, every ``reassessment_weeks`` since the pairing started (latest period only).
 
         Only pairings whose latest period began within ``REASSESSMENT_WINDOW`` are read: one
-        range of start moments per period the program's oldest pairing has lived through.
+        range of start moments per program and period its oldest pairing has lived through.
         """
-        for program in self.programs.values():
-            every = timedelta(weeks=self.settings(program).reassessment_weeks)
-            running = (
-                col(Pairing.program_id) == program.id,
+        if not self.programs or not self.zones:
+            return
+        started = col(Pairing.started_at)
+        oldest = self.session.execute(
+            select(col(Pairing.program_id), type_coerce(func.min(started), UTCDateTime()))
+            .where(
+                col(Pairing.program_id).in_(list(self.programs)),
                 col(Pairing.status) == PairingStatus.ACTIVE.value,
             )
-            oldest = self.session.execute(
-                select(type_coerce(func.min(col(Pairing.started_at)), UTCDateTime())).where(
-                    *running
+            .group_by(col(Pairing.program_id))
+        ).all()
+        every = {
+            program_id: timedelta(weeks=self.settings(program).reassessment_weeks)
+            for program_id, program in self.programs.items()
+        }
+        ranges = [
+            (program_id, k)
+            for program_id, first in oldest
+            if first is not None
+            for k in range(int((self.now - first) / every[program_id]), 0, -1)
+        ]
+        if not ranges:
+            return
+        # Latest period first: on a boundary shared by two ranges the later period wins.
+        period = case(
+            *(
+                (
+                    and_(
+                        col(Pairing.program_id) == program_id,
+                        started >= _when(self.now - every[program_id] * k - REASSESSMENT_WINDOW),
+                        started <= _when(self.now - every[program_id] * k),
+                    ),
+                    k,
                 )
-            ).scalar()
-            if oldest is None or self.now - oldest < every:
-                continue
-            started = col(Pairing.started_at)
-            periods = int((self.now - oldest) / every)
-            # Latest period first: on a boundary shared by two ranges the later period wins.
-            period = case(
-                *(
-                    (
-                        and_(
-                            started >= _when(self.now - every * k - REASSESSMENT_WINDOW),
-                            started <= _when(self.now - every * k),
-                        ),
-                        k,
-                    )
-                    for k in range(periods, 0, -1)
-                )
+                for program_id, k in ranges
             )
-            sides, unplanned = _open_sides("reassess", col(Pairing.id), period, zones=self.zones)
-            query = self._pairs_select(
-                started.label("started"), period.label("period"), *sides
-            ).where(col(Pairing.program_id) == program.id, period.is_not(None), unplanned)
-            for row in self._rows(query):
-                pair = self._pair(row, sides=True)
-                target = row.started + every * row.period
-                for person, partner in pair.both():
-                    planned = self._message(
-                        pair,
-                        person,
-                        rule="skill_reassessment",
-                        key=f"reassess:{pair.pairing_id}:{row.period}:{person.user_id}",
-                        target=target,
-                        expires=target + timedelta(days=14),
-                        payload=partial(
-                            build_reassessment_prompt,
-                            pairing_id=pair.pairing_id,
-                            partner_user_id=partner.user_id,
-                        ),
-                    )
-                    if planned:
-                        yield planned
+        )
+        sides, unplanned = _open_sides("reassess", col(Pairing.id), period, zones=self.zones)
+        query = self._pairs_select(started.label("started"), period.label("period"), *sides)
+        for row in self._rows(query.where(period.is_not(None), unplanned)):
+            pair = self._pair(row, sides=True)
+            target = row.started + every[row.program_id] * row.period
+            for person, partner in pair.both():
+                planned = self._message(
+                    pair,
+                    person,
+                    rule="skill_reassessment",
+                    key=f"reassess:{pair.pairing_id}:{row.period}:{person.user_id}",
+                    target=target,
+                    expires=target + timedelta(days=14),
+                    payload=partial(
+                        build_reassessment_prompt,
+                        pairing_id=pair.pairing_id,
+                        partner_user_id=partner.user_id,
+                    ),
+                )
+                if planned:
+                    yield planned
 
     def _programs_at(self, moment: Callable[[Program], date], window: timedelta) -> list[Program]:
         """Running programs whose ``moment`` (a date) fell within the last ``window``."""
@@ -742,6 +780,8 @@ class Planner:
 
     def _pairs_without(self, program: Program, rule: str) -> Iterator[Pair]:
         """The program's running pairs where either person's ``rule`` message is not planned."""
+        if not self.zones:
+            return
         sides, unplanned = _open_sides(rule, col(Pairing.id), zones=self.zones)
         query = self._pairs_select(*sides).where(col(Pairing.program_id) == program.id, unplanned)
         for row in self._rows(query):

@@ -12,7 +12,7 @@ from scheduler.rules import HORIZON, Planner
 
 log = logging.getLogger(__name__)
 
-PLAN_CHUNK = 500
+PLAN_CHUNK = 200
 
 
 @dataclass(frozen=True, slots=True)

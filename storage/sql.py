@@ -1,17 +1,22 @@
-"""Small SQL expressions both backends spell differently, compiled per dialect.
+"""SQL both backends spell differently: expressions compiled per dialect, idempotent inserts.
 
 Planning builds outbox dedupe keys inside the database (to skip what is already planned without
 reading it), so a few values must render as text exactly as Python renders them.
 """
 
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import BigInteger, String, cast, literal
+from sqlalchemy import BigInteger, String, Table, cast, literal
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Mapped
 from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.dml import Insert
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
+from sqlmodel import Session
 
 
 class epoch_seconds(FunctionElement[int]):
@@ -76,3 +81,15 @@ def text_key(*parts: str | ColumnElement[Any] | Mapped[Any]) -> ColumnElement[st
     for piece in pieces[1:]:
         key = key + piece
     return key
+
+
+def insert_new(session: Session, table: Table, *, unique: Sequence[str]) -> Insert:
+    """An INSERT that skips rows whose ``unique`` columns are taken (``ON CONFLICT DO
+    NOTHING``), on whichever backend the session is bound to.
+
+    A plain Core insert on the table, not the ORM's: bulk planning writes thousands of rows and
+    needs none of the unit of work's bookkeeping.
+    """
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    return insert(table).on_conflict_do_nothing(index_elements=list(unique))

@@ -26,6 +26,7 @@ from bot.ids import BlockId
 from bot.services.agenda import add_agenda_items, next_meeting
 from storage.enums import AgendaSource, MeetingStatus, PairingStatus
 from storage.models import AgendaItem, Meeting, Pairing, Scorecard
+from storage.sql import insert_new
 
 DIMENSIONS = ("clarity", "energy", "confidence")
 LABELS = {
@@ -158,6 +159,56 @@ def ensure_scorecard(
     return row, True
 
 
+@dataclass(frozen=True, slots=True)
+class ScorecardFor:
+    """A session that is due a scorecard, with what its row and its message need."""
+
+    team_id: str
+    pairing_id: int
+    meeting_id: int
+    mentee_user_id: str
+    mentor_user_id: str
+    session_start: datetime
+
+
+def ensure_scorecards(
+    session: Session, sessions: Sequence[ScorecardFor], *, now: datetime
+) -> list[ScorecardView]:
+    """``ensure_scorecard`` for many sessions at once (planning, after downtime): one INSERT
+    that skips meetings which have a card, one SELECT; the views of the cards still to fill in.
+
+    The caller has checked the sessions are rateable and their pairings promptable.
+    """
+    if not sessions:
+        return []
+    table = Scorecard.__table__  # type: ignore[attr-defined]
+    session.execute(
+        insert_new(session, table, unique=["meeting_id"]),
+        [
+            {
+                "team_id": s.team_id,
+                "pairing_id": s.pairing_id,
+                "meeting_id": s.meeting_id,
+                "mentee_user_id": s.mentee_user_id,
+                "comment": "",
+                "created_at": now,
+            }
+            for s in sessions
+        ],
+    )
+    wanted = {s.meeting_id: s for s in sessions}
+    cards = session.exec(select(Scorecard).where(col(Scorecard.meeting_id).in_(list(wanted))))
+    return [
+        _view(
+            card,
+            mentor_user_id=wanted[card.meeting_id].mentor_user_id,
+            session_start=wanted[card.meeting_id].session_start,
+        )
+        for card in cards
+        if card.completed_at is None and card.team_id == wanted[card.meeting_id].team_id
+    ]
+
+
 def _rateable(meeting: Meeting, now: datetime) -> bool:
     """A held session, or a scheduled one whose end has passed (nobody logged it yet)."""
     if meeting.status is MeetingStatus.HELD:
@@ -175,15 +226,25 @@ def scorecard_view(session: Session, *, scorecard: Scorecard) -> ScorecardView:
     """The scorecard with what its message shows about the session."""
     meeting = session.get(Meeting, scorecard.meeting_id)
     pairing = session.get(Pairing, scorecard.pairing_id)
-    assert scorecard.id is not None
     assert pairing is not None
+    return _view(
+        scorecard,
+        mentor_user_id=pairing.mentor_user_id,
+        session_start=(meeting.held_at or meeting.scheduled_start) if meeting else None,
+    )
+
+
+def _view(
+    scorecard: Scorecard, *, mentor_user_id: str, session_start: datetime | None
+) -> ScorecardView:
+    assert scorecard.id is not None
     return ScorecardView(
         scorecard_id=scorecard.id,
         pairing_id=scorecard.pairing_id,
         meeting_id=scorecard.meeting_id,
         mentee_user_id=scorecard.mentee_user_id,
-        mentor_user_id=pairing.mentor_user_id,
-        session_start=(meeting.held_at or meeting.scheduled_start) if meeting else None,
+        mentor_user_id=mentor_user_id,
+        session_start=session_start,
         scores={d: getattr(scorecard, d) for d in DIMENSIONS},
         comment=scorecard.comment,
         complete=scorecard.completed_at is not None,

@@ -29,8 +29,10 @@ class epoch_seconds(FunctionElement[int]):
 
 @compiles(epoch_seconds, "sqlite")
 def _epoch_sqlite(element: epoch_seconds, compiler: SQLCompiler, **kw: Any) -> str:
-    # SQLite keeps UTC timestamps as naive ISO text; strftime('%s') reads them as UTC.
-    return f"CAST(strftime('%s', {compiler.process(element.clauses, **kw)}) AS BIGINT)"
+    # SQLite keeps UTC timestamps as naive ISO text, which strftime('%s') reads as UTC. Its
+    # fraction is cut off first: strftime would round .9995 up to the next second.
+    moment = compiler.process(element.clauses, **kw)
+    return f"CAST(strftime('%s', substr({moment}, 1, 19)) AS BIGINT)"
 
 
 @compiles(epoch_seconds, "postgresql")

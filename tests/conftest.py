@@ -1,12 +1,14 @@
 """Shared fixtures: databases, the Slack double, and the real Bolt app wired to both."""
 
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from slack_bolt import App
-from sqlalchemy import Engine
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
 
 from bot.app import build_app
 from bot.config import Settings
@@ -60,6 +62,37 @@ def postgres_url() -> Iterator[str]:
         pytest.skip("PostgreSQL server binaries (initdb, pg_ctl) not found; install postgresql")
     with throwaway_postgres() as url:
         yield url
+
+
+@pytest.fixture
+def pg_url(postgres_url: str) -> Iterator[str]:
+    """A fresh database of its own on the throwaway server, dropped afterwards."""
+    name = f"test_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        yield make_url(postgres_url).set(database=name).render_as_string(hide_password=False)
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+    finally:
+        admin.dispose()
+
+
+@pytest.fixture
+def pg_engine(pg_url: str) -> Iterator[Engine]:
+    """The fresh PostgreSQL database, with the schema the migrations build."""
+    engine = make_engine(pg_url)
+    upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def any_engine(request: pytest.FixtureRequest) -> Engine:
+    """Each backend in turn: the SQLite file, then a fresh PostgreSQL database."""
+    engine: Engine = request.getfixturevalue("engine" if request.param == "sqlite" else "pg_engine")
+    return engine
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ marker that must never reach a digest, a report or a CSV.
 """
 
 import json
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -16,8 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, create_engine, event, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import Engine, event, select
 from sqlmodel import Session, SQLModel
 
 from bot import slack_double
@@ -903,23 +901,8 @@ def test_the_scheduler_gets_the_chart_and_an_empty_program_none(
 
 
 @pytest.mark.postgres
-def test_postgresql_gives_the_same_metrics(engine: Engine, postgres_url: str) -> None:
-    name = f"digest_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        url = make_url(postgres_url).set(database=name).render_as_string(hide_password=False)
-        pg = make_engine(url)
-        try:
-            upgrade(pg)
-            on_postgres = metrics_of(pg, build_cohort(pg).program_id)
-        finally:
-            pg.dispose()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-    finally:
-        admin.dispose()
+def test_postgresql_gives_the_same_metrics(engine: Engine, pg_engine: Engine) -> None:
+    on_postgres = metrics_of(pg_engine, build_cohort(pg_engine).program_id)
     on_sqlite = metrics_of(engine, build_cohort(engine).program_id)
     assert on_postgres.headline == on_sqlite.headline
     assert on_postgres.flags == on_sqlite.flags

@@ -4,24 +4,20 @@ once, none is lost, and the work really is shared (``FOR UPDATE SKIP LOCKED``)."
 import re
 import subprocess
 import sys
-import uuid
 from collections import Counter
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import Engine
 from sqlmodel import select
 
 from bot.slack_double import SlackDouble
 from scheduler import outbox
 from scheduler.delivery import METADATA_EVENT
 from scheduler.outbox import Planned
-from storage.db import make_engine, session_scope
+from storage.db import session_scope
 from storage.enums import DeliveryStatus
-from storage.migrate import upgrade
 from storage.models import Delivery
 
 pytestmark = pytest.mark.postgres
@@ -31,31 +27,6 @@ MESSAGES = 1_000
 USERS = [f"UP{i:04d}" for i in range(200)]
 WORKERS = 3
 REPO = Path(__file__).resolve().parent.parent
-
-
-@pytest.fixture
-def pg_url(postgres_url: str) -> Iterator[str]:
-    """A fresh, migrated database of its own on the throwaway server."""
-    name = f"concurrency_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        url = make_url(postgres_url).set(database=name).render_as_string(hide_password=False)
-        yield url
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-    finally:
-        admin.dispose()
-
-
-@pytest.fixture
-def pg_engine(pg_url: str) -> Iterator[Engine]:
-    """The fresh database, with the schema the migrations build."""
-    engine = make_engine(pg_url)
-    upgrade(engine)
-    yield engine
-    engine.dispose()
 
 
 def _enqueue(engine: Engine) -> set[str]:

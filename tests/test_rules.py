@@ -13,7 +13,7 @@ from bot.deps import Deps
 from bot.ids import ActionId
 from bot.slack_double import SlackDouble
 from scheduler.delivery import Deliverer, Pacer
-from scheduler.tick import plan_due
+from scheduler.tick import PlanReport, plan_due
 from storage.db import session_scope
 from storage.enums import (
     Cadence,
@@ -398,3 +398,45 @@ def test_the_weekly_digest_posts_once_on_its_day_with_its_chart(
     plan_due(deps, horizon=timedelta(hours=1))
     deliverer.run()
     assert len([d for d in _sent(engine) if d.rule == "weekly_digest"]) == 2
+
+
+def _due(engine: Engine, rule: str) -> dict[str, datetime]:
+    with session_scope(engine) as session:
+        rows = session.exec(select(Delivery).where(Delivery.rule == rule)).all()
+        return {d.recipient_id: d.due_at for d in rows}
+
+
+def test_each_side_waits_for_its_own_working_hours_and_is_planned_once(
+    engine: Engine, clock: FrozenClock, deps: Deps, pairing_id: int
+) -> None:
+    # The bot was down until Monday 16 March 09:00 UTC: 10:00 in Berlin, 05:00 in New York.
+    clock.current = utc(2026, 3, 16, 9)
+    plan_due(deps)
+    assert _due(engine, "lapse_nudge") == {"U0001": utc(2026, 3, 16, 9)}
+    clock.current = utc(2026, 3, 16, 12, 30)  # 08:30 in New York: Bob's day is still ahead
+    assert plan_due(deps) == PlanReport(considered=0, enqueued=0)
+    clock.current = utc(2026, 3, 16, 12, 55)  # his day starts within the horizon
+    assert plan_due(deps) == PlanReport(considered=1, enqueued=1)
+    assert _due(engine, "lapse_nudge") == {
+        "U0001": utc(2026, 3, 16, 9),
+        "U0002": utc(2026, 3, 16, 13),  # 09:00 in New York
+    }
+    assert plan_due(deps) == PlanReport(considered=0, enqueued=0)
+
+
+def test_a_prompt_set_far_ahead_is_planned_on_time(
+    engine: Engine, clock: FrozenClock, deps: Deps, pairing_id: int
+) -> None:
+    with session_scope(engine) as session:
+        program = session.exec(select(Program)).one()
+        program.rule_settings = {"agenda_prompt_hours": 120}
+        session.add(program)
+    _held(engine, pairing_id, utc(2026, 3, 12, 15))  # no lapse in the way
+    _meeting(engine, pairing_id, utc(2026, 3, 20, 15))
+    # Five days before is Sunday 15 March: Alice hears on Friday at 17:59 in Berlin.
+    clock.current = utc(2026, 3, 13, 16, 45)
+    plan_due(deps)
+    assert _due(engine, "agenda_prompt") == {}
+    clock.current = utc(2026, 3, 13, 16, 50)
+    plan_due(deps)
+    assert _due(engine, "agenda_prompt") == {"U0001": utc(2026, 3, 13, 16, 59)}

@@ -10,7 +10,12 @@ from sqlmodel import select
 
 from bot.deps import Deps
 from bot.ids import ActionId, BlockId
-from bot.services.scorecards import low_score_dimensions, scorecard_trends
+from bot.services.scorecards import (
+    ScorecardFor,
+    ensure_scorecards,
+    low_score_dimensions,
+    scorecard_trends,
+)
 from bot.slack_double import SlackDouble
 from handlers.scorecards import send_scorecard_prompt
 from scheduler.delivery import Deliverer, Pacer
@@ -386,3 +391,43 @@ def test_scorecard_trends_compare_the_latest_three_with_the_three_before(
     assert trend.latest == {"clarity": 9.0, "energy": 8.67, "confidence": 9.33}
     assert trend.previous == {"clarity": 6.0, "energy": 6.33, "confidence": 6.67}
     assert trend.change("clarity") == 3.0
+
+
+def test_planning_creates_many_cards_at_once_and_reuses_the_ones_there(
+    slack: SlackDouble, deps: Deps, engine: Engine
+) -> None:
+    pair = make_pair(engine)
+    assert pair.meeting_id is not None
+    _ask(deps, team_id=TEAM, meeting_id=pair.meeting_id)  # logged: its card already exists
+    [existing] = _scorecards(engine)
+    later = _held_meeting(engine, pair, datetime(2026, 3, 9, 10, tzinfo=UTC))
+    start = datetime(2026, 3, 2, 10, tzinfo=UTC)
+
+    def due(meeting_id: int) -> ScorecardFor:
+        return ScorecardFor(
+            team_id=TEAM,
+            pairing_id=pair.pairing_id,
+            meeting_id=meeting_id,
+            mentee_user_id=MENTEE,
+            mentor_user_id=MENTOR,
+            session_start=start,
+        )
+
+    now = datetime(2026, 3, 10, 9, tzinfo=UTC)
+    with session_scope(engine) as session:
+        views = ensure_scorecards(session, [due(pair.meeting_id), due(later)], now=now)
+    cards = {card.meeting_id: card for card in _scorecards(engine)}
+    assert set(cards) == {pair.meeting_id, later}
+    assert cards[pair.meeting_id].id == existing.id
+    assert {(v.meeting_id, v.scorecard_id, v.mentor_user_id) for v in views} == {
+        (m, cards[m].id, MENTOR) for m in cards
+    }
+    with session_scope(engine) as session:
+        done = session.get(Scorecard, existing.id)
+        assert done is not None
+        done.completed_at = now
+        session.add(done)
+    with session_scope(engine) as session:
+        again = ensure_scorecards(session, [due(pair.meeting_id), due(later)], now=now)
+    assert [v.meeting_id for v in again] == [later]  # a rated session is not asked again
+    assert len(_scorecards(engine)) == 2

@@ -9,10 +9,11 @@ from sqlmodel import select
 
 from bot.ids import BlockId
 from bot.services.pair_state import resume_due_pairings
+from bot.services.stages import PairEvent, note_event_for_program
 from bot.slack_double import SlackDouble
 from storage.db import session_scope
 from storage.enums import PairingStatus, ParticipantStatus, Stage
-from storage.models import Participant
+from storage.models import Pairing, Participant
 from tests.blockkit import assert_valid_view
 from tests.conftest import FrozenClock
 from tests.harness import SlackToBot
@@ -179,3 +180,35 @@ def test_an_open_ended_pause_lasts_until_resumed_and_a_dated_one_ends_on_its_day
     assert change.actor_user_id is None
     assert not change.paused
     assert pairing_row(engine, pair.pairing_id).status is PairingStatus.ACTIVE
+
+
+def test_a_program_event_moves_only_the_pairs_behind_it(engine: Engine, slack: SlackDouble) -> None:
+    behind = make_pair(engine, slack, stage=Stage.GUIDED_PRACTICE)
+    first = pairing_row(engine, behind.pairing_id)
+    program_id = first.program_id
+    others = {}
+    with session_scope(engine) as session:
+        # The same two people in two more pairings of the program: one already concluding, one
+        # that ended early (not running, so left as it was).
+        for stage, status in (
+            (Stage.CONCLUDING, PairingStatus.ACTIVE),
+            (Stage.RAPPORT, PairingStatus.ENDED),
+        ):
+            other = Pairing.model_validate(
+                first.model_dump(exclude={"id"}) | {"stage": stage, "status": status}
+            )
+            session.add(other)
+            session.flush()
+            others[other.id or 0] = stage
+    with session_scope(engine) as session:
+        moved = note_event_for_program(
+            session, program_id=program_id, event=PairEvent.FINAL_SURVEY_DUE
+        )
+        again = note_event_for_program(
+            session, program_id=program_id, event=PairEvent.FINAL_SURVEY_DUE
+        )
+    assert (moved, again) == (1, 0)
+    assert pairing_row(engine, behind.pairing_id).stage is Stage.CONCLUDING
+    assert {pid: pairing_row(engine, pid).stage for pid in others} == others
+    with session_scope(engine) as session, pytest.raises(ValueError, match="note_event"):
+        note_event_for_program(session, program_id=program_id, event=PairEvent.SESSION_SCHEDULED)

@@ -1,10 +1,16 @@
 """Working hours in each person's timezone: prompts move earlier, never into the night."""
 
-from datetime import UTC, datetime, time
+import random
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
 
-from scheduler.timing import WorkingHours, delivery_time, latest_working_moment
+from scheduler.timing import (
+    WorkingHours,
+    delivery_time,
+    last_target_due_by,
+    latest_working_moment,
+)
 
 BERLIN = WorkingHours(tz="Europe/Berlin")
 NEW_YORK = WorkingHours(tz="America/New_York", start=time(8, 30), end=time(17, 0))
@@ -77,3 +83,27 @@ def test_an_unknown_timezone_falls_back_to_utc() -> None:
         utc(2026, 3, 3, 9),
         utc(2026, 3, 3, 18),
     )
+
+
+WEEKS = (
+    BERLIN,
+    NEW_YORK,
+    WorkingHours(tz="Asia/Kolkata", start=time(10, 0), end=time(18, 30)),
+    WorkingHours(tz="Australia/Sydney", days=frozenset({1, 2, 3, 4})),
+    WorkingHours(tz="America/Los_Angeles", start=time(12, 0), end=time(20, 0), days=frozenset({1})),
+)
+
+
+@pytest.mark.parametrize("hours", WEEKS, ids=lambda hours: hours.tz)
+def test_no_target_beyond_the_bound_is_due_by_the_moment(hours: WorkingHours) -> None:
+    """Planning reads targets up to ``last_target_due_by`` only: nothing later may be due."""
+    rng = random.Random(hours.tz)
+    for _ in range(400):
+        # Any moment of a year with both DST changes, on minute and odd-second boundaries.
+        now = utc(2026, 1, 1) + timedelta(seconds=rng.randrange(365 * 24 * 3600))
+        moment = now + timedelta(minutes=rng.choice((0, 1, 10, 90)))
+        bound = last_target_due_by(hours, moment)
+        assert bound >= moment
+        for after in (timedelta(seconds=1), timedelta(minutes=rng.randrange(1, 5 * 24 * 60))):
+            due = delivery_time(hours, bound + after, now=now, expires=None)
+            assert due is None or due > moment, (now, moment, bound + after, due)

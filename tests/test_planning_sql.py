@@ -1,0 +1,100 @@
+"""Planning builds dedupe keys in SQL to skip what the outbox holds: on both backends they must
+be the very keys Python builds, or every pass would rebuild (and re-check) every message."""
+
+from datetime import UTC, date, datetime, timedelta
+from itertools import islice
+
+import pytest
+from sqlalchemy import Date, Engine, Integer, func, literal, select
+from sqlmodel import Session, col
+
+from bench.bench_planning import NOW, build
+from scheduler import outbox
+from scheduler.rules import Planner
+from scheduler.tick import PLAN_CHUNK
+from storage.db import session_scope
+from storage.models import Delivery, ProcessedEvent
+from storage.sql import epoch_seconds, insert_new, iso_date, text_key
+from storage.types import UTCDateTime
+
+MOMENTS = (
+    datetime(2026, 3, 29, 1, 30, tzinfo=UTC),  # Europe's spring-forward night
+    datetime(2026, 10, 25, 0, 59, 59, 999_999, tzinfo=UTC),  # a hair before a whole second
+    datetime(2024, 2, 29, 23, 0, 0, 500_000, tzinfo=UTC),  # leap day, half a second
+    datetime(1999, 12, 31, 23, 59, 59, tzinfo=UTC),
+)
+
+
+@pytest.mark.parametrize("moment", MOMENTS)
+def test_epoch_seconds_truncate_like_python(any_engine: Engine, moment: datetime) -> None:
+    with any_engine.connect() as conn:
+        seconds = conn.execute(select(epoch_seconds(literal(moment, UTCDateTime())))).scalar()
+    assert seconds == int(moment.timestamp())
+
+
+@pytest.mark.parametrize("day", [date(2026, 3, 9), date(1999, 12, 31), date(2024, 2, 29)])
+def test_iso_dates_read_like_python(any_engine: Engine, day: date) -> None:
+    with any_engine.connect() as conn:
+        assert conn.execute(select(iso_date(literal(day, Date())))).scalar() == day.isoformat()
+
+
+def test_keys_join_text_and_values_like_python(any_engine: Engine) -> None:
+    moment = MOMENTS[1]
+    key = text_key(
+        "lapse_nudge",
+        literal(42, Integer()),
+        epoch_seconds(literal(moment, UTCDateTime())),
+        "U0001",
+    )
+    with any_engine.connect() as conn:
+        built = conn.execute(select(key)).scalar()
+    assert built == f"lapse_nudge:42:{int(moment.timestamp())}:U0001"
+
+
+def test_insert_new_skips_rows_already_there(any_engine: Engine) -> None:
+    table = ProcessedEvent.__table__  # type: ignore[attr-defined]
+    rows = [{"event_id": "Ev1", "team_id": "T1", "received_at": NOW}]
+    with session_scope(any_engine) as session:
+        session.execute(insert_new(session, table, unique=["event_id"]), rows)
+        session.execute(
+            insert_new(session, table, unique=["event_id"]),
+            [*rows, {"event_id": "Ev2", "team_id": "T1", "received_at": NOW}],
+        )
+    with session_scope(any_engine) as session:
+        assert session.execute(select(func.count()).select_from(table)).scalar() == 2
+
+
+def _plan(engine: Engine, now: datetime) -> tuple[int, int]:
+    """One pass at ``now``: (messages built, messages new to the outbox)."""
+    built = enqueued = 0
+    with session_scope(engine) as session:
+        planned = Planner(session, now=now).plan()
+        while chunk := list(islice(planned, PLAN_CHUNK)):
+            built += len(chunk)
+            enqueued += outbox.enqueue(session, chunk, now=now)
+    return built, enqueued
+
+
+def test_passes_build_only_messages_the_outbox_lacks(any_engine: Engine) -> None:
+    """The benchmark's mix (every rule with a key built in SQL: agenda, reminders, scorecards,
+    did you meet, lapses and escalations, re-assessments, goal and milestone reminders)."""
+    build(any_engine, 300)
+    built, enqueued = _plan(any_engine, NOW)
+    assert built == enqueued > 100
+    with Session(any_engine) as session:
+        rules = set(session.execute(select(col(Delivery.rule)).distinct()).scalars())
+    assert {
+        "agenda_prompt",
+        "session_reminder",
+        "scorecard",
+        "did_you_meet",
+        "lapse_nudge",
+        "skill_reassessment",
+        "goal_due",
+        "milestone_due",
+    } <= rules
+    assert _plan(any_engine, NOW) == (0, 0)
+    # Later passes build what fell due since, and nothing they planned before.
+    for minutes in range(1, 60, 7):
+        built, enqueued = _plan(any_engine, NOW + timedelta(minutes=minutes))
+        assert built == enqueued

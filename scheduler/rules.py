@@ -19,7 +19,7 @@ from functools import cached_property, lru_cache, partial
 from typing import Any
 
 from sqlalchemy import Row, and_, case, exists, func, join, literal, or_, type_coerce
-from sqlalchemy.orm import Mapped, aliased
+from sqlalchemy.orm import Mapped
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
@@ -85,9 +85,6 @@ REASSESSMENT_WINDOW = timedelta(days=7)
 SURVEY_WINDOW = timedelta(days=14)
 DIGEST_RULE = "weekly_digest"
 DIGEST_WINDOW = timedelta(hours=12)
-# Module-level aliases keep the queries' cache keys stable, so SQLAlchemy compiles them once.
-_MENTOR = aliased(Participant, name="mentor")
-_MENTEE = aliased(Participant, name="mentee")
 
 
 @lru_cache(maxsize=4096)
@@ -142,22 +139,39 @@ class Pair:
         return [side for side, still_open in zip(sides, self.open, strict=True) if still_open]
 
 
-def _person_columns(who: Any, side: str) -> list[Any]:
-    return [
-        col(who.user_id).label(f"{side}_user"),
-        col(who.timezone).label(f"{side}_tz"),
-        col(who.work_start).label(f"{side}_start"),
-        col(who.work_end).label(f"{side}_end"),
-        col(who.work_days).label(f"{side}_days"),
-    ]
+def _of(person_id: Any, column: Any) -> Any:
+    """One column of a pairing's participant, looked up by primary key for each row read.
 
+    A lookup, not a join: PostgreSQL would hash every participant of the workspace for a join,
+    although a pass reads few pairings.
+    """
+    return (
+        select(column).where(col(Participant.id) == person_id).correlate(Pairing).scalar_subquery()
+    )
+
+
+# Whose side is whose: the participant id and the user id the pairing keeps for each.
+_SIDES = (
+    ("mentor", Pairing.mentor_id, Pairing.mentor_user_id),
+    ("mentee", Pairing.mentee_id, Pairing.mentee_user_id),
+)
+_MENTEE_TZ = _of(Pairing.mentee_id, Participant.timezone)
 
 _PAIR_COLUMNS = (
     col(Pairing.id).label("pairing_id"),
     col(Pairing.team_id).label("team_id"),
     col(Pairing.program_id).label("program_id"),
-    *_person_columns(_MENTOR, "mentor"),
-    *_person_columns(_MENTEE, "mentee"),
+    *(
+        _of(person_id, column).label(f"{side}_{name}")
+        for side, person_id, _ in _SIDES
+        for name, column in (
+            ("user", Participant.user_id),
+            ("tz", Participant.timezone),
+            ("start", Participant.work_start),
+            ("end", Participant.work_end),
+            ("days", Participant.work_days),
+        )
+    ),
 )
 
 
@@ -174,12 +188,12 @@ def _open_sides(
     ``zones``, when given: the others' messages wait for their working hours)."""
     sides: list[Any] = []
     conditions: list[ColumnElement[bool]] = []
-    for who, side in ((_MENTOR, "mentor"), (_MENTEE, "mentee")):
-        still_open = _unplanned(text_key(rule, *subject, col(who.user_id)))
+    for side, person_id, user_id in _SIDES:
+        still_open = _unplanned(text_key(rule, *subject, col(user_id)))
         sides.append(still_open.label(f"{side}_open"))
-        conditions.append(
-            still_open if zones is None else and_(col(who.timezone).in_(zones), still_open)
-        )
+        if zones is not None:
+            still_open = and_(_of(person_id, Participant.timezone).in_(zones), still_open)
+        conditions.append(still_open)
     return sides, or_(*conditions)
 
 
@@ -333,11 +347,7 @@ class Planner:
             )
         else:
             query = query.select_from(source).join(Pairing, link)
-        return (
-            query.join(_MENTOR, col(_MENTOR.id) == col(Pairing.mentor_id))
-            .join(_MENTEE, col(_MENTEE.id) == col(Pairing.mentee_id))
-            .where(col(Pairing.status) == PairingStatus.ACTIVE.value)
-        )
+        return query.where(col(Pairing.status) == PairingStatus.ACTIVE.value)
 
     def _rows(self, query: Any) -> Iterator[Row[Any]]:
         """The query's rows, a slice at a time, for running programs only."""
@@ -427,7 +437,7 @@ class Planner:
         rows = self._meetings(
             start_from=self.now,
             start_to=bound + longest,
-            where=[col(_MENTEE.timezone).in_(self.zones)],
+            where=[_MENTEE_TZ.in_(self.zones)],
             unplanned=_unplanned(text_key("agenda_prompt", col(Meeting.id))),
         )
         for row in rows:
@@ -888,7 +898,7 @@ class Planner:
             link=col(Pairing.id) == col(Goal.pairing_id),
         ).where(
             *open_goal,
-            col(_MENTEE.timezone).in_(self.zones),
+            _MENTEE_TZ.in_(self.zones),
             col(Goal.due_date) >= today,
             col(Goal.due_date) <= latest,
             _unplanned(text_key("goal_due", col(Goal.id), iso_date(col(Goal.due_date)))),
@@ -903,7 +913,7 @@ class Planner:
             link=col(Pairing.id) == col(Goal.pairing_id),
         ).where(
             *open_goal,
-            col(_MENTEE.timezone).in_(self.zones),
+            _MENTEE_TZ.in_(self.zones),
             col(Milestone.done_at).is_(None),
             col(Milestone.due_date) >= today,
             col(Milestone.due_date) <= latest,

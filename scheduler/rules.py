@@ -71,6 +71,8 @@ from storage.types import UTCDateTime
 
 # Rows are read in slices: a planning pass over 100,000 pairings must not hold them all.
 YIELD_PER = 1000
+# Scorecards are created this many at a time (their prompts are the largest messages).
+SCORECARD_BATCH = 200
 # A message is enqueued when its moment is at most this far ahead.
 HORIZON = timedelta(minutes=10)
 # A booked session still counts against a lapse this long after it starts: the pair may be in it,
@@ -516,7 +518,7 @@ class Planner:
             moment = row.start + timedelta(minutes=row.minutes + after)
             if moment <= self.now + self.horizon:
                 due[row.meeting_id] = (pair, row.start, moment)
-            if len(due) >= YIELD_PER:
+            if len(due) >= SCORECARD_BATCH:
                 yield from self._scorecards_for(due)
                 due = {}
         yield from self._scorecards_for(due)

@@ -118,6 +118,10 @@ class Person:
         """The start of this person's working day ``day`` (local date)."""
         return datetime.combine(day, self.hours.start, tzinfo=self.hours.zone)
 
+    def moment(self, when: datetime | date) -> datetime:
+        """``when`` itself, or for a date the start of this person's working day."""
+        return when if isinstance(when, datetime) else self.at_work_start(when)
+
     def at_work_end(self, day: date) -> datetime:
         """The end of this person's working day ``day`` (local date)."""
         return datetime.combine(day, self.hours.end, tzinfo=self.hours.zone)
@@ -413,6 +417,34 @@ class Planner:
             pairing_id=pair.pairing_id,
         )
 
+    def _to_both(
+        self,
+        pair: Pair,
+        *,
+        rule: str,
+        key: str,
+        target: datetime | date,
+        expires: datetime | date,
+        payload: Callable[..., dict[str, Any]],
+        local: bool = False,
+    ) -> Iterator[Planned]:
+        """The rule's message to each side still to plan, keyed ``key:user`` (the key
+        ``_open_sides`` looks for). A date stands for the start of that person's working day;
+        ``payload`` is given the partner's user id, and the person's timezone when ``local``."""
+        for person, partner in pair.both():
+            local_time = {"tz": person.tz} if local else {}
+            planned = self._message(
+                pair,
+                person,
+                rule=rule,
+                key=f"{key}:{person.user_id}",
+                target=person.moment(target),
+                expires=person.moment(expires),
+                payload=partial(payload, partner_user_id=partner.user_id, **local_time),
+            )
+            if planned:
+                yield planned
+
     def plan(self) -> Iterator[Planned]:
         """Every message due around now, from every rule."""
         if not self.programs:
@@ -564,24 +596,15 @@ class Planner:
             start: datetime = row.start
             end = start + timedelta(minutes=row.minutes)
             target = end + timedelta(hours=self.settings(pair.program).did_you_meet_hours)
-            for person, partner in pair.both():
-                planned = self._message(
-                    pair,
-                    person,
-                    rule="did_you_meet",
-                    key=f"did_you_meet:{row.meeting_id}:{person.user_id}",
-                    target=target,
-                    expires=end + timedelta(days=7),
-                    payload=partial(
-                        build_did_you_meet,
-                        meeting_id=row.meeting_id,
-                        partner_user_id=partner.user_id,
-                        start=start,
-                        tz=person.tz,
-                    ),
-                )
-                if planned:
-                    yield planned
+            yield from self._to_both(
+                pair,
+                rule="did_you_meet",
+                key=f"did_you_meet:{row.meeting_id}",
+                target=target,
+                expires=end + timedelta(days=7),
+                payload=partial(build_did_you_meet, meeting_id=row.meeting_id, start=start),
+                local=True,
+            )
 
     def lapses(self) -> Iterator[Planned]:
         """Nudge the pair at 1.5 times the cadence without a session; tell the leads at 2 times.
@@ -669,24 +692,19 @@ class Planner:
         settings = self.settings(pair.program)
         days = (self.now - last).days
         period = str(int(last.timestamp()))
-        for person, partner in pair.both():
-            planned = self._message(
-                pair,
-                person,
-                rule="lapse_nudge",
-                key=f"lapse_nudge:{pair.pairing_id}:{period}:{person.user_id}",
-                target=last + gap * settings.lapse_nudge_factor,
-                expires=self.now + timedelta(days=7),
-                payload=partial(
-                    build_lapse_nudge,
-                    pairing_id=pair.pairing_id,
-                    partner_user_id=partner.user_id,
-                    days=days,
-                    program_name=pair.program.name,
-                ),
-            )
-            if planned:
-                yield planned
+        yield from self._to_both(
+            pair,
+            rule="lapse_nudge",
+            key=f"lapse_nudge:{pair.pairing_id}:{period}",
+            target=last + gap * settings.lapse_nudge_factor,
+            expires=self.now + timedelta(days=7),
+            payload=partial(
+                build_lapse_nudge,
+                pairing_id=pair.pairing_id,
+                days=days,
+                program_name=pair.program.name,
+            ),
+        )
         if not unflagged or self.now - last < gap * settings.lapse_escalation_factor:
             return
         # The flag and the leads' messages are written in one transaction: one escalation per
@@ -768,22 +786,14 @@ class Planner:
         for row in self._rows(query.where(period.is_not(None), unplanned)):
             pair = self._pair(row, sides=True)
             target = row.started + every[row.program_id] * row.period
-            for person, partner in pair.both():
-                planned = self._message(
-                    pair,
-                    person,
-                    rule="skill_reassessment",
-                    key=f"reassess:{pair.pairing_id}:{row.period}:{person.user_id}",
-                    target=target,
-                    expires=target + timedelta(days=14),
-                    payload=partial(
-                        build_reassessment_prompt,
-                        pairing_id=pair.pairing_id,
-                        partner_user_id=partner.user_id,
-                    ),
-                )
-                if planned:
-                    yield planned
+            yield from self._to_both(
+                pair,
+                rule="skill_reassessment",
+                key=f"reassess:{pair.pairing_id}:{row.period}",
+                target=target,
+                expires=target + timedelta(days=14),
+                payload=partial(build_reassessment_prompt, pairing_id=pair.pairing_id),
+            )
 
     def _programs_at(self, moment: Callable[[Program], date], window: timedelta) -> list[Program]:
         """Running programs whose ``moment`` (a date) fell within the last ``window``."""
@@ -804,25 +814,20 @@ class Planner:
         for program in self._programs_at(program_midpoint, SURVEY_WINDOW):
             midpoint = program_midpoint(program)
             for pair in self._pairs_without(program, "survey:midpoint"):
-                for person, partner in pair.both():
-                    planned = self._message(
-                        pair,
-                        person,
-                        rule="midpoint_survey",
-                        key=f"survey:midpoint:{pair.pairing_id}:{person.user_id}",
-                        target=person.at_work_start(midpoint),
-                        expires=person.at_work_start(midpoint + SURVEY_WINDOW),
-                        payload=partial(
-                            build_survey_prompt,
-                            SurveyKind.MIDPOINT,
-                            pairing_id=pair.pairing_id,
-                            mentee_user_id=pair.mentee.user_id,
-                            program_name=pair.program.name,
-                            partner_user_id=partner.user_id,
-                        ),
-                    )
-                    if planned:
-                        yield planned
+                yield from self._to_both(
+                    pair,
+                    rule="midpoint_survey",
+                    key=f"survey:midpoint:{pair.pairing_id}",
+                    target=midpoint,
+                    expires=midpoint + SURVEY_WINDOW,
+                    payload=partial(
+                        build_survey_prompt,
+                        SurveyKind.MIDPOINT,
+                        pairing_id=pair.pairing_id,
+                        mentee_user_id=pair.mentee.user_id,
+                        program_name=pair.program.name,
+                    ),
+                )
 
     def closing_prompts(self) -> Iterator[Planned]:
         """To both, ``final_survey_days`` before the end: reflect, audit independence, graduate."""
@@ -835,24 +840,19 @@ class Planner:
                 self.session, program_id=program.id or 0, event=PairEvent.FINAL_SURVEY_DUE
             )
             for pair in self._pairs_without(program, "graduation"):
-                for person, partner in pair.both():
-                    planned = self._message(
-                        pair,
-                        person,
-                        rule="graduation_prompt",
-                        key=f"graduation:{pair.pairing_id}:{person.user_id}",
-                        target=person.at_work_start(start),
-                        expires=person.at_work_start(end),
-                        payload=partial(
-                            build_graduation_prompt,
-                            pairing_id=pair.pairing_id,
-                            partner_user_id=partner.user_id,
-                            program_name=pair.program.name,
-                            end=end - timedelta(days=1),
-                        ),
-                    )
-                    if planned:
-                        yield planned
+                yield from self._to_both(
+                    pair,
+                    rule="graduation_prompt",
+                    key=f"graduation:{pair.pairing_id}",
+                    target=start,
+                    expires=end,
+                    payload=partial(
+                        build_graduation_prompt,
+                        pairing_id=pair.pairing_id,
+                        program_name=pair.program.name,
+                        end=end - timedelta(days=1),
+                    ),
+                )
 
     def weekly_digests(self) -> Iterator[Planned]:
         """The cohort digest to the program's channel, on its weekday and hour, in its timezone."""

@@ -225,7 +225,8 @@ def build(engine: Engine, size: int) -> None:
             conn.execute(text("VACUUM ANALYZE"))
 
 
-def _deps(engine: Engine, now: datetime) -> Deps:
+def planning_deps(engine: Engine, now: datetime) -> Deps:
+    """What ``plan_due`` needs, with the clock stopped at ``now`` (planning never calls Slack)."""
     settings = Settings(
         slack_bot_token="xoxb-bench",  # noqa: S106 - the fake token planning never uses
         slack_signing_secret=None,
@@ -258,7 +259,7 @@ def _peak_mib(engine: Engine, now: datetime) -> float:
 
 
 def _timed(engine: Engine, now: datetime) -> tuple[float, PlanReport]:
-    deps = _deps(engine, now)
+    deps = planning_deps(engine, now)
     started = time.perf_counter()
     report = plan_due(deps)
     return time.perf_counter() - started, report

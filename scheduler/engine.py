@@ -60,7 +60,7 @@ def build_scheduler(deps: Deps) -> BackgroundScheduler:
             log.info("outbox delivered", extra=vars(report))
 
     def plan_prompts(deps: Deps) -> None:
-        plan_due(deps)
+        plan_due(deps, wait=False)
 
     scheduled = [*JOBS, (plan_prompts, PLANNING_EVERY), (deliver_outbox, DELIVERY_EVERY)]
     for job, every in scheduled:

@@ -5,13 +5,13 @@ from datetime import UTC, date, datetime, timedelta
 from itertools import islice
 
 import pytest
-from sqlalchemy import Date, Engine, Integer, func, literal, select
+from sqlalchemy import Date, Engine, Integer, func, literal, select, text
 from sqlmodel import Session, col
 
-from bench.bench_planning import NOW, build
+from bench.bench_planning import NOW, build, planning_deps
 from scheduler import outbox
 from scheduler.rules import Planner
-from scheduler.tick import PLAN_CHUNK
+from scheduler.tick import PG_PLANNING_LOCK, PLAN_CHUNK, PlanReport, plan_due
 from storage.db import session_scope
 from storage.models import Delivery, ProcessedEvent
 from storage.sql import epoch_seconds, insert_new, iso_date, text_key
@@ -98,3 +98,16 @@ def test_passes_build_only_messages_the_outbox_lacks(any_engine: Engine) -> None
     for minutes in range(1, 60, 7):
         built, enqueued = _plan(any_engine, NOW + timedelta(minutes=minutes))
         assert built == enqueued
+
+
+@pytest.mark.postgres
+def test_one_copy_plans_at_a_time_on_postgresql(pg_engine: Engine) -> None:
+    """A scheduled pass steps aside while another process plans; its next pass does the work."""
+    build(pg_engine, 20)
+    deps = planning_deps(pg_engine, NOW)
+    with pg_engine.connect() as other, other.begin():
+        other.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": PG_PLANNING_LOCK})
+        assert plan_due(deps, wait=False) == PlanReport(considered=0, enqueued=0, skipped=True)
+    report = plan_due(deps, wait=False)
+    assert not report.skipped
+    assert report.enqueued > 0

@@ -167,11 +167,11 @@ _PAIR_COLUMNS = (
     col(Pairing.id).label("pairing_id"),
     col(Pairing.team_id).label("team_id"),
     col(Pairing.program_id).label("program_id"),
+    *(col(user_id).label(f"{side}_user") for side, _, user_id in _SIDES),
     *(
         _of(person_id, column).label(f"{side}_{name}")
         for side, person_id, _ in _SIDES
         for name, column in (
-            ("user", Participant.user_id),
             ("tz", Participant.timezone),
             ("start", Participant.work_start),
             ("end", Participant.work_end),

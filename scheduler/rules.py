@@ -742,13 +742,15 @@ class Planner:
         """To both, every ``reassessment_weeks`` since the pairing started (latest period only).
 
         Only pairings whose latest period began within ``REASSESSMENT_WINDOW`` are read: one
-        range of start moments per program and period its oldest pairing has lived through.
+        range of start moments per period the program's oldest pairing has lived through.
         """
         if not self.programs or not self.zones:
             return
-        started = col(Pairing.started_at)
         oldest = self.session.execute(
-            select(col(Pairing.program_id), type_coerce(func.min(started), UTCDateTime()))
+            select(
+                col(Pairing.program_id),
+                type_coerce(func.min(col(Pairing.started_at)), UTCDateTime()),
+            )
             .where(
                 col(Pairing.program_id).in_(list(self.programs)),
                 col(Pairing.status) == PairingStatus.ACTIVE.value,
@@ -759,33 +761,37 @@ class Planner:
             program_id: timedelta(weeks=self.settings(program).reassessment_weeks)
             for program_id, program in self.programs.items()
         }
-        ranges = [
-            (program_id, k)
-            for program_id, first in oldest
-            if first is not None
-            for k in range(int((self.now - first) / every[program_id]), 0, -1)
-        ]
-        if not ranges:
-            return
+        for program_id, first in oldest:
+            if first is None or self.now - first < every[program_id]:
+                continue
+            # One query per program, its CASE holding only that program's periods: one CASE
+            # for every program's periods would grow with their square.
+            periods = range(int((self.now - first) / every[program_id]), 0, -1)
+            yield from self._reassessments_of(program_id, every[program_id], periods)
+
+    def _reassessments_of(
+        self, program_id: int, every: timedelta, periods: Iterable[int]
+    ) -> Iterator[Planned]:
+        started = col(Pairing.started_at)
         # Latest period first: on a boundary shared by two ranges the later period wins.
         period = case(
             *(
                 (
                     and_(
-                        col(Pairing.program_id) == program_id,
-                        started >= _when(self.now - every[program_id] * k - REASSESSMENT_WINDOW),
-                        started <= _when(self.now - every[program_id] * k),
+                        started >= _when(self.now - every * k - REASSESSMENT_WINDOW),
+                        started <= _when(self.now - every * k),
                     ),
                     k,
                 )
-                for program_id, k in ranges
+                for k in periods
             )
         )
         sides, unplanned = _open_sides("reassess", col(Pairing.id), period, zones=self.zones)
         query = self._pairs_select(started.label("started"), period.label("period"), *sides)
-        for row in self._rows(query.where(period.is_not(None), unplanned)):
+        query = query.where(col(Pairing.program_id) == program_id, period.is_not(None), unplanned)
+        for row in self._rows(query):
             pair = self._pair(row, sides=True)
-            target = row.started + every[row.program_id] * row.period
+            target = row.started + every * row.period
             yield from self._to_both(
                 pair,
                 rule="skill_reassessment",

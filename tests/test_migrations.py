@@ -1,17 +1,27 @@
 """The migrations build exactly the schema the models declare, on SQLite and PostgreSQL."""
 
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, inspect, text
-from sqlmodel import SQLModel
+from sqlmodel import SQLModel, select
 
 import storage.models  # noqa: F401  (registers the tables)
-from storage.db import make_engine
-from storage.migrate import current_revision, head_revision, is_up_to_date, upgrade
+from storage.db import make_engine, session_scope
+from storage.enums import FlagKind
+from storage.migrate import (
+    alembic_config,
+    current_revision,
+    head_revision,
+    is_up_to_date,
+    upgrade,
+)
+from storage.models import Delivery, Flag, Program
 
 
 def _schema_diff(engine: Engine) -> list[Any]:
@@ -81,5 +91,51 @@ def test_copies_starting_at_once_migrate_once(postgres_url: str) -> None:
         assert is_up_to_date(engine)
         with engine.connect() as conn:
             assert conn.execute(text("SELECT count(*) FROM alembic_version")).scalar() == 1
+    finally:
+        engine.dispose()
+
+
+def test_lapse_keys_are_rewritten_so_a_nudged_gap_is_not_nudged_again(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'keys.db'}")
+    gap = datetime(2026, 2, 12, 10, tzinfo=UTC)
+    epoch = int(gap.timestamp())
+    old_keys = {
+        f"lapse_nudge:7:{gap.isoformat()}:U0001": f"lapse_nudge:7:{epoch}:U0001",
+        f"lapse_escalation:7:{gap.isoformat()}:ULEAD": f"lapse_escalation:7:{epoch}:ULEAD",
+        "agenda_prompt:3": "agenda_prompt:3",
+    }
+    try:
+        upgrade(engine, "0002")
+        with session_scope(engine) as session:
+            program = Program(
+                team_id="T1", name="Spring", start_date=date(2026, 1, 5), created_by="ULEAD"
+            )
+            session.add(program)
+            session.flush()
+            session.add(
+                Flag(
+                    team_id="T1",
+                    program_id=program.id or 0,
+                    kind=FlagKind.LAPSED,
+                    dedupe_key=f"lapsed:7:{gap.isoformat()}",
+                )
+            )
+            for key in old_keys:
+                session.add(
+                    Delivery(team_id="T1", dedupe_key=key, rule="r", recipient_id="U", due_at=gap)
+                )
+        upgrade(engine)
+        with session_scope(engine) as session:
+            keys = set(session.exec(select(Delivery.dedupe_key)))
+            flags = set(session.exec(select(Flag.dedupe_key)))
+        assert keys == set(old_keys.values())
+        assert flags == {f"lapsed:7:{epoch}"}
+        upgrade(engine)  # nothing left to rewrite
+        config = alembic_config()
+        with engine.begin() as conn:
+            config.attributes["connection"] = conn
+            command.downgrade(config, "0002")
+        with session_scope(engine) as session:
+            assert set(session.exec(select(Delivery.dedupe_key))) == set(old_keys)
     finally:
         engine.dispose()

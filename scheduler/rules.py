@@ -65,6 +65,7 @@ from storage.models import (
     Pairing,
     Participant,
     Program,
+    ProgramLead,
 )
 from storage.sql import epoch_seconds, insert_new, iso_date, text_key
 from storage.types import UTCDateTime
@@ -653,15 +654,32 @@ class Planner:
             col(Flag.team_id) == col(Pairing.team_id),
             col(Flag.dedupe_key) == text_key("lapsed", col(Pairing.id), period),
         )
+        escalated_to = partial(text_key, "lapse_escalation", col(Pairing.id), period)
+        creator = (
+            select(col(Program.created_by))
+            .where(col(Program.id) == col(Pairing.program_id))
+            .correlate(Pairing)
+            .scalar_subquery()
+        )
+        # A lead not told of this gap yet: the creator, or a co-lead added since the flag.
+        untold = or_(
+            _unplanned(escalated_to(creator)),
+            exists().where(
+                col(ProgramLead.program_id) == col(Pairing.program_id),
+                _unplanned(escalated_to(col(ProgramLead.user_id))),
+            ),
+        )
         escalation_due = since <= cutoff(lambda s: s.lapse_escalation_factor)
         sides, unplanned = _open_sides("lapse_nudge", col(Pairing.id), period, zones=self.zones)
         query = (
-            self._pairs_select(since.label("since"), unflagged.label("unflagged"), *sides)
+            self._pairs_select(
+                since.label("since"), unflagged.label("unflagged"), untold.label("untold"), *sides
+            )
             .outerjoin(booked, booked.c.pairing_id == col(Pairing.id))
             .where(
                 booked.c.pairing_id.is_(None),
                 since <= cutoff(lambda s: s.lapse_nudge_factor),
-                or_(unplanned, and_(escalation_due, unflagged)),
+                or_(unplanned, and_(escalation_due, or_(unflagged, untold))),
             )
         )
         leads: dict[int, list[str]] = {}
@@ -671,7 +689,12 @@ class Planner:
             if program.id not in leads:
                 leads[program.id or 0] = program_lead_ids(self.session, program=program)
             yield from self._lapse_messages(
-                pair, row.since, gaps[row.program_id], row.unflagged, leads[program.id or 0]
+                pair,
+                row.since,
+                gaps[row.program_id],
+                leads[program.id or 0],
+                flag=bool(row.unflagged),
+                tell=bool(row.untold),
             )
             if len(self._flags) >= YIELD_PER:
                 self._raise_flags()
@@ -687,8 +710,17 @@ class Planner:
             self._flags = []
 
     def _lapse_messages(
-        self, pair: Pair, last: datetime, gap: timedelta, unflagged: bool, leads: list[str]
+        self,
+        pair: Pair,
+        last: datetime,
+        gap: timedelta,
+        leads: list[str],
+        *,
+        flag: bool,
+        tell: bool,
     ) -> Iterator[Planned]:
+        """The pair's nudges; at the escalation point the red flag (once per gap) and the
+        leads' messages (``tell``: some lead has not heard of this gap yet)."""
         settings = self.settings(pair.program)
         days = (self.now - last).days
         period = str(int(last.timestamp()))
@@ -705,23 +737,13 @@ class Planner:
                 program_name=pair.program.name,
             ),
         )
-        if not unflagged or self.now - last < gap * settings.lapse_escalation_factor:
+        if self.now - last < gap * settings.lapse_escalation_factor:
             return
-        # The flag and the leads' messages are written in one transaction: one escalation per
-        # gap.
-        self._flags.append(
-            {
-                "team_id": pair.team_id,
-                "program_id": pair.program.id or 0,
-                "pairing_id": pair.pairing_id,
-                "kind": FlagKind.LAPSED,
-                "dedupe_key": f"lapsed:{pair.pairing_id}:{period}",
-                "detail": "no session for twice the planned cadence",
-                "raised_at": self.now,
-                "escalated_at": self.now,
-            }
-        )
-        for lead in leads:
+        if flag:
+            self._flag_lapse(pair, period)
+        if not tell:
+            return
+        for lead in leads:  # the outbox keeps those already told from hearing twice
             yield Planned(
                 team_id=pair.team_id,
                 dedupe_key=f"lapse_escalation:{pair.pairing_id}:{period}:{lead}",
@@ -737,6 +759,21 @@ class Planner:
                 program_id=pair.program.id,
                 pairing_id=pair.pairing_id,
             )
+
+    def _flag_lapse(self, pair: Pair, period: str) -> None:
+        # Written with the leads' messages, in the same transaction.
+        self._flags.append(
+            {
+                "team_id": pair.team_id,
+                "program_id": pair.program.id or 0,
+                "pairing_id": pair.pairing_id,
+                "kind": FlagKind.LAPSED,
+                "dedupe_key": f"lapsed:{pair.pairing_id}:{period}",
+                "detail": "no session for twice the planned cadence",
+                "raised_at": self.now,
+                "escalated_at": self.now,
+            }
+        )
 
     def reassessments(self) -> Iterator[Planned]:
         """To both, every ``reassessment_weeks`` since the pairing started (latest period only).

@@ -24,7 +24,16 @@ from storage.enums import (
     ProgramStatus,
     Role,
 )
-from storage.models import Delivery, Flag, Goal, Meeting, Pairing, Participant, Program
+from storage.models import (
+    Delivery,
+    Flag,
+    Goal,
+    Meeting,
+    Pairing,
+    Participant,
+    Program,
+    ProgramLead,
+)
 from tests.blockkit import assert_valid_view
 from tests.conftest import FrozenClock
 
@@ -440,3 +449,24 @@ def test_a_prompt_set_far_ahead_is_planned_on_time(
     clock.current = utc(2026, 3, 13, 16, 50)
     plan_due(deps)
     assert _due(engine, "agenda_prompt") == {"U0001": utc(2026, 3, 13, 16, 59)}
+
+
+def test_a_co_lead_added_after_the_escalation_hears_of_the_gap_once(
+    engine: Engine, clock: FrozenClock, deps: Deps, pairing_id: int
+) -> None:
+    clock.current = utc(2026, 3, 16, 9)  # two weeks without a session: escalated
+    plan_due(deps)
+    assert set(_due(engine, "lapse_escalation")) == {"UADMIN"}
+    with session_scope(engine) as session:
+        program = session.exec(select(Program)).one()
+        session.add(
+            ProgramLead(
+                team_id=TEAM, program_id=program.id or 0, user_id="UCOLEAD", added_by="UADMIN"
+            )
+        )
+    clock.current = utc(2026, 3, 16, 10)
+    assert plan_due(deps).enqueued == 1
+    assert set(_due(engine, "lapse_escalation")) == {"UADMIN", "UCOLEAD"}
+    assert plan_due(deps).enqueued == 0
+    with session_scope(engine) as session:
+        assert len(session.exec(select(Flag)).all()) == 1

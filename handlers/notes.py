@@ -15,9 +15,8 @@ from sqlmodel import Session
 from bot.commands import Subcommand
 from bot.deps import Deps
 from bot.errors import FieldErrors, UserError
-from bot.gateway import SlackCallError
 from bot.ids import ActionId, BlockId, CallbackId
-from bot.services.access import pairing_for, partner_of, resolve_pairing
+from bot.services.access import pairing_for, partner_of
 from bot.services.notes import (
     add_document,
     add_note,
@@ -38,9 +37,9 @@ from bot.views.plans import build_material_notice
 from handlers.commands import CommandRequest, CommandRouter
 from handlers.common import (
     ack_field_errors,
-    ack_problem,
     clicked_value,
     id_from,
+    open_pair_modal_from_command,
     person_tz,
     send,
     team_of,
@@ -48,6 +47,7 @@ from handlers.common import (
     view_metadata,
 )
 from handlers.plans import in_modal, redraw, refuse, show
+from storage.models import Pairing, Program
 
 log = logging.getLogger(__name__)
 
@@ -92,32 +92,15 @@ def _notes_view_id(body: dict[str, Any]) -> str | None:
 # --- opening and reading -----------------------------------------------------------------------
 
 
+def _notes_of_pair(
+    deps: Deps, session: Session, *, team_id: str, user_id: str, pairing: Pairing, program: Program
+) -> dict[str, Any]:
+    return _notes_view(deps, session, team_id=team_id, user_id=user_id, pairing_id=pairing.id or 0)
+
+
 def handle_notes_command(request: CommandRequest) -> None:
     """``/mentor notes [@partner]``: the pair's running notes and documents."""
-    deps = request.deps
-    try:
-        with deps.session() as session:
-            choice = resolve_pairing(
-                session,
-                team_id=request.team_id,
-                user_id=request.user_id,
-                hint=" ".join(request.args),
-            )
-            view = _notes_view(
-                deps,
-                session,
-                team_id=request.team_id,
-                user_id=request.user_id,
-                pairing_id=choice.pairing.id or 0,
-            )
-    except UserError as error:
-        ack_problem(request.ack, error)
-        return
-    request.ack()
-    try:
-        deps.gateway.open_modal(request.trigger_id, view)
-    except SlackCallError as exc:
-        log.warning("notes not opened", extra={"error": exc.error})
+    open_pair_modal_from_command(request, _notes_of_pair)
 
 
 def handle_notes_open(ack: Ack, body: dict[str, Any], respond: Respond, deps: Deps) -> None:

@@ -19,7 +19,6 @@ from bot.deps import Deps
 from bot.errors import FieldErrors, UserError
 from bot.gateway import SlackCallError
 from bot.ids import ActionId, BlockId, CallbackId
-from bot.services.access import resolve_pairing
 from bot.services.enrolment import local_today
 from bot.services.plans import (
     ResourceForm,
@@ -43,15 +42,16 @@ from bot.views.plans import (
 from handlers.commands import CommandRequest, CommandRouter
 from handlers.common import (
     ack_field_errors,
-    ack_problem,
     clicked_value,
     id_from,
+    open_pair_modal_from_command,
     person_tz,
     team_of,
     user_of,
     view_metadata,
 )
 from storage.enums import TaskStatus
+from storage.models import Pairing, Program
 
 log = logging.getLogger(__name__)
 
@@ -128,33 +128,17 @@ def _plan_view(
     return build_plan_modal(plan, today=today, parent_view_id=parent)
 
 
+def _plan_of_pair(
+    deps: Deps, session: Session, *, team_id: str, user_id: str, pairing: Pairing, program: Program
+) -> dict[str, Any]:
+    return _plan_view(
+        deps, session, team_id=team_id, user_id=user_id, pairing_id=pairing.id or 0, goal_id=None
+    )
+
+
 def handle_plan_command(request: CommandRequest) -> None:
     """``/mentor plan [@partner]``: the learning plans of the pair's goals."""
-    deps = request.deps
-    try:
-        with deps.session() as session:
-            choice = resolve_pairing(
-                session,
-                team_id=request.team_id,
-                user_id=request.user_id,
-                hint=" ".join(request.args),
-            )
-            view = _plan_view(
-                deps,
-                session,
-                team_id=request.team_id,
-                user_id=request.user_id,
-                pairing_id=choice.pairing.id,
-                goal_id=None,
-            )
-    except UserError as error:
-        ack_problem(request.ack, error)
-        return
-    request.ack()
-    try:
-        deps.gateway.open_modal(request.trigger_id, view)
-    except SlackCallError as exc:
-        log.warning("plan not opened", extra={"error": exc.error})
+    open_pair_modal_from_command(request, _plan_of_pair)
 
 
 def handle_plan_open(ack: Ack, body: dict[str, Any], respond: Respond, deps: Deps) -> None:

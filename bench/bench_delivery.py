@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlalchemy import Engine, func
 from sqlmodel import col, select
 
-from bot.slack_double import RecordedCall, SlackDouble
+from bot.sandbox.slack_double import RecordedCall, SlackDouble
 from scheduler import outbox
 from scheduler.delivery import METADATA_EVENT, Deliverer, Pacer
 from scheduler.outbox import Planned

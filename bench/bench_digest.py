@@ -2,8 +2,8 @@
 
 Run from the repository root: ``python bench/bench_digest.py`` (``--weeks``, ``--runs``,
 ``--sizes`` to change the set-up). Each program is 12 weeks into a weekly six-month cohort with
-realistic activity (``bot.demo_digest.seed_cohort``: about 11 sessions per pair with agendas,
-scorecards, feedback, action items, goals and two skill rounds), inserted in bulk. It times
+realistic activity (``bot.sandbox.demo_digest.seed_cohort``: about 11 sessions per pair with
+agendas, scorecards, feedback, action items, goals and two skill rounds), inserted in bulk. It times
 ``build_digest_for`` (the metrics and the message) and the chart, counts the SQL statements, and
 prints a table. Asserts nothing.
 """
@@ -24,8 +24,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import Engine, event, func, select
 
-from bot.demo_digest import seed_cohort
 from bot.export import build_digest_for, chart_png
+from bot.sandbox.demo_digest import seed_cohort
 from bot.services.digest import cohort_metrics
 from storage.db import make_engine, session_scope
 from storage.migrate import upgrade

@@ -7,20 +7,17 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import Engine
 from sqlmodel import Session
 
 from bot.config import Settings
+from bot.directory import Directory
 from bot.gateway import SlackGateway
 from storage.db import session_scope
-from storage.types import utcnow
+from storage.types import Clock, utcnow
 
-if TYPE_CHECKING:
-    from bot.directory import Directory
-
-Clock = Callable[[], datetime]
 log = logging.getLogger(__name__)
 
 
@@ -49,10 +46,8 @@ class Deps:
         return self.clock()
 
     @cached_property
-    def directory(self) -> "Directory":
+    def directory(self) -> Directory:
         """People as Slack knows them, cached."""
-        from bot.directory import Directory
-
         return Directory(self.gateway, self.clock)
 
     def after_ack(self, work: Callable[[], None]) -> "Future[None]":

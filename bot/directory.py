@@ -8,10 +8,10 @@ from datetime import timedelta
 
 from sqlmodel import Session, col, select
 
-from bot.deps import Clock
 from bot.errors import NotFound
 from bot.gateway import SlackCallError, SlackGateway
 from storage.models import SlackUser
+from storage.types import Clock
 
 CACHE_TTL = timedelta(hours=24)
 

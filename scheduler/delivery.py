@@ -9,7 +9,9 @@ are raised to the program's leads as a red flag.
 """
 
 import logging
+import os
 import random
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -313,10 +315,13 @@ class Deliverer:
         )
 
 
+def worker_id() -> str:
+    """This process's name in the outbox's claims: host and pid."""
+    return f"{socket.gethostname()}:{os.getpid()}"[:64]
+
+
 def deliver_soon(deps: Deps) -> "Future[None]":
     """Deliver what is due right after the ack, instead of at the next scheduler pass."""
-    from scheduler.engine import worker_id
-
     return deps.after_ack(lambda: _deliver_once(deps, worker_id()))
 
 

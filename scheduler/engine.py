@@ -5,8 +5,6 @@ lives here: jobs only wake the engine up, and the database says what to do.
 """
 
 import logging
-import os
-import socket
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -14,7 +12,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from bot.deps import Deps
 from scheduler import jobs
-from scheduler.delivery import Deliverer
+from scheduler.delivery import Deliverer, worker_id
 from scheduler.tick import plan_due
 
 log = logging.getLogger(__name__)
@@ -40,11 +38,6 @@ JOBS: tuple[tuple[Callable[[Deps], None], timedelta], ...] = (
 )
 DELIVERY_EVERY = timedelta(seconds=5)
 PLANNING_EVERY = timedelta(minutes=1)
-
-
-def worker_id() -> str:
-    """This process's name in the outbox's claims: host and pid."""
-    return f"{socket.gethostname()}:{os.getpid()}"[:64]
 
 
 def build_scheduler(deps: Deps) -> BackgroundScheduler:

@@ -15,8 +15,7 @@ from datetime import UTC, datetime
 from bot.config import Settings
 from bot.deps import Deps
 from bot.gateway import SlackGateway, build_client
-from scheduler.delivery import Deliverer, DeliveryReport, Pacer
-from scheduler.engine import worker_id
+from scheduler.delivery import Deliverer, DeliveryReport, Pacer, worker_id
 from storage.db import make_engine
 
 EXIT_USAGE = 2

@@ -1,5 +1,6 @@
 """Column types shared by every table."""
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, TypeVar
@@ -43,6 +44,10 @@ class UTCDateTime(TypeDecorator[datetime]):
 def utcnow() -> datetime:
     """The current time, timezone-aware UTC."""
     return datetime.now(UTC)
+
+
+# What tells the time: ``utcnow`` in production, a frozen clock in tests and the demo.
+Clock = Callable[[], datetime]
 
 
 E = TypeVar("E", bound=StrEnum)

@@ -10,12 +10,12 @@ from slack_bolt import App
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
-from bot.app import build_app
 from bot.config import Settings
 from bot.deps import Deps
 from bot.gateway import METHOD_SCOPES, SlackGateway, build_client
-from bot.server import build_wsgi_app
-from bot.slack_double import SlackDouble
+from bot.sandbox.slack_double import SlackDouble
+from bot.wiring.app import build_app
+from bot.wiring.server import build_wsgi_app
 from storage.db import make_engine
 from storage.migrate import upgrade
 from tests.harness import SIGNING_SECRET, SlackToBot, serve

@@ -19,8 +19,8 @@ from urllib.parse import urlencode
 from waitress import wasyncore
 from waitress.server import create_server
 
-from bot import slack_double
-from bot.server import WSGIApp
+from bot.sandbox import slack_double
+from bot.wiring.server import WSGIApp
 from tests.forms import Answer, fill
 
 SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"

@@ -13,8 +13,8 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from bot import slack_double
-from bot.slack_double import SlackDouble
+from bot.sandbox import slack_double
+from bot.sandbox.slack_double import SlackDouble
 from storage.db import session_scope
 from storage.enums import GoalProgress, GoalStatus, PairingStatus, ProgramStatus, Role, Stage
 from storage.models import Goal, Pairing, Participant, Program

@@ -9,8 +9,8 @@ from sqlalchemy import Engine
 from sqlmodel import col, select
 
 from bot.ids import ActionId, BlockId, CallbackId
+from bot.sandbox.slack_double import SlackDouble
 from bot.services.agenda import add_agenda_items, agenda_for
-from bot.slack_double import SlackDouble
 from storage.db import session_scope
 from storage.enums import AgendaSource, MeetingStatus
 from storage.models import ActionItem, AgendaItem, Meeting, Pairing

@@ -6,10 +6,10 @@ from urllib.parse import urlencode
 import pytest
 from slack_bolt import App
 
-from bot import slack_double
 from bot.ids import ActionId
-from bot.server import build_wsgi_app
-from bot.slack_double import SlackDouble
+from bot.sandbox import slack_double
+from bot.sandbox.slack_double import SlackDouble
+from bot.wiring.server import build_wsgi_app
 from storage.db import make_engine
 from tests.blockkit import assert_valid_view
 from tests.harness import SlackToBot, eventually, now, serve

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import build_parser
+from bot.wiring.cli import build_parser
 
 
 def _mentorbot(
@@ -15,7 +15,7 @@ def _mentorbot(
 ) -> subprocess.CompletedProcess[str]:
     base = {"PATH": os.environ.get("PATH", ""), "HOME": str(cwd)}
     return subprocess.run(
-        [sys.executable, "-m", "bot.cli", *args],
+        [sys.executable, "-m", "bot.wiring.cli", *args],
         cwd=cwd,
         env={**base, **(env or {}), "PYTHONPATH": str(Path(__file__).parent.parent)},
         capture_output=True,
@@ -101,7 +101,7 @@ def test_bad_port_flag_is_rejected(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_tick_and_outbox_commands(tmp_path: Path) -> None:
-    from bot.slack_double import SlackDouble
+    from bot.sandbox.slack_double import SlackDouble
 
     with SlackDouble() as slack:
         env = {

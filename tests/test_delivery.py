@@ -11,7 +11,7 @@ from sqlmodel import select
 from bot.config import Settings
 from bot.deps import Deps
 from bot.gateway import SlackGateway, build_client
-from bot.slack_double import SlackDouble
+from bot.sandbox.slack_double import SlackDouble
 from scheduler import outbox
 from scheduler.delivery import METADATA_EVENT, Deliverer, Pacer, backoff
 from scheduler.outbox import Planned

@@ -18,10 +18,11 @@ import pytest
 from sqlalchemy import Engine, event, select
 from sqlmodel import Session, SQLModel
 
-from bot import slack_double
-from bot.demo_digest import seed_cohort
 from bot.export import build_digest_for, chart_png, digest_chart_for, digest_for
 from bot.ids import ActionId
+from bot.sandbox import slack_double
+from bot.sandbox.demo_digest import seed_cohort
+from bot.sandbox.slack_double import SlackDouble
 from bot.services.digest import (
     TRIVIAL_TRAILING,
     CohortMetrics,
@@ -33,7 +34,6 @@ from bot.services.scorecards import low_score_dimensions, scorecard_trends
 from bot.services.sessions import hours_held
 from bot.services.skills import skill_growth
 from bot.services.surveys import survey_aggregates
-from bot.slack_double import SlackDouble
 from storage.db import make_engine, session_scope
 from storage.enums import (
     Cadence,

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import select
 
-from bot.slack_double import SlackDouble
+from bot.sandbox.slack_double import SlackDouble
 from scheduler import outbox
 from scheduler.delivery import METADATA_EVENT
 from scheduler.outbox import Planned

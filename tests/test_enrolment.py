@@ -12,7 +12,7 @@ from sqlmodel import Session, col, select
 
 from bot.deps import Deps
 from bot.ids import ActionId, BlockId, CallbackId
-from bot.slack_double import SlackDouble
+from bot.sandbox.slack_double import SlackDouble
 from scheduler.delivery import Deliverer, Pacer
 from scheduler.jobs import resume_paused_participants
 from storage.enums import (

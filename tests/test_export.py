@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import Engine
 
 from bot.export import CSV_COLUMNS
-from bot.slack_double import SlackDouble
+from bot.sandbox.slack_double import SlackDouble
 from storage.db import session_scope
 from storage.models import Program
 from tests.harness import SlackToBot, eventually
@@ -123,7 +123,7 @@ def _mentorbot(engine: Engine, *args: str, cwd: Path) -> subprocess.CompletedPro
         "PYTHONPATH": str(Path(__file__).parent.parent),
     }
     return subprocess.run(
-        [sys.executable, "-m", "bot.cli", *args],
+        [sys.executable, "-m", "bot.wiring.cli", *args],
         cwd=cwd,
         env=env,
         capture_output=True,
@@ -174,7 +174,7 @@ def test_the_command_line_asks_which_workspace_when_two_have_the_program(
 
 
 def test_export_has_help(capsys: pytest.CaptureFixture[str]) -> None:
-    from bot.cli import build_parser
+    from bot.wiring.cli import build_parser
 
     with pytest.raises(SystemExit) as exit_:
         build_parser().parse_args(["export", "--help"])

@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import select
 
-from bot import slack_double
 from bot.ids import ActionId, BlockId
+from bot.sandbox import slack_double
+from bot.sandbox.slack_double import SlackDouble
 from bot.services.feedback import feedback_stats, is_trivial_change
-from bot.slack_double import SlackDouble
 from storage.db import session_scope
 from storage.enums import MeetingStatus, PairingStatus, ProgramStatus
 from storage.models import Feedback, Meeting, Pairing, Program

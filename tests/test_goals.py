@@ -10,10 +10,10 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import col, select
 
-from bot import slack_double
 from bot.ids import ActionId, BlockId, CallbackId
+from bot.sandbox import slack_double
+from bot.sandbox.slack_double import RecordedCall, SlackDouble
 from bot.services.goals import GOOD_GOAL_EXAMPLE, GoalCounts, goal_summary
-from bot.slack_double import RecordedCall, SlackDouble
 from storage.db import session_scope
 from storage.enums import GoalProgress, GoalStatus, ProgramStatus, Stage
 from storage.models import Goal, GoalUpdate, Milestone, Pairing, Program

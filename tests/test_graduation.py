@@ -8,7 +8,7 @@ from sqlalchemy import Engine
 from sqlmodel import select
 
 from bot.ids import ActionId, BlockId
-from bot.slack_double import SlackDouble
+from bot.sandbox.slack_double import SlackDouble
 from storage.db import session_scope
 from storage.enums import GoalProgress, PairingStatus, Stage
 from storage.models import Goal, GoalUpdate

@@ -6,9 +6,9 @@ from typing import Any
 import pytest
 import yaml
 
-from bot import slack_double
 from bot.commands import COMMAND
 from bot.gateway import METHOD_SCOPES
+from bot.sandbox import slack_double
 from tests.harness import SlackToBot
 
 MANIFEST = Path(__file__).parent.parent / "manifest.yml"

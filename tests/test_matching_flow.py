@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from bot import slack_double
 from bot.ids import ActionId, BlockId
-from bot.slack_double import SlackDouble
+from bot.sandbox import slack_double
+from bot.sandbox.slack_double import SlackDouble
 from storage.db import session_scope
 from storage.enums import PairingStatus, ProgramStatus, Role, Structure
 from storage.models import Flag, Pairing, Participant, Program

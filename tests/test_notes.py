@@ -8,8 +8,8 @@ from sqlalchemy import Engine
 from sqlmodel import col, select
 
 from bot.ids import ActionId, BlockId, CallbackId
+from bot.sandbox.slack_double import SlackDouble
 from bot.services.notes import delete_pair_material
-from bot.slack_double import SlackDouble
 from storage.db import session_scope
 from storage.enums import MeetingStatus, PairingStatus, ResourceKind, Role
 from storage.models import (

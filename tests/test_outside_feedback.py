@@ -13,7 +13,7 @@ from sqlmodel import col, select
 
 from bot.deps import Deps
 from bot.ids import ActionId, BlockId, CallbackId
-from bot.slack_double import SlackDouble
+from bot.sandbox.slack_double import SlackDouble
 from scheduler.delivery import Deliverer, Pacer
 from scheduler.jobs import expire_outside_feedback
 from storage.db import session_scope

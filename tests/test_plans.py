@@ -14,9 +14,9 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import col, select
 
-from bot import slack_double
 from bot.ids import ActionId, BlockId, CallbackId
-from bot.slack_double import RecordedCall, SlackDouble
+from bot.sandbox import slack_double
+from bot.sandbox.slack_double import RecordedCall, SlackDouble
 from storage.db import session_scope
 from storage.enums import AgendaSource, GoalStatus, MeetingStatus, ResourceKind, TaskStatus
 from storage.models import AgendaItem, Goal, LearningResource, Meeting, PracticeTask

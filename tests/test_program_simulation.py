@@ -26,7 +26,7 @@ from sqlalchemy import Engine
 from sqlmodel import select
 
 from bot.deps import Deps
-from bot.slack_double import SlackDouble
+from bot.sandbox.slack_double import SlackDouble
 from scheduler.delivery import METADATA_EVENT, Deliverer, Pacer
 from scheduler.tick import plan_due
 from scheduler.timing import WorkingHours

@@ -12,6 +12,7 @@ from sqlmodel import Session, col, func, select
 
 from bot.errors import FieldErrors
 from bot.ids import ActionId, BlockId, CallbackId
+from bot.sandbox.slack_double import SlackDouble
 from bot.services.programs import (
     ProgramCounts,
     ProgramForm,
@@ -21,7 +22,6 @@ from bot.services.programs import (
     validate_program_form,
     whole_months,
 )
-from bot.slack_double import SlackDouble
 from bot.views.program import (
     LIST_MAX_PROGRAMS,
     build_program_announcement,

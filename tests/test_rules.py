@@ -11,7 +11,7 @@ from sqlmodel import select
 
 from bot.deps import Deps
 from bot.ids import ActionId
-from bot.slack_double import SlackDouble
+from bot.sandbox.slack_double import SlackDouble
 from scheduler.delivery import Deliverer, Pacer
 from scheduler.tick import PlanReport, plan_due
 from storage.db import session_scope

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from bot import slack_double
 from bot.config import Settings
-from bot.runtime import Runtime
-from bot.slack_double import SlackDouble
+from bot.sandbox import slack_double
+from bot.sandbox.slack_double import SlackDouble
+from bot.wiring.runtime import Runtime
 from tests.blockkit import assert_valid_view
 from tests.harness import SIGNING_SECRET, SlackToBot, eventually
 
@@ -88,7 +88,7 @@ def _start_bot_at(api_url: str, tmp_path: Path, port: int) -> subprocess.Popen[s
         "LOG_FORMAT": "json",
     }
     return subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "run", "--http", "--port", str(port)],
+        [sys.executable, "-m", "bot.wiring.cli", "run", "--http", "--port", str(port)],
         cwd=tmp_path,
         env=env,
         stdout=subprocess.PIPE,

@@ -10,13 +10,13 @@ from sqlmodel import select
 
 from bot.deps import Deps
 from bot.ids import ActionId, BlockId
+from bot.sandbox.slack_double import SlackDouble
 from bot.services.scorecards import (
     ScorecardFor,
     ensure_scorecards,
     low_score_dimensions,
     scorecard_trends,
 )
-from bot.slack_double import SlackDouble
 from handlers.scorecards import send_scorecard_prompt
 from scheduler.delivery import Deliverer, Pacer
 from storage.db import session_scope

@@ -9,11 +9,11 @@ from icalendar import Calendar
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from bot import slack_double
 from bot.calendar import build_invite
 from bot.ids import ActionId, BlockId, CallbackId
+from bot.sandbox import slack_double
+from bot.sandbox.slack_double import SlackDouble
 from bot.services.sessions import hours_held, minimum_hours, planned_hours_by
-from bot.slack_double import SlackDouble
 from storage.db import session_scope
 from storage.enums import GoalStatus, MeetingStatus, PairingStatus, ProgramStatus, Stage
 from storage.models import (

@@ -8,8 +8,8 @@ from sqlalchemy import Engine
 from sqlmodel import select
 
 from bot.ids import ActionId, BlockId
+from bot.sandbox.slack_double import SlackDouble
 from bot.services.skills import skill_growth, skill_state
-from bot.slack_double import SlackDouble
 from storage.db import session_scope
 from storage.enums import AgendaSource, Role
 from storage.models import AgendaItem, SkillAssessment, SkillRating

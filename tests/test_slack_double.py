@@ -1,4 +1,4 @@
-"""Tests for bot.slack_double, driven through the real slack_sdk / slack_bolt clients."""
+"""Tests for bot.sandbox.slack_double, driven through the real slack_sdk / slack_bolt clients."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from slack_sdk.socket_mode.builtin import SocketModeClient
 from slack_sdk.socket_mode.request import SocketModeRequest
 from slack_sdk.socket_mode.response import SocketModeResponse
 
-from bot.slack_double import (
+from bot.sandbox.slack_double import (
     DEFAULT_BOT_USER_ID,
     RecordedCall,
     SlackDouble,

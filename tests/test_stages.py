@@ -8,9 +8,9 @@ from sqlalchemy import Engine
 from sqlmodel import select
 
 from bot.ids import BlockId
+from bot.sandbox.slack_double import SlackDouble
 from bot.services.pair_state import resume_due_pairings
 from bot.services.stages import PairEvent, note_event_for_program
-from bot.slack_double import SlackDouble
 from storage.db import session_scope
 from storage.enums import PairingStatus, ParticipantStatus, Stage
 from storage.models import Pairing, Participant

@@ -6,9 +6,9 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from bot import slack_double
 from bot.ids import ActionId
-from bot.slack_double import SlackDouble
+from bot.sandbox import slack_double
+from bot.sandbox.slack_double import SlackDouble
 from storage.db import session_scope
 from storage.enums import MeetingStatus
 from storage.models import AgendaItem, Meeting, Milestone

@@ -10,8 +10,8 @@ from sqlalchemy import Engine
 from sqlmodel import select
 
 from bot.ids import ActionId, BlockId
+from bot.sandbox.slack_double import SlackDouble
 from bot.services.surveys import survey_aggregates, survey_due
-from bot.slack_double import SlackDouble
 from bot.views.surveys import build_survey_prompt
 from storage.db import session_scope
 from storage.enums import Stage, SurveyKind

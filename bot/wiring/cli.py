@@ -220,8 +220,7 @@ def _offline_deps(settings: Settings, at: datetime | None = None) -> "Deps":
 
 
 def _tick(settings: Settings, at: datetime | None) -> int:
-    from scheduler.delivery import Deliverer
-    from scheduler.engine import worker_id
+    from scheduler.delivery import Deliverer, worker_id
     from scheduler.tick import tick
     from storage.migrate import upgrade
 
@@ -308,7 +307,7 @@ def _export(settings: Settings, args: argparse.Namespace) -> int:
 
 def _run(settings: Settings, mode: Mode, port: int | None, migrate: bool) -> int:
     settings.require_slack(mode)
-    from bot.runtime import Runtime
+    from bot.wiring.runtime import Runtime
 
     runtime = Runtime(settings)
     try:

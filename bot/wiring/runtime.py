@@ -9,15 +9,15 @@ from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 from sqlalchemy import Engine
 
-from bot.app import build_app
 from bot.config import Settings
-from bot.deps import Clock, Deps
+from bot.deps import Deps
 from bot.gateway import SlackGateway, build_client
-from bot.server import build_wsgi_app, serve_http
+from bot.wiring.app import build_app
+from bot.wiring.server import build_wsgi_app, serve_http
 from scheduler.engine import build_scheduler
 from storage.db import make_engine
 from storage.migrate import current_revision, upgrade
-from storage.types import utcnow
+from storage.types import Clock, utcnow
 
 log = logging.getLogger(__name__)
 

@@ -4,7 +4,7 @@
 the unmodified slack_sdk `WebClient` (point the bot at it with ``SLACK_API_URL=slack.api_url``)::
 
     from slack_sdk import WebClient
-    from bot.slack_double import SlackDouble
+    from bot.sandbox.slack_double import SlackDouble
 
     with SlackDouble() as slack:
         slack.add_user("U0001", name="alice", tz="Europe/Berlin")

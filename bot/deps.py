@@ -15,7 +15,7 @@ from sqlmodel import Session
 from bot.config import Settings
 from bot.directory import Directory
 from bot.gateway import SlackGateway
-from storage.db import session_scope
+from storage.db import read_scope, session_scope
 from storage.types import Clock, utcnow
 
 log = logging.getLogger(__name__)
@@ -38,8 +38,15 @@ class Deps:
     )
 
     def session(self) -> AbstractContextManager[Session]:
-        """A unit of work: commits once at the end, rolls back on error."""
+        """A write unit of work: commits once at the end, rolls back on error.
+
+        No Slack call may run inside it (the gateway refuses): ask Slack before or after.
+        """
         return session_scope(self.engine)
+
+    def read(self) -> AbstractContextManager[Session]:
+        """A read-only unit of work: never waits for, nor takes, the write lock."""
+        return read_scope(self.engine)
 
     def now(self) -> datetime:
         """The current time from the injected clock (UTC)."""
@@ -48,7 +55,7 @@ class Deps:
     @cached_property
     def directory(self) -> Directory:
         """People as Slack knows them, cached."""
-        return Directory(self.gateway, self.clock)
+        return Directory(self.gateway, self.engine, self.clock)
 
     def after_ack(self, work: Callable[[], None]) -> "Future[None]":
         """Run ``work`` in the background; failures are logged, never lost silently."""

@@ -1,60 +1,144 @@
 """People as Slack knows them (timezone, admin rights, active or not), cached for a day.
 
 ``users.info`` is a tier-4 method, but asking it on every click would still be wasteful and slow:
-the cache in ``SlackUser`` answers until it is a day old.
+the cache in ``SlackUser`` answers until it is a day old. A lookup is never made inside a unit of
+work: it reads the cache in a read-only unit, asks Slack with no transaction open, and stores the
+answer in a short write of its own, so a slow Slack never holds the database's write lock.
 """
 
-from datetime import timedelta
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
+from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from bot.errors import NotFound
-from bot.gateway import SlackCallError, SlackGateway
+from bot.gateway import SlackCallError, SlackGateway, SlackUserInfo
+from storage.db import read_scope, session_scope
 from storage.models import SlackUser
 from storage.types import Clock
 
+log = logging.getLogger(__name__)
+
 CACHE_TTL = timedelta(hours=24)
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    """What the bot knows of someone: their name, timezone and rights."""
+
+    team_id: str
+    user_id: str
+    real_name: str = ""
+    tz: str = "UTC"
+    is_admin: bool = False
+    is_bot: bool = False
+    deleted: bool = False
+    refreshed_at: datetime | None = None
+
+    @classmethod
+    def of(cls, row: SlackUser) -> "Person":
+        """The person a cached row describes."""
+        return cls(
+            team_id=row.team_id,
+            user_id=row.user_id,
+            real_name=row.real_name,
+            tz=row.tz or "UTC",
+            is_admin=row.is_admin or row.is_owner,
+            is_bot=row.is_bot,
+            deleted=row.deleted,
+            refreshed_at=row.refreshed_at,
+        )
 
 
 class Directory:
     """Looks people up in the cache first, then in Slack."""
 
-    def __init__(self, gateway: SlackGateway, clock: Clock) -> None:
+    def __init__(self, gateway: SlackGateway, engine: Engine, clock: Clock) -> None:
         self.gateway = gateway
+        self.engine = engine
         self.clock = clock
 
-    def get(self, session: Session, *, team_id: str, user_id: str) -> SlackUser:
-        """The person's cached record, refreshed from Slack when missing or a day old."""
-        cached = session.exec(
-            select(SlackUser).where(SlackUser.team_id == team_id, SlackUser.user_id == user_id)
-        ).first()
+    def person(
+        self, *, team_id: str, user_id: str, max_age: timedelta | None = CACHE_TTL
+    ) -> Person:
+        """The person, from the cache while it is younger than ``max_age`` (None: any age).
+
+        Asks Slack when the cache is missing or older; a stale answer beats none when Slack is
+        having a moment. Raises NotFound for someone Slack does not know, SlackCallError when
+        Slack fails and nothing is cached.
+        """
+        with read_scope(self.engine) as session:
+            cached = _cached_row(session, team_id=team_id, user_id=user_id)
         now = self.clock()
-        if cached is not None and now - cached.refreshed_at < CACHE_TTL:
+        if cached is not None and (max_age is None or now - (cached.refreshed_at or now) < max_age):
             return cached
         try:
             info = self.gateway.user_info(user_id)
         except SlackCallError as exc:
             if cached is not None and not exc.permanent:
-                return cached  # Slack is having a moment; a stale answer beats none.
+                return cached
             if exc.error == "user_not_found":
                 raise NotFound(f"I can't find <@{user_id}> in this workspace.") from None
             raise
-        record = cached or SlackUser(team_id=team_id, user_id=user_id)
-        record.real_name = info.real_name
-        record.tz = info.tz
-        record.tz_offset_seconds = info.tz_offset_seconds
-        record.is_admin = info.is_admin or info.is_owner
-        record.is_owner = info.is_owner
-        record.is_bot = info.is_bot
-        record.deleted = info.deleted
-        record.refreshed_at = now
-        session.add(record)
-        session.flush()
-        return record
+        return self._store(team_id, info, now)
 
-    def is_workspace_admin(self, session: Session, *, team_id: str, user_id: str) -> bool:
-        """Whether the person is a workspace admin or owner."""
-        return self.get(session, team_id=team_id, user_id=user_id).is_admin
+    def _store(self, team_id: str, info: SlackUserInfo, now: datetime) -> Person:
+        with session_scope(self.engine) as session:
+            row = session.exec(
+                select(SlackUser).where(
+                    SlackUser.team_id == team_id, SlackUser.user_id == info.user_id
+                )
+            ).first() or SlackUser(team_id=team_id, user_id=info.user_id)
+            row.real_name = info.real_name
+            row.tz = info.tz
+            row.tz_offset_seconds = info.tz_offset_seconds
+            row.is_admin = info.is_admin or info.is_owner
+            row.is_owner = info.is_owner
+            row.is_bot = info.is_bot
+            row.deleted = info.deleted
+            row.refreshed_at = now
+            session.add(row)
+            session.flush()
+            return Person.of(row)
+
+    def tz(self, *, team_id: str, user_id: str, max_age: timedelta | None = CACHE_TTL) -> str:
+        """The person's Slack timezone; UTC when Slack can't tell us right now."""
+        try:
+            return self.person(team_id=team_id, user_id=user_id, max_age=max_age).tz
+        except (SlackCallError, NotFound) as error:
+            log.warning(
+                "timezone unknown, using UTC", extra={"user_id": user_id, "error": str(error)}
+            )
+            return "UTC"
+
+    def name(self, *, team_id: str, user_id: str) -> str:
+        """The person's real name, for plain text where mentions can't render ('' if unknown)."""
+        try:
+            return self.person(team_id=team_id, user_id=user_id).real_name
+        except (SlackCallError, NotFound):
+            return ""
+
+    def is_admin(self, *, team_id: str, user_id: str) -> bool:
+        """Whether the person is a workspace admin or owner, as Slack says now.
+
+        Rights are not taken from a day-old cache: a demoted admin must stop being a lead at
+        once. Only when Slack can't answer does the cached flag stand in.
+        """
+        return self.person(team_id=team_id, user_id=user_id, max_age=timedelta(0)).is_admin
+
+
+def _cached_row(session: Session, *, team_id: str, user_id: str) -> Person | None:
+    row = session.exec(
+        select(SlackUser).where(SlackUser.team_id == team_id, SlackUser.user_id == user_id)
+    ).first()
+    return None if row is None else Person.of(row)
+
+
+def cached_person(session: Session, *, team_id: str, user_id: str) -> Person | None:
+    """What the cache holds about someone, whatever its age (no Slack call)."""
+    return _cached_row(session, team_id=team_id, user_id=user_id)
 
 
 def cached_names(session: Session, *, team_id: str, user_ids: list[str]) -> dict[str, str]:

@@ -11,6 +11,9 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler
+from slack_sdk.webhook import WebhookClient
+
+from storage.db import in_write_transaction
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +81,10 @@ class SlackCallError(Exception):
         )
 
 
+class SlackCallInTransaction(RuntimeError):
+    """A Slack call was made while this thread held a database write transaction."""
+
+
 @dataclass(frozen=True, slots=True)
 class SlackUserInfo:
     """The parts of ``users.info`` the bot uses."""
@@ -108,12 +115,28 @@ def build_client(token: str | None, base_url: str, *, timeout: int = 10) -> WebC
 
 
 class SlackGateway:
-    """Typed, logged access to the Web API methods the bot uses."""
+    """Typed, logged access to the Web API methods the bot uses.
 
-    def __init__(self, client: WebClient) -> None:
+    No call may be made inside a database write transaction: on SQLite that transaction holds
+    the write lock, and one slow Slack answer would stall every other request. ``strict``
+    (the tests) raises ``SlackCallInTransaction``; otherwise the call is logged as an error.
+    """
+
+    def __init__(self, client: WebClient, *, strict: bool = False) -> None:
         self.client = client
+        self.strict = strict
+
+    def _outside_transaction(self, method: str) -> None:
+        if not in_write_transaction():
+            return
+        if self.strict:
+            raise SlackCallInTransaction(f"{method} called inside a database write transaction")
+        log.error(
+            "slack call inside a write transaction", extra={"method": method}, stack_info=True
+        )
 
     def _call(self, method: str, **kwargs: Any) -> dict[str, Any]:
+        self._outside_transaction(method)
         try:
             # slack_sdk's named methods pick the encoding Slack expects (JSON or form) per method.
             response = getattr(self.client, method.replace(".", "_"))(**kwargs)
@@ -139,6 +162,26 @@ class SlackGateway:
             log.warning("slack call failed", extra={"method": method, "error": repr(exc)})
             raise SlackCallError(method, "connection_error") from None
         return dict(response.data) if isinstance(response.data, dict) else {}
+
+    def respond(self, response_url: str, message: dict[str, Any]) -> bool:
+        """Answer through an interaction's ``response_url``; False when Slack refused it.
+
+        Slack accepts a response_url 5 times within 30 minutes, then answers 404: unlike Bolt's
+        ``respond()``, which returns that status, this says plainly whether the answer landed.
+        """
+        self._outside_transaction("response_url")
+        try:
+            status = (
+                WebhookClient(url=response_url, timeout=self.client.timeout)
+                .send_dict(message)
+                .status_code
+            )
+        except OSError as exc:
+            log.warning("response_url failed", extra={"error": repr(exc)})
+            return False
+        if status != 200:
+            log.warning("response_url refused", extra={"status": status})
+        return status == 200
 
     def publish_home(self, user_id: str, view: dict[str, Any]) -> None:
         """Show ``view`` as the user's Home tab."""
@@ -182,6 +225,25 @@ class SlackGateway:
                 metadata = message.get("metadata") or {}
                 payload = metadata.get("event_payload") or {}
                 if metadata.get("event_type") == event_type and payload.get("key") == key:
+                    return str(message["ts"])
+            cursor = (data.get("response_metadata") or {}).get("next_cursor") or None
+            if not cursor:
+                return None
+        return None
+
+    def find_file(self, channel: str, *, filename: str, oldest: float) -> str | None:
+        """The ts of the bot's share of a file named ``filename`` in ``channel``, if any."""
+        cursor: str | None = None
+        for _ in range(5):
+            data = self._call(
+                "conversations.history",
+                channel=channel,
+                oldest=f"{oldest:.6f}",
+                limit=200,
+                cursor=cursor,
+            )
+            for message in data.get("messages", []):
+                if any(f.get("name") == filename for f in message.get("files") or []):
                     return str(message["ts"])
             cursor = (data.get("response_metadata") or {}).get("next_cursor") or None
             if not cursor:

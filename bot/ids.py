@@ -47,6 +47,8 @@ class CallbackId(StrEnum):
     OUTSIDE_FEEDBACK_ASK = "outside_feedback_ask_modal"
     OUTSIDE_FEEDBACK = "outside_feedback_modal"
     MATERIAL_NOTICE = "material_notice_modal"
+    # a small modal that says why a click inside a modal or the Home tab could not be done
+    NOTICE = "notice_modal"
 
 
 class BlockId(StrEnum):

@@ -14,10 +14,12 @@ from bot.ids import ActionId, BlockId, CallbackId
 from bot.services.agenda import AgendaView, open_agenda, parse_new_items, update_agenda
 from bot.views.agenda import SUBMIT_VALUE, build_agenda_dm, build_agenda_modal
 from bot.views.forms import FormState
-from handlers.commands import CommandRequest, CommandRouter
-from handlers.common import (
+from handlers.commands import CommandRouter
+from handlers.legacy import (
+    CommandRequest,
     ack_form_error,
     id_from,
+    legacy,
     open_pair_modal_from_button,
     open_pair_modal_from_command,
     pairing_and_program,
@@ -118,6 +120,6 @@ def send_agenda(deps: Deps, *, team_id: str, agenda: AgendaView) -> None:
 
 def register(app: App, router: CommandRouter) -> None:
     """Listen for the agenda command, button and modal."""
-    router.add(AGENDA, handle_agenda_command)
+    router.add(AGENDA, legacy(handle_agenda_command))
     app.action(ActionId.AGENDA_OPEN.value)(handle_agenda_open)
     app.view(CallbackId.AGENDA.value)(handle_agenda_submission)

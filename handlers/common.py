@@ -1,280 +1,81 @@
-"""What every surface does the same way: answering problems, opening modals, reading payloads."""
+"""What several surfaces share: rights checks, the actor's day, and messages to other people."""
 
-import json
-import logging
-from typing import Any, Protocol
+import uuid
+from datetime import date
+from typing import Any
 
-from slack_bolt import Ack, Respond
-from sqlmodel import Session
-
-from bot.deps import Deps
-from bot.errors import FieldErrors, NotFound, UserError
-from bot.gateway import SlackCallError
-from bot.services.access import pairing_for, resolve_pairing
-from bot.services.leads import require_lead
-from bot.services.programs import get_program_by_id
-from bot.views.notice import build_notice
-from handlers.commands import CommandRequest
-from storage.models import Pairing, Program
-
-log = logging.getLogger(__name__)
-
-SLOW_SLACK = "Slack didn't let me open the form in time. Please try again."
-OUT_OF_DATE = "This form is out of date. Close it and start again."
-STALE_BUTTON = "That button is out of date."
+from bot.services.enrolment import local_today
+from bot.services.leads import (
+    is_program_lead,
+    led_program_ids,
+    require_lead,
+    require_may_create_program,
+)
+from handlers.listeners import Interaction
+from scheduler.outbox import Planned
+from storage.models import Program
 
 
-# --- answering -----------------------------------------------------------------------------------
+def check_lead(i: Interaction, program: Program, *, action: str) -> None:
+    """Refuse unless the actor leads ``program`` or is a workspace admin right now.
 
-
-def ack_problem(ack: Ack, error: UserError) -> None:
-    """Answer a command or button with the error's text, privately."""
-    ack(**build_notice(str(error), problem=True))
-
-
-def ack_field_errors(ack: Ack, error: FieldErrors) -> None:
-    """Keep the modal open and show each message under its field."""
-    ack(response_action="errors", errors=error.errors)
-
-
-def ack_form_error(ack: Ack, error: UserError, *, block_id: str) -> None:
-    """Keep the modal open: field errors under their fields, other refusals under ``block_id``."""
-    if isinstance(error, FieldErrors):
-        ack_field_errors(ack, error)
-    else:
-        ack_field_errors(ack, FieldErrors({block_id: str(error)}))
-
-
-def send(deps: Deps, channel: str, message: dict[str, Any], *, what: str) -> str | None:
-    """Post a message (a user id: their DM) and return its ts; a Slack failure is only logged."""
-    try:
-        return deps.gateway.post_message(channel, message)
-    except SlackCallError as error:
-        log.warning(
-            "message not sent", extra={"what": what, "channel": channel, "error": error.error}
-        )
-        return None
-
-
-def tell(
-    deps: Deps,
-    body: dict[str, Any],
-    respond: Respond | None,
-    error: UserError | str,
-    *,
-    problem: bool = True,
-) -> None:
-    """Tell the clicker privately: through ``respond``, else in the channel, else by DM."""
-    notice = build_notice(str(error), problem=problem)
-    user_id = user_of(body)
-    if respond is not None and body.get("response_url"):
-        try:
-            respond(**notice, response_type="ephemeral", replace_original=False)
-            return
-        # A dead response_url (5 uses, 30 minutes) must not hide the problem: fall back.
-        except Exception as exc:
-            log.warning("response_url failed", extra={"error": repr(exc)})
-    channel = body.get("channel")
-    channel_id = channel.get("id") if isinstance(channel, dict) else None
-    if channel_id:
-        try:
-            deps.gateway.post_ephemeral(str(channel_id), user_id, notice)
-            return
-        except SlackCallError:
-            pass  # The bot may not be in that channel; a DM always reaches the person.
-    send(deps, user_id, notice, what="notice")
-
-
-# --- modals --------------------------------------------------------------------------------------
-
-
-def open_modal(deps: Deps, trigger_id: str, view: dict[str, Any], *, push: bool = False) -> bool:
-    """Open (or push) a modal right away (trigger ids live 3 s); False, logged, if Slack refused."""
-    try:
-        if push:
-            deps.gateway.push_modal(trigger_id, view)
-        else:
-            deps.gateway.open_modal(trigger_id, view)
-    except SlackCallError as error:
-        log.warning(
-            "modal not opened", extra={"callback_id": view.get("callback_id"), "error": error.error}
-        )
-        return False
-    return True
-
-
-def open_modal_then_ack(
-    request: CommandRequest, view: dict[str, Any], *, slow_slack: str = SLOW_SLACK
-) -> None:
-    """Open the modal first, so Slack refusing it can still be answered in the command's ack."""
-    if open_modal(request.deps, request.trigger_id, view):
-        request.ack()
-    else:
-        request.ack(**build_notice(slow_slack, problem=True))
-
-
-# --- reading payloads ----------------------------------------------------------------------------
-
-
-def team_of(body: dict[str, Any]) -> str:
-    """The workspace id of an interaction payload or command."""
-    team = body.get("team")
-    if isinstance(team, dict) and team.get("id"):
-        return str(team["id"])
-    user = body.get("user")
-    if isinstance(user, dict) and user.get("team_id"):
-        return str(user["team_id"])
-    return str(body.get("team_id", ""))
-
-
-def user_of(body: dict[str, Any]) -> str:
-    """The acting user's id of an interaction payload or command."""
-    user = body.get("user")
-    if isinstance(user, dict):
-        return str(user["id"])
-    return str(body.get("user_id", ""))
-
-
-def clicked_value(body: dict[str, Any]) -> str:
-    """The value of the button (or the chosen option) an interaction carries."""
-    try:
-        action = body["actions"][0]
-    except (KeyError, IndexError, TypeError):
-        return ""
-    selected = action.get("selected_option") or {}
-    return str(action.get("value") or selected.get("value") or "")
-
-
-def id_from(value: object, what: str | None = None) -> int:
-    """An id from a button value or private_metadata; junk: ``what`` is gone, or a stale button."""
-    try:
-        return int(str(value))
-    except ValueError:
-        if what is None:
-            raise UserError(STALE_BUTTON) from None
-        raise NotFound(f"{what} no longer exists.") from None
-
-
-def view_metadata(view: dict[str, Any] | None) -> dict[str, Any]:
-    """A modal's private_metadata as a dict ({} when it is missing or unreadable)."""
-    try:
-        meta = json.loads((view or {}).get("private_metadata") or "{}")
-    except ValueError:
-        return {}
-    return meta if isinstance(meta, dict) else {}
-
-
-def first_input(view: dict[str, Any], fallback: str) -> str:
-    """The first input block of a view: where a refusal shows when no field is to blame."""
-    for block in view.get("blocks", []):
-        if block.get("type") == "input" and block.get("block_id"):
-            return str(block["block_id"])
-    return fallback
-
-
-# --- people and pairs ----------------------------------------------------------------------------
-
-
-def person_tz(deps: Deps, session: Session, *, team_id: str, user_id: str) -> str:
-    """The person's Slack timezone; UTC when Slack can't tell us right now."""
-    try:
-        return deps.directory.get(session, team_id=team_id, user_id=user_id).tz or "UTC"
-    except (SlackCallError, UserError) as error:
-        log.warning("timezone unknown, using UTC", extra={"user_id": user_id, "error": str(error)})
-        return "UTC"
-
-
-def person_name(deps: Deps, session: Session, *, team_id: str, user_id: str) -> str:
-    """The person's real name, for plain text where mentions can't render ('' if unknown)."""
-    try:
-        return deps.directory.get(session, team_id=team_id, user_id=user_id).real_name
-    except (SlackCallError, UserError):
-        return ""
-
-
-def check_lead(
-    deps: Deps, session: Session, *, program: Program, user_id: str, action: str
-) -> None:
-    """Raise Forbidden unless ``user_id`` is a workspace admin or one of the program's leads."""
-    is_admin = deps.directory.is_workspace_admin(session, team_id=program.team_id, user_id=user_id)
-    require_lead(session, program=program, user_id=user_id, is_admin=is_admin, action=action)
-
-
-def pairing_and_program(
-    session: Session, *, team_id: str, user_id: str, pairing_id: object
-) -> tuple[Pairing, Program]:
-    """The pairing (only for someone in it) and its program."""
-    pairing = pairing_for(
-        session, team_id=team_id, user_id=user_id, pairing_id=id_from(pairing_id, "That pair")
-    )
-    return pairing, get_program_by_id(session, team_id=team_id, program_id=pairing.program_id)
-
-
-class PairModalBuilder(Protocol):
-    """Builds a pair's modal for ``user_id``, inside the unit of work; refuses with UserError."""
-
-    def __call__(
-        self,
-        deps: Deps,
-        session: Session,
-        *,
-        team_id: str,
-        user_id: str,
-        pairing: Pairing,
-        program: Program,
-    ) -> dict[str, Any]: ...
-
-
-def open_pair_modal_from_command(
-    request: CommandRequest, build: PairModalBuilder, *, slow_slack: str | None = None
-) -> None:
-    """``/mentor X [@partner]``: the pairing the words mean, its modal built, then opened.
-
-    With ``slow_slack`` the modal opens before the ack, so Slack refusing it is answered with
-    that text; without, the command is acked first and a refusal is only logged.
+    A program's leads are in the database; admin rights are asked of Slack each time (outside
+    any unit of work), so a demoted admin stops being a lead at once.
     """
-    deps = request.deps
-    try:
-        with deps.session() as session:
-            choice = resolve_pairing(
-                session,
-                team_id=request.team_id,
-                user_id=request.user_id,
-                hint=" ".join(request.args),
-            )
-            view = build(
-                deps,
-                session,
-                team_id=request.team_id,
-                user_id=request.user_id,
-                pairing=choice.pairing,
-                program=choice.program,
-            )
-    except UserError as error:
-        ack_problem(request.ack, error)
-        return
-    if slow_slack is None:
-        request.ack()
-        open_modal(deps, request.trigger_id, view)
-    else:
-        open_modal_then_ack(request, view, slow_slack=slow_slack)
+    with i.deps.read() as session:
+        if is_program_lead(session, program=program, user_id=i.user_id):
+            return
+    is_admin = i.deps.directory.is_admin(team_id=i.team_id, user_id=i.user_id)
+    with i.deps.read() as session:
+        require_lead(session, program=program, user_id=i.user_id, is_admin=is_admin, action=action)
 
 
-def open_pair_modal_from_button(
-    ack: Ack, body: dict[str, Any], respond: Respond, deps: Deps, build: PairModalBuilder
-) -> None:
-    """A button whose value is a pairing id: that pair's modal, or the clicker hears why not."""
-    ack()
-    team_id, user_id = team_of(body), user_of(body)
-    try:
-        with deps.session() as session:
-            pairing, program = pairing_and_program(
-                session, team_id=team_id, user_id=user_id, pairing_id=clicked_value(body)
-            )
-            view = build(
-                deps, session, team_id=team_id, user_id=user_id, pairing=pairing, program=program
-            )
-    except UserError as error:
-        tell(deps, body, respond, error)
-        return
-    open_modal(deps, body["trigger_id"], view)
+def check_may_create_program(i: Interaction) -> None:
+    """Refuse unless the actor is a workspace admin (asked of Slack) or already leads a program."""
+    with i.deps.read() as session:
+        if led_program_ids(session, team_id=i.team_id, user_id=i.user_id):
+            return
+    is_admin = i.deps.directory.is_admin(team_id=i.team_id, user_id=i.user_id)
+    with i.deps.read() as session:
+        require_may_create_program(session, team_id=i.team_id, user_id=i.user_id, is_admin=is_admin)
+
+
+def today(i: Interaction) -> date:
+    """Today in the actor's own timezone."""
+    return local_today(i.tz(), i.now())
+
+
+def message_to(
+    i: Interaction,
+    *,
+    to: str,
+    rule: str,
+    message: dict[str, Any],
+    what: str,
+    pairing_id: int | None = None,
+    program_id: int | None = None,
+    members: tuple[str, ...] = (),
+    conversation_of: tuple[int, ...] = (),
+    key: str | None = None,
+) -> Planned:
+    """A message from the actor to ``to`` (a person, or a channel id) through the outbox, due
+    now; ``what`` says what it is ("your feedback") if the actor must hear it did not arrive.
+
+    ``key`` names a message that must go once whatever happens (an introduction per pairing);
+    without it the message is one of its kind, queued once by the unit of work that made it.
+    """
+    return Planned(
+        team_id=i.team_id,
+        dedupe_key=key or f"{rule}:{uuid.uuid4().hex}",
+        rule=rule,
+        recipient_id=to,
+        channel_id=to if to[:1] in ("C", "G") else None,
+        payload=message,
+        due_at=i.now(),
+        program_id=program_id,
+        pairing_id=pairing_id,
+        sender_id=i.user_id,
+        what=what,
+        members=members,
+        conversation_of=conversation_of,
+    )

@@ -26,8 +26,8 @@ from bot.ids import ActionId
 from bot.services.digest import cohort_metrics
 from bot.services.programs import get_program, get_program_by_id
 from bot.views.notice import build_notice
-from handlers.commands import CommandRequest, CommandRouter
-from handlers.common import ack_problem, check_lead, team_of, user_of
+from handlers.commands import CommandRouter
+from handlers.legacy import CommandRequest, ack_problem, check_lead, legacy, team_of, user_of
 from storage.models import Program
 
 log = logging.getLogger(__name__)
@@ -324,8 +324,8 @@ def _export(deps: Deps, team_id: str, program_id: int, lead_id: str, respond: Re
 
 def register(app: App, router: CommandRouter) -> None:
     """Listen for the leads' digest, report and export commands, and the report's pages."""
-    router.add(DIGEST, handle_digest_command)
-    router.add(REPORT, handle_report_command)
-    router.add(EXPORT, handle_export_command)
+    router.add(DIGEST, legacy(handle_digest_command))
+    router.add(REPORT, legacy(handle_report_command))
+    router.add(EXPORT, legacy(handle_export_command))
     app.action(ActionId.REPORT_NEXT.value)(handle_report_page)
     app.action(ActionId.REPORT_PREVIOUS.value)(handle_report_page)

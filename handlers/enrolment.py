@@ -47,14 +47,16 @@ from bot.views.enrolment import (
     read_program_id,
 )
 from bot.views.forms import FormState
-from handlers.commands import CommandRequest, CommandRouter
-from handlers.common import (
+from handlers.commands import CommandRouter
+from handlers.legacy import (
     OUT_OF_DATE,
     SLOW_SLACK,
     STALE_BUTTON,
+    CommandRequest,
     ack_form_error,
     ack_problem,
     id_from,
+    legacy,
     open_modal,
     open_modal_then_ack,
     person_tz,
@@ -452,11 +454,11 @@ def _timezone(deps: Deps, *, team_id: str, user_id: str) -> str:
 
 def register(app: App, router: CommandRouter) -> None:
     """Register the enrolment subcommands, buttons and modals."""
-    router.add(JOIN, handle_join_command)
-    router.add(PROFILE, handle_profile_command)
-    router.add(PAUSE, handle_pause_command)
-    router.add(RESUME, handle_resume_command)
-    router.add(LEAVE, handle_leave_command)
+    router.add(JOIN, legacy(handle_join_command))
+    router.add(PROFILE, legacy(handle_profile_command))
+    router.add(PAUSE, legacy(handle_pause_command))
+    router.add(RESUME, legacy(handle_resume_command))
+    router.add(LEAVE, legacy(handle_leave_command))
     app.action(JOIN_ACTION)(handle_join_button)
     app.action(ActionId.REMATCH.value)(handle_rematch_button)
     app.view(CallbackId.JOIN.value)(handle_join_submission)

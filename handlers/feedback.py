@@ -1,123 +1,98 @@
 """Structured feedback: ``/mentor feedback``, the "Give feedback" button, the three-part modal."""
 
-from collections.abc import Callable
-from typing import Any
-
-from slack_bolt import Ack, App, Respond
-from sqlmodel import Session
+from slack_bolt import App
 
 from bot.commands import Subcommand
-from bot.deps import Deps
-from bot.errors import FieldErrors, UserError
 from bot.ids import ActionId, BlockId, CallbackId
-from bot.services.feedback import FeedbackForm, SavedFeedback, feedback_target, save_feedback
+from bot.services.feedback import FeedbackForm, feedback_target, save_feedback
 from bot.views.feedback import build_feedback_message, build_feedback_modal, build_feedback_sent
-from bot.views.forms import FormState
-from handlers.commands import CommandRequest, CommandRouter
-from handlers.common import (
-    OUT_OF_DATE,
-    ack_field_errors,
-    id_from,
-    open_modal,
-    open_pair_modal_from_command,
-    person_tz,
-    send,
-    team_of,
-    tell,
-    user_of,
-    view_metadata,
+from handlers.commands import CommandRouter
+from handlers.common import message_to
+from handlers.listeners import (
+    Answer,
+    Click,
+    Closing,
+    Interaction,
+    Modal,
+    PairFrom,
+    Submission,
+    Update,
+    on_click,
+    on_submit,
 )
-from storage.models import Pairing, Program
 
 FEEDBACK = Subcommand(
     "feedback",
     "feedback [@partner]",
     "Give your partner feedback on your last session: what went well, what to change, one action.",
 )
-SLOW_SLACK = "Slack didn't open the form in time. Please try again."
 
 
-def _feedback_modal(
-    deps: Deps, session: Session, *, team_id: str, user_id: str, pairing: Pairing, program: Program
-) -> dict[str, Any]:
-    """The modal for the pair's most recent held session."""
-    assert pairing.id is not None
-    target = feedback_target(session, team_id=team_id, user_id=user_id, pairing_id=pairing.id)
-    return build_feedback_modal(
-        target, tz=person_tz(deps, session, team_id=team_id, user_id=user_id)
-    )
-
-
-def handle_feedback_command(request: CommandRequest) -> None:
+def show_feedback_form(i: Interaction) -> Answer:
     """``/mentor feedback [@partner]``: the modal for the pair's most recent held session."""
-    open_pair_modal_from_command(request, _feedback_modal, slow_slack=SLOW_SLACK)
+    tz = i.tz()
+    with i.deps.read() as session:
+        target = feedback_target(
+            session, team_id=i.team_id, user_id=i.user_id, pairing_id=i.pair.id
+        )
+    return Modal(build_feedback_modal(target, tz=tz))
 
 
-def handle_feedback_button(
-    ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, deps: Deps
-) -> None:
+def show_feedback_form_for_session(click: Click) -> Answer:
     """ "Give feedback" on a session (value: the meeting id)."""
-    ack()
-    team_id, user_id = team_of(body), user_of(body)
-    try:
-        meeting_id = id_from(action.get("value") or "")
-        with deps.session() as session:
-            target = feedback_target(
-                session, team_id=team_id, user_id=user_id, meeting_id=meeting_id
-            )
-            tz = person_tz(deps, session, team_id=team_id, user_id=user_id)
-    except UserError as error:
-        tell(deps, body, respond, error)
-        return
-    open_modal(deps, body["trigger_id"], build_feedback_modal(target, tz=tz))
+    meeting_id = click.id()
+    tz = click.tz()
+    with click.deps.read() as session:
+        target = feedback_target(
+            session, team_id=click.team_id, user_id=click.user_id, meeting_id=meeting_id
+        )
+    return Modal(build_feedback_modal(target, tz=tz))
 
 
-def handle_feedback_submission(
-    ack: Ack, body: dict[str, Any], view: dict[str, Any], deps: Deps
-) -> None:
-    """Store the three parts (each required), then DM them to the partner."""
-    team_id, user_id = team_of(body), user_of(body)
-    state = FormState(view)
-    form = FeedbackForm(
+def save_feedback_form(form: Submission) -> Closing:
+    """Store the three parts (each required); the partner gets them through the outbox."""
+    state = form.state
+    answers = FeedbackForm(
         went_well=state.text(BlockId.FEEDBACK_WENT_WELL),
         needs_change=state.text(BlockId.FEEDBACK_NEEDS_CHANGE),
         next_action=state.text(BlockId.FEEDBACK_NEXT_ACTION),
     )
-    try:
-        meta = view_metadata(view)
-        meeting_id = meta.get("meeting_id")
-        with deps.session() as session:
-            saved = save_feedback(
-                session,
-                team_id=team_id,
-                user_id=user_id,
-                pairing_id=int(meta["pairing_id"]),
-                meeting_id=int(meeting_id) if meeting_id is not None else None,
-                form=form,
-                now=deps.now(),
-            )
-    except FieldErrors as errors:
-        ack_field_errors(ack, errors)
-        return
-    except (UserError, KeyError, ValueError, TypeError) as error:
-        text = str(error) if isinstance(error, UserError) else OUT_OF_DATE
-        ack_field_errors(ack, FieldErrors({BlockId.FEEDBACK_WENT_WELL: text}))
-        return
-    ack(response_action="update", view=build_feedback_sent(saved))
-    deps.after_ack(_deliver(deps, team_id, saved))
-
-
-def _deliver(deps: Deps, team_id: str, saved: SavedFeedback) -> Callable[[], None]:
-    def deliver() -> None:
-        with deps.session() as session:
-            tz = person_tz(deps, session, team_id=team_id, user_id=saved.to_user_id)
-        send(deps, saved.to_user_id, build_feedback_message(saved, tz=tz), what="feedback")
-
-    return deliver
+    meeting_id = form.metadata.get("meeting_id")
+    partner = form.pair.partner_user_id
+    partner_tz = form.deps.directory.tz(team_id=form.team_id, user_id=partner, max_age=None)
+    with form.deps.session() as session:
+        saved = save_feedback(
+            session,
+            team_id=form.team_id,
+            user_id=form.user_id,
+            pairing_id=form.pair.id,
+            meeting_id=None if meeting_id is None else form.meta_id("meeting_id", "That session"),
+            form=answers,
+            now=form.now(),
+        )
+        form.send(
+            session,
+            message_to(
+                form,
+                to=saved.to_user_id,
+                rule="feedback",
+                message=build_feedback_message(saved, tz=partner_tz),
+                what="your feedback",
+                pairing_id=saved.pairing_id,
+                program_id=form.pair.program.id,
+            ),
+        )
+    return Update(build_feedback_sent(saved))
 
 
 def register(app: App, router: CommandRouter) -> None:
     """Listen for feedback's command, button and modal."""
-    router.add(FEEDBACK, handle_feedback_command)
-    app.action(ActionId.FEEDBACK_OPEN.value)(handle_feedback_button)
-    app.view(CallbackId.FEEDBACK.value)(handle_feedback_submission)
+    router.add(FEEDBACK, show_feedback_form, pair=True)
+    on_click(app, ActionId.FEEDBACK_OPEN, show_feedback_form_for_session)
+    on_submit(
+        app,
+        CallbackId.FEEDBACK,
+        save_feedback_form,
+        pair=PairFrom.METADATA,
+        errors_at=BlockId.FEEDBACK_WENT_WELL,
+    )

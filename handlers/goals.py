@@ -52,10 +52,12 @@ from bot.views.goals import (
     read_suggestion,
 )
 from bot.views.notice import build_notice
-from handlers.commands import CommandRequest, CommandRouter
-from handlers.common import (
+from handlers.commands import CommandRouter
+from handlers.legacy import (
+    CommandRequest,
     ack_field_errors,
     ack_form_error,
+    legacy,
     open_modal,
     open_pair_modal_from_command,
     person_tz,
@@ -494,7 +496,7 @@ def handle_milestone_change(ack: Ack, body: dict[str, Any], respond: Respond, de
 
 def register(app: App, router: CommandRouter) -> None:
     """Listen for the goals command, buttons and modals."""
-    router.add(GOALS, handle_goals_command)
+    router.add(GOALS, legacy(handle_goals_command))
     app.action(ActionId.GOALS_OPEN.value)(handle_goals_open)
     app.action(ActionId.GOAL_ADD.value)(handle_goal_add)
     app.action(ActionId.GOAL_EDIT.value)(handle_goal_edit)

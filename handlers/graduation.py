@@ -27,12 +27,14 @@ from bot.views.graduation import (
     read_graduation,
 )
 from bot.views.notice import build_notice
-from handlers.commands import CommandRequest, CommandRouter
-from handlers.common import (
+from handlers.commands import CommandRouter
+from handlers.legacy import (
+    CommandRequest,
     ack_form_error,
     ack_problem,
     clicked_value,
     id_from,
+    legacy,
     open_modal,
     open_modal_then_ack,
     send,
@@ -168,6 +170,6 @@ def celebrate(deps: Deps, *, team_id: str, result: GraduationResult) -> None:
 
 def register(app: App, router: CommandRouter) -> None:
     """Listen for ``/mentor graduate``, its button and its modal."""
-    router.add(GRADUATE, handle_graduate_command)
+    router.add(GRADUATE, legacy(handle_graduate_command))
     app.action(ActionId.GRADUATION_OPEN.value)(handle_graduation_open)
     app.view(CallbackId.GRADUATION.value)(handle_graduation_submission)

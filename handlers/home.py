@@ -22,7 +22,7 @@ from bot.views.home import build_home
 from bot.views.notice import build_notice
 from bot.views.program import build_program_modal
 from handlers.commands import CommandRouter
-from handlers.common import check_lead, open_modal, send, team_of, user_of
+from handlers.legacy import check_lead, open_modal, send, team_of, user_of
 from handlers.matching import match_after_ack, matchable_program
 from scheduler.timing import WorkingHours
 from storage.enums import ProgramStatus

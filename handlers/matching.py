@@ -39,11 +39,13 @@ from bot.views.matching import (
     build_swap_modal,
 )
 from bot.views.notice import build_notice
-from handlers.commands import CommandRequest, CommandRouter
-from handlers.common import (
+from handlers.commands import CommandRouter
+from handlers.legacy import (
+    CommandRequest,
     ack_field_errors,
     ack_problem,
     check_lead,
+    legacy,
     open_modal,
     send,
     team_of,
@@ -453,9 +455,9 @@ def handle_board_submission(
 
 def register(app: App, router: CommandRouter) -> None:
     """Listen for matching's commands, buttons and modals."""
-    router.add(MATCH, handle_match_command)
-    router.add(PAIR, handle_pair_command)
-    router.add(BOARD, handle_board_command)
+    router.add(MATCH, legacy(handle_match_command))
+    router.add(PAIR, legacy(handle_pair_command))
+    router.add(BOARD, legacy(handle_board_command))
     app.action(ActionId.MATCH_APPROVE.value)(handle_approve)
     app.action(ActionId.MATCH_APPROVE_ALL.value)(handle_approve_all)
     app.action(ActionId.MATCH_LATER.value)(handle_later)

@@ -34,11 +34,13 @@ from bot.views.notes import (
     build_notes_modal,
 )
 from bot.views.plans import build_material_notice
-from handlers.commands import CommandRequest, CommandRouter
-from handlers.common import (
+from handlers.commands import CommandRouter
+from handlers.legacy import (
+    CommandRequest,
     ack_field_errors,
     clicked_value,
     id_from,
+    legacy,
     open_pair_modal_from_command,
     person_tz,
     send,
@@ -311,7 +313,7 @@ def handle_delete_submission(
 
 def register(app: App, router: CommandRouter) -> None:
     """Listen for the notes command, buttons and forms."""
-    router.add(NOTES, handle_notes_command)
+    router.add(NOTES, legacy(handle_notes_command))
     app.action(ActionId.NOTES_OPEN.value)(handle_notes_open)
     app.action(re.compile(rf"^{ActionId.NOTES_PAGE.value}(:[a-z]+)?$"))(handle_notes_page)
     app.action(ActionId.NOTES_DOCUMENT_ADD.value)(handle_document_add)

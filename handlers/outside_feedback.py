@@ -40,12 +40,14 @@ from bot.views.outside_feedback import (
     build_request_dm,
     build_shared_dm,
 )
-from handlers.commands import CommandRequest, CommandRouter
-from handlers.common import (
+from handlers.commands import CommandRouter
+from handlers.legacy import (
+    CommandRequest,
     ack_field_errors,
     ack_problem,
     clicked_value,
     id_from,
+    legacy,
     person_tz,
     send,
     team_of,
@@ -274,7 +276,7 @@ def _tell(respond: Respond, text: str) -> None:
 
 def register(app: App, router: CommandRouter) -> None:
     """Listen for the ask command, the colleague's buttons and both modals."""
-    router.add(ASK, handle_ask_command)
+    router.add(ASK, legacy(handle_ask_command))
     app.action(ActionId.OUTSIDE_FEEDBACK_GIVE.value)(handle_give)
     app.action(ActionId.OUTSIDE_FEEDBACK_DECLINE.value)(handle_decline)
     app.action(ActionId.OUTSIDE_FEEDBACK_SHARE.value)(handle_share)

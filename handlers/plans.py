@@ -39,11 +39,13 @@ from bot.views.plans import (
     build_resource_form,
     build_task_form,
 )
-from handlers.commands import CommandRequest, CommandRouter
-from handlers.common import (
+from handlers.commands import CommandRouter
+from handlers.legacy import (
+    CommandRequest,
     ack_field_errors,
     clicked_value,
     id_from,
+    legacy,
     open_pair_modal_from_command,
     person_tz,
     team_of,
@@ -379,7 +381,7 @@ def handle_resource_remove(ack: Ack, body: dict[str, Any], respond: Respond, dep
 
 def register(app: App, router: CommandRouter) -> None:
     """Listen for the plan command, buttons and forms."""
-    router.add(PLAN, handle_plan_command)
+    router.add(PLAN, legacy(handle_plan_command))
     app.action(ActionId.PLAN_OPEN.value)(handle_plan_open)
     app.action(ActionId.PLAN_GOAL_OPEN.value)(handle_plan_goal_open)
     app.action(ActionId.PLAN_RESOURCE_ADD.value)(handle_resource_add)

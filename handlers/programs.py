@@ -38,12 +38,14 @@ from bot.views.program import (
     edited_program_id,
     read_program_form,
 )
-from handlers.commands import CommandRequest, CommandRouter
-from handlers.common import (
+from handlers.commands import CommandRouter
+from handlers.legacy import (
+    CommandRequest,
     ack_field_errors,
     ack_form_error,
     ack_problem,
     check_lead,
+    legacy,
     open_modal,
     send,
     team_of,
@@ -278,5 +280,5 @@ def _tell(request: CommandRequest, reply: dict[str, Any]) -> None:
 
 def register(app: App, router: CommandRouter) -> None:
     """Add ``/mentor program`` and listen for the program modal."""
-    router.add(PROGRAM, handle_program_command)
+    router.add(PROGRAM, legacy(handle_program_command))
     app.view(CallbackId.PROGRAM.value)(handle_program_submission)

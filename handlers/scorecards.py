@@ -30,7 +30,7 @@ from bot.views.scorecards import (
     build_scorecard_prompt,
 )
 from handlers.commands import CommandRouter
-from handlers.common import (
+from handlers.legacy import (
     OUT_OF_DATE,
     ack_field_errors,
     id_from,

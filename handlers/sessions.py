@@ -44,11 +44,13 @@ from bot.views.sessions import (
     format_when,
     invite_texts,
 )
-from handlers.commands import CommandRequest, CommandRouter
-from handlers.common import (
+from handlers.commands import CommandRouter
+from handlers.legacy import (
+    CommandRequest,
     ack_form_error,
     first_input,
     id_from,
+    legacy,
     open_modal,
     open_pair_modal_from_button,
     open_pair_modal_from_command,
@@ -389,8 +391,8 @@ def handle_did_you_meet(ack: Ack, body: dict[str, Any], respond: Respond, deps: 
 
 def register(app: App, router: CommandRouter) -> None:
     """Listen for the session commands, buttons and modals."""
-    router.add(SCHEDULE, handle_schedule_command)
-    router.add(LOG, handle_log_command)
+    router.add(SCHEDULE, legacy(handle_schedule_command))
+    router.add(LOG, legacy(handle_log_command))
     app.action(ActionId.SCHEDULE_OPEN.value)(handle_schedule_open)
     for answer in (ActionId.MEETING_HELD, ActionId.MEETING_MOVED, ActionId.MEETING_CANCELLED):
         app.action(answer.value)(handle_did_you_meet)

@@ -31,12 +31,14 @@ from bot.views.skills import (
     build_skills_partner_prompt,
     build_skills_saved,
 )
-from handlers.commands import CommandRequest, CommandRouter
-from handlers.common import (
+from handlers.commands import CommandRouter
+from handlers.legacy import (
     OUT_OF_DATE,
+    CommandRequest,
     ack_field_errors,
     ack_problem,
     id_from,
+    legacy,
     open_modal_then_ack,
     send,
     team_of,
@@ -44,7 +46,7 @@ from handlers.common import (
     user_of,
     view_metadata,
 )
-from handlers.feedback import SLOW_SLACK
+from handlers.listeners import SLOW_SLACK
 
 log = logging.getLogger(__name__)
 
@@ -265,7 +267,7 @@ def _announce(deps: Deps, team_id: str, saved: SubmittedScores) -> Callable[[], 
 
 def register(app: App, router: CommandRouter) -> None:
     """Listen for the skill matrix's command, buttons and modal."""
-    router.add(SKILLS, handle_skills_command)
+    router.add(SKILLS, legacy(handle_skills_command))
     app.action(ActionId.SKILLS_OPEN.value)(handle_skills_button)
     app.action(ActionId.SKILLS_REASSESS.value)(handle_reassess)
     app.action(ActionId.SKILLS_GAPS_TO_AGENDA.value)(handle_gaps_to_agenda)

@@ -32,8 +32,17 @@ from bot.views.pair_state import (
     build_stage_picker,
     read_stage_option,
 )
-from handlers.commands import CommandRequest, CommandRouter
-from handlers.common import ack_problem, clicked_value, send, team_of, tell, user_of
+from handlers.commands import CommandRouter
+from handlers.legacy import (
+    CommandRequest,
+    ack_problem,
+    clicked_value,
+    legacy,
+    send,
+    team_of,
+    tell,
+    user_of,
+)
 
 log = logging.getLogger(__name__)
 
@@ -186,5 +195,5 @@ def handle_pairing_resume(request: CommandRequest) -> None:
 
 def register(app: App, router: CommandRouter) -> None:
     """Listen for ``/mentor stage`` and its select."""
-    router.add(STAGE, handle_stage_command)
+    router.add(STAGE, legacy(handle_stage_command))
     app.action(ActionId.STAGE_MOVE.value)(handle_stage_select)

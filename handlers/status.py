@@ -3,32 +3,25 @@
 from slack_bolt import App
 
 from bot.commands import Subcommand
-from bot.errors import UserError
 from bot.services.dashboard import pair_dashboards
 from bot.views.dashboard import build_status
-from handlers.commands import CommandRequest, CommandRouter
-from handlers.common import ack_problem
-from scheduler.timing import WorkingHours
+from handlers.commands import CommandRouter
+from handlers.common import today
+from handlers.listeners import Answer, Command, Reply
 
 STATUS = Subcommand("status", "status", "Your pairings: stage, next session, goals, what's due.")
 
 
-def handle_status_command(request: CommandRequest) -> None:
+def show_status(command: Command) -> Answer:
     """Answer privately with the person's pairings."""
-    deps = request.deps
-    try:
-        with deps.session() as session:
-            tz = deps.directory.get(session, team_id=request.team_id, user_id=request.user_id).tz
-            boards = pair_dashboards(
-                session, team_id=request.team_id, user_id=request.user_id, now=deps.now()
-            )
-    except UserError as error:
-        ack_problem(request.ack, error)
-        return
-    today = deps.now().astimezone(WorkingHours(tz=tz).zone).date()
-    request.ack(**build_status(boards, tz=tz, today=today))
+    tz = command.tz()
+    with command.deps.read() as session:
+        boards = pair_dashboards(
+            session, team_id=command.team_id, user_id=command.user_id, now=command.now()
+        )
+    return Reply(build_status(boards, tz=tz, today=today(command)))
 
 
 def register(app: App, router: CommandRouter) -> None:
     """Add ``/mentor status``."""
-    router.add(STATUS, handle_status_command)
+    router.add(STATUS, show_status)

@@ -16,7 +16,7 @@ from bot.views.surveys import (
     read_survey_target,
 )
 from handlers.commands import CommandRouter
-from handlers.common import (
+from handlers.legacy import (
     ack_form_error,
     clicked_value,
     first_input,

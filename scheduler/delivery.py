@@ -14,6 +14,7 @@ import random
 import socket
 import threading
 import time
+import weakref
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
@@ -25,7 +26,8 @@ from bot.deps import Deps
 from bot.export import digest_chart_for
 from bot.gateway import SlackCallError
 from bot.services.leads import program_lead_ids
-from bot.views.prompts import build_delivery_failure
+from bot.services.pairing import record_conversation
+from bot.views.prompts import build_delivery_failure, build_undelivered
 from scheduler import outbox
 from scheduler.outbox import OUTCOME_UNKNOWN, Claim, Planned
 from scheduler.rules import DIGEST_RULE
@@ -41,9 +43,12 @@ BACKOFF_CAP = timedelta(minutes=10)
 
 
 class Pacer:
-    """Spaces sends: about one a second per channel, and a budget per workspace.
+    """Spaces sends: about one a second per channel (``burst`` may go at once, as Slack allows
+    short bursts), and a budget per workspace.
 
-    Thread-safe; the clock and the sleep are injected so tests and benchmarks control time.
+    A generic cell-rate algorithm per channel: each send moves the channel's theoretical arrival
+    time on by one gap, and a send may start ``burst - 1`` gaps ahead of it. Thread-safe; the
+    clock and the sleep are injected so tests and benchmarks control time.
     """
 
     def __init__(
@@ -51,15 +56,17 @@ class Pacer:
         *,
         per_channel: float = 1.0,
         per_workspace: float = 20.0,
+        burst: int = 1,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.channel_gap = 1.0 / per_channel
         self.workspace_gap = 1.0 / per_workspace
+        self.tolerance = (max(burst, 1) - 1) * self.channel_gap
         self.clock = clock
         self.sleep = sleep
         self._lock = threading.Lock()
-        self._channel_free: dict[tuple[str, str], float] = {}
+        self._channel_due: dict[tuple[str, str], float] = {}
         self._workspace_free: dict[str, float] = {}
 
     def wait(self, team_id: str, channel_id: str) -> float:
@@ -67,10 +74,9 @@ class Pacer:
         with self._lock:
             now = self.clock()
             key = (team_id, channel_id)
-            start = max(
-                now, self._channel_free.get(key, now), self._workspace_free.get(team_id, now)
-            )
-            self._channel_free[key] = start + self.channel_gap
+            due = max(self._channel_due.get(key, now), now)
+            start = max(now, due - self.tolerance, self._workspace_free.get(team_id, now))
+            self._channel_due[key] = max(due, start) + self.channel_gap
             self._workspace_free[team_id] = start + self.workspace_gap
         delay = start - now
         if delay > 0:
@@ -81,7 +87,23 @@ class Pacer:
         """Slack said wait (429): keep this channel quiet for ``seconds``."""
         with self._lock:
             key = (team_id, channel_id)
-            self._channel_free[key] = max(self._channel_free.get(key, 0.0), self.clock() + seconds)
+            quiet_until = self.clock() + seconds + self.tolerance
+            self._channel_due[key] = max(self._channel_due.get(key, 0.0), quiet_until)
+
+
+# Slack lets a channel take a short burst before its one-a-second pace applies.
+CHANNEL_BURST = 3
+_pacers: "weakref.WeakKeyDictionary[Deps, Pacer]" = weakref.WeakKeyDictionary()
+_pacers_lock = threading.Lock()
+
+
+def pacer_for(deps: Deps) -> Pacer:
+    """The one pacer of this process's bot, shared by the scheduler's and the after-ack sends."""
+    with _pacers_lock:
+        pacer = _pacers.get(deps)
+        if pacer is None:
+            pacer = _pacers[deps] = Pacer(burst=CHANNEL_BURST)
+        return pacer
 
 
 @dataclass
@@ -160,14 +182,7 @@ class Deliverer:
             if claim.needs_check and self._already_sent(claim, channel, report):
                 return
             self.pacer.wait(claim.team_id, channel)
-            message = {
-                **claim.payload,
-                "metadata": {
-                    "event_type": METADATA_EVENT,
-                    "event_payload": {"key": claim.dedupe_key},
-                },
-            }
-            ts = self.deps.gateway.post_message(channel, message)
+            ts = self._send(claim, channel)
         except SlackCallError as error:
             self._failed_call(claim, error, report)
             return
@@ -175,9 +190,29 @@ class Deliverer:
             outbox.mark_sent(
                 session, delivery_id=claim.id, worker=self.worker, ts=ts, now=self.deps.now()
             )
+            if claim.conversation_of:
+                record_conversation(session, pairing_ids=claim.conversation_of, channel_id=channel)
         report.sent += 1
         if claim.rule == DIGEST_RULE:
             self._attach_chart(claim, channel)
+
+    def _send(self, claim: Claim, channel: str) -> str | None:
+        """Post the message (its dedupe key as metadata), or share the file; returns the ts."""
+        shared = claim.file
+        if shared is not None:
+            self.deps.gateway.upload_file(
+                channel,
+                filename=shared.filename,
+                content=shared.content.encode(),
+                title=shared.title,
+                initial_comment=shared.comment,
+            )
+            return None
+        message = {
+            **claim.payload,
+            "metadata": {"event_type": METADATA_EVENT, "event_payload": {"key": claim.dedupe_key}},
+        }
+        return self.deps.gateway.post_message(channel, message)
 
     def _attach_chart(self, claim: Claim, channel: str) -> None:
         """Upload the digest's chart under it; the digest reads fine if this fails."""
@@ -202,7 +237,9 @@ class Deliverer:
         """The conversation to post in, resolved once and stored before the first send."""
         if claim.channel_id:
             return claim.channel_id
-        if claim.recipient_id[:1] in ("U", "W"):
+        if claim.members:
+            channel = self.deps.gateway.open_conversation(claim.members)
+        elif claim.recipient_id[:1] in ("U", "W"):
             channel = self.deps.gateway.open_conversation([claim.recipient_id])
         else:
             channel = claim.recipient_id
@@ -214,9 +251,14 @@ class Deliverer:
 
     def _already_sent(self, claim: Claim, channel: str, report: DeliveryReport) -> bool:
         oldest = (claim.due_at - timedelta(minutes=5)).timestamp()
-        ts = self.deps.gateway.find_by_metadata(
-            channel, event_type=METADATA_EVENT, key=claim.dedupe_key, oldest=oldest
-        )
+        shared = claim.file
+        if shared is not None:
+            # A file share carries no metadata: it is known by its name, unique per delivery.
+            ts = self.deps.gateway.find_file(channel, filename=shared.filename, oldest=oldest)
+        else:
+            ts = self.deps.gateway.find_by_metadata(
+                channel, event_type=METADATA_EVENT, key=claim.dedupe_key, oldest=oldest
+            )
         if ts is None:
             return False
         with self.deps.session() as session:
@@ -237,6 +279,7 @@ class Deliverer:
                     session, delivery_id=claim.id, worker=self.worker, error=error.error
                 )
                 self._flag(session, claim, error.error, now)
+                self._tell_sender(session, claim, error.error, now)
                 report.failed += 1
                 log.warning("delivery failed for good", extra=extra)
             elif error.error == "ratelimited":
@@ -255,6 +298,7 @@ class Deliverer:
                 reason = f"gave up after {claim.attempts} attempts: {error.error}"
                 outbox.mark_failed(session, delivery_id=claim.id, worker=self.worker, error=reason)
                 self._flag(session, claim, reason, now)
+                self._tell_sender(session, claim, error.error, now)
                 report.failed += 1
                 log.warning("delivery failed for good", extra=extra)
             else:
@@ -269,6 +313,31 @@ class Deliverer:
                 )
                 report.retried += 1
                 log.info("delivery will be retried", extra=extra)
+
+    def _tell_sender(self, session: Session, claim: Claim, error: str, now: datetime) -> None:
+        """The person a message was from hears, once, that it could not be delivered."""
+        sender = claim.sender_id
+        if sender is None or sender == claim.recipient_id:
+            return
+        outbox.enqueue(
+            session,
+            [
+                Planned(
+                    team_id=claim.team_id,
+                    dedupe_key=f"undelivered:{claim.id}",
+                    rule="undelivered",
+                    recipient_id=sender,
+                    payload=build_undelivered(
+                        what=claim.what,
+                        recipient_id=claim.members or claim.recipient_id,
+                        error=error,
+                    ),
+                    due_at=now,
+                    program_id=claim.program_id,
+                )
+            ],
+            now=now,
+        )
 
     def _flag(self, session: Session, claim: Claim, reason: str, now: datetime) -> None:
         """A red flag for the program's leads (digest and Home), once per recipient and reason."""
@@ -326,4 +395,4 @@ def deliver_soon(deps: Deps) -> "Future[None]":
 
 
 def _deliver_once(deps: Deps, worker: str) -> None:
-    Deliverer(deps, worker=worker).run(max_batches=1)
+    Deliverer(deps, worker=worker, pacer=pacer_for(deps)).run(max_batches=1)

@@ -12,7 +12,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from bot.deps import Deps
 from scheduler import jobs
-from scheduler.delivery import Deliverer, worker_id
+from scheduler.delivery import Deliverer, pacer_for, worker_id
 from scheduler.tick import plan_due
 
 log = logging.getLogger(__name__)
@@ -45,7 +45,7 @@ def build_scheduler(deps: Deps) -> BackgroundScheduler:
     scheduler = BackgroundScheduler(
         timezone="UTC", job_defaults={"coalesce": True, "max_instances": 1}
     )
-    deliverer = Deliverer(deps, worker=worker_id())
+    deliverer = Deliverer(deps, worker=worker_id(), pacer=pacer_for(deps))
 
     def deliver_outbox(deps: Deps) -> None:
         report = deliverer.run()

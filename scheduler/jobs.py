@@ -149,11 +149,13 @@ def refresh_timezones(deps: Deps) -> None:
     moved = 0
     for team_id, user_id in stale:
         try:
-            with deps.session() as session:
-                tz = deps.directory.get(session, team_id=team_id, user_id=user_id).tz
-                moved += _set_timezone(session, team_id=team_id, user_id=user_id, tz=tz)
+            # Slack is asked outside the unit of work: a slow answer must not hold the database.
+            tz = deps.directory.person(team_id=team_id, user_id=user_id).tz
         except (UserError, SlackCallError) as exc:
             log.info("timezone not refreshed", extra={"user_id": user_id, "error": str(exc)})
+            continue
+        with deps.session() as session:
+            moved += _set_timezone(session, team_id=team_id, user_id=user_id, tz=tz)
     if moved:
         log.info("timezones refreshed", extra={"changed": moved})
 

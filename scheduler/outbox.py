@@ -10,7 +10,7 @@
 """
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -28,6 +28,16 @@ ENQUEUE_CHUNK = 500
 
 
 @dataclass(frozen=True, slots=True)
+class SharedFile:
+    """A file shared in the conversation instead of a message (a calendar invite)."""
+
+    filename: str
+    title: str
+    content: str
+    comment: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Planned:
     """A message to enqueue; ``dedupe_key`` names it uniquely (rule, subject, period)."""
 
@@ -41,6 +51,35 @@ class Planned:
     program_id: int | None = None
     pairing_id: int | None = None
     channel_id: str | None = None
+    # Who the message is from, and what it is ("your feedback"): told if it can't be delivered.
+    sender_id: str | None = None
+    what: str | None = None
+    # A group DM: the conversation is opened with all of them (``recipient_id`` is one of them).
+    members: tuple[str, ...] = ()
+    # Share this file instead of posting ``payload``.
+    file: SharedFile | None = None
+    # Pairings whose conversation becomes the one this lands in (introductions).
+    conversation_of: tuple[int, ...] = ()
+
+    def extras(self) -> dict[str, Any]:
+        """What the delivery needs beyond the message, as stored in ``Delivery.extras``."""
+        extras: dict[str, Any] = {}
+        if self.sender_id:
+            extras["sender"] = self.sender_id
+        if self.what:
+            extras["what"] = self.what
+        if self.members:
+            extras["members"] = list(self.members)
+        if self.file is not None:
+            extras["file"] = {
+                "filename": self.file.filename,
+                "title": self.file.title,
+                "content": self.file.content,
+                "comment": self.file.comment,
+            }
+        if self.conversation_of:
+            extras["conversation_of"] = list(self.conversation_of)
+        return extras
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +99,41 @@ class Claim:
     program_id: int | None
     # The previous attempt may have reached Slack: look before sending again.
     needs_check: bool
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def sender_id(self) -> str | None:
+        """Who is told if this finally can't be delivered."""
+        sender = self.extras.get("sender")
+        return str(sender) if sender else None
+
+    @property
+    def what(self) -> str:
+        """What the message is, in the sender's words ("your feedback")."""
+        return str(self.extras.get("what") or "a message")
+
+    @property
+    def members(self) -> list[str]:
+        """The people of a group DM (empty for a DM or a channel)."""
+        return [str(m) for m in self.extras.get("members") or []]
+
+    @property
+    def file(self) -> SharedFile | None:
+        """The file to share instead of a message."""
+        spec = self.extras.get("file")
+        if not isinstance(spec, dict):
+            return None
+        return SharedFile(
+            filename=str(spec["filename"]),
+            title=str(spec["title"]),
+            content=str(spec["content"]),
+            comment=spec.get("comment"),
+        )
+
+    @property
+    def conversation_of(self) -> list[int]:
+        """Pairings that keep this delivery's conversation once it is sent."""
+        return [int(i) for i in self.extras.get("conversation_of") or []]
 
 
 def enqueue(session: Session, planned: Sequence[Planned], *, now: datetime) -> int:
@@ -78,6 +152,7 @@ def enqueue(session: Session, planned: Sequence[Planned], *, now: datetime) -> i
             "expires_at": p.expires_at,
             "program_id": p.program_id,
             "pairing_id": p.pairing_id,
+            "extras": p.extras(),
             "status": DeliveryStatus.PENDING,
             "attempts": 0,
             "created_at": now,
@@ -135,6 +210,7 @@ def claim(
                 attempts=row.attempts,
                 program_id=row.program_id,
                 needs_check=needs_check,
+                extras=dict(row.extras or {}),
             )
         )
     return claims

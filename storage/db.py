@@ -4,6 +4,7 @@ SQLite is the zero-set-up default (one process); PostgreSQL serves real deployme
 running copies of the bot. Both get the same schema from the same migrations.
 """
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -14,6 +15,24 @@ from sqlalchemy.pool import StaticPool
 from sqlmodel import Session
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+
+# Write units of work open on this thread: the Slack gateway refuses to call out while one is
+# open, because on SQLite it holds the write lock that every other request waits for.
+_open = threading.local()
+
+
+def in_write_transaction() -> bool:
+    """Whether this thread is inside a write unit of work (``session_scope``)."""
+    return bool(getattr(_open, "writes", 0))
+
+
+@contextmanager
+def _counted() -> Iterator[None]:
+    _open.writes = getattr(_open, "writes", 0) + 1
+    try:
+        yield
+    finally:
+        _open.writes -= 1
 
 
 def is_sqlite(url: str) -> bool:
@@ -76,14 +95,43 @@ def session_scope(engine: Engine) -> Iterator[Session]:
     thread writes meanwhile, instead of waiting out the busy timeout. Writers queue; readers of
     a WAL database are never blocked. PostgreSQL claims rows with ``FOR UPDATE SKIP LOCKED``.
     """
-    if engine.dialect.name != "sqlite":
-        with Session(engine, expire_on_commit=False) as session:
-            yield from _unit_of_work(session)
-        return
+    with _counted():
+        if engine.dialect.name != "sqlite":
+            with Session(engine, expire_on_commit=False) as session:
+                yield from _unit_of_work(session)
+            return
+        with engine.connect() as conn:
+            conn = conn.execution_options(sqlite_begin="BEGIN IMMEDIATE")
+            with Session(bind=conn, expire_on_commit=False) as session:
+                yield from _unit_of_work(session)
+
+
+@contextmanager
+def read_scope(engine: Engine) -> Iterator[Session]:
+    """A read-only unit of work: it never takes the write lock, and refuses any write.
+
+    On SQLite a deferred transaction reads a WAL snapshot beside the writer (``query_only``
+    makes a stray write fail loudly instead of queueing for the lock); PostgreSQL runs it as a
+    ``READ ONLY`` transaction. Nothing is committed: the transaction is rolled back at the end.
+    """
     with engine.connect() as conn:
-        conn = conn.execution_options(sqlite_begin="BEGIN IMMEDIATE")
-        with Session(bind=conn, expire_on_commit=False) as session:
-            yield from _unit_of_work(session)
+        shared = isinstance(engine.pool, StaticPool)  # one connection for every thread
+        guarded = conn.dialect.name == "sqlite" and not shared
+        if guarded:
+            conn.exec_driver_sql("PRAGMA query_only=ON")
+        try:
+            with Session(bind=conn, expire_on_commit=False) as session:
+                if conn.dialect.name == "postgresql":
+                    session.execute(text("SET TRANSACTION READ ONLY"))
+                try:
+                    yield session
+                finally:
+                    # Detached before the rollback, which would expire what was read.
+                    session.expunge_all()
+                    session.rollback()
+        finally:
+            if guarded:
+                conn.exec_driver_sql("PRAGMA query_only=OFF")
 
 
 def _unit_of_work(session: Session) -> Iterator[Session]:

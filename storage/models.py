@@ -548,6 +548,9 @@ class Delivery(SQLModel, table=True):
     channel_id: str | None = Field(default=None, max_length=32)
     # The chat.postMessage arguments (text, blocks, ...) as built by a view builder.
     payload: dict[str, Any] = _json_dict()
+    # What delivering needs beyond the message (``outbox.Planned.extras``): the sender to tell
+    # if it fails, a group DM's members, a file to share, pairings that keep the conversation.
+    extras: dict[str, Any] = _json_dict()
     due_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
     # Past this moment the message is pointless (the session already happened): drop, don't send.
     expires_at: datetime | None = _when()

@@ -124,7 +124,9 @@ def settings(slack: SlackDouble) -> Settings:
 def deps(settings: Settings, engine: Engine, clock: FrozenClock) -> Iterator[Deps]:
     """The bot's collaborators on the test database, the Slack double and the frozen clock."""
     client = build_client(settings.slack_bot_token, settings.slack_api_url, timeout=5)
-    deps = Deps(settings=settings, engine=engine, gateway=SlackGateway(client), clock=clock)
+    deps = Deps(
+        settings=settings, engine=engine, gateway=SlackGateway(client, strict=True), clock=clock
+    )
     yield deps
     # Work handed off after an ack finishes before the database goes away.
     deps.background.shutdown(wait=True)

@@ -114,6 +114,37 @@ class SlackToBot:
         )
         return self.post(body, headers=headers)
 
+    def ask(
+        self, text: str, *, user_id: str = "U0001", timeout: float = 5.0, **fields: Any
+    ) -> dict[str, Any]:
+        """``/mentor <text>``: the private answer, from the ack (the help, unknown input) or,
+        once the work is done, from what the bot posted to the command's response_url."""
+        if self.slack is None:
+            raise RuntimeError("ask() needs the Slack double")
+        url = fields.setdefault("response_url", self.slack.new_response_url())
+        response = self.command(text, user_id=user_id, **fields)
+        assert response.status == 200, response
+        if response.body:
+            answer: dict[str, Any] = response.json()
+            return answer
+        return self.answer_to(url, timeout=timeout)
+
+    def answer_to(self, response_url: str, *, timeout: float = 5.0) -> dict[str, Any]:
+        """The first message the bot posted to ``response_url`` (waits for it)."""
+        assert self.slack is not None
+        slack = self.slack
+
+        def posted() -> list[dict[str, Any]]:
+            return [
+                c.params
+                for c in slack.calls_to("response_url")
+                if c.params.get("response_url") == response_url
+            ]
+
+        if not eventually(lambda: bool(posted()), timeout):
+            raise AssertionError(f"nothing was posted to {response_url} within {timeout}s")
+        return posted()[0]
+
     def action(self, action_id: str, value: str | None = None, **fields: Any) -> Response:
         """A button (or other element) clicked."""
         payload = slack_double.block_actions_payload(action_id, value, **self._urls(fields))

@@ -140,7 +140,8 @@ def pairing_row(engine: Engine, pairing_id: int) -> Pairing:
 
 def posts(slack: SlackDouble, channel: str) -> list[dict[str, Any]]:
     """What the bot posted to ``channel`` (a user id means their DM), checked against Block Kit."""
-    found = [c.params for c in slack.calls_to("chat.postMessage") if c.params["channel"] == channel]
+    wanted = {channel, slack.dm_channel_id(channel)} if channel[:1] in "UW" else {channel}
+    found = [c.params for c in slack.calls_to("chat.postMessage") if c.params["channel"] in wanted]
     for params in found:
         assert_valid_view(params, surface="message")
     return found

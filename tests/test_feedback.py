@@ -183,7 +183,7 @@ def test_valid_feedback_is_stored_and_sent_to_the_partner(
     )
     assert row.needs_change == GOOD[BlockId.FEEDBACK_NEEDS_CHANGE]
     [dm] = slack.wait_for("chat.postMessage")
-    assert dm.params["channel"] == MENTOR
+    assert dm.params["channel"] == slack.dm_channel_id(MENTOR)
     assert_valid_view(dm.params, surface="message")
     text = json.dumps(dm.params, ensure_ascii=False)
     assert "<@U0001> gave you feedback" in text
@@ -228,7 +228,7 @@ def test_the_button_on_a_session_opens_feedback_on_that_session(
     [row] = _feedback(engine)
     assert (row.from_user_id, row.meeting_id) == (MENTOR, pair.meeting_id)
     [dm] = slack.wait_for("chat.postMessage")
-    assert dm.params["channel"] == MENTEE
+    assert dm.params["channel"] == slack.dm_channel_id(MENTEE)
     assert_valid_view(dm.params, surface="message")
 
 
@@ -248,7 +248,7 @@ def test_a_third_person_cannot_give_feedback_on_the_pairs_session(
 ) -> None:
     pair = make_pair(engine)
     slack.add_user(OUTSIDER, name="carol", real_name="Carol Third", tz="UTC")
-    answer = bot.command("feedback", user_id=OUTSIDER).json()
+    answer = bot.ask("feedback", user_id=OUTSIDER)
     assert "not in a mentoring pair" in answer["text"]
     bot.action(
         ActionId.FEEDBACK_OPEN,
@@ -256,7 +256,7 @@ def test_a_third_person_cannot_give_feedback_on_the_pairs_session(
         user_id=OUTSIDER,
         trigger_id=slack.new_trigger_id(),
     )
-    [refusal] = slack.wait_for("response_url")
+    refusal = slack.wait_for("response_url", count=2)[-1]
     assert "another mentoring pair" in refusal.params["text"]
     assert_valid_view(refusal.params, surface="message")
     assert slack.calls_to("views.open") == []

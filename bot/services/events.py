@@ -13,8 +13,13 @@ from storage.models import ProcessedEvent
 EVENT_ID_RETENTION = timedelta(days=1)
 
 
-def claim_event(*, session: Session, team_id: str, event_id: str, now: datetime) -> bool:
-    """Record that ``event_id`` is being handled; False if it already was (a Slack retry)."""
+def event_processed(*, session: Session, event_id: str) -> bool:
+    """Whether ``event_id`` was handled already (Slack redelivers events it thinks were lost)."""
+    return session.get(ProcessedEvent, event_id) is not None
+
+
+def record_event(*, session: Session, team_id: str, event_id: str, now: datetime) -> bool:
+    """Record that ``event_id`` was handled; False if it already was (a retry ran alongside)."""
     try:
         with session.begin_nested():
             session.add(ProcessedEvent(event_id=event_id, team_id=team_id, received_at=now))

@@ -118,8 +118,11 @@ def build_feedback_sent(saved: SavedFeedback) -> dict[str, Any]:
         "title": plain("Feedback sent", MODAL_TITLE_LIMIT),
         "close": plain("Done", MODAL_TITLE_LIMIT),
         "blocks": [
-            section(f"Thank you! I've sent your {verb} to <@{saved.to_user_id}>."),
-            context("Agree on the next action together at your next session."),
+            section(f"Thank you! Your {verb} is on its way to <@{saved.to_user_id}>."),
+            context(
+                "Agree on the next action together at your next session. "
+                "If it can't be delivered, I'll tell you."
+            ),
         ],
     }
 

@@ -135,6 +135,30 @@ def build_delivery_failure(*, recipient_id: str, reason: str, program_name: str)
     return message(f"Can't reach a participant of {program_name}", blocks)
 
 
+# Why a message could not reach someone, in words the sender can act on.
+_UNDELIVERED_BECAUSE = {
+    "user_not_found": "{who} is no longer in this workspace",
+    "users_not_found": "{who} is no longer in this workspace",
+    "account_inactive": "{who}'s account has been deactivated",
+    "user_disabled": "{who}'s account has been deactivated",
+    "cannot_dm_bot": "{who} is a bot, and bots can't get DMs",
+    "channel_not_found": "I'm not a member of {who} (invite me with `/invite @mentorbot`)",
+    "not_in_channel": "I'm not a member of {who} (invite me with `/invite @mentorbot`)",
+    "is_archived": "{who} is archived",
+}
+
+
+def build_undelivered(*, what: str, recipient_id: str | list[str], error: str) -> dict[str, Any]:
+    """To the person a message was from, when it finally could not be delivered."""
+    ids = recipient_id if isinstance(recipient_id, list) else [recipient_id]
+    who = " and ".join(f"<#{i}>" if i[:1] in "CG" else f"<@{i}>" for i in ids)
+    because = _UNDELIVERED_BECAUSE.get(
+        error, "Slack kept refusing it ({error}), even after several tries"
+    ).format(who=who, error=error)
+    text = f":warning: I couldn't deliver {what} to {who}: {because}."
+    return message(text, [section(text)])
+
+
 def build_graduation_prompt(
     *, pairing_id: int, partner_user_id: str, program_name: str, end: date
 ) -> dict[str, Any]:

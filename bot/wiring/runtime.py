@@ -42,7 +42,7 @@ class Runtime:
             upgrade(self.engine)
         log.info("database ready", extra={"revision": current_revision(self.engine)})
         client = build_client(self.settings.slack_bot_token, self.settings.slack_api_url)
-        deps = Deps(
+        self.deps = deps = Deps(
             settings=self.settings,
             engine=self.engine,
             gateway=SlackGateway(client),

@@ -1,0 +1,645 @@
+"""The edges: how every listener is acked, how it answers, and the one way problems are told.
+
+Every Slack surface registers its listeners through this module, one rule per kind:
+
+- **Commands** (``/mentor x``) and **clicks** (``block_actions``) are acked at once, before any
+  database or Slack work. The handler then returns what the person should see: a ``Reply``
+  (shown privately where they are) or a ``Modal`` (opened on the interaction's trigger; pushed
+  over the modal a click came from). If Slack refuses the modal, the person is told so.
+- **Submissions** (``view_submission``) are checked before the ack, because that is the only
+  way to show a field's error under it. The handler returns how the modal ends (``None`` closes
+  it, ``Update``, ``Push``, ``Clear``) and hands anything slow to ``later``, run after the ack.
+- **Events** are handled once: an ``event_id`` is recorded only after its handler succeeded, so
+  a retry Slack sends after a failed first try is handled again.
+
+A ``UserError`` raised anywhere in a handler becomes its message, shown privately: under the
+field in a modal, otherwise where the person clicked (in the modal, in the channel, or by DM).
+Any other exception is logged with its traceback and the person gets one apologetic sentence.
+Messages for anyone but the person who clicked go through the outbox (``Interaction.send``).
+"""
+
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from slack_bolt import Ack, App, BoltContext
+from sqlmodel import Session
+
+from bot.deps import Deps
+from bot.errors import FieldErrors, NotFound, UserError
+from bot.gateway import SlackCallError
+from bot.services.access import PairChoice, pairing_for, partner_of, resolve_pairing, role_in
+from bot.services.events import event_processed, record_event
+from bot.services.programs import get_program_by_id
+from bot.views.blocks import read_metadata
+from bot.views.forms import FormState
+from bot.views.notice import build_notice, build_notice_modal
+from scheduler import outbox
+from scheduler.delivery import deliver_soon
+from scheduler.outbox import Planned
+from storage.models import Pairing, Program
+
+log = logging.getLogger(__name__)
+
+APOLOGY = "Something went wrong on my side. Please try again in a minute."
+SLACK_TROUBLE = "I couldn't reach Slack just now. Please try again in a minute."
+SLOW_SLACK = "Slack didn't open the form in time. Please try again."
+STALE_BUTTON = "That button is out of date."
+OUT_OF_DATE = "This form is out of date. Close it and start again."
+
+
+# --- what a handler answers ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """A message shown privately to the person (an ephemeral answer, or a DM if need be)."""
+
+    message: dict[str, Any]
+
+
+def reply(text: str) -> Reply:
+    """A one-line private answer."""
+    return Reply(build_notice(text))
+
+
+@dataclass(frozen=True, slots=True)
+class Modal:
+    """A modal opened on the interaction's trigger (pushed over the modal a click came from)."""
+
+    view: dict[str, Any]
+
+
+Answer = Reply | Modal | None
+
+
+@dataclass(frozen=True, slots=True)
+class Update:
+    """The submitted modal is replaced by ``view``."""
+
+    view: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Push:
+    """``view`` is pushed over the submitted modal."""
+
+    view: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Clear:
+    """The whole stack of modals closes."""
+
+
+Closing = Update | Push | Clear | None
+
+
+# --- where an interaction came from, and the pair it is about -------------------------------------
+
+
+class Surface(StrEnum):
+    """Where the person was when they acted: it decides where an answer can be shown."""
+
+    COMMAND = "command"
+    MESSAGE = "message"
+    MODAL = "modal"
+    HOME = "home"
+    # Nothing left on screen to answer in (a modal already closed): a DM.
+    DM = "dm"
+
+
+@dataclass(frozen=True, slots=True)
+class Pair:
+    """The mentoring pair an interaction is about, checked to be the actor's."""
+
+    choice: PairChoice
+
+    @property
+    def id(self) -> int:
+        """The pairing's id."""
+        return self.choice.pairing.id or 0
+
+    @property
+    def pairing(self) -> Pairing:
+        """The pairing row (detached)."""
+        return self.choice.pairing
+
+    @property
+    def program(self) -> Program:
+        """The pairing's program (detached)."""
+        return self.choice.program
+
+    @property
+    def partner_user_id(self) -> str:
+        """The actor's partner in the pair."""
+        return self.choice.partner_user_id
+
+
+class PairFrom(StrEnum):
+    """Where an interaction names its pairing."""
+
+    WORDS = "words"  # a command's words: the only pair, or the partner or program they name
+    VALUE = "value"  # the clicked button's value
+    METADATA = "metadata"  # the modal's private_metadata "pairing_id"
+
+
+def _load_pair(session: Session, *, team_id: str, user_id: str, pairing_id: int) -> Pair:
+    pairing = pairing_for(session, team_id=team_id, user_id=user_id, pairing_id=pairing_id)
+    program = get_program_by_id(session, team_id=team_id, program_id=pairing.program_id)
+    return Pair(
+        PairChoice(pairing, program, partner_of(pairing, user_id), role_in(pairing, user_id))
+    )
+
+
+def id_from(value: object, what: str | None = None) -> int:
+    """An id from a button value or private_metadata; junk: ``what`` is gone, or a stale button."""
+    try:
+        return int(str(value))
+    except ValueError:
+        if what is None:
+            raise UserError(STALE_BUTTON) from None
+        raise NotFound(f"{what} no longer exists.") from None
+
+
+# --- the interaction every handler receives ------------------------------------------------------
+
+
+@dataclass(eq=False)
+class Interaction:
+    """One person acting in Slack: who and where, and how to answer them."""
+
+    deps: Deps
+    team_id: str
+    user_id: str
+    trigger_id: str
+    surface: Surface
+    response_url: str | None = None
+    channel_id: str | None = None
+    # The modal or Home tab the person acted in.
+    source_view: dict[str, Any] | None = None
+    pair_: Pair | None = None
+    _trigger_used: bool = False
+    _queued: bool = False
+
+    @property
+    def pair(self) -> Pair:
+        """The pair this interaction is about (its listener named where to find it)."""
+        if self.pair_ is None:
+            raise RuntimeError("this listener resolves no pair: register it with pair=...")
+        return self.pair_
+
+    def now(self) -> datetime:
+        """The current time (the injected clock)."""
+        return self.deps.now()
+
+    def tz(self) -> str:
+        """The actor's Slack timezone (cached; UTC when Slack can't say)."""
+        return self.deps.directory.tz(team_id=self.team_id, user_id=self.user_id)
+
+    # --- sending and showing ---------------------------------------------------------------------
+
+    def send(self, session: Session, *planned: Planned) -> int:
+        """Queue messages for other people in this unit of work; they go out right after it.
+
+        The outbox makes them exactly-once and retried; the sender hears if one finally fails.
+        """
+        self._queued = True
+        return outbox.enqueue(session, list(planned), now=self.now())
+
+    def open(self, view: dict[str, Any]) -> bool:
+        """Open ``view`` on the trigger (pushed over the modal acted in); False if Slack refused."""
+        if self._trigger_used or not self.trigger_id:
+            return False
+        self._trigger_used = True
+        try:
+            if self.surface is Surface.MODAL:
+                self.deps.gateway.push_modal(self.trigger_id, view)
+            else:
+                self.deps.gateway.open_modal(self.trigger_id, view)
+        except SlackCallError as error:
+            log.warning(
+                "modal not opened",
+                extra={"callback_id": view.get("callback_id"), "error": error.error},
+            )
+            return False
+        return True
+
+    def redraw(self, view_id: str | None, view: dict[str, Any]) -> None:
+        """Replace an open modal; Slack trouble is logged (the person can reopen it)."""
+        if not view_id:
+            return
+        try:
+            self.deps.gateway.update_modal(view_id, view)
+        except SlackCallError as error:
+            log.warning("modal not redrawn", extra={"error": error.error})
+
+    def tell(self, text: str, *, problem: bool = True) -> None:
+        """Say one thing privately, wherever the person will see it."""
+        self.answer(build_notice(text, problem=problem), notice=text, problem=problem)
+
+    def answer(
+        self, message: dict[str, Any], *, notice: str | None = None, problem: bool = False
+    ) -> None:
+        """Show ``message`` privately: in a small modal over a modal or Home (``notice``), else
+        through the response_url, else as an ephemeral in the channel, else by DM."""
+        gateway = self.deps.gateway
+        if notice is not None and self.surface in (Surface.MODAL, Surface.HOME):
+            if self.open(build_notice_modal(notice, problem=problem)):
+                return
+        elif self.response_url and gateway.respond(
+            self.response_url, {**message, "response_type": "ephemeral", "replace_original": False}
+        ):
+            return
+        elif self.channel_id and self.surface is not Surface.HOME:
+            try:
+                gateway.post_ephemeral(self.channel_id, self.user_id, message)
+                return
+            except SlackCallError:
+                pass  # the bot may not be in that channel: a DM always reaches the person
+        try:
+            gateway.post_message(self.user_id, message)
+        except SlackCallError as error:
+            log.warning("person not told", extra={"user_id": self.user_id, "error": error.error})
+
+
+@dataclass(eq=False)
+class Command(Interaction):
+    """``/mentor <name> <args…>``."""
+
+    name: str = ""
+    args: tuple[str, ...] = ()
+
+    @property
+    def words(self) -> str:
+        """The arguments as typed (quotes resolved)."""
+        return " ".join(self.args)
+
+
+@dataclass(eq=False)
+class Click(Interaction):
+    """A button, select or overflow choice (``block_actions``)."""
+
+    action_id: str = ""
+    value: str = ""
+    body: dict[str, Any] = field(default_factory=dict)
+    # The message the click was in (None in a modal or the Home tab).
+    message_ts: str | None = None
+    ephemeral: bool = False
+
+    def id(self, what: str | None = None) -> int:
+        """The clicked value as an id (``what`` names the thing if it is gone)."""
+        return id_from(self.value, what)
+
+    def modal_id(self, callback_id: str | None = None) -> str | None:
+        """The view id of the modal clicked in (only if its callback is ``callback_id``)."""
+        view = self.source_view or {}
+        if self.surface is not Surface.MODAL:
+            return None
+        if callback_id is not None and view.get("callback_id") != str(callback_id):
+            return None
+        return str(view.get("id") or "") or None
+
+    @property
+    def metadata(self) -> dict[str, Any]:
+        """The private_metadata of the modal clicked in ({} elsewhere)."""
+        return read_metadata(self.source_view) if self.surface is Surface.MODAL else {}
+
+    def update_message(self, message: dict[str, Any]) -> bool:
+        """Replace the message clicked in (an ephemeral one through its response_url)."""
+        if self.surface is not Surface.MESSAGE:
+            return False
+        if self.ephemeral or not (self.channel_id and self.message_ts):
+            if self.response_url:
+                return self.deps.gateway.respond(
+                    self.response_url, {**message, "replace_original": True}
+                )
+            return False
+        try:
+            self.deps.gateway.update_message(self.channel_id, self.message_ts, message)
+        except SlackCallError as error:
+            log.warning("message not updated", extra={"error": error.error})
+            return False
+        return True
+
+
+@dataclass(eq=False)
+class Submission(Interaction):
+    """A modal submitted (``view_submission``)."""
+
+    view: dict[str, Any] = field(default_factory=dict)
+    _later: list[Callable[[], None]] = field(default_factory=list)
+
+    @property
+    def state(self) -> FormState:
+        """The submitted values, read by block id."""
+        return FormState(self.view)
+
+    @property
+    def metadata(self) -> dict[str, Any]:
+        """The modal's private_metadata."""
+        return read_metadata(self.view)
+
+    def meta_id(self, key: str, what: str | None = None) -> int:
+        """An id the modal carries in its metadata (``OUT_OF_DATE`` if it carries none)."""
+        value = self.metadata.get(key)
+        if value is None:
+            raise UserError(OUT_OF_DATE)
+        return id_from(value, what)
+
+    def tz(self) -> str:
+        """The actor's timezone as cached, whatever its age: the ack must not wait on Slack."""
+        return self.deps.directory.tz(team_id=self.team_id, user_id=self.user_id, max_age=None)
+
+    def later(self, work: Callable[[], None]) -> None:
+        """Run ``work`` once the modal has been answered (slow work, Slack calls)."""
+        self._later.append(work)
+
+
+# --- running a handler: the one error path --------------------------------------------------------
+
+
+def _run(interaction: Interaction, what: str, work: Callable[[], Answer]) -> None:
+    """Run a command's or click's handler after its ack, and show its answer or its problem."""
+    try:
+        answer = work()
+    except UserError as error:
+        interaction.tell(str(error))
+        return
+    except Exception as error:
+        _apologise(interaction, what, error)
+        return
+    finally:
+        if interaction._queued:
+            deliver_soon(interaction.deps)
+    if isinstance(answer, Reply):
+        interaction.answer(answer.message)
+    elif isinstance(answer, Modal) and not interaction.open(answer.view):
+        interaction.tell(SLOW_SLACK)
+
+
+def _apologise(interaction: Interaction, what: str, error: Exception) -> None:
+    if isinstance(error, SlackCallError):
+        log.warning("listener stopped by Slack", extra={"listener": what, "error": error.error})
+        interaction.tell(SLACK_TROUBLE)
+        return
+    log.error(
+        "listener failed",
+        exc_info=error,
+        extra={"listener": what, "team_id": interaction.team_id, "user_id": interaction.user_id},
+    )
+    interaction.tell(APOLOGY)
+
+
+def _pair(interaction: Interaction, source: PairFrom | None, key: object) -> None:
+    """Resolve the pair the interaction names, for someone in it (UserError otherwise)."""
+    if source is None:
+        return
+    with interaction.deps.read() as session:
+        if source is PairFrom.WORDS:
+            choice = resolve_pairing(
+                session, team_id=interaction.team_id, user_id=interaction.user_id, hint=str(key)
+            )
+            interaction.pair_ = Pair(choice)
+            return
+        interaction.pair_ = _load_pair(
+            session,
+            team_id=interaction.team_id,
+            user_id=interaction.user_id,
+            pairing_id=id_from(key, "That mentoring pair"),
+        )
+
+
+# --- commands ------------------------------------------------------------------------------------
+
+CommandHandler = Callable[[Command], Answer]
+
+
+def run_command(command: Command, handler: CommandHandler, *, pair: bool = False) -> None:
+    """Run a subcommand's handler (the command is acked already)."""
+
+    def work() -> Answer:
+        _pair(command, PairFrom.WORDS if pair else None, command.words)
+        return handler(command)
+
+    _run(command, f"/mentor {command.name}", work)
+
+
+def command_of(
+    context: BoltContext, command: dict[str, Any], *, name: str, args: tuple[str, ...]
+) -> Command:
+    """The Command a slash command's payload describes."""
+    return Command(
+        deps=context["deps"],
+        team_id=context.team_id or str(command.get("team_id") or ""),
+        user_id=context.user_id or str(command.get("user_id") or ""),
+        trigger_id=str(command.get("trigger_id") or ""),
+        surface=Surface.COMMAND,
+        response_url=command.get("response_url"),
+        channel_id=command.get("channel_id"),
+        name=name,
+        args=args,
+    )
+
+
+# --- clicks --------------------------------------------------------------------------------------
+
+ClickHandler = Callable[[Click], Answer]
+
+
+def _click_of(body: dict[str, Any], context: BoltContext, deps: Deps) -> Click:
+    actions = body.get("actions")
+    action = actions[0] if isinstance(actions, list) and actions else {}
+    if not isinstance(action, dict):
+        action = {}
+    selected = action.get("selected_option") or {}
+    container = body.get("container") or {}
+    view = body.get("view") if isinstance(body.get("view"), dict) else None
+    if view is not None and view.get("type") == "home":
+        surface = Surface.HOME
+    elif view is not None:
+        surface = Surface.MODAL
+    else:
+        surface = Surface.MESSAGE
+    channel = body.get("channel") or {}
+    return Click(
+        deps=deps,
+        team_id=context.team_id or "",
+        user_id=context.user_id or "",
+        trigger_id=str(body.get("trigger_id") or ""),
+        surface=surface,
+        response_url=body.get("response_url"),
+        channel_id=container.get("channel_id") or channel.get("id"),
+        source_view=view,
+        action_id=str(action.get("action_id") or ""),
+        value=str(action.get("value") or selected.get("value") or ""),
+        body=body,
+        message_ts=container.get("message_ts") if container.get("type") == "message" else None,
+        ephemeral=bool(container.get("is_ephemeral")),
+    )
+
+
+def on_click(
+    app: App,
+    action_id: str | re.Pattern[str],
+    handler: ClickHandler,
+    *,
+    pair: PairFrom | None = None,
+) -> None:
+    """Listen for a button (select, overflow): ack at once, then run ``handler``.
+
+    ``pair``: the click names a pairing (``PairFrom.VALUE``, or the modal's metadata), loaded
+    and checked to be the clicker's before the handler runs, as ``click.pair``.
+    """
+
+    def listener(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
+        ack()
+        click = _click_of(body, context, context["deps"])
+
+        def work() -> Answer:
+            key = click.value if pair is PairFrom.VALUE else click.metadata.get("pairing_id")
+            _pair(click, pair, key)
+            return handler(click)
+
+        _run(click, getattr(handler, "__name__", str(action_id)), work)
+
+    listener.__name__ = getattr(handler, "__name__", "click")
+    app.action(action_id)(listener)
+
+
+# --- submissions ---------------------------------------------------------------------------------
+
+SubmissionHandler = Callable[[Submission], Closing]
+
+
+def _first_input(view: dict[str, Any]) -> str | None:
+    for block in view.get("blocks", []):
+        if block.get("type") == "input" and block.get("block_id"):
+            return str(block["block_id"])
+    return None
+
+
+def _field_errors(view: dict[str, Any], error: UserError, errors_at: str | None) -> dict[str, str]:
+    """Each message under its field; a refusal that is no field's fault under ``errors_at``."""
+    inputs = {str(b.get("block_id")) for b in view.get("blocks", []) if b.get("type") == "input"}
+    fallback = errors_at if errors_at in inputs else _first_input(view)
+    if isinstance(error, FieldErrors):
+        shown = {block: text for block, text in error.errors.items() if block in inputs}
+        stray = [text for block, text in error.errors.items() if block not in inputs]
+        if stray and fallback:
+            shown[fallback] = "; ".join(filter(None, [shown.get(fallback), *stray]))
+        return shown
+    return {fallback: str(error)} if fallback else {}
+
+
+def on_submit(
+    app: App,
+    callback_id: str,
+    handler: SubmissionHandler,
+    *,
+    pair: PairFrom | None = None,
+    errors_at: str | None = None,
+) -> None:
+    """Listen for a modal's submission: check and store, then ack with how the modal ends.
+
+    A UserError keeps the modal open with the message under its field (``errors_at``, else the
+    first input, for refusals that are no field's fault); a modal without inputs closes and the
+    person is told by DM.
+    """
+
+    def listener(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
+        deps: Deps = context["deps"]
+        view = body.get("view") if isinstance(body.get("view"), dict) else {}
+        form = Submission(
+            deps=deps,
+            team_id=context.team_id or "",
+            user_id=context.user_id or "",
+            trigger_id=str(body.get("trigger_id") or ""),
+            surface=Surface.MODAL,
+            source_view=view,
+            view=view or {},
+        )
+        try:
+            if pair is not None:
+                _pair(form, PairFrom.METADATA, form.metadata.get("pairing_id"))
+            closing = handler(form)
+        except UserError as error:
+            _refuse_submission(ack, form, error, errors_at)
+        except Exception as error:
+            log.error(
+                "listener failed",
+                exc_info=error,
+                extra={"listener": callback_id, "team_id": form.team_id, "user_id": form.user_id},
+            )
+            text = SLACK_TROUBLE if isinstance(error, SlackCallError) else APOLOGY
+            _refuse_submission(ack, form, UserError(text), errors_at)
+        else:
+            _close(ack, closing)
+            form.surface = Surface.DM
+            for work in form._later:
+                _run(form, callback_id, work)
+        finally:
+            if form._queued:
+                deliver_soon(deps)
+
+    listener.__name__ = getattr(handler, "__name__", "submission")
+    app.view(callback_id)(listener)
+
+
+def _refuse_submission(ack: Ack, form: Submission, error: UserError, errors_at: str | None) -> None:
+    errors = _field_errors(form.view, error, errors_at)
+    if errors:
+        ack(response_action="errors", errors=errors)
+        return
+    ack()
+    form.surface = Surface.DM
+    form.tell(str(error))
+
+
+def _close(ack: Ack, closing: Closing) -> None:
+    if isinstance(closing, Update):
+        ack(response_action="update", view=closing.view)
+    elif isinstance(closing, Push):
+        ack(response_action="push", view=closing.view)
+    elif isinstance(closing, Clear):
+        ack(response_action="clear")
+    else:
+        ack()
+
+
+# --- events --------------------------------------------------------------------------------------
+
+EventHandler = Callable[[Deps, str, dict[str, Any]], None]
+
+
+def on_event(app: App, event_type: str, handler: EventHandler) -> None:
+    """Listen for an Events API event, handling each ``event_id`` once.
+
+    Bolt acks events itself. The id is recorded only after ``handler`` succeeded: a redelivery
+    of an event already handled is ignored, a retry after a failed first try is handled.
+    """
+
+    def listener(body: dict[str, Any], event: dict[str, Any], context: BoltContext) -> None:
+        deps: Deps = context["deps"]
+        team_id = context.team_id or ""
+        event_id = str(body.get("event_id") or "")
+        if event_id:
+            with deps.read() as session:
+                if event_processed(session=session, event_id=event_id):
+                    log.info("duplicate event dropped", extra={"event_id": event_id})
+                    return
+        try:
+            handler(deps, team_id, event)
+        except Exception:
+            log.exception("event not handled", extra={"event_id": event_id, "type": event_type})
+            return
+        if event_id:
+            with deps.session() as session:
+                record_event(session=session, team_id=team_id, event_id=event_id, now=deps.now())
+
+    listener.__name__ = getattr(handler, "__name__", event_type)
+    app.event(event_type)(listener)

@@ -120,13 +120,16 @@ class Directory:
         except (SlackCallError, NotFound):
             return ""
 
-    def is_admin(self, *, team_id: str, user_id: str) -> bool:
+    def is_admin(
+        self, *, team_id: str, user_id: str, max_age: timedelta | None = timedelta(0)
+    ) -> bool:
         """Whether the person is a workspace admin or owner, as Slack says now.
 
         Rights are not taken from a day-old cache: a demoted admin must stop being a lead at
-        once. Only when Slack can't answer does the cached flag stand in.
+        once. Only when Slack can't answer does the cached flag stand in (``max_age=None``: the
+        cache as it is, for a modal's submission, whose opening asked Slack moments before).
         """
-        return self.person(team_id=team_id, user_id=user_id, max_age=timedelta(0)).is_admin
+        return self.person(team_id=team_id, user_id=user_id, max_age=max_age).is_admin
 
 
 def _cached_row(session: Session, *, team_id: str, user_id: str) -> Person | None:

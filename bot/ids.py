@@ -23,7 +23,6 @@ class CallbackId(StrEnum):
     GOAL_SUGGEST = "goal_suggest_modal"
     GOAL_PROGRESS = "goal_progress_modal"
     GOAL_MILESTONES = "goal_milestones_modal"
-    GOAL_NOTICE = "goal_notice_modal"
     # --- pair journey: sessions and agenda
     SCHEDULE = "schedule_modal"
     SESSION_CANCEL = "session_cancel_modal"
@@ -46,9 +45,10 @@ class CallbackId(StrEnum):
     NOTES_DELETE = "notes_delete_modal"
     OUTSIDE_FEEDBACK_ASK = "outside_feedback_ask_modal"
     OUTSIDE_FEEDBACK = "outside_feedback_modal"
-    MATERIAL_NOTICE = "material_notice_modal"
     # a small modal that says why a click inside a modal or the Home tab could not be done
     NOTICE = "notice_modal"
+    # the command list, opened from the Home tab
+    HELP = "help_modal"
 
 
 class BlockId(StrEnum):

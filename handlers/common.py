@@ -1,7 +1,7 @@
 """What several surfaces share: rights checks, the actor's day, and messages to other people."""
 
 import uuid
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from bot.services.enrolment import local_today
@@ -11,7 +11,7 @@ from bot.services.leads import (
     require_lead,
     require_may_create_program,
 )
-from handlers.listeners import Interaction
+from handlers.listeners import Interaction, Submission
 from scheduler.outbox import Planned
 from storage.models import Program
 
@@ -25,9 +25,15 @@ def check_lead(i: Interaction, program: Program, *, action: str) -> None:
     with i.deps.read() as session:
         if is_program_lead(session, program=program, user_id=i.user_id):
             return
-    is_admin = i.deps.directory.is_admin(team_id=i.team_id, user_id=i.user_id)
+    is_admin = _is_admin(i)
     with i.deps.read() as session:
         require_lead(session, program=program, user_id=i.user_id, is_admin=is_admin, action=action)
+
+
+def _is_admin(i: Interaction) -> bool:
+    # A submission's ack must not wait on Slack: it takes the rights its modal's opening checked.
+    fresh = None if isinstance(i, Submission) else timedelta(0)
+    return i.deps.directory.is_admin(team_id=i.team_id, user_id=i.user_id, max_age=fresh)
 
 
 def check_may_create_program(i: Interaction) -> None:
@@ -35,7 +41,7 @@ def check_may_create_program(i: Interaction) -> None:
     with i.deps.read() as session:
         if led_program_ids(session, team_id=i.team_id, user_id=i.user_id):
             return
-    is_admin = i.deps.directory.is_admin(team_id=i.team_id, user_id=i.user_id)
+    is_admin = _is_admin(i)
     with i.deps.read() as session:
         require_may_create_program(session, team_id=i.team_id, user_id=i.user_id, is_admin=is_admin)
 

@@ -1,18 +1,15 @@
 """Enrolment: ``/mentor join|profile|pause|resume|leave``, the Join and re-match buttons, and the
 join, pause and leave modals."""
 
-import logging
 import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from slack_bolt import Ack, App
+from slack_bolt import App
 from sqlmodel import Session
 
 from bot.commands import COMMAND, Subcommand
-from bot.deps import Deps
 from bot.errors import UserError
-from bot.gateway import SlackCallError, SlackGateway
 from bot.ids import ActionId, BlockId, CallbackId
 from bot.services.enrolment import (
     ENROLLED_STATUSES,
@@ -42,34 +39,29 @@ from bot.views.enrolment import (
     build_leave_modal,
     build_notification,
     build_pause_modal,
+    notification_subject,
     read_join_target,
     read_profile_form,
-    read_program_id,
 )
-from bot.views.forms import FormState
 from handlers.commands import CommandRouter
-from handlers.legacy import (
-    OUT_OF_DATE,
-    SLOW_SLACK,
+from handlers.common import message_to
+from handlers.listeners import (
     STALE_BUTTON,
-    CommandRequest,
-    ack_form_error,
-    ack_problem,
+    Answer,
+    Click,
+    Closing,
+    Command,
+    Interaction,
+    Modal,
+    Reply,
+    Submission,
     id_from,
-    legacy,
-    open_modal,
-    open_modal_then_ack,
-    person_tz,
-    send,
-    team_of,
-    tell,
-    user_of,
+    on_click,
+    on_submit,
 )
-from handlers.stages import handle_pairing_pause, handle_pairing_resume, targets_pairing
+from handlers.stages import pause_one_pairing, resume_one_pairing, targets_pairing
 from storage.enums import ParticipantStatus, Role
 from storage.models import Participant, Program
-
-log = logging.getLogger(__name__)
 
 JOIN = Subcommand(
     "join", "join [PROGRAM] [as mentor|mentee]", "Join a program as a mentor or a mentee."
@@ -106,293 +98,233 @@ def parse_program_and_role(args: Sequence[str]) -> tuple[str | None, Role | None
     return " ".join(words).strip() or None, role
 
 
-def handle_join_command(request: CommandRequest) -> None:
+def show_join(command: Command) -> Answer:
     """Open the join modal for one program and role, or list the programs open to join."""
-    deps = request.deps
-    modal: dict[str, Any] | None = None
-    try:
-        name, role = parse_program_and_role(request.args)
-        with deps.session() as session:
-            if name:
-                programs = [get_program(session, team_id=request.team_id, name=name)]
-                require_joinable(programs[0])
-            else:
-                programs = joinable_programs(session=session, team_id=request.team_id)
-            if role is not None and len(programs) == 1:
-                modal = _join_modal(session, programs[0], request.user_id, role)
-            else:
-                ids = [int(p.id or 0) for p in programs]
-                picker = build_join_picker(
-                    programs, mentee_places_taken(session=session, program_ids=ids)
-                )
-    except UserError as exc:
-        ack_problem(request.ack, exc)
-        return
-    if modal is None:
-        request.ack(**picker)
-    else:
-        open_modal_then_ack(request, modal)
+    name, role = parse_program_and_role(command.args)
+    with command.deps.read() as session:
+        if name:
+            programs = [get_program(session, team_id=command.team_id, name=name)]
+            require_joinable(programs[0])
+        else:
+            programs = joinable_programs(session=session, team_id=command.team_id)
+        if role is not None and len(programs) == 1:
+            return Modal(_join_modal(session, programs[0], command.user_id, role))
+        taken = mentee_places_taken(session=session, program_ids=[p.id or 0 for p in programs])
+    return Reply(build_join_picker(programs, taken))
 
 
-def handle_profile_command(request: CommandRequest) -> None:
+def show_profile(command: Command) -> Answer:
     """Open the person's profile, prefilled, in the same modal they joined with."""
-    try:
-        name, role = parse_program_and_role(request.args)
-        with request.deps.session() as session:
-            program, rows = participations_in_program(
-                session=session,
-                team_id=request.team_id,
-                user_id=request.user_id,
-                program_name=name,
-                subcommand=PROFILE.name,
+    name, role = parse_program_and_role(command.args)
+    with command.deps.read() as session:
+        program, rows = participations_in_program(
+            session=session,
+            team_id=command.team_id,
+            user_id=command.user_id,
+            program_name=name,
+            subcommand=PROFILE.name,
+        )
+    require_joinable(program)
+    mine = [p for p in rows if role is None or p.role == role]
+    if not mine:
+        raise UserError(f"You're not a {role} in *{program.name}*.")
+    if len(mine) > 1:
+        raise UserError(
+            f"You're both a mentor and a mentee in *{program.name}*: "
+            f"`{COMMAND} profile {program.name} as mentee` or `… as mentor`."
+        )
+    return Modal(build_join_modal(program=program, role=mine[0].role, participant=mine[0]))
+
+
+def show_pause(command: Command) -> Answer:
+    """Open the pause modal (pick the day you'll be back), or pause the pairing named."""
+    if targets_pairing(command.args):  # `/mentor pause @partner`: only that pairing
+        return pause_one_pairing(command)
+    with command.deps.read() as session:
+        program, rows = _named_participations(session, command, PAUSE)
+    timezone = rows[0].timezone
+    ends = [p.paused_until for p in rows if p.paused_until]
+    return Modal(
+        build_pause_modal(
+            program=program,
+            today=local_today(timezone, command.now()),
+            paused_until=local_date(timezone, max(ends)) if ends else None,
+        )
+    )
+
+
+def resume(command: Command) -> Answer:
+    """End the person's pause now (or the named pairing's); their partners hear it."""
+    if targets_pairing(command.args):  # `/mentor resume @partner`: only that pairing
+        return resume_one_pairing(command)
+    with command.deps.session() as session:
+        _, rows = _named_participations(
+            session, command, RESUME, statuses=(ParticipantStatus.PAUSED,)
+        )
+        notifications = [
+            n
+            for participant in rows
+            for n in resume_participation(
+                session=session, participant=participant, now=command.now()
             )
-            require_joinable(program)
-            mine = [p for p in rows if role is None or p.role == role]
-            if not mine:
-                raise UserError(f"You're not a {role} in *{program.name}*.")
-            if len(mine) > 1:
-                raise UserError(
-                    f"You're both a mentor and a mentee in *{program.name}*: "
-                    f"`{COMMAND} profile {program.name} as mentee` or `… as mentor`."
-                )
-            modal = build_join_modal(program=program, role=mine[0].role, participant=mine[0])
-    except UserError as exc:
-        ack_problem(request.ack, exc)
-        return
-    open_modal_then_ack(request, modal)
+        ]
+        own = _queue_news(command, session, notifications)
+    return _answer_with(own)
 
 
-def handle_pause_command(request: CommandRequest) -> None:
-    """Open the pause modal: pick the day you'll be back."""
-    if targets_pairing(request.args):  # `/mentor pause @partner`: only that pairing
-        handle_pairing_pause(request)
-        return
-    deps = request.deps
-    try:
-        with deps.session() as session:
-            program, rows = _named_participations(session, request, PAUSE)
-            timezone = rows[0].timezone
-            ends = [p.paused_until for p in rows if p.paused_until]
-            modal = build_pause_modal(
-                program=program,
-                today=local_today(timezone, deps.now()),
-                paused_until=local_date(timezone, max(ends)) if ends else None,
-            )
-    except UserError as exc:
-        ack_problem(request.ack, exc)
-        return
-    open_modal_then_ack(request, modal)
-
-
-def handle_resume_command(request: CommandRequest) -> None:
-    """End the person's pause now and tell their partners."""
-    if targets_pairing(request.args):  # `/mentor resume @partner`: only that pairing
-        handle_pairing_resume(request)
-        return
-    deps = request.deps
-    try:
-        with deps.session() as session:
-            _, rows = _named_participations(
-                session, request, RESUME, statuses=(ParticipantStatus.PAUSED,)
-            )
-            notifications = [
-                n
-                for participant in rows
-                for n in resume_participation(
-                    session=session, participant=participant, now=deps.now()
-                )
-            ]
-    except UserError as exc:
-        ack_problem(request.ack, exc)
-        return
-    mine = [n for n in notifications if n.recipient_id == request.user_id]
-    if mine:
-        request.ack(**build_notification(mine[0]))
-    else:  # pragma: no cover - resuming always tells the person
-        request.ack()
-    deliver_notifications(deps.gateway, [n for n in notifications if n not in mine])
-
-
-def handle_leave_command(request: CommandRequest) -> None:
+def show_leave(command: Command) -> Answer:
     """Open the leave modal, with a note for the people whose pairing ends."""
-    try:
-        with request.deps.session() as session:
-            program, rows = _named_participations(session, request, LEAVE)
-            if not request.args:
-                # Leaving is not undone by a click: make people name the program.
-                raise UserError(
-                    f"Say which program to leave, e.g. `{COMMAND} leave {program.name}`."
-                )
-            modal = build_leave_modal(
-                program=program,
-                roles=[p.role for p in rows],
-                partner_ids=partner_ids(session=session, participants=rows),
-            )
-    except UserError as exc:
-        ack_problem(request.ack, exc)
-        return
-    open_modal_then_ack(request, modal)
+    with command.deps.read() as session:
+        program, rows = _named_participations(session, command, LEAVE)
+        if not command.args:
+            # Leaving is not undone by a click: make people name the program.
+            raise UserError(f"Say which program to leave, e.g. `{COMMAND} leave {program.name}`.")
+        partners = partner_ids(session=session, participants=rows)
+    return Modal(
+        build_leave_modal(program=program, roles=[p.role for p in rows], partner_ids=partners)
+    )
 
 
 # --- buttons ------------------------------------------------------------------------------------
 
 
-def handle_join_button(ack: Ack, body: dict[str, Any], action: dict[str, Any], deps: Deps) -> None:
+def open_join(click: Click) -> Answer:
     """Open the join modal from a Join button (picker, Home tab or a lead's announcement)."""
-    ack()
-    team_id, user_id = team_of(body), user_of(body)
-    try:
-        program_id, role = _join_value(str(action.get("value") or ""))
-        with deps.session() as session:
-            program = get_program_by_id(session, team_id=team_id, program_id=program_id)
-            modal = _join_modal(session, program, user_id, role)
-    except UserError as exc:
-        tell(deps, body, None, exc)
-        return
-    # Right here, not in background work: the trigger id expires 3 seconds after the click.
-    if not open_modal(deps, body["trigger_id"], modal):
-        tell(deps, body, None, SLOW_SLACK)
+    program_id, role = _join_value(click.value)
+    with click.deps.read() as session:
+        program = get_program_by_id(session, team_id=click.team_id, program_id=program_id)
+        return Modal(_join_modal(session, program, click.user_id, role))
 
 
-def handle_rematch_button(
-    ack: Ack, body: dict[str, Any], action: dict[str, Any], deps: Deps
-) -> None:
-    """A mentee whose mentor left asks the leads for a new match."""
-    ack()
-    team_id, user_id = team_of(body), user_of(body)
-    try:
-        program_id = id_from(action.get("value") or "")
-        with deps.session() as session:
-            program = get_program_by_id(session, team_id=team_id, program_id=program_id)
-            notifications = request_rematch(
-                session=session, program=program, user_id=user_id, now=deps.now()
-            )
-    except UserError as exc:
-        tell(deps, body, None, exc)
-        return
-    deliver_notifications(deps.gateway, notifications)
+def ask_for_rematch(click: Click) -> Answer:
+    """A mentee whose mentor left asks the leads for a new match; the leads hear it by DM."""
+    program_id = click.id()
+    with click.deps.session() as session:
+        program = get_program_by_id(session, team_id=click.team_id, program_id=program_id)
+        notifications = request_rematch(
+            session=session, program=program, user_id=click.user_id, now=click.now()
+        )
+        own = _queue_news(click, session, notifications)
+    return _answer_with(own)
 
 
 # --- modals -------------------------------------------------------------------------------------
 
 
-def handle_join_submission(
-    ack: Ack, body: dict[str, Any], view: dict[str, Any], deps: Deps
-) -> None:
-    """Validate the profile, store it, close the modal, then DM what happens next."""
-    team_id, user_id = team_of(body), user_of(body)
+def save_join(form: Submission) -> Closing:
+    """Validate the profile and store it; the confirmation (what happens next) comes by DM."""
     try:
-        program_id, role = read_join_target(view)
+        program_id, role = read_join_target(form.view)
     except ValueError:
-        ack(response_action="errors", errors={BlockId.JOIN_SITUATION: STALE_FORM})
-        return
-    form = read_profile_form(FormState(view))
-    try:
-        with deps.session() as session:
-            program = get_program_by_id(session, team_id=team_id, program_id=program_id)
-            profile = validate_profile(form, program=program, role=role)
-        # Apart from the sign-up's unit of work: the lookup may ask Slack, and SQLite's write
-        # lock should not wait on Slack.
-        timezone = _timezone(deps, team_id=team_id, user_id=user_id)
-        with deps.session() as session:
-            program = get_program_by_id(session, team_id=team_id, program_id=program_id)
-            enrolment = enrol(
-                session=session,
-                program=program,
-                user_id=user_id,
-                role=role,
-                profile=profile,
-                timezone=timezone,
-                now=deps.now(),
+        raise UserError(STALE_FORM) from None
+    answers = read_profile_form(form.state)
+    with form.deps.read() as session:
+        program = get_program_by_id(session, team_id=form.team_id, program_id=program_id)
+    profile = validate_profile(answers, program=program, role=role)
+    # Asked before the sign-up's unit of work: the lookup may ask Slack. Better a joined person
+    # on UTC than a lost sign-up; the next profile save corrects it.
+    timezone = form.tz()
+    with form.deps.session() as session:
+        program = get_program_by_id(session, team_id=form.team_id, program_id=program_id)
+        enrolment = enrol(
+            session=session,
+            program=program,
+            user_id=form.user_id,
+            role=role,
+            profile=profile,
+            timezone=timezone,
+            now=form.now(),
+        )
+        confirmation = build_join_confirmation(
+            program=program, participant=enrolment.participant, is_new=enrolment.is_new
+        )
+        form.send(
+            session,
+            message_to(
+                form,
+                to=form.user_id,
+                rule="join_confirmation",
+                message=confirmation,
+                what="your join confirmation",
+                program_id=program_id,
+            ),
+        )
+    return None
+
+
+def save_pause(form: Submission) -> Closing:
+    """Pause the person (and their pairings) until the day they picked; partners hear it."""
+    until = form.state.date(BlockId.PAUSE_UNTIL)
+    program_id = form.meta_id("program_id", "That program")
+    with form.deps.session() as session:
+        program = get_program_by_id(session, team_id=form.team_id, program_id=program_id)
+        notifications = [
+            n
+            for participant in _enrolments(session, program, form.user_id)
+            for n in pause_participation(
+                session=session, participant=participant, until=until, now=form.now()
             )
-    except UserError as exc:
-        # A refusal that is not a field's fault (the program closed or filled up) shows on the
-        # first field.
-        ack_form_error(ack, exc, block_id=BlockId.JOIN_SITUATION)
-        return
-    ack()
-    confirmation = build_join_confirmation(
-        program=program, participant=enrolment.participant, is_new=enrolment.is_new
-    )
-    send(deps, user_id, confirmation, what="join confirmation")
+        ]
+        _queue_news(form, session, notifications, own_too=True)
+    return None
 
 
-def handle_pause_submission(
-    ack: Ack, body: dict[str, Any], view: dict[str, Any], deps: Deps
-) -> None:
-    """Pause the person (and their pairings) until the day they picked; tell their partners."""
-    team_id, user_id = team_of(body), user_of(body)
-    until = FormState(view).date(BlockId.PAUSE_UNTIL)
-    try:
-        program = _modal_program(deps, view, team_id)
-        with deps.session() as session:
-            rows = _enrolments(session, program, user_id)
-            notifications = [
-                n
-                for participant in rows
-                for n in pause_participation(
-                    session=session, participant=participant, until=until, now=deps.now()
-                )
-            ]
-    except UserError as exc:
-        ack_form_error(ack, exc, block_id=BlockId.PAUSE_UNTIL)
-        return
-    ack()
-    deliver_notifications(deps.gateway, notifications)
-
-
-def handle_leave_submission(
-    ack: Ack, body: dict[str, Any], view: dict[str, Any], deps: Deps
-) -> None:
+def save_leave(form: Submission) -> Closing:
     """Leave the program: pairings end, partners get the note (mentees an offer to re-match)."""
-    team_id, user_id = team_of(body), user_of(body)
-    note = FormState(view).text(BlockId.LEAVE_NOTE)
-    try:
-        program = _modal_program(deps, view, team_id)
-        with deps.session() as session:
-            rows = _enrolments(session, program, user_id)
-            notifications = [
-                n
-                for participant in rows
-                for n in leave_program(
-                    session=session, participant=participant, note=note, now=deps.now()
-                )
-            ]
-    except UserError as exc:
-        has_note = any(b.get("block_id") == BlockId.LEAVE_NOTE for b in view.get("blocks", []))
-        if has_note:
-            ack(response_action="errors", errors={BlockId.LEAVE_NOTE: str(exc)})
-        else:
-            # Errors need an input block to sit under; without one, close and say it by DM.
-            ack()
-            tell(deps, body, None, exc)
-        return
-    ack()
-    deliver_notifications(deps.gateway, notifications)
-
-
-# --- delivery -----------------------------------------------------------------------------------
-
-
-def deliver_notifications(gateway: SlackGateway, notifications: Iterable[Notification]) -> int:
-    """DM each notification once; a Slack failure is logged and the rest still go out."""
-    sent = 0
-    # The same person enrolled in two roles would otherwise hear the same news twice.
-    for notification in dict.fromkeys(notifications):
-        try:
-            gateway.post_message(notification.recipient_id, build_notification(notification))
-        except SlackCallError as exc:
-            log.warning(
-                "notification not delivered",
-                extra={
-                    "recipient": notification.recipient_id,
-                    "kind": notification.kind.value,
-                    "error": exc.error,
-                },
+    note = form.state.text(BlockId.LEAVE_NOTE)
+    program_id = form.meta_id("program_id", "That program")
+    with form.deps.session() as session:
+        program = get_program_by_id(session, team_id=form.team_id, program_id=program_id)
+        notifications = [
+            n
+            for participant in _enrolments(session, program, form.user_id)
+            for n in leave_program(
+                session=session, participant=participant, note=note, now=form.now()
             )
-        else:
-            sent += 1
-    return sent
+        ]
+        _queue_news(form, session, notifications, own_too=True)
+    return None
+
+
+# --- telling people -----------------------------------------------------------------------------
+
+
+def _queue_news(
+    i: Interaction,
+    session: Session,
+    notifications: Iterable[Notification],
+    *,
+    own_too: bool = False,
+) -> list[Notification]:
+    """Queue the news for partners and leads in this unit of work; returns the actor's own.
+
+    ``own_too``: the actor's confirmations are queued as well (a submitted modal has closed, so
+    there is nothing left to answer in). The same person enrolled in two roles would otherwise
+    hear the same news twice, so each notification goes once.
+    """
+    unique = list(dict.fromkeys(notifications))
+    own = [n for n in unique if n.kind.is_confirmation and n.recipient_id == i.user_id]
+    queued = unique if own_too else [n for n in unique if n not in own]
+    i.send(
+        session,
+        *(
+            message_to(
+                i,
+                to=n.recipient_id,
+                rule=f"enrolment_{n.kind.value}",
+                message=build_notification(n),
+                what=notification_subject(n),
+                program_id=n.program_id,
+            )
+            for n in queued
+        ),
+    )
+    return own
+
+
+def _answer_with(own: Sequence[Notification]) -> Answer:
+    """The actor's own confirmation as the private answer (the first, if several)."""
+    return Reply(build_notification(own[0])) if own else None
 
 
 # --- helpers ------------------------------------------------------------------------------------
@@ -413,27 +345,18 @@ def _join_value(value: str) -> tuple[int, Role]:
         raise UserError(STALE_BUTTON) from None
 
 
-def _modal_program(deps: Deps, view: dict[str, Any], team_id: str) -> Program:
-    try:
-        program_id = read_program_id(view)
-    except ValueError:
-        raise UserError(OUT_OF_DATE) from None
-    with deps.session() as session:
-        return get_program_by_id(session, team_id=team_id, program_id=program_id)
-
-
 def _named_participations(
     session: Session,
-    request: CommandRequest,
+    command: Command,
     subcommand: Subcommand,
     statuses: Sequence[ParticipantStatus] = ENROLLED_STATUSES,
 ) -> tuple[Program, list[Participant]]:
     """The person's enrolments in the program the command's words name (or their only one)."""
     return participations_in_program(
         session=session,
-        team_id=request.team_id,
-        user_id=request.user_id,
-        program_name=" ".join(request.args) or None,
+        team_id=command.team_id,
+        user_id=command.user_id,
+        program_name=command.words or None,
         subcommand=subcommand.name,
         statuses=statuses,
     )
@@ -446,21 +369,15 @@ def _enrolments(session: Session, program: Program, user_id: str) -> list[Partic
     return rows
 
 
-def _timezone(deps: Deps, *, team_id: str, user_id: str) -> str:
-    # Better a joined person on UTC than a lost sign-up; the next profile save fixes it.
-    with deps.session() as session:
-        return person_tz(deps, session, team_id=team_id, user_id=user_id)
-
-
 def register(app: App, router: CommandRouter) -> None:
     """Register the enrolment subcommands, buttons and modals."""
-    router.add(JOIN, legacy(handle_join_command))
-    router.add(PROFILE, legacy(handle_profile_command))
-    router.add(PAUSE, legacy(handle_pause_command))
-    router.add(RESUME, legacy(handle_resume_command))
-    router.add(LEAVE, legacy(handle_leave_command))
-    app.action(JOIN_ACTION)(handle_join_button)
-    app.action(ActionId.REMATCH.value)(handle_rematch_button)
-    app.view(CallbackId.JOIN.value)(handle_join_submission)
-    app.view(CallbackId.PAUSE.value)(handle_pause_submission)
-    app.view(CallbackId.LEAVE.value)(handle_leave_submission)
+    router.add(JOIN, show_join)
+    router.add(PROFILE, show_profile)
+    router.add(PAUSE, show_pause)
+    router.add(RESUME, resume)
+    router.add(LEAVE, show_leave)
+    on_click(app, JOIN_ACTION, open_join)
+    on_click(app, ActionId.REMATCH, ask_for_rematch)
+    on_submit(app, CallbackId.JOIN, save_join, errors_at=BlockId.JOIN_SITUATION)
+    on_submit(app, CallbackId.PAUSE, save_pause, errors_at=BlockId.PAUSE_UNTIL)
+    on_submit(app, CallbackId.LEAVE, save_leave, errors_at=BlockId.LEAVE_NOTE)

@@ -1,26 +1,22 @@
 """Goals: ``/mentor goals``, the overview and its buttons, agreement DMs, progress, milestones.
 
 The overview opens from the command, the Home tab and DMs (``GOALS_OPEN``); the modals it leads to
-are pushed on top of it and remember its view id, so it can be refreshed once they are submitted.
+are pushed on top of it and remember its view id, so it can be redrawn once they are submitted.
+Messages to the partner (agreement requests, "agreed", change suggestions) go through the outbox.
 """
 
 import logging
-from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import App
 from sqlmodel import Session
 
 from bot.commands import Subcommand
-from bot.deps import Deps
-from bot.errors import FieldErrors, UserError
 from bot.gateway import SlackCallError
 from bot.ids import ActionId, BlockId, CallbackId
 from bot.services.access import pairing_for
-from bot.services.enrolment import local_today
 from bot.services.goals import (
-    GoalView,
     agree_goal,
     check_may_decide,
     goal_board,
@@ -38,478 +34,336 @@ from bot.views.goals import (
     build_change_suggested,
     build_goal_agreed,
     build_goal_form,
-    build_goal_notice,
     build_goals_overview,
     build_milestones_modal,
     build_progress_modal,
     build_suggest_modal,
     read_goal_form,
-    read_goal_id,
-    read_goal_target,
     read_message_ref,
     read_overview_id,
     read_progress,
     read_suggestion,
 )
-from bot.views.notice import build_notice
 from handlers.commands import CommandRouter
-from handlers.legacy import (
-    CommandRequest,
-    ack_field_errors,
-    ack_form_error,
-    legacy,
-    open_modal,
-    open_pair_modal_from_command,
-    person_tz,
-    send,
-    team_of,
-    user_of,
+from handlers.common import message_to, today
+from handlers.listeners import (
+    Answer,
+    Click,
+    Closing,
+    Interaction,
+    Modal,
+    PairFrom,
+    Submission,
+    on_click,
+    on_submit,
 )
-from storage.models import Pairing, Program
 
 log = logging.getLogger(__name__)
 
 GOALS = Subcommand(
     "goals", "goals [@partner]", "Write, agree and track your goals, milestones and progress."
 )
-_OUT_OF_DATE = "This form is out of date. Close it and open your goals again."
-
-
-# --- shared steps ------------------------------------------------------------------------------
-
-
-def _today(deps: Deps, session: Session, *, team_id: str, user_id: str) -> date:
-    """Today in the person's own timezone (UTC when Slack can't say)."""
-    return local_today(person_tz(deps, session, team_id=team_id, user_id=user_id), deps.now())
-
-
-def _clicked(body: dict[str, Any]) -> int | None:
-    """The id a button carries as its value."""
-    try:
-        return int(body["actions"][0]["value"])
-    except (KeyError, IndexError, TypeError, ValueError):
-        return None
-
-
-def _in_modal(body: dict[str, Any]) -> bool:
-    return (body.get("view") or {}).get("type") == "modal"
-
-
-def _overview_clicked(body: dict[str, Any]) -> str | None:
-    """The overview's view id when the click came from it."""
-    view = body.get("view") or {}
-    if view.get("type") == "modal" and view.get("callback_id") == CallbackId.GOALS.value:
-        return str(view.get("id") or "") or None
-    return None
-
-
-def _show(deps: Deps, body: dict[str, Any], view: dict[str, Any]) -> None:
-    """Push ``view`` over the modal the click came from, or open it (from a DM or Home)."""
-    open_modal(deps, body["trigger_id"], view, push=_in_modal(body))
-
-
-def _refuse(deps: Deps, body: dict[str, Any], respond: Respond, error: UserError) -> None:
-    """Explain a refused click where the person is looking: over the modal, in the DM, or Home."""
-    if body.get("view") or not body.get("response_url"):
-        _show(deps, body, build_goal_notice(str(error)))
-        return
-    respond(**build_notice(str(error), problem=True), replace_original=False)
-
-
-def _refresh_overview(
-    deps: Deps, view_id: str | None, *, team_id: str, user_id: str, pairing_id: int
-) -> None:
-    """Show the overview ``view_id`` again with what changed (after the unit of work)."""
-    if not view_id:
-        return
-    try:
-        with deps.session() as session:
-            pairing = pairing_for(session, team_id=team_id, user_id=user_id, pairing_id=pairing_id)
-            board = goal_board(session, pairing=pairing, viewer_user_id=user_id)
-            today = _today(deps, session, team_id=team_id, user_id=user_id)
-        deps.gateway.update_modal(view_id, build_goals_overview(board, today=today))
-    except (UserError, SlackCallError) as exc:
-        log.warning("goals overview not refreshed", extra={"error": str(exc)})
-
-
-def _update_dm(deps: Deps, channel: str | None, ts: str | None, message: dict[str, Any]) -> None:
-    if not channel or not ts:
-        return
-    try:
-        deps.gateway.update_message(channel, ts, message)
-    except SlackCallError as exc:
-        log.warning("goal DM not updated", extra={"error": exc.error})
-
-
-def _message_ref(body: dict[str, Any]) -> tuple[str | None, str | None]:
-    """The DM message a button was clicked in, if it was clicked in a message."""
-    container = body.get("container") or {}
-    if container.get("type") != "message":
-        return None, None
-    channel = container.get("channel_id") or (body.get("channel") or {}).get("id")
-    return channel, container.get("message_ts")
 
 
 # --- the overview ------------------------------------------------------------------------------
 
 
-def _overview_modal(
-    deps: Deps, session: Session, *, team_id: str, user_id: str, pairing: Pairing, program: Program
-) -> dict[str, Any]:
-    """The pair's goals overview, as ``user_id`` sees it today."""
-    board = goal_board(session, pairing=pairing, viewer_user_id=user_id)
-    today = _today(deps, session, team_id=team_id, user_id=user_id)
-    return build_goals_overview(board, today=today)
+def _overview(i: Interaction, session: Session, *, pairing_id: int, day: date) -> dict[str, Any]:
+    """The pair's goals overview as the actor sees it on ``day``."""
+    pairing = pairing_for(session, team_id=i.team_id, user_id=i.user_id, pairing_id=pairing_id)
+    board = goal_board(session, pairing=pairing, viewer_user_id=i.user_id)
+    return build_goals_overview(board, today=day)
 
 
-def handle_goals_command(request: CommandRequest) -> None:
-    """``/mentor goals [@partner]``: open the pair's goals overview."""
-    open_pair_modal_from_command(request, _overview_modal)
-
-
-def handle_goals_open(ack: Ack, body: dict[str, Any], respond: Respond, deps: Deps) -> None:
-    """The shared Goals button (Home tab, DMs): open the pairing's goals overview."""
-    ack()
-    team_id, user_id = team_of(body), user_of(body)
-    try:
-        with deps.session() as session:
-            pairing = pairing_for(
-                session, team_id=team_id, user_id=user_id, pairing_id=_clicked(body) or 0
-            )
-            board = goal_board(session, pairing=pairing, viewer_user_id=user_id)
-            today = _today(deps, session, team_id=team_id, user_id=user_id)
-    except UserError as error:
-        _refuse(deps, body, respond, error)
+def _redraw_overview(i: Interaction, view_id: str | None, *, pairing_id: int) -> None:
+    """Show the overview ``view_id`` (if a modal was opened over it) again with what changed."""
+    if not view_id:
         return
-    _show(deps, body, build_goals_overview(board, today=today))
+    day = today(i)
+    with i.deps.read() as session:
+        view = _overview(i, session, pairing_id=pairing_id, day=day)
+    i.redraw(view_id, view)
+
+
+def show_goals(i: Interaction) -> Answer:
+    """``/mentor goals [@partner]`` and the Goals button (Home tab, DMs): the pair's overview."""
+    day = today(i)
+    with i.deps.read() as session:
+        view = _overview(i, session, pairing_id=i.pair.id, day=day)
+    return Modal(view)
 
 
 # --- adding and editing a goal -----------------------------------------------------------------
 
 
-def handle_goal_add(ack: Ack, body: dict[str, Any], respond: Respond, deps: Deps) -> None:
-    """Open the goal form for a new goal of the pairing the button names."""
-    _open_goal_form(ack, body, respond, deps, pairing_id=_clicked(body) or 0, goal_id=None)
+def show_new_goal_form(click: Click) -> Answer:
+    """ "Add a goal" (value: the pairing id): the empty goal form."""
+    return _goal_form(click, pairing_id=click.id("That mentoring pair"), goal_id=None)
 
 
-def handle_goal_edit(ack: Ack, body: dict[str, Any], respond: Respond, deps: Deps) -> None:
-    """Open the goal form prefilled with the goal the button names."""
-    _open_goal_form(ack, body, respond, deps, pairing_id=None, goal_id=_clicked(body) or 0)
+def show_goal_form(click: Click) -> Answer:
+    """ "Edit" (value: the goal id): the goal form, filled in."""
+    return _goal_form(click, pairing_id=None, goal_id=click.id("That goal"))
 
 
-def _open_goal_form(
-    ack: Ack,
-    body: dict[str, Any],
-    respond: Respond,
-    deps: Deps,
-    *,
-    pairing_id: int | None,
-    goal_id: int | None,
-) -> None:
-    ack()
-    team_id, user_id = team_of(body), user_of(body)
-    try:
-        with deps.session() as session:
-            ctx = goal_form_context(
-                session, team_id=team_id, user_id=user_id, pairing_id=pairing_id, goal_id=goal_id
-            )
-    except UserError as error:
-        _refuse(deps, body, respond, error)
-        return
+def _goal_form(click: Click, *, pairing_id: int | None, goal_id: int | None) -> Answer:
+    with click.deps.read() as session:
+        ctx = goal_form_context(
+            session,
+            team_id=click.team_id,
+            user_id=click.user_id,
+            pairing_id=pairing_id,
+            goal_id=goal_id,
+        )
     view = build_goal_form(
         pairing_id=ctx.pairing_id,
         partner_user_id=ctx.partner_user_id,
         last_day=ctx.last_day,
         goal=ctx.goal,
-        overview_view_id=_overview_clicked(body),
+        overview_view_id=click.modal_id(CallbackId.GOALS),
     )
-    _show(deps, body, view)
+    return Modal(view)
 
 
-def handle_goal_form_submission(
-    ack: Ack, body: dict[str, Any], view: dict[str, Any], deps: Deps
-) -> None:
-    """Check and store the goal; the partner gets a DM to agree when it needs their agreement."""
-    team_id, user_id = team_of(body), user_of(body)
-    pairing_id, goal_id = read_goal_target(view)
-    if pairing_id is None:
-        ack_field_errors(ack, FieldErrors({BlockId.GOAL_STATEMENT: _OUT_OF_DATE}))
-        return
-    form = read_goal_form(view)
-    try:
-        with deps.session() as session:
-            today = _today(deps, session, team_id=team_id, user_id=user_id)
-            saved = submit_goal_form(
-                session,
-                team_id=team_id,
-                user_id=user_id,
-                pairing_id=pairing_id,
-                goal_id=goal_id,
-                form=form,
-                today=today,
-                now=deps.now(),
-            )
-    except UserError as error:
-        ack_form_error(ack, error, block_id=BlockId.GOAL_STATEMENT)
-        return
-    ack()
-    _refresh_overview(
-        deps, read_overview_id(view), team_id=team_id, user_id=user_id, pairing_id=pairing_id
-    )
-    if saved.needs_agreement:
-        request = build_agreement_request(
-            saved.goal,
-            proposer_user_id=user_id,
-            program_name=saved.program_name,
-            revised=goal_id is not None,
+def save_goal_form(form: Submission) -> Closing:
+    """Check and store the goal; the partner is asked to agree when the change needs it."""
+    pairing_id = form.meta_id("pairing_id", "That mentoring pair")
+    revised = form.metadata.get("goal_id") is not None
+    goal_id = form.meta_id("goal_id", "That goal") if revised else None
+    day = today(form)
+    with form.deps.session() as session:
+        saved = submit_goal_form(
+            session,
+            team_id=form.team_id,
+            user_id=form.user_id,
+            pairing_id=pairing_id,
+            goal_id=goal_id,
+            form=read_goal_form(form.view),
+            today=day,
+            now=form.now(),
         )
-        send(deps, saved.partner_user_id, request, what="goal agreement request")
+        if saved.needs_agreement:
+            request = build_agreement_request(
+                saved.goal,
+                proposer_user_id=form.user_id,
+                program_name=saved.program_name,
+                revised=revised,
+            )
+            form.send(
+                session,
+                message_to(
+                    form,
+                    to=saved.partner_user_id,
+                    rule="goal_agreement",
+                    message=request,
+                    what="your revised goal" if revised else "your proposed goal",
+                    pairing_id=pairing_id,
+                    program_id=saved.program_id,
+                ),
+            )
+    overview = read_overview_id(form.view)
+    form.later(lambda: _redraw_overview(form, overview, pairing_id=pairing_id))
+    return None
 
 
 # --- agreement ---------------------------------------------------------------------------------
 
 
-def handle_goal_agree(ack: Ack, body: dict[str, Any], respond: Respond, deps: Deps) -> None:
-    """The partner agrees to a goal: it becomes co-created and the proposer hears about it."""
-    ack()
-    team_id, user_id = team_of(body), user_of(body)
-    try:
-        with deps.session() as session:
-            decision = agree_goal(
-                session,
-                team_id=team_id,
-                user_id=user_id,
-                goal_id=_clicked(body) or 0,
-                now=deps.now(),
-            )
-    except UserError as error:
-        _refuse(deps, body, respond, error)
-        return
-    channel, ts = _message_ref(body)
-    settled = build_agreement_settled(
-        decision.goal, proposer_user_id=decision.proposer_user_id, agreed=True
-    )
-    _update_dm(deps, channel, ts, settled)
-    _refresh_overview(
-        deps,
-        _overview_clicked(body),
-        team_id=team_id,
-        user_id=user_id,
-        pairing_id=decision.goal.goal.pairing_id,
-    )
-    if decision.changed:
-        send(
-            deps, decision.proposer_user_id, build_goal_agreed(decision), what="goal agreed notice"
+def agree(click: Click) -> Answer:
+    """The partner agrees to a goal (value: its id): co-created, and the proposer hears of it."""
+    with click.deps.session() as session:
+        decision = agree_goal(
+            session,
+            team_id=click.team_id,
+            user_id=click.user_id,
+            goal_id=click.id("That goal"),
+            now=click.now(),
         )
-
-
-def handle_goal_suggest(ack: Ack, body: dict[str, Any], respond: Respond, deps: Deps) -> None:
-    """Open the small modal in which the partner suggests a change."""
-    ack()
-    team_id, user_id = team_of(body), user_of(body)
-    try:
-        with deps.session() as session:
-            goal = check_may_decide(
-                session, team_id=team_id, user_id=user_id, goal_id=_clicked(body) or 0
+        if decision.changed:
+            click.send(
+                session,
+                message_to(
+                    click,
+                    to=decision.proposer_user_id,
+                    rule="goal_agreed",
+                    message=build_goal_agreed(decision),
+                    what="your agreement to their goal",
+                    pairing_id=decision.goal.goal.pairing_id,
+                    program_id=decision.program_id,
+                ),
             )
-    except UserError as error:
-        _refuse(deps, body, respond, error)
-        return
-    channel, ts = _message_ref(body)
+    # Clicked in the agreement DM: it loses its decision buttons. Clicked in the overview: redrawn.
+    click.update_message(
+        build_agreement_settled(
+            decision.goal, proposer_user_id=decision.proposer_user_id, agreed=True
+        )
+    )
+    _redraw_overview(
+        click, click.modal_id(CallbackId.GOALS), pairing_id=decision.goal.goal.pairing_id
+    )
+    return None
+
+
+def show_suggest_form(click: Click) -> Answer:
+    """ "Suggest a change" (value: the goal id): the small modal to write the suggestion in."""
+    with click.deps.read() as session:
+        goal = check_may_decide(
+            session, team_id=click.team_id, user_id=click.user_id, goal_id=click.id("That goal")
+        )
+    # The agreement DM it was clicked in, to take its buttons off once the suggestion is sent.
+    in_message = click.message_ts is not None and not click.ephemeral
     view = build_suggest_modal(
         goal,
         proposer_user_id=goal.goal.proposed_by,
-        channel=channel,
-        ts=ts,
-        overview_view_id=_overview_clicked(body),
+        channel=click.channel_id if in_message else None,
+        ts=click.message_ts if in_message else None,
+        overview_view_id=click.modal_id(CallbackId.GOALS),
     )
-    _show(deps, body, view)
+    return Modal(view)
 
 
-def handle_suggest_submission(
-    ack: Ack, body: dict[str, Any], view: dict[str, Any], deps: Deps
-) -> None:
-    """Store the suggested change and send it to the proposer with a button to edit the goal."""
-    team_id, user_id = team_of(body), user_of(body)
-    goal_id = read_goal_id(view)
-    if goal_id is None:
-        ack_field_errors(ack, FieldErrors({BlockId.GOAL_SUGGESTION: _OUT_OF_DATE}))
-        return
-    try:
-        with deps.session() as session:
-            decision = suggest_change(
-                session,
-                team_id=team_id,
-                user_id=user_id,
-                goal_id=goal_id,
-                suggestion=read_suggestion(view),
-                now=deps.now(),
-            )
-    except UserError as error:
-        ack_form_error(ack, error, block_id=BlockId.GOAL_SUGGESTION)
-        return
-    ack()
-    channel, ts = read_message_ref(view)
+def save_suggestion(form: Submission) -> Closing:
+    """Store the suggested change; the proposer gets it with a button to edit the goal."""
+    goal_id = form.meta_id("goal_id", "That goal")
+    with form.deps.session() as session:
+        decision = suggest_change(
+            session,
+            team_id=form.team_id,
+            user_id=form.user_id,
+            goal_id=goal_id,
+            suggestion=read_suggestion(form.view),
+            now=form.now(),
+        )
+        form.send(
+            session,
+            message_to(
+                form,
+                to=decision.proposer_user_id,
+                rule="goal_change",
+                message=build_change_suggested(decision),
+                what="your suggested change",
+                pairing_id=decision.goal.goal.pairing_id,
+                program_id=decision.program_id,
+            ),
+        )
     settled = build_agreement_settled(
         decision.goal, proposer_user_id=decision.proposer_user_id, agreed=False
     )
-    _update_dm(deps, channel, ts, settled)
-    _refresh_overview(
-        deps,
-        read_overview_id(view),
-        team_id=team_id,
-        user_id=user_id,
-        pairing_id=decision.goal.goal.pairing_id,
-    )
-    send(
-        deps, decision.proposer_user_id, build_change_suggested(decision), what="change suggestion"
-    )
+    channel, ts = read_message_ref(form.view)
+    overview = read_overview_id(form.view)
+    pairing_id = decision.goal.goal.pairing_id
+    form.later(lambda: _settle_agreement_dm(form, channel, ts, settled))
+    form.later(lambda: _redraw_overview(form, overview, pairing_id=pairing_id))
+    return None
+
+
+def _settle_agreement_dm(
+    form: Submission, channel: str | None, ts: str | None, message: dict[str, Any]
+) -> None:
+    """The agreement DM the suggestion was opened from, without its decision buttons."""
+    if not channel or not ts:
+        return
+    try:
+        form.deps.gateway.update_message(channel, ts, message)
+    except SlackCallError as error:
+        # The suggestion is stored and on its way; stale buttons only refuse when clicked.
+        log.warning("goal DM not updated", extra={"error": error.error})
 
 
 # --- progress ----------------------------------------------------------------------------------
 
 
-def handle_update_progress(ack: Ack, body: dict[str, Any], respond: Respond, deps: Deps) -> None:
-    """Open the progress modal for the goal the button names."""
-    _open_goal_modal(
-        ack,
-        body,
-        respond,
-        deps,
-        lambda goal, _today_, overview: build_progress_modal(goal, overview_view_id=overview),
-    )
+def show_progress_form(click: Click) -> Answer:
+    """ "Update progress" (value: the goal id): the progress modal."""
+    with click.deps.read() as session:
+        goal = goal_to_change(
+            session, team_id=click.team_id, user_id=click.user_id, goal_id=click.id("That goal")
+        )
+    return Modal(build_progress_modal(goal, overview_view_id=click.modal_id(CallbackId.GOALS)))
 
 
-def handle_progress_submission(
-    ack: Ack, body: dict[str, Any], view: dict[str, Any], deps: Deps
-) -> None:
-    """Store the progress update (kept as history) and refresh the overview."""
-    team_id, user_id = team_of(body), user_of(body)
-    goal_id = read_goal_id(view)
-    if goal_id is None:
-        ack_field_errors(ack, FieldErrors({BlockId.GOAL_PROGRESS_STATUS: _OUT_OF_DATE}))
-        return
-    progress, note = read_progress(view)
-    try:
-        with deps.session() as session:
-            goal = record_progress(
-                session,
-                team_id=team_id,
-                user_id=user_id,
-                goal_id=goal_id,
-                progress=progress,
-                note=note,
-                now=deps.now(),
-            )
-    except UserError as error:
-        ack_form_error(ack, error, block_id=BlockId.GOAL_PROGRESS_STATUS)
-        return
-    ack()
-    _refresh_overview(
-        deps,
-        read_overview_id(view),
-        team_id=team_id,
-        user_id=user_id,
-        pairing_id=goal.goal.pairing_id,
-    )
+def save_progress(form: Submission) -> Closing:
+    """Store the progress update (kept as history) and redraw the overview."""
+    goal_id = form.meta_id("goal_id", "That goal")
+    progress, note = read_progress(form.view)
+    with form.deps.session() as session:
+        goal = record_progress(
+            session,
+            team_id=form.team_id,
+            user_id=form.user_id,
+            goal_id=goal_id,
+            progress=progress,
+            note=note,
+            now=form.now(),
+        )
+    overview = read_overview_id(form.view)
+    pairing_id = goal.goal.pairing_id
+    form.later(lambda: _redraw_overview(form, overview, pairing_id=pairing_id))
+    return None
 
 
 # --- milestones --------------------------------------------------------------------------------
 
 
-def handle_goal_milestones(ack: Ack, body: dict[str, Any], respond: Respond, deps: Deps) -> None:
-    """Open the milestones modal: tick off, untick, reorder."""
-    _open_goal_modal(
-        ack,
-        body,
-        respond,
-        deps,
-        lambda goal, today, overview: build_milestones_modal(
-            goal, today=today, overview_view_id=overview
-        ),
+def show_milestones(click: Click) -> Answer:
+    """ "Milestones" (value: the goal id): tick off, untick, reorder."""
+    day = today(click)
+    with click.deps.read() as session:
+        goal = goal_to_change(
+            session, team_id=click.team_id, user_id=click.user_id, goal_id=click.id("That goal")
+        )
+    view = build_milestones_modal(
+        goal, today=day, overview_view_id=click.modal_id(CallbackId.GOALS)
     )
+    return Modal(view)
 
 
-def _open_goal_modal(
-    ack: Ack,
-    body: dict[str, Any],
-    respond: Respond,
-    deps: Deps,
-    build: Callable[[GoalView, date, str | None], dict[str, Any]],
-) -> None:
-    ack()
-    team_id, user_id = team_of(body), user_of(body)
-    try:
-        with deps.session() as session:
-            goal = goal_to_change(
-                session, team_id=team_id, user_id=user_id, goal_id=_clicked(body) or 0
+def change_milestone(click: Click) -> Answer:
+    """Tick off, untick or move a milestone (value: its id); redraw its modal and the overview."""
+    milestone_id = click.id("That milestone")
+    day = today(click)
+    with click.deps.session() as session:
+        if click.action_id == ActionId.GOAL_MILESTONE_TOGGLE:
+            goal = toggle_milestone(
+                session,
+                team_id=click.team_id,
+                user_id=click.user_id,
+                milestone_id=milestone_id,
+                now=click.now(),
             )
-            today = _today(deps, session, team_id=team_id, user_id=user_id)
-    except UserError as error:
-        _refuse(deps, body, respond, error)
-        return
-    _show(deps, body, build(goal, today, _overview_clicked(body)))
-
-
-def handle_milestone_change(ack: Ack, body: dict[str, Any], respond: Respond, deps: Deps) -> None:
-    """Tick off, untick or move a milestone, then redraw the milestones modal and the overview."""
-    ack()
-    team_id, user_id = team_of(body), user_of(body)
-    action_id = body["actions"][0]["action_id"]
-    milestone_id = _clicked(body) or 0
-    try:
-        with deps.session() as session:
-            if action_id == ActionId.GOAL_MILESTONE_TOGGLE:
-                goal = toggle_milestone(
-                    session,
-                    team_id=team_id,
-                    user_id=user_id,
-                    milestone_id=milestone_id,
-                    now=deps.now(),
-                )
-            else:
-                goal = move_milestone(
-                    session,
-                    team_id=team_id,
-                    user_id=user_id,
-                    milestone_id=milestone_id,
-                    up=action_id == ActionId.GOAL_MILESTONE_UP,
-                )
-            today = _today(deps, session, team_id=team_id, user_id=user_id)
-    except UserError as error:
-        _refuse(deps, body, respond, error)
-        return
-    view = body.get("view") or {}
-    overview = read_overview_id(view)
-    if view.get("id"):
-        try:
-            deps.gateway.update_modal(
-                str(view["id"]),
-                build_milestones_modal(goal, today=today, overview_view_id=overview),
+        else:
+            goal = move_milestone(
+                session,
+                team_id=click.team_id,
+                user_id=click.user_id,
+                milestone_id=milestone_id,
+                up=click.action_id == ActionId.GOAL_MILESTONE_UP,
             )
-        except SlackCallError as exc:
-            log.warning("milestones not redrawn", extra={"error": exc.error})
-    _refresh_overview(
-        deps, overview, team_id=team_id, user_id=user_id, pairing_id=goal.goal.pairing_id
+    overview = read_overview_id(click.source_view or {})
+    click.redraw(
+        click.modal_id(CallbackId.GOAL_MILESTONES),
+        build_milestones_modal(goal, today=day, overview_view_id=overview),
     )
+    _redraw_overview(click, overview, pairing_id=goal.goal.pairing_id)
+    return None
 
 
 def register(app: App, router: CommandRouter) -> None:
     """Listen for the goals command, buttons and modals."""
-    router.add(GOALS, legacy(handle_goals_command))
-    app.action(ActionId.GOALS_OPEN.value)(handle_goals_open)
-    app.action(ActionId.GOAL_ADD.value)(handle_goal_add)
-    app.action(ActionId.GOAL_EDIT.value)(handle_goal_edit)
-    app.action(ActionId.GOAL_AGREE.value)(handle_goal_agree)
-    app.action(ActionId.GOAL_SUGGEST.value)(handle_goal_suggest)
-    app.action(ActionId.GOAL_UPDATE_PROGRESS.value)(handle_update_progress)
-    app.action(ActionId.GOAL_MILESTONES.value)(handle_goal_milestones)
+    router.add(GOALS, show_goals, pair=True)
+    on_click(app, ActionId.GOALS_OPEN, show_goals, pair=PairFrom.VALUE)
+    on_click(app, ActionId.GOAL_ADD, show_new_goal_form)
+    on_click(app, ActionId.GOAL_EDIT, show_goal_form)
+    on_click(app, ActionId.GOAL_AGREE, agree)
+    on_click(app, ActionId.GOAL_SUGGEST, show_suggest_form)
+    on_click(app, ActionId.GOAL_UPDATE_PROGRESS, show_progress_form)
+    on_click(app, ActionId.GOAL_MILESTONES, show_milestones)
     for action_id in (
         ActionId.GOAL_MILESTONE_TOGGLE,
         ActionId.GOAL_MILESTONE_UP,
         ActionId.GOAL_MILESTONE_DOWN,
     ):
-        app.action(action_id.value)(handle_milestone_change)
-    app.view(CallbackId.GOAL_FORM.value)(handle_goal_form_submission)
-    app.view(CallbackId.GOAL_SUGGEST.value)(handle_suggest_submission)
-    app.view(CallbackId.GOAL_PROGRESS.value)(handle_progress_submission)
+        on_click(app, action_id, change_milestone)
+    on_submit(app, CallbackId.GOAL_FORM, save_goal_form, errors_at=BlockId.GOAL_STATEMENT)
+    on_submit(app, CallbackId.GOAL_SUGGEST, save_suggestion, errors_at=BlockId.GOAL_SUGGESTION)
+    on_submit(app, CallbackId.GOAL_PROGRESS, save_progress, errors_at=BlockId.GOAL_PROGRESS_STATUS)

@@ -1,23 +1,23 @@
-"""Graduation: ``/mentor graduate``, the "Add my part" button, the review modal, the celebration."""
+"""Graduation: ``/mentor graduate``, the "Add my part" button, the review modal, the celebration.
 
-import logging
-from typing import Any
+Every message the review leads to goes through the outbox: the partner's request for their part,
+the confirmation to the person whose part is in, the pair's celebration and the public one.
+"""
 
-from slack_bolt import Ack, App, Respond
+from dataclasses import replace
+
+from slack_bolt import App
 
 from bot.commands import Subcommand
-from bot.deps import Deps
-from bot.errors import UserError
-from bot.gateway import SlackCallError
 from bot.ids import ActionId, BlockId, CallbackId
 from bot.services.graduation import (
-    AlreadyGraduated,
+    Graduated,
     GraduationResult,
+    GraduationReview,
     graduation_review,
     graduation_review_for,
     submit_graduation,
 )
-from bot.services.pairing import record_conversation
 from bot.views.graduation import (
     build_celebration,
     build_graduation_modal,
@@ -28,148 +28,146 @@ from bot.views.graduation import (
 )
 from bot.views.notice import build_notice
 from handlers.commands import CommandRouter
-from handlers.legacy import (
-    CommandRequest,
-    ack_form_error,
-    ack_problem,
-    clicked_value,
-    id_from,
-    legacy,
-    open_modal,
-    open_modal_then_ack,
-    send,
-    team_of,
-    tell,
-    user_of,
+from handlers.common import message_to
+from handlers.listeners import (
+    Answer,
+    Click,
+    Closing,
+    Command,
+    Interaction,
+    Modal,
+    Reply,
+    Submission,
+    on_click,
+    on_submit,
 )
-
-log = logging.getLogger(__name__)
+from scheduler.outbox import Planned
 
 GRADUATE = Subcommand(
     "graduate",
     "graduate [@partner]",
     "Close your mentoring: review your goals together, celebrate, choose what's next.",
 )
-STALE = "This form is out of date. Close it and start again with `/mentor graduate`."
 
 
-def handle_graduate_command(request: CommandRequest) -> None:
-    """Open the graduation review for the pairing the person means."""
-    deps = request.deps
-    try:
-        with deps.session() as session:
-            review = graduation_review(
-                session,
-                team_id=request.team_id,
-                user_id=request.user_id,
-                hint=" ".join(request.args),
-            )
-    except AlreadyGraduated as done:
-        request.ack(**build_notice(str(done)))
-        return
-    except UserError as error:
-        ack_problem(request.ack, error)
-        return
-    open_modal_then_ack(request, build_graduation_modal(review))
+def _review(review: GraduationReview | Graduated) -> Answer:
+    """The review modal; a pair that graduated already is congratulated again instead."""
+    if isinstance(review, Graduated):
+        return Reply(build_notice(review.text))
+    return Modal(build_graduation_modal(review))
 
 
-def handle_graduation_open(ack: Ack, body: dict[str, Any], respond: Respond, deps: Deps) -> None:
-    """The partner's "Add my part" button: open the same review."""
-    ack()
-    team_id, user_id = team_of(body), user_of(body)
-    try:
-        pairing_id = id_from(clicked_value(body))
-        with deps.session() as session:
-            review = graduation_review_for(
-                session, team_id=team_id, user_id=user_id, pairing_id=pairing_id
-            )
-    except AlreadyGraduated as done:
-        tell(deps, body, respond, done, problem=False)
-        return
-    except UserError as error:
-        tell(deps, body, respond, error)
-        return
-    open_modal(deps, body["trigger_id"], build_graduation_modal(review))
+def show_graduation(command: Command) -> Answer:
+    """``/mentor graduate [@partner]``: the review of the pairing the words mean."""
+    with command.deps.read() as session:
+        review = graduation_review(
+            session, team_id=command.team_id, user_id=command.user_id, hint=command.words
+        )
+    return _review(review)
 
 
-def handle_graduation_submission(
-    ack: Ack, body: dict[str, Any], view: dict[str, Any], deps: Deps
-) -> None:
+def show_graduation_of_pair(click: Click) -> Answer:
+    """ "Add my part" and "Review and graduate" (value: the pairing id): the same review."""
+    with click.deps.read() as session:
+        review = graduation_review_for(
+            session,
+            team_id=click.team_id,
+            user_id=click.user_id,
+            pairing_id=click.id("That mentoring pair"),
+        )
+    return _review(review)
+
+
+def save_graduation(form: Submission) -> Closing:
     """Store the person's part; ask the partner for theirs, or graduate and celebrate."""
-    team_id, user_id = team_of(body), user_of(body)
-    try:
-        pairing_id, answers = read_graduation(view)
-    except (ValueError, KeyError, TypeError):
-        ack(response_action="errors", errors={BlockId.GRADUATION_AFTER: STALE})
-        return
-    try:
-        with deps.session() as session:
-            result = submit_graduation(
-                session,
-                team_id=team_id,
-                user_id=user_id,
-                pairing_id=pairing_id,
-                answers=answers,
-                now=deps.now(),
-            )
-    except UserError as error:
-        ack_form_error(ack, error, block_id=BlockId.GRADUATION_AFTER)
-        return
-    ack()
-    if result.completed:
-        celebrate(deps, team_id=team_id, result=result)
-        return
+    pairing_id = form.meta_id("pairing_id", "That mentoring pair")
+    answers = read_graduation(form.view)
+    with form.deps.session() as session:
+        result = submit_graduation(
+            session,
+            team_id=form.team_id,
+            user_id=form.user_id,
+            pairing_id=pairing_id,
+            answers=answers,
+            now=form.now(),
+        )
+        planned = _celebrations(form, result) if result.completed else _parts(form, result)
+        form.send(session, *planned)
+    return None
+
+
+def _parts(i: Interaction, result: GraduationResult) -> list[Planned]:
+    """One part is in: the partner is asked for theirs (once), the actor told it is in."""
+    planned = []
     if result.first_part:
-        send(
-            deps,
-            result.partner_user_id,
-            build_graduation_request(result),
-            what="graduation request",
+        planned.append(
+            message_to(
+                i,
+                to=result.partner_user_id,
+                rule="graduation_request",
+                message=build_graduation_request(result),
+                what="your request for their graduation part",
+                pairing_id=result.pairing_id,
+                program_id=result.program_id,
+            )
         )
-    send(
-        deps,
-        result.actor_user_id,
-        build_graduation_waiting(result),
-        what="graduation confirmation",
+    planned.append(
+        message_to(
+            i,
+            to=result.actor_user_id,
+            rule="graduation_waiting",
+            message=build_graduation_waiting(result),
+            what="your graduation confirmation",
+            pairing_id=result.pairing_id,
+            program_id=result.program_id,
+        )
     )
+    return planned
 
 
-def celebrate(deps: Deps, *, team_id: str, result: GraduationResult) -> None:
-    """Celebrate with the pair in their conversation and, if both agreed, in a channel."""
-    channel = result.conversation_id
-    if channel is None:
-        try:
-            channel = deps.gateway.open_conversation(result.user_ids)
-        except SlackCallError as exc:
-            log.warning("pair conversation not opened", extra={"error": exc.error})
-        else:
-            with deps.session() as session:
-                record_conversation(session, pairing_ids=[result.pairing_id], channel_id=channel)
-    delivered = (
-        channel is not None
-        and send(deps, channel, build_celebration(result), what="celebration") is not None
-    )
-    if not delivered:
-        for user in result.user_ids:  # each of them still hears it
-            send(deps, user, build_celebration(result), what="celebration")
-    if result.channel_id and (
-        send(deps, result.channel_id, build_public_celebration(result), what="public celebration")
-        is None
-    ):
-        send(
-            deps,
-            result.mentee_user_id,
-            build_notice(
-                f"I couldn't post your graduation in <#{result.channel_id}>: invite me there "
-                "first (`/invite` and my name), then share the news yourself.",
-                problem=True,
-            ),
-            what="celebration notice",
+def _celebrations(i: Interaction, result: GraduationResult) -> list[Planned]:
+    """The pair's celebration in their conversation (a new group DM of both if they have none
+    yet) and, when both chose a channel, the public one in the mentee's choice."""
+    if result.conversation_id:
+        celebration = message_to(
+            i,
+            to=result.conversation_id,
+            rule="graduation_celebration",
+            message=build_celebration(result),
+            what="your graduation celebration",
+            pairing_id=result.pairing_id,
+            program_id=result.program_id,
         )
+    else:
+        celebration = message_to(
+            i,
+            to=result.mentor_user_id,
+            rule="graduation_celebration",
+            message=build_celebration(result),
+            what="your graduation celebration",
+            pairing_id=result.pairing_id,
+            program_id=result.program_id,
+            members=(result.mentor_user_id, result.mentee_user_id),
+            conversation_of=(result.pairing_id,),
+        )
+    planned = [celebration]
+    if result.channel_id:
+        public = message_to(
+            i,
+            to=result.channel_id,
+            rule="graduation_public",
+            message=build_public_celebration(result),
+            what="the news of your graduation",
+            pairing_id=result.pairing_id,
+            program_id=result.program_id,
+        )
+        # The channel is the mentee's choice: they hear if the bot can't post there.
+        planned.append(replace(public, sender_id=result.mentee_user_id))
+    return planned
 
 
 def register(app: App, router: CommandRouter) -> None:
     """Listen for ``/mentor graduate``, its button and its modal."""
-    router.add(GRADUATE, legacy(handle_graduate_command))
-    app.action(ActionId.GRADUATION_OPEN.value)(handle_graduation_open)
-    app.view(CallbackId.GRADUATION.value)(handle_graduation_submission)
+    router.add(GRADUATE, show_graduation)
+    on_click(app, ActionId.GRADUATION_OPEN, show_graduation_of_pair)
+    on_submit(app, CallbackId.GRADUATION, save_graduation, errors_at=BlockId.GRADUATION_AFTER)

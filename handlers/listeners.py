@@ -20,6 +20,7 @@ Messages for anyone but the person who clicked go through the outbox (``Interact
 
 import logging
 import re
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -374,12 +375,18 @@ def _run(interaction: Interaction, what: str, work: Callable[[], Answer]) -> Non
         _apologise(interaction, what, error)
         return
     finally:
-        if interaction._queued:
-            deliver_soon(interaction.deps)
+        _kick(interaction)
     if isinstance(answer, Reply):
         interaction.answer(answer.message)
     elif isinstance(answer, Modal) and not interaction.open(answer.view):
         interaction.tell(SLOW_SLACK)
+
+
+def _kick(interaction: Interaction) -> None:
+    """Deliver what the interaction queued right away, not at the scheduler's next pass."""
+    if interaction._queued:
+        interaction._queued = False
+        deliver_soon(interaction.deps)
 
 
 def _apologise(interaction: Interaction, what: str, error: Exception) -> None:
@@ -579,12 +586,12 @@ def on_submit(
             _refuse_submission(ack, form, UserError(text), errors_at)
         else:
             _close(ack, closing)
+            _kick(form)
             form.surface = Surface.DM
             for work in form._later:
                 _run(form, callback_id, work)
         finally:
-            if form._queued:
-                deliver_soon(deps)
+            _kick(form)
 
     listener.__name__ = getattr(handler, "__name__", "submission")
     app.view(callback_id)(listener)
@@ -614,6 +621,24 @@ def _close(ack: Ack, closing: Closing) -> None:
 # --- events --------------------------------------------------------------------------------------
 
 EventHandler = Callable[[Deps, str, dict[str, Any]], None]
+# Event ids being handled in this process: a redelivery that comes while the first try still
+# runs is dropped (another copy of the bot may still handle it; handlers are idempotent).
+_events_running: set[str] = set()
+_events_lock = threading.Lock()
+
+
+def _start_event(deps: Deps, event_id: str) -> bool:
+    """Whether this delivery of ``event_id`` should be handled: not done, not in hand."""
+    if not event_id:
+        return True
+    with deps.read() as session:
+        if event_processed(session=session, event_id=event_id):
+            return False
+    with _events_lock:
+        if event_id in _events_running:
+            return False
+        _events_running.add(event_id)
+    return True
 
 
 def on_event(app: App, event_type: str, handler: EventHandler) -> None:
@@ -627,19 +652,24 @@ def on_event(app: App, event_type: str, handler: EventHandler) -> None:
         deps: Deps = context["deps"]
         team_id = context.team_id or ""
         event_id = str(body.get("event_id") or "")
-        if event_id:
-            with deps.read() as session:
-                if event_processed(session=session, event_id=event_id):
-                    log.info("duplicate event dropped", extra={"event_id": event_id})
-                    return
-        try:
-            handler(deps, team_id, event)
-        except Exception:
-            log.exception("event not handled", extra={"event_id": event_id, "type": event_type})
+        if not _start_event(deps, event_id):
+            log.info("duplicate event dropped", extra={"event_id": event_id})
             return
-        if event_id:
-            with deps.session() as session:
-                record_event(session=session, team_id=team_id, event_id=event_id, now=deps.now())
+        try:
+            try:
+                handler(deps, team_id, event)
+            except Exception:
+                log.exception("event not handled", extra={"event_id": event_id, "type": event_type})
+                return
+            if event_id:
+                with deps.session() as session:
+                    record_event(
+                        session=session, team_id=team_id, event_id=event_id, now=deps.now()
+                    )
+        finally:
+            # Only once it is recorded: a redelivery in between would be handled again.
+            with _events_lock:
+                _events_running.discard(event_id)
 
     listener.__name__ = getattr(handler, "__name__", event_type)
     app.event(event_type)(listener)

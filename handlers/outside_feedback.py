@@ -4,34 +4,35 @@ The mentee checks the request in a small modal (question, a goal to rate, which 
 it) before it goes. The colleague answers or declines from their DM; the answer goes to the
 mentee only, with a button to share it with their mentor. Requests expire after 14 days
 (``scheduler.jobs.expire_outside_feedback``).
+
+Every message to someone other than the person acting goes through the outbox. The colleague's
+request DM is keyed by its request: if the outbox finally gives up on it, the mentee hears so
+(the outbox tells the sender) and the request stops counting as open, so they can ask again.
 """
 
 import logging
-from typing import Any
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import App
 
 from bot.commands import Subcommand
-from bot.deps import Deps
-from bot.directory import cached_names
-from bot.errors import FieldErrors, UserError
+from bot.directory import CACHE_TTL, cached_names
+from bot.errors import UserError
 from bot.gateway import SlackCallError
 from bot.ids import ActionId, BlockId, CallbackId
 from bot.services.outside_feedback import (
+    REQUEST_DM_RULE,
+    OutsideRequest,
     answer_request,
     ask_context,
     ask_for_feedback,
     decline_request,
+    request_dm_key,
     request_to_answer,
     share_with_mentor,
-    withdraw_request,
 )
 from bot.services.pair_state import mentioned_user
-from bot.views.forms import FormState
-from bot.views.notice import build_notice
 from bot.views.outside_feedback import (
     build_answer_dm,
-    build_ask_failed,
     build_ask_modal,
     build_ask_sent,
     build_declined_dm,
@@ -41,20 +42,22 @@ from bot.views.outside_feedback import (
     build_shared_dm,
 )
 from handlers.commands import CommandRouter
-from handlers.legacy import (
-    CommandRequest,
-    ack_field_errors,
-    ack_problem,
-    clicked_value,
+from handlers.common import message_to
+from handlers.listeners import (
+    OUT_OF_DATE,
+    Answer,
+    Click,
+    Closing,
+    Command,
+    Interaction,
+    Modal,
+    Submission,
+    Update,
     id_from,
-    legacy,
-    person_tz,
-    send,
-    team_of,
-    user_of,
-    view_metadata,
+    on_click,
+    on_submit,
+    reply,
 )
-from handlers.plans import refuse, show
 
 log = logging.getLogger(__name__)
 
@@ -64,221 +67,222 @@ ASK = Subcommand(
     "Mentees: ask someone outside the program for a short feedback note.",
 )
 USAGE = "Name who to ask: `/mentor ask-feedback @colleague How did my demo land?`"
+REQUEST = "That feedback request"
 
 
-def _message_ref(body: dict[str, Any]) -> tuple[str | None, str | None]:
-    """The DM message a button was clicked in."""
-    container = body.get("container") or {}
-    if container.get("type") != "message":
-        return None, None
-    channel = container.get("channel_id") or (body.get("channel") or {}).get("id")
-    return channel, container.get("message_ts")
+def _colleague_is_bot(i: Interaction, colleague: str, *, fresh: bool) -> bool:
+    """Whether the colleague is an app; refuses one Slack says has left the workspace.
 
-
-def _update(deps: Deps, channel: str | None, ts: str | None, message: dict[str, Any]) -> None:
-    if not channel or not ts:
-        return
-    try:
-        deps.gateway.update_message(channel, ts, message)
-    except SlackCallError as exc:
-        log.warning("feedback DM not updated", extra={"error": exc.error})
+    ``fresh``: ask Slack if the cache is a day old (a command, already acked); a submission
+    takes the cache as it is, so its ack never waits on Slack.
+    """
+    person = i.deps.directory.person(
+        team_id=i.team_id, user_id=colleague, max_age=CACHE_TTL if fresh else None
+    )
+    if person.deleted:
+        raise UserError(f"<@{colleague}> is no longer in this workspace.")
+    return person.is_bot
 
 
 # --- the mentee asks -----------------------------------------------------------------------------
 
 
-def handle_ask_command(request: CommandRequest) -> None:
+def show_ask_form(command: Command) -> Answer:
     """Check whom the mentee asks, then open the ask modal."""
-    colleague = mentioned_user(request.args[0]) if request.args else None
+    colleague = mentioned_user(command.args[0]) if command.args else None
     if colleague is None:
-        ack_problem(request.ack, UserError(USAGE))
-        return
-    deps = request.deps
-    try:
-        with deps.session() as session:
-            person = deps.directory.get(session, team_id=request.team_id, user_id=colleague)
-            if person.deleted:
-                raise UserError(f"<@{colleague}> is no longer in this workspace.")
-            ask = ask_context(
-                session,
-                team_id=request.team_id,
-                user_id=request.user_id,
-                colleague_user_id=colleague,
-                question=" ".join(request.args[1:]),
-                colleague_is_bot=person.is_bot,
-            )
-            names = cached_names(
-                session,
-                team_id=request.team_id,
-                user_ids=[c.partner_user_id for c in ask.pairings],
-            )
-    except FieldErrors as error:
-        ack_problem(request.ack, UserError(str(error)))
-        return
-    except UserError as error:
-        ack_problem(request.ack, error)
-        return
-    except SlackCallError:
-        ack_problem(request.ack, UserError("Slack didn't answer just now; please try again."))
-        return
-    request.ack()
-    try:
-        deps.gateway.open_modal(request.trigger_id, build_ask_modal(ask, names=names))
-    except SlackCallError as exc:
-        log.warning("ask modal not opened", extra={"error": exc.error})
+        raise UserError(USAGE)
+    is_bot = _colleague_is_bot(command, colleague, fresh=True)
+    with command.deps.read() as session:
+        ask = ask_context(
+            session,
+            team_id=command.team_id,
+            user_id=command.user_id,
+            colleague_user_id=colleague,
+            question=" ".join(command.args[1:]),
+            colleague_is_bot=is_bot,
+        )
+        names = cached_names(
+            session, team_id=command.team_id, user_ids=[c.partner_user_id for c in ask.pairings]
+        )
+    return Modal(build_ask_modal(ask, names=names))
 
 
-def handle_ask_submission(ack: Ack, body: dict[str, Any], view: dict[str, Any], deps: Deps) -> None:
-    """Store the request and DM the colleague; the modal says where it went."""
-    team_id, user_id, meta = team_of(body), user_of(body), view_metadata(view)
-    state = FormState(view)
+def send_ask(form: Submission) -> Closing:
+    """Store the request and queue the colleague's DM; the modal says it is on its way.
+
+    A colleague known to have left is refused here; one who leaves before the DM lands is the
+    outbox's to report, and the request then no longer blocks asking again.
+    """
+    state = form.state
     pairing, goal = state.option(BlockId.PAIRING), state.option(BlockId.OUTSIDE_FEEDBACK_GOAL)
-    try:
-        with deps.session() as session:
-            request = ask_for_feedback(
-                session,
-                team_id=team_id,
-                user_id=user_id,
-                colleague_user_id=str(meta.get("colleague") or ""),
-                pairing_id=None if pairing is None else id_from(pairing, "That pair"),
-                goal_id=None if goal is None else id_from(goal, "That goal"),
-                question=state.text(BlockId.OUTSIDE_FEEDBACK_QUESTION),
-                now=deps.now(),
-            )
-            mentee_tz = person_tz(deps, session, team_id=team_id, user_id=user_id)
-            colleague_tz = person_tz(
-                deps, session, team_id=team_id, user_id=request.colleague_user_id
-            )
-    except FieldErrors as errors:
-        ack_field_errors(ack, errors)
-        return
-    except UserError as error:
-        ack_field_errors(ack, FieldErrors({BlockId.OUTSIDE_FEEDBACK_QUESTION: str(error)}))
-        return
-    ack(response_action="update", view=build_ask_sent(request, tz=mentee_tz))
-    if send(
-        deps, request.colleague_user_id, build_request_dm(request, tz=colleague_tz), what="request"
-    ):
-        return
-    # The colleague never got it: withdraw it, so the mentee can ask again (or someone else).
-    with deps.session() as session:
-        withdraw_request(session, team_id=team_id, request_id=request.id)
-    send(deps, user_id, build_ask_failed(request), what="request failure notice")
+    colleague = str(form.metadata.get("colleague") or "")
+    if not colleague:
+        raise UserError(OUT_OF_DATE)
+    is_bot = _colleague_is_bot(form, colleague, fresh=False)
+    mentee_tz = form.tz()
+    colleague_tz = form.deps.directory.tz(team_id=form.team_id, user_id=colleague, max_age=None)
+    with form.deps.session() as session:
+        request = ask_for_feedback(
+            session,
+            team_id=form.team_id,
+            user_id=form.user_id,
+            colleague_user_id=colleague,
+            pairing_id=None if pairing is None else id_from(pairing, "That mentoring pair"),
+            goal_id=None if goal is None else id_from(goal, "That goal"),
+            question=state.text(BlockId.OUTSIDE_FEEDBACK_QUESTION),
+            now=form.now(),
+            colleague_is_bot=is_bot,
+        )
+        # No program: the colleague is no participant, so a failure is no red flag for the
+        # program's leads (who must not learn whom a mentee asked); the mentee hears of it.
+        form.send(
+            session,
+            message_to(
+                form,
+                to=request.colleague_user_id,
+                rule=REQUEST_DM_RULE,
+                message=build_request_dm(request, tz=colleague_tz),
+                what="your feedback request",
+                pairing_id=request.pairing_id,
+                key=request_dm_key(request.id),
+            ),
+        )
+    return Update(build_ask_sent(request, tz=mentee_tz))
 
 
 # --- the colleague answers -----------------------------------------------------------------------
 
 
-def handle_give(ack: Ack, body: dict[str, Any], respond: Respond, deps: Deps) -> None:
-    """The colleague's "Give feedback" button: open the feedback modal."""
-    ack()
-    team_id, user_id = team_of(body), user_of(body)
-    try:
-        with deps.session() as session:
-            request = request_to_answer(
-                session,
-                team_id=team_id,
-                user_id=user_id,
-                request_id=id_from(clicked_value(body), "That feedback request"),
-                now=deps.now(),
-            )
-    except UserError as error:
-        refuse(deps, body, respond, error)
-        return
-    channel, ts = _message_ref(body)
-    show(deps, body, build_feedback_modal(request, channel=channel, ts=ts))
+def show_feedback_form(click: Click) -> Answer:
+    """The colleague's "Give feedback" button (value: request id): open the feedback modal."""
+    with click.deps.read() as session:
+        request = request_to_answer(
+            session,
+            team_id=click.team_id,
+            user_id=click.user_id,
+            request_id=click.id(REQUEST),
+            now=click.now(),
+        )
+    return Modal(build_feedback_modal(request, channel=click.channel_id, ts=click.message_ts))
 
 
-def handle_decline(ack: Ack, body: dict[str, Any], respond: Respond, deps: Deps) -> None:
+def decline(click: Click) -> Answer:
     """The colleague declines: their DM says so, and the mentee is told politely."""
-    ack()
-    team_id, user_id = team_of(body), user_of(body)
+    with click.deps.session() as session:
+        request = decline_request(
+            session,
+            team_id=click.team_id,
+            user_id=click.user_id,
+            request_id=click.id(REQUEST),
+            now=click.now(),
+        )
+        click.send(
+            session,
+            message_to(
+                click,
+                to=request.requester_user_id,
+                rule="outside_feedback_declined",
+                message=build_declined_dm(request),
+                what="your note that you can't give feedback this time",
+                pairing_id=request.pairing_id,
+                program_id=request.program_id or None,
+            ),
+        )
+    click.update_message(build_request_closed(request, declined=True))
+    return None
+
+
+def _close_request_dm(i: Interaction, channel: object, ts: object, request: OutsideRequest) -> None:
+    """Take the buttons off the colleague's request DM once they answered."""
+    if not channel or not ts:
+        return
     try:
-        with deps.session() as session:
-            request = decline_request(
-                session,
-                team_id=team_id,
-                user_id=user_id,
-                request_id=id_from(clicked_value(body), "That feedback request"),
-                now=deps.now(),
-            )
-    except UserError as error:
-        refuse(deps, body, respond, error)
-        return
-    channel, ts = _message_ref(body)
-    _update(deps, channel, ts, build_request_closed(request, declined=True))
-    send(deps, request.requester_user_id, build_declined_dm(request), what="declined notice")
+        i.deps.gateway.update_message(
+            str(channel), str(ts), build_request_closed(request, declined=False)
+        )
+    except SlackCallError as error:
+        # The answer is stored and on its way; stale buttons only refuse a second answer.
+        log.warning("feedback DM not updated", extra={"error": error.error})
 
 
-def handle_feedback_submission(
-    ack: Ack, body: dict[str, Any], view: dict[str, Any], deps: Deps
-) -> None:
-    """Store the colleague's note and send it to the mentee only."""
-    team_id, user_id, meta = team_of(body), user_of(body), view_metadata(view)
-    state = FormState(view)
-    try:
-        with deps.session() as session:
-            request = answer_request(
-                session,
-                team_id=team_id,
-                user_id=user_id,
-                request_id=id_from(meta.get("request_id"), "That feedback request"),
-                does_well=state.text(BlockId.OUTSIDE_FEEDBACK_DOES_WELL),
-                to_change=state.text(BlockId.OUTSIDE_FEEDBACK_TO_CHANGE),
-                rating=state.option(BlockId.OUTSIDE_FEEDBACK_RATING),
-                now=deps.now(),
-            )
-    except FieldErrors as errors:
-        ack_field_errors(ack, errors)
-        return
-    except UserError as error:
-        ack_field_errors(ack, FieldErrors({BlockId.OUTSIDE_FEEDBACK_DOES_WELL: str(error)}))
-        return
-    ack()
-    _update(
-        deps, meta.get("channel"), meta.get("ts"), build_request_closed(request, declined=False)
-    )
-    send(deps, request.requester_user_id, build_answer_dm(request), what="outside feedback answer")
+def save_feedback(form: Submission) -> Closing:
+    """Store the colleague's note; it goes to the mentee only, through the outbox."""
+    state = form.state
+    with form.deps.session() as session:
+        request = answer_request(
+            session,
+            team_id=form.team_id,
+            user_id=form.user_id,
+            request_id=form.meta_id("request_id", REQUEST),
+            does_well=state.text(BlockId.OUTSIDE_FEEDBACK_DOES_WELL),
+            to_change=state.text(BlockId.OUTSIDE_FEEDBACK_TO_CHANGE),
+            rating=state.option(BlockId.OUTSIDE_FEEDBACK_RATING),
+            now=form.now(),
+        )
+        form.send(
+            session,
+            message_to(
+                form,
+                to=request.requester_user_id,
+                rule="outside_feedback_answer",
+                message=build_answer_dm(request),
+                what="your feedback",
+                pairing_id=request.pairing_id,
+                program_id=request.program_id or None,
+            ),
+        )
+    channel, ts = form.metadata.get("channel"), form.metadata.get("ts")
+    form.later(lambda: _close_request_dm(form, channel, ts, request))
+    return None
 
 
-# --- the mentee shares -----------------------------------------------------------------------
+# --- the mentee shares ---------------------------------------------------------------------------
 
 
-def handle_share(ack: Ack, body: dict[str, Any], respond: Respond, deps: Deps) -> None:
+def share(click: Click) -> Answer:
     """The mentee shares the answer with their mentor (once)."""
-    ack()
-    team_id, user_id = team_of(body), user_of(body)
-    try:
-        with deps.session() as session:
-            request, first = share_with_mentor(
+    with click.deps.session() as session:
+        request, first = share_with_mentor(
+            session,
+            team_id=click.team_id,
+            user_id=click.user_id,
+            request_id=click.id("That feedback"),
+        )
+        if first:
+            click.send(
                 session,
-                team_id=team_id,
-                user_id=user_id,
-                request_id=id_from(clicked_value(body), "That feedback"),
+                message_to(
+                    click,
+                    to=request.mentor_user_id,
+                    rule="outside_feedback_shared",
+                    message=build_shared_dm(request),
+                    what="the feedback you shared",
+                    pairing_id=request.pairing_id,
+                    program_id=request.program_id or None,
+                ),
             )
-    except UserError as error:
-        refuse(deps, body, respond, error)
-        return
     if not first:
-        _tell(respond, f"You've shared this with <@{request.mentor_user_id}> already.")
-        return
-    send(deps, request.mentor_user_id, build_shared_dm(request), what="shared outside feedback")
-    channel, ts = _message_ref(body)
-    _update(deps, channel, ts, build_answer_dm(request))
-
-
-def _tell(respond: Respond, text: str) -> None:
-    try:
-        respond(**build_notice(text), replace_original=False)
-    except Exception as exc:  # a spent response_url must not raise into Bolt
-        log.warning("notice not shown", extra={"error": repr(exc)})
+        return reply(f"You've shared this with <@{request.mentor_user_id}> already.")
+    click.update_message(build_answer_dm(request))
+    return None
 
 
 def register(app: App, router: CommandRouter) -> None:
     """Listen for the ask command, the colleague's buttons and both modals."""
-    router.add(ASK, legacy(handle_ask_command))
-    app.action(ActionId.OUTSIDE_FEEDBACK_GIVE.value)(handle_give)
-    app.action(ActionId.OUTSIDE_FEEDBACK_DECLINE.value)(handle_decline)
-    app.action(ActionId.OUTSIDE_FEEDBACK_SHARE.value)(handle_share)
-    app.view(CallbackId.OUTSIDE_FEEDBACK_ASK.value)(handle_ask_submission)
-    app.view(CallbackId.OUTSIDE_FEEDBACK.value)(handle_feedback_submission)
+    router.add(ASK, show_ask_form)
+    on_click(app, ActionId.OUTSIDE_FEEDBACK_GIVE, show_feedback_form)
+    on_click(app, ActionId.OUTSIDE_FEEDBACK_DECLINE, decline)
+    on_click(app, ActionId.OUTSIDE_FEEDBACK_SHARE, share)
+    on_submit(
+        app,
+        CallbackId.OUTSIDE_FEEDBACK_ASK,
+        send_ask,
+        errors_at=BlockId.OUTSIDE_FEEDBACK_QUESTION,
+    )
+    on_submit(
+        app,
+        CallbackId.OUTSIDE_FEEDBACK,
+        save_feedback,
+        errors_at=BlockId.OUTSIDE_FEEDBACK_DOES_WELL,
+    )

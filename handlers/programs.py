@@ -1,20 +1,14 @@
 """``/mentor program …``: design, list, open, start, close and announce programs."""
 
-import logging
 from collections.abc import Callable
-from datetime import date, datetime
-from typing import Any, TypeVar
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from slack_bolt import Ack, App
-from sqlmodel import Session
+from slack_bolt import App
 
 from bot.commands import COMMAND, Subcommand
-from bot.deps import Deps
-from bot.errors import FieldErrors, UserError
-from bot.gateway import SlackCallError
+from bot.errors import UserError
 from bot.ids import BlockId, CallbackId
-from bot.services.leads import program_lead_ids, require_may_create_program
+from bot.services.enrolment import local_today
+from bot.services.leads import program_lead_ids
 from bot.services.programs import (
     co_lead_ids,
     get_program,
@@ -27,9 +21,8 @@ from bot.services.programs import (
     save_program_form,
     set_program_status,
 )
-from bot.views.notice import build_notice
 from bot.views.program import (
-    build_invite_me_first,
+    build_announcement_queued,
     build_program_announcement,
     build_program_created,
     build_program_list,
@@ -39,23 +32,10 @@ from bot.views.program import (
     read_program_form,
 )
 from handlers.commands import CommandRouter
-from handlers.legacy import (
-    CommandRequest,
-    ack_field_errors,
-    ack_form_error,
-    ack_problem,
-    check_lead,
-    legacy,
-    open_modal,
-    send,
-    team_of,
-    user_of,
-)
+from handlers.common import check_lead, check_may_create_program, message_to, today
+from handlers.listeners import Answer, Closing, Command, Modal, Reply, Submission, on_submit
 from storage.enums import ProgramStatus
 from storage.models import Program
-
-log = logging.getLogger(__name__)
-T = TypeVar("T")
 
 PROGRAM = Subcommand(
     "program",
@@ -64,9 +44,6 @@ PROGRAM = Subcommand(
     lead_only=True,
 )
 USAGE = f"`{COMMAND} {PROGRAM.usage}`"
-SLACK_TROUBLE = "I couldn't reach Slack just now. Please try again in a minute."
-# Slack's answers to a post in a channel the bot was never invited to (private ones look absent).
-NOT_A_MEMBER = frozenset({"not_in_channel", "channel_not_found"})
 STATUS_ACTIONS = {
     "open": (ProgramStatus.ENROLLING, "open its enrolment"),
     "start": (ProgramStatus.ACTIVE, "start it"),
@@ -74,211 +51,156 @@ STATUS_ACTIONS = {
 }
 
 
-def handle_program_command(request: CommandRequest) -> None:
+def run_program_command(command: Command) -> Answer:
     """Route ``/mentor program ACTION [NAME]``; names may hold spaces, so the rest is the name."""
-    action = request.args[0].lower() if request.args else ""
-    name = " ".join(request.args[1:]).strip()
+    action = command.args[0].lower() if command.args else ""
+    name = " ".join(command.args[1:]).strip()
     if not action:
-        ack_problem(request.ack, UserError(f"What should I do with programs? {USAGE}"))
-    elif action == "new":
-        _new(request)
-    elif action == "list":
-        _list(request)
-    elif action not in (*STATUS_ACTIONS, "edit", "announce"):
-        ack_problem(request.ack, UserError(f"I don't know `{COMMAND} program {action}`. {USAGE}"))
-    elif not name:
-        ack_problem(
-            request.ack,
-            UserError(f"Which program? Add its name: `{COMMAND} program {action} NAME`."),
-        )
-    elif action == "edit":
-        _edit(request, name)
-    elif action == "announce":
-        _announce(request, name)
-    else:
-        _change_status(request, name, *STATUS_ACTIONS[action])
+        raise UserError(f"What should I do with programs? {USAGE}")
+    if action == "new":
+        return _new(command)
+    if action == "list":
+        return _list(command)
+    named: dict[str, Callable[[Command, str], Answer]] = {
+        "edit": _edit,
+        "announce": _announce,
+        **{status: _status_changer(status) for status in STATUS_ACTIONS},
+    }
+    run = named.get(action)
+    if run is None:
+        raise UserError(f"I don't know `{COMMAND} program {action}`. {USAGE}")
+    if not name:
+        raise UserError(f"Which program? Add its name: `{COMMAND} program {action} NAME`.")
+    return run(command, name)
 
 
-def _new(request: CommandRequest) -> None:
+def _new(command: Command) -> Answer:
     """Open the design modal for admins and existing leads."""
-    deps = request.deps
-
-    def check(session: Session) -> dict[str, Any]:
-        person = deps.directory.get(session, team_id=request.team_id, user_id=request.user_id)
-        require_may_create_program(
-            session, team_id=request.team_id, user_id=request.user_id, is_admin=person.is_admin
-        )
-        today = _local_today(deps.now(), person.tz)
-        return build_program_modal(program=None, co_lead_ids=[], today=today)
-
-    view = _in_session(request, check)
-    if view is not None:
-        request.ack()
-        _open_modal(request, view)
+    check_may_create_program(command)
+    # The start date defaults to today in the lead's own calendar.
+    return Modal(build_program_modal(program=None, co_lead_ids=[], today=today(command)))
 
 
-def _edit(request: CommandRequest, name: str) -> None:
+def _led_program(command: Command, name: str, *, action: str) -> Program:
+    """The program called ``name``, if the person leads it (or is an admin)."""
+    with command.deps.read() as session:
+        program = get_program(session, team_id=command.team_id, name=name)
+    check_lead(command, program, action=action)
+    return program
+
+
+def _edit(command: Command, name: str) -> Answer:
     """Open the design modal prefilled, for the program's leads."""
-    deps = request.deps
-
-    def check(session: Session) -> dict[str, Any]:
-        program = get_program(session, team_id=request.team_id, name=name)
-        check_lead(deps, session, program=program, user_id=request.user_id, action="edit it")
-        require_editable(program)
+    program = _led_program(command, name, action="edit it")
+    require_editable(program)
+    with command.deps.read() as session:
         leads = co_lead_ids(session, program=program)
-        return build_program_modal(program=program, co_lead_ids=leads, today=deps.now().date())
-
-    view = _in_session(request, check)
-    if view is not None:
-        request.ack()
-        _open_modal(request, view)
+    return Modal(build_program_modal(program=program, co_lead_ids=leads, today=today(command)))
 
 
-def _list(request: CommandRequest) -> None:
+def _list(command: Command) -> Answer:
     """Answer with the workspace's programs and their head counts."""
-
-    def build(session: Session) -> dict[str, Any]:
-        programs = list_programs(session, team_id=request.team_id)
-        return build_program_list(programs, program_counts(session=session, programs=programs))
-
-    reply = _in_session(request, build)
-    if reply is not None:
-        request.ack(**reply)
+    with command.deps.read() as session:
+        programs = list_programs(session, team_id=command.team_id)
+        counts = program_counts(session=session, programs=programs)
+    return Reply(build_program_list(programs, counts))
 
 
-def _change_status(request: CommandRequest, name: str, status: ProgramStatus, action: str) -> None:
-    """Open, start or close a program, for its leads."""
-    deps = request.deps
+def _status_changer(action_word: str) -> Callable[[Command, str], Answer]:
+    status, action = STATUS_ACTIONS[action_word]
 
-    def change(session: Session) -> dict[str, Any]:
-        program = get_program(session, team_id=request.team_id, name=name)
-        check_lead(deps, session, program=program, user_id=request.user_id, action=action)
-        set_program_status(session=session, program=program, status=status, now=deps.now())
-        return build_status_changed(program)
+    def change(command: Command, name: str) -> Answer:
+        """Open, start or close a program, for its leads."""
+        program_id = _led_program(command, name, action=action).id or 0
+        with command.deps.session() as session:
+            program = get_program_by_id(session, team_id=command.team_id, program_id=program_id)
+            set_program_status(session=session, program=program, status=status, now=command.now())
+            return Reply(build_status_changed(program))
 
-    reply = _in_session(request, change)
-    if reply is not None:
-        request.ack(**reply)
+    return change
 
 
-def _announce(request: CommandRequest, name: str) -> None:
-    """Post the enrolling program's announcement, with Join buttons, where the command was typed."""
-    deps = request.deps
+def _announce(command: Command, name: str) -> Answer:
+    """Post the enrolling program's announcement, with Join buttons, where the command was typed.
 
-    def build(session: Session) -> tuple[Program, dict[str, Any]]:
-        program = get_program(session, team_id=request.team_id, name=name)
-        check_lead(deps, session, program=program, user_id=request.user_id, action="announce it")
+    It goes through the outbox like any message to others: if the bot is not in that channel,
+    the lead is told so (and how to invite it) once Slack refuses the post.
+    """
+    program_id = _led_program(command, name, action="announce it").id or 0
+    channel_id = command.channel_id
+    if not channel_id:
+        raise UserError("Run this in the channel where people should sign up.")
+    with command.deps.session() as session:
+        program = get_program_by_id(session, team_id=command.team_id, program_id=program_id)
         require_enrolling(program)
         announcement = build_program_announcement(
             program,
             places_left=places_left(session=session, program=program),
             lead_ids=program_lead_ids(session, program=program),
         )
-        return program, announcement
-
-    built = _in_session(request, build)
-    if built is None:
-        return
-    program, announcement = built
-    request.ack()
-    try:
-        deps.gateway.post_message(request.channel_id, announcement)
-    except SlackCallError as exc:
-        log.warning("announcement not posted", extra={"error": exc.error})
-        if exc.error in NOT_A_MEMBER:
-            _tell(request, build_invite_me_first(program, channel_id=request.channel_id))
-        else:
-            _tell(request, build_notice(SLACK_TROUBLE, problem=True))
-
-
-def handle_program_submission(
-    ack: Ack, body: dict[str, Any], view: dict[str, Any], deps: Deps
-) -> None:
-    """Create or update the program; bad answers keep the modal open with inline errors."""
-    team_id, user_id = team_of(body), user_of(body)
-    form = read_program_form(view)
-    program_id = edited_program_id(view)
-    now = deps.now()
-    try:
-        with deps.session() as session:
-            person = deps.directory.get(session, team_id=team_id, user_id=user_id)
-            program = None
-            if program_id is None:
-                require_may_create_program(
-                    session, team_id=team_id, user_id=user_id, is_admin=person.is_admin
-                )
-            else:
-                # Whoever holds a view can submit it: check the program's team and lead again.
-                program = get_program_by_id(session, team_id=team_id, program_id=program_id)
-                check_lead(deps, session, program=program, user_id=user_id, action="edit it")
-            saved = save_program_form(
-                session=session,
-                team_id=team_id,
-                user_id=user_id,
-                form=form,
-                today=_local_today(now, person.tz),
-                now=now,
-                program=program,
-                timezone=person.tz,
-            )
-            confirmation = build_program_created(
-                saved, co_lead_ids=co_lead_ids(session, program=saved)
-            )
-    except UserError as exc:
-        ack_form_error(ack, exc, block_id=BlockId.PROGRAM_NAME)
-        return
-    except SlackCallError as exc:
-        log.warning("program not saved", extra={"error": exc.error})
-        ack_field_errors(ack, FieldErrors({BlockId.PROGRAM_NAME: SLACK_TROUBLE}))
-        return
-    ack()
-    if program_id is not None:
-        return
-    send(deps, user_id, confirmation, what="program confirmation")
-
-
-def _local_today(now: datetime, tz: str) -> date:
-    """Today's date where the person is: a start date is "in the past" by their calendar."""
-    try:
-        return now.astimezone(ZoneInfo(tz)).date()
-    except (ZoneInfoNotFoundError, ValueError):
-        return now.date()
-
-
-def _in_session(request: CommandRequest, work: Callable[[Session], T]) -> T | None:
-    """Run ``work`` in one unit of work; a refusal or Slack trouble is acked, and None returned."""
-    try:
-        with request.deps.session() as session:
-            return work(session)
-    except UserError as exc:
-        ack_problem(request.ack, exc)
-    except SlackCallError as exc:
-        log.warning("program command failed", extra={"error": exc.error})
-        ack_problem(request.ack, UserError(SLACK_TROUBLE))
-    return None
-
-
-def _open_modal(request: CommandRequest, view: dict[str, Any]) -> None:
-    """Open ``view`` on the command's trigger (valid for 3 s, once); say so if Slack refuses."""
-    if not open_modal(request.deps, request.trigger_id, view):
-        _tell(
-            request,
-            build_notice(
-                "I couldn't open the form in time. Please run the command again.",
-                problem=True,
+        # No program_id: a channel that refuses the post is the lead's to fix, told to them
+        # directly, not a participant's lost message to flag on the program.
+        command.send(
+            session,
+            message_to(
+                command,
+                to=channel_id,
+                rule="program_announcement",
+                message=announcement,
+                what=f"the announcement of {program.name}",
             ),
         )
+    return Reply(build_announcement_queued(program, channel_id=channel_id))
 
 
-def _tell(request: CommandRequest, reply: dict[str, Any]) -> None:
-    """Answer after the ack through the command's response_url; failing that, log it."""
-    try:
-        request.respond(**reply)
-    except Exception:  # the response_url can expire or be used up; nothing else to tell
-        log.warning("response_url answer failed", exc_info=True)
+def save_program(form: Submission) -> Closing:
+    """Create or update the program; bad answers keep the modal open with inline errors."""
+    answers = read_program_form(form.view)
+    program_id = edited_program_id(form.view)
+    if program_id is None:
+        check_may_create_program(form)
+    else:
+        # Whoever holds a view can submit it: check the program's team and lead again.
+        with form.deps.read() as session:
+            edited = get_program_by_id(session, team_id=form.team_id, program_id=program_id)
+        check_lead(form, edited, action="edit it")
+    timezone = form.tz()
+    now = form.now()
+    with form.deps.session() as session:
+        program = (
+            None
+            if program_id is None
+            else get_program_by_id(session, team_id=form.team_id, program_id=program_id)
+        )
+        saved = save_program_form(
+            session=session,
+            team_id=form.team_id,
+            user_id=form.user_id,
+            form=answers,
+            # "In the past" by the lead's own calendar.
+            today=local_today(timezone, now),
+            now=now,
+            program=program,
+            timezone=timezone,
+        )
+        if program is None:
+            form.send(
+                session,
+                message_to(
+                    form,
+                    to=form.user_id,
+                    rule="program_created",
+                    message=build_program_created(
+                        saved, co_lead_ids=co_lead_ids(session, program=saved)
+                    ),
+                    what="your new program's summary",
+                    program_id=saved.id,
+                ),
+            )
+    return None
 
 
 def register(app: App, router: CommandRouter) -> None:
     """Add ``/mentor program`` and listen for the program modal."""
-    router.add(PROGRAM, legacy(handle_program_command))
-    app.view(CallbackId.PROGRAM.value)(handle_program_submission)
+    router.add(PROGRAM, run_program_command)
+    on_submit(app, CallbackId.PROGRAM, save_program, errors_at=BlockId.PROGRAM_NAME)

@@ -1,27 +1,27 @@
-"""Post-session scorecards: the prompt after a session, one-tap ratings, comments, low scores."""
+"""Post-session scorecards: one-tap ratings, the comment, low-score suggestions.
+
+The prompt itself is queued by whoever asks first (logging a session, or the planner an hour
+after an unlogged session's end): ``scheduler.rules.scorecard_prompt_now``.
+"""
 
 import logging
 import re
-from concurrent.futures import Future
 from typing import Any
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import App
 
 from bot.deps import Deps
-from bot.errors import FieldErrors, UserError
+from bot.errors import UserError
 from bot.gateway import SlackCallError
 from bot.ids import ActionId, BlockId, CallbackId
 from bot.services.scorecards import (
     LowScoreSuggestion,
-    ensure_scorecard,
     own_scorecard_view,
     raise_low_score,
     rate_scorecard,
     save_scorecard_comment,
-    scorecard_view,
     suggestion_for,
 )
-from bot.views.forms import FormState
 from bot.views.scorecards import (
     RATING_PREFIXES,
     build_low_score_answer,
@@ -30,21 +30,18 @@ from bot.views.scorecards import (
     build_scorecard_prompt,
 )
 from handlers.commands import CommandRouter
-from handlers.legacy import (
-    OUT_OF_DATE,
-    ack_field_errors,
+from handlers.common import message_to
+from handlers.listeners import (
+    STALE_BUTTON,
+    Answer,
+    Click,
+    Closing,
+    Modal,
+    Submission,
     id_from,
-    open_modal,
-    person_tz,
-    send,
-    team_of,
-    tell,
-    user_of,
-    view_metadata,
+    on_click,
+    on_submit,
 )
-from scheduler import outbox
-from scheduler.delivery import deliver_soon
-from scheduler.rules import scorecard_delivery
 
 log = logging.getLogger(__name__)
 
@@ -54,133 +51,94 @@ RATING_ACTION = re.compile(
 )
 
 
-def send_scorecard_prompt(deps: Deps, *, team_id: str, meeting_id: int) -> "Future[None] | None":
-    """Queue the mentee's scorecard DM for a session; the outbox sends it exactly once.
-
-    Logging a session and the scheduler (an hour after an unlogged session's end) both ask for
-    it: the scorecard row and the outbox's dedupe key make every later ask a no-op. Returns
-    the delivery running in the background (None when no scorecard is due), to wait on.
-    """
-    now = deps.now()
-    with deps.session() as session:
-        card, _ = ensure_scorecard(session, team_id=team_id, meeting_id=meeting_id, now=now)
-        if card is None:
-            return None
-        shown = scorecard_view(session, scorecard=card)
-        tz = person_tz(deps, session, team_id=team_id, user_id=shown.mentee_user_id)
-        outbox.enqueue(
-            session, [scorecard_delivery(shown, team_id=team_id, tz=tz, due_at=now)], now=now
+def rate(click: Click) -> Answer:
+    """One tap stores one rating and redraws the scorecard in place."""
+    matched = RATING_ACTION.match(click.action_id)
+    if matched is None:
+        raise UserError(STALE_BUTTON)
+    scorecard, _, score = click.value.partition(":")
+    tz = click.tz()
+    with click.deps.session() as session:
+        result = rate_scorecard(
+            session,
+            team_id=click.team_id,
+            user_id=click.user_id,
+            scorecard_id=id_from(scorecard),
+            dimension=_DIMENSION_OF[matched.group(1)],
+            score=id_from(score),
+            now=click.now(),
         )
-    return deliver_soon(deps)
+        # The tap that completes the card may raise low-score suggestions: new DMs to the
+        # mentee, queued with the rating so each goes out once.
+        if result.suggestions:
+            click.send(
+                session,
+                *(
+                    message_to(
+                        click,
+                        to=click.user_id,
+                        rule="low_score_suggestion",
+                        message=build_low_score_suggestion(suggestion),
+                        what="a suggestion for your agenda",
+                        pairing_id=result.scorecard.pairing_id,
+                    )
+                    for suggestion in result.suggestions
+                ),
+            )
+    click.update_message(build_scorecard_prompt(result.scorecard, tz=tz))
+    return None
 
 
-def _container(body: dict[str, Any]) -> tuple[str | None, str | None]:
-    container = body.get("container") or {}
-    channel = container.get("channel_id") or (body.get("channel") or {}).get("id")
-    return channel, container.get("message_ts")
+def show_comment_form(click: Click) -> Answer:
+    """The "Add a comment" button (value: the scorecard id): the optional comment modal."""
+    scorecard_id = click.id()
+    with click.deps.read() as session:
+        card = own_scorecard_view(
+            session, team_id=click.team_id, user_id=click.user_id, scorecard_id=scorecard_id
+        )
+    return Modal(
+        build_scorecard_comment_modal(
+            scorecard_id=scorecard_id,
+            comment=card.comment,
+            channel=click.channel_id,
+            ts=click.message_ts,
+        )
+    )
 
 
-def _update(deps: Deps, body: dict[str, Any], message: dict[str, Any]) -> None:
-    channel, ts = _container(body)
-    if not channel or not ts:
-        return
+def _redraw_card(deps: Deps, channel: str, ts: str, message: dict[str, Any]) -> None:
+    """Show the saved comment on the scorecard; it is saved whether or not this works."""
     try:
         deps.gateway.update_message(channel, ts, message)
     except SlackCallError as error:
-        log.warning("message not updated", extra={"error": error.error})
+        log.warning("scorecard not redrawn", extra={"error": error.error})
 
 
-def handle_rating(
-    ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, deps: Deps
-) -> None:
-    """One tap stores one rating and redraws the scorecard in place."""
-    ack()
-    team_id, user_id = team_of(body), user_of(body)
-    matched = RATING_ACTION.match(str(action.get("action_id") or ""))
-    scorecard, _, score = str(action.get("value") or "").partition(":")
-    try:
-        if matched is None:
-            raise UserError("That button is out of date.")
-        with deps.session() as session:
-            result = rate_scorecard(
-                session,
-                team_id=team_id,
-                user_id=user_id,
-                scorecard_id=id_from(scorecard),
-                dimension=_DIMENSION_OF[matched.group(1)],
-                score=id_from(score),
-                now=deps.now(),
-            )
-            tz = person_tz(deps, session, team_id=team_id, user_id=user_id)
-    except UserError as error:
-        tell(deps, body, respond, error)
-        return
-    for suggestion in result.suggestions:
-        send(deps, user_id, build_low_score_suggestion(suggestion), what="low-score suggestion")
-    # Redrawn last, so a redrawn card means everything this tap caused has been sent.
-    _update(deps, body, build_scorecard_prompt(result.scorecard, tz=tz))
-
-
-def handle_comment_button(
-    ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, deps: Deps
-) -> None:
-    """Open the optional comment modal."""
-    ack()
-    team_id, user_id = team_of(body), user_of(body)
-    try:
-        scorecard_id = id_from(action.get("value") or "")
-        with deps.session() as session:
-            card = own_scorecard_view(
-                session, team_id=team_id, user_id=user_id, scorecard_id=scorecard_id
-            )
-    except UserError as error:
-        tell(deps, body, respond, error)
-        return
-    channel, ts = _container(body)
-    view = build_scorecard_comment_modal(
-        scorecard_id=scorecard_id, comment=card.comment, channel=channel, ts=ts
-    )
-    open_modal(deps, body["trigger_id"], view)
-
-
-def handle_comment_submission(
-    ack: Ack, body: dict[str, Any], view: dict[str, Any], deps: Deps
-) -> None:
-    """Save the comment, then redraw the scorecard message."""
-    team_id, user_id = team_of(body), user_of(body)
-    comment = FormState(view).text(BlockId.SCORECARD_COMMENT)
-    try:
-        meta = view_metadata(view)
-        with deps.session() as session:
-            card = save_scorecard_comment(
-                session,
-                team_id=team_id,
-                user_id=user_id,
-                scorecard_id=int(meta["scorecard_id"]),
-                comment=comment,
-            )
-            tz = person_tz(deps, session, team_id=team_id, user_id=user_id)
-    except FieldErrors as errors:
-        ack_field_errors(ack, errors)
-        return
-    except (UserError, KeyError, ValueError, TypeError) as error:
-        text = str(error) if isinstance(error, UserError) else OUT_OF_DATE
-        ack_field_errors(ack, FieldErrors({BlockId.SCORECARD_COMMENT: text}))
-        return
-    ack()
-    channel, ts = meta.get("channel"), meta.get("ts")
+def save_comment(form: Submission) -> Closing:
+    """Save the comment, then redraw the scorecard message it was written from."""
+    scorecard_id = form.meta_id("scorecard_id", "That scorecard")
+    comment = form.state.text(BlockId.SCORECARD_COMMENT)
+    tz = form.tz()
+    with form.deps.session() as session:
+        card = save_scorecard_comment(
+            session,
+            team_id=form.team_id,
+            user_id=form.user_id,
+            scorecard_id=scorecard_id,
+            comment=comment,
+        )
+    channel, ts = form.metadata.get("channel"), form.metadata.get("ts")
     if channel and ts:
-        try:
-            deps.gateway.update_message(str(channel), str(ts), build_scorecard_prompt(card, tz=tz))
-        except SlackCallError as error:
-            log.warning("scorecard not redrawn", extra={"error": error.error})
+        shown = build_scorecard_prompt(card, tz=tz)
+        form.later(lambda: _redraw_card(form.deps, str(channel), str(ts), shown))
+    return None
 
 
-def _suggestion_value(action: dict[str, Any]) -> LowScoreSuggestion:
+def _suggestion_value(click: Click) -> LowScoreSuggestion:
     """The suggestion as it was asked: "<scorecard id>:<dimension>:<low>:<of>"."""
-    parts = str(action.get("value") or "").split(":")
+    parts = click.value.split(":")
     if len(parts) != 4:
-        raise UserError("That button is out of date.")
+        raise UserError(STALE_BUTTON)
     scorecard, dimension, low, of = parts
     return LowScoreSuggestion(
         scorecard_id=id_from(scorecard),
@@ -190,58 +148,44 @@ def _suggestion_value(action: dict[str, Any]) -> LowScoreSuggestion:
     )
 
 
-def handle_raise(
-    ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, deps: Deps
-) -> None:
+def add_to_agenda(click: Click) -> Answer:
     """ "Add to agenda": the repeated low score becomes an item on the next session's agenda."""
-    ack()
-    team_id, user_id = team_of(body), user_of(body)
-    try:
-        asked = _suggestion_value(action)
-        with deps.session() as session:
-            added = raise_low_score(
-                session,
-                team_id=team_id,
-                user_id=user_id,
-                scorecard_id=asked.scorecard_id,
-                dimension=asked.dimension,
-                low=asked.low,
-                of=asked.of,
-                now=deps.now(),
-            )
-            tz = person_tz(deps, session, team_id=team_id, user_id=user_id)
-    except UserError as error:
-        tell(deps, body, respond, error)
-        return
-    _update(deps, body, build_low_score_answer(asked, added=added, tz=tz))
+    asked = _suggestion_value(click)
+    tz = click.tz()
+    with click.deps.session() as session:
+        added = raise_low_score(
+            session,
+            team_id=click.team_id,
+            user_id=click.user_id,
+            scorecard_id=asked.scorecard_id,
+            dimension=asked.dimension,
+            low=asked.low,
+            of=asked.of,
+            now=click.now(),
+        )
+    click.update_message(build_low_score_answer(asked, added=added, tz=tz))
+    return None
 
 
-def handle_not_now(
-    ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, deps: Deps
-) -> None:
+def not_now(click: Click) -> Answer:
     """ "Not now": nothing is added; the question is answered in place."""
-    ack()
-    team_id, user_id = team_of(body), user_of(body)
-    try:
-        asked = _suggestion_value(action)
-        with deps.session() as session:
-            suggestion_for(
-                session,
-                team_id=team_id,
-                user_id=user_id,
-                scorecard_id=asked.scorecard_id,
-                dimension=asked.dimension,
-            )
-    except UserError as error:
-        tell(deps, body, respond, error)
-        return
-    _update(deps, body, build_low_score_answer(asked, added=None, tz="UTC"))
+    asked = _suggestion_value(click)
+    with click.deps.read() as session:
+        suggestion_for(
+            session,
+            team_id=click.team_id,
+            user_id=click.user_id,
+            scorecard_id=asked.scorecard_id,
+            dimension=asked.dimension,
+        )
+    click.update_message(build_low_score_answer(asked, added=None, tz="UTC"))
+    return None
 
 
 def register(app: App, router: CommandRouter) -> None:
     """Listen for the scorecard's buttons and its comment modal (no command: it comes by DM)."""
-    app.action(RATING_ACTION)(handle_rating)
-    app.action(ActionId.SCORECARD_COMMENT.value)(handle_comment_button)
-    app.action(ActionId.SCORECARD_RAISE.value)(handle_raise)
-    app.action(ActionId.SCORECARD_NOT_NOW.value)(handle_not_now)
-    app.view(CallbackId.SCORECARD_COMMENT.value)(handle_comment_submission)
+    on_click(app, RATING_ACTION, rate)
+    on_click(app, ActionId.SCORECARD_COMMENT, show_comment_form)
+    on_click(app, ActionId.SCORECARD_RAISE, add_to_agenda)
+    on_click(app, ActionId.SCORECARD_NOT_NOW, not_now)
+    on_submit(app, CallbackId.SCORECARD_COMMENT, save_comment, errors_at=BlockId.SCORECARD_COMMENT)

@@ -1,24 +1,24 @@
-"""Sessions: `/mentor schedule` (schedule, move, cancel) and `/mentor log`, with their modals."""
+"""Sessions: `/mentor schedule` (schedule, move, cancel) and `/mentor log`, with their modals.
 
-import logging
-from typing import Any
+Whatever changes a session tells both people in the unit of work that stored the change: each
+gets a DM in their own timezone and the calendar invite, through the outbox.
+"""
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import App
 from sqlmodel import Session
 
 from bot.calendar import build_invite
 from bot.commands import Subcommand
-from bot.deps import Deps
-from bot.errors import NotFound, UserError
-from bot.gateway import SlackCallError
+from bot.directory import cached_names
+from bot.errors import NotFound
 from bot.ids import ActionId, BlockId, CallbackId
-from bot.services.access import partner_of
+from bot.services.access import pairing_for, partner_of
+from bot.services.programs import get_program_by_id
 from bot.services.sessions import (
     ACTION_ITEMS_MAX,
     ActionForm,
     ChangeKind,
     LogForm,
-    LoggedSession,
     ScheduleForm,
     SessionChange,
     cancel_session,
@@ -35,37 +35,34 @@ from bot.services.sessions import (
 from bot.views.forms import FormState
 from bot.views.notice import build_notice
 from bot.views.sessions import (
-    INVITE_FILENAME,
     build_cancel_modal,
     build_log_modal,
     build_logged_message,
     build_schedule_modal,
     build_session_dm,
     format_when,
+    invite_filename,
     invite_texts,
+    invite_title,
 )
 from handlers.commands import CommandRouter
-from handlers.legacy import (
-    CommandRequest,
-    ack_form_error,
-    first_input,
-    id_from,
-    legacy,
-    open_modal,
-    open_pair_modal_from_button,
-    open_pair_modal_from_command,
-    pairing_and_program,
-    person_name,
-    person_tz,
-    team_of,
-    tell,
-    user_of,
-    view_metadata,
+from handlers.common import message_to
+from handlers.listeners import (
+    Answer,
+    Clear,
+    Click,
+    Closing,
+    Interaction,
+    Modal,
+    PairFrom,
+    Reply,
+    Submission,
+    on_click,
+    on_submit,
 )
-from handlers.scorecards import send_scorecard_prompt
+from scheduler.outbox import Planned, SharedFile
+from scheduler.rules import scorecard_prompt_now
 from storage.models import Pairing, Program
-
-log = logging.getLogger(__name__)
 
 SCHEDULE = Subcommand(
     "schedule", "schedule [@partner]", "Schedule, move or cancel your next mentoring session."
@@ -73,132 +70,39 @@ SCHEDULE = Subcommand(
 LOG = Subcommand(
     "log", "log [@partner]", "Log a session you held: minutes, goals, notes and action items."
 )
+# What each change is called when its DM can't be delivered ("I couldn't deliver …").
+_WHAT = {
+    ChangeKind.SCHEDULED: "the new session",
+    ChangeKind.RESCHEDULED: "the session's new time",
+    ChangeKind.CANCELLED: "the cancellation",
+}
 
 
-# --- schedule ------------------------------------------------------------------------------------
+def _rows(session: Session, i: Interaction, pairing_id: int) -> tuple[Pairing, Program]:
+    """The pairing (only for someone in it) and its program, in this unit of work."""
+    pairing = pairing_for(session, team_id=i.team_id, user_id=i.user_id, pairing_id=pairing_id)
+    return pairing, get_program_by_id(session, team_id=i.team_id, program_id=pairing.program_id)
 
 
-def _schedule_modal(
-    deps: Deps, session: Session, *, team_id: str, user_id: str, pairing: Pairing, program: Program
-) -> dict[str, Any]:
-    assert pairing.id is not None
-    check_open(pairing, program)
-    return build_schedule_modal(
-        pairing_id=pairing.id,
-        program_name=program.name,
-        partner_user_id=partner_of(pairing, user_id),
-        tz=person_tz(deps, session, team_id=team_id, user_id=user_id),
-        defaults=schedule_defaults(session, pairing=pairing, program=program, now=deps.now()),
+def _zones(i: Interaction, pairing: Pairing) -> dict[str, str]:
+    """Both people's timezones, looked up before any unit of work (the partner's as cached)."""
+    partner = partner_of(pairing, i.user_id)
+    return {
+        i.user_id: i.tz(),
+        partner: i.deps.directory.tz(team_id=i.team_id, user_id=partner, max_age=None),
+    }
+
+
+# --- telling both people -------------------------------------------------------------------------
+
+
+def _invite(session: Session, i: Interaction, change: SessionChange) -> SharedFile:
+    """The .ics of the change, named uniquely for its session and SEQUENCE."""
+    names = cached_names(
+        session, team_id=i.team_id, user_ids=[change.mentee_user_id, change.mentor_user_id]
     )
-
-
-def handle_schedule_command(request: CommandRequest) -> None:
-    """``/mentor schedule [@partner]``: open the schedule modal (prefilled when moving)."""
-    open_pair_modal_from_command(request, _schedule_modal)
-
-
-def handle_schedule_open(ack: Ack, body: dict[str, Any], respond: Respond, deps: Deps) -> None:
-    """The "Schedule" / "Reschedule" button (value: pairing id)."""
-    open_pair_modal_from_button(ack, body, respond, deps, _schedule_modal)
-
-
-def handle_schedule_submission(
-    ack: Ack, body: dict[str, Any], view: dict[str, Any], deps: Deps
-) -> None:
-    """Schedule or move the session; every problem shows under its field and nothing is stored."""
-    team_id, user_id, meta = team_of(body), user_of(body), view_metadata(view)
-    state = FormState(view)
-    form = ScheduleForm(
-        day=state.date(BlockId.SESSION_DATE),
-        at=state.time(BlockId.SESSION_TIME),
-        length=state.option(BlockId.SESSION_LENGTH),
-    )
-    try:
-        with deps.session() as session:
-            pairing, program = pairing_and_program(
-                session, team_id=team_id, user_id=user_id, pairing_id=meta.get("pairing_id")
-            )
-            meeting_id = meta.get("meeting_id")
-            change = schedule_session(
-                session,
-                pairing=pairing,
-                program=program,
-                by_user_id=user_id,
-                tz=person_tz(deps, session, team_id=team_id, user_id=user_id),
-                form=form,
-                meeting_id=None if meeting_id is None else id_from(meeting_id, "That session"),
-                now=deps.now(),
-            )
-    except UserError as error:
-        ack_form_error(ack, error, block_id=first_input(view, BlockId.SESSION_DATE))
-        return
-    ack()
-    if change.kind is not ChangeKind.UNCHANGED:
-        deps.after_ack(lambda: notify_session_change(deps, team_id=team_id, change=change))
-
-
-def handle_session_cancel(ack: Ack, body: dict[str, Any], respond: Respond, deps: Deps) -> None:
-    """The "Cancel this session" button in the schedule modal: push the confirmation."""
-    ack()
-    team_id, user_id = team_of(body), user_of(body)
-    meta = view_metadata(body.get("view") or {})
-    try:
-        with deps.session() as session:
-            pairing, _ = pairing_and_program(
-                session, team_id=team_id, user_id=user_id, pairing_id=meta.get("pairing_id")
-            )
-            meeting = get_meeting(
-                session,
-                pairing=pairing,
-                meeting_id=id_from(body["actions"][0].get("value"), "That session"),
-            )
-            if meeting.scheduled_start is None or meeting.id is None or pairing.id is None:
-                raise NotFound("That session no longer exists.")
-            when = format_when(
-                meeting.scheduled_start, person_tz(deps, session, team_id=team_id, user_id=user_id)
-            )
-            view = build_cancel_modal(pairing_id=pairing.id, meeting_id=meeting.id, when=when)
-    except UserError as error:
-        tell(deps, body, respond, error)
-        return
-    open_modal(deps, body["trigger_id"], view, push=True)
-
-
-def handle_cancel_submission(
-    ack: Ack, body: dict[str, Any], view: dict[str, Any], deps: Deps
-) -> None:
-    """Cancel the session (the row stays, CANCELLED), close the modals and tell both."""
-    team_id, user_id, meta = team_of(body), user_of(body), view_metadata(view)
-    reason = FormState(view).text(BlockId.SESSION_CANCEL_REASON)
-    try:
-        with deps.session() as session:
-            pairing, program = pairing_and_program(
-                session, team_id=team_id, user_id=user_id, pairing_id=meta.get("pairing_id")
-            )
-            change = cancel_session(
-                session,
-                pairing=pairing,
-                program=program,
-                meeting_id=id_from(meta.get("meeting_id"), "That session"),
-                by_user_id=user_id,
-                reason=reason,
-                now=deps.now(),
-            )
-    except UserError as error:
-        ack_form_error(ack, error, block_id=BlockId.SESSION_CANCEL_REASON)
-        return
-    ack(response_action="clear")
-    deps.after_ack(lambda: notify_session_change(deps, team_id=team_id, change=change))
-
-
-def notify_session_change(deps: Deps, *, team_id: str, change: SessionChange) -> None:
-    """DM both people the session in their own timezone, each with the calendar invite."""
-    people = [change.mentee_user_id, change.mentor_user_id]
-    with deps.session() as session:
-        zones = {u: person_tz(deps, session, team_id=team_id, user_id=u) for u in people}
-        names = {u: person_name(deps, session, team_id=team_id, user_id=u) for u in people}
     summary, description, attendees = invite_texts(change, names=names)
-    invite = build_invite(
+    content = build_invite(
         uid=change.ics_uid,
         start=change.start,
         minutes=change.minutes,
@@ -208,62 +112,181 @@ def notify_session_change(deps: Deps, *, team_id: str, change: SessionChange) ->
         attendees=attendees,
         sequence=change.sequence,
         cancelled=change.kind is ChangeKind.CANCELLED,
-        now=deps.now(),
+        now=i.now(),
     )
-    for user_id in people:
-        try:
-            deps.gateway.post_message(
-                user_id, build_session_dm(change, viewer_user_id=user_id, tz=zones[user_id])
+    return SharedFile(
+        filename=invite_filename(change),
+        title=invite_title(change, summary),
+        content=content.decode(),
+    )
+
+
+def _tell_both(
+    session: Session,
+    i: Interaction,
+    change: SessionChange,
+    *,
+    zones: dict[str, str],
+    program_id: int | None,
+) -> None:
+    """Queue each person's DM (in their timezone) and calendar invite with the change."""
+    if change.kind is ChangeKind.UNCHANGED:
+        return
+    invite = _invite(session, i, change)
+    planned: list[Planned] = []
+    for person in (change.mentee_user_id, change.mentor_user_id):
+        planned.append(
+            message_to(
+                i,
+                to=person,
+                rule=f"session_{change.kind.value}",
+                message=build_session_dm(change, viewer_user_id=person, tz=zones[person]),
+                what=_WHAT[change.kind],
+                pairing_id=change.pairing_id,
+                program_id=program_id,
             )
-            channel = deps.gateway.open_conversation([user_id])
-            deps.gateway.upload_file(
-                channel,
-                filename=INVITE_FILENAME,
-                content=invite,
-                title=f"Cancelled: {summary}" if change.kind is ChangeKind.CANCELLED else summary,
+        )
+        planned.append(
+            Planned(
+                team_id=i.team_id,
+                # Once per person and version of the session: the file's name, the same for
+                # both people, must be one share per DM for a retry to recognise its own.
+                dedupe_key=f"session_invite:{change.meeting_id}:{change.sequence}:{person}",
+                rule="session_invite",
+                recipient_id=person,
+                payload={},
+                due_at=i.now(),
+                program_id=program_id,
+                pairing_id=change.pairing_id,
+                sender_id=i.user_id,
+                what="the calendar invite",
+                file=invite,
             )
-        except SlackCallError as error:
-            log.warning(
-                "session DM not sent",
-                extra={"team_id": team_id, "meeting_id": change.meeting_id, "error": error.error},
-            )
+        )
+    i.send(session, *planned)
+
+
+# --- schedule ------------------------------------------------------------------------------------
+
+
+def _schedule_view(i: Interaction, pairing: Pairing, program: Program) -> Modal:
+    """The schedule modal for the pair (prefilled when a session is there to move)."""
+    check_open(pairing, program)
+    tz = i.tz()
+    with i.deps.read() as session:
+        defaults = schedule_defaults(session, pairing=pairing, program=program, now=i.now())
+    return Modal(
+        build_schedule_modal(
+            pairing_id=pairing.id or 0,
+            program_name=program.name,
+            partner_user_id=partner_of(pairing, i.user_id),
+            tz=tz,
+            defaults=defaults,
+        )
+    )
+
+
+def show_schedule(i: Interaction) -> Answer:
+    """``/mentor schedule [@partner]`` and the "Schedule" / "Reschedule" button (pairing id)."""
+    return _schedule_view(i, i.pair.pairing, i.pair.program)
+
+
+def save_schedule(form: Submission) -> Closing:
+    """Schedule or move the session; every problem shows under its field and nothing is stored."""
+    state = form.state
+    answers = ScheduleForm(
+        day=state.date(BlockId.SESSION_DATE),
+        at=state.time(BlockId.SESSION_TIME),
+        length=state.option(BlockId.SESSION_LENGTH),
+    )
+    meeting_id = None
+    if form.metadata.get("meeting_id") is not None:
+        meeting_id = form.meta_id("meeting_id", "That session")
+    zones = _zones(form, form.pair.pairing)
+    with form.deps.session() as session:
+        pairing, program = _rows(session, form, form.pair.id)
+        change = schedule_session(
+            session,
+            pairing=pairing,
+            program=program,
+            by_user_id=form.user_id,
+            tz=zones[form.user_id],
+            form=answers,
+            meeting_id=meeting_id,
+            now=form.now(),
+        )
+        _tell_both(session, form, change, zones=zones, program_id=program.id)
+    return None
+
+
+def confirm_cancel(click: Click) -> Answer:
+    """The "Cancel this session" button in the schedule modal: the confirmation, pushed."""
+    meeting_id = click.id("That session")
+    tz = click.tz()
+    with click.deps.read() as session:
+        meeting = get_meeting(session, pairing=click.pair.pairing, meeting_id=meeting_id)
+    if meeting.scheduled_start is None:
+        raise NotFound("That session no longer exists.")
+    return Modal(
+        build_cancel_modal(
+            pairing_id=click.pair.id,
+            meeting_id=meeting_id,
+            when=format_when(meeting.scheduled_start, tz),
+        )
+    )
+
+
+def save_cancel(form: Submission) -> Closing:
+    """Cancel the session (the row stays, CANCELLED), close the modals and tell both."""
+    reason = form.state.text(BlockId.SESSION_CANCEL_REASON)
+    meeting_id = form.meta_id("meeting_id", "That session")
+    zones = _zones(form, form.pair.pairing)
+    with form.deps.session() as session:
+        pairing, program = _rows(session, form, form.pair.id)
+        change = cancel_session(
+            session,
+            pairing=pairing,
+            program=program,
+            meeting_id=meeting_id,
+            by_user_id=form.user_id,
+            reason=reason,
+            now=form.now(),
+        )
+        _tell_both(session, form, change, zones=zones, program_id=program.id)
+    return Clear()
 
 
 # --- log -----------------------------------------------------------------------------------------
 
 
-def _log_modal(
-    deps: Deps, session: Session, *, team_id: str, user_id: str, pairing: Pairing, program: Program
-) -> dict[str, Any]:
-    assert pairing.id is not None
+def _log_view(i: Interaction, pairing: Pairing, program: Program) -> Modal:
+    """The log modal for the pair, with its goals and both names for the action items."""
     check_open(pairing, program)
-    partner = partner_of(pairing, user_id)
-    tz = person_tz(deps, session, team_id=team_id, user_id=user_id)
-    return build_log_modal(
-        pairing_id=pairing.id,
-        me=user_id,
-        partner_user_id=partner,
-        names={
-            u: person_name(deps, session, team_id=team_id, user_id=u) for u in (user_id, partner)
-        },
-        today=local_day(deps.now(), tz),
-        default_minutes=program.session_minutes,
-        goals=[(g.id or 0, g.statement) for g in pair_goals(session, pairing=pairing)],
+    partner = partner_of(pairing, i.user_id)
+    tz = i.tz()
+    names = {u: i.deps.directory.name(team_id=i.team_id, user_id=u) for u in (i.user_id, partner)}
+    with i.deps.read() as session:
+        goals = [(g.id or 0, g.statement) for g in pair_goals(session, pairing=pairing)]
+    return Modal(
+        build_log_modal(
+            pairing_id=pairing.id or 0,
+            me=i.user_id,
+            partner_user_id=partner,
+            names=names,
+            today=local_day(i.now(), tz),
+            default_minutes=program.session_minutes,
+            goals=goals,
+        )
     )
 
 
-def handle_log_command(request: CommandRequest) -> None:
-    """``/mentor log [@partner]``: open the log modal."""
-    open_pair_modal_from_command(request, _log_modal)
+def show_log(i: Interaction) -> Answer:
+    """``/mentor log [@partner]`` and the "Log the session" button (value: the pairing id)."""
+    return _log_view(i, i.pair.pairing, i.pair.program)
 
 
-def handle_log_open(ack: Ack, body: dict[str, Any], respond: Respond, deps: Deps) -> None:
-    """The "Log the session" button (value: pairing id)."""
-    open_pair_modal_from_button(ack, body, respond, deps, _log_modal)
-
-
-def _log_form(view: dict[str, Any]) -> LogForm:
-    state = FormState(view)
+def _log_form(state: FormState) -> LogForm:
+    """The log modal's answers, nothing checked yet."""
     return LogForm(
         day=state.date(BlockId.LOG_DATE),
         minutes=state.text(BlockId.LOG_MINUTES),
@@ -271,133 +294,127 @@ def _log_form(view: dict[str, Any]) -> LogForm:
         notes=state.text(BlockId.LOG_NOTES),
         actions=[
             ActionForm(
-                text=state.text(f"{BlockId.LOG_ACTION_TEXT_PREFIX}{i}"),
-                owner_user_id=state.option(f"{BlockId.LOG_ACTION_OWNER_PREFIX}{i}"),
-                due=state.date(f"{BlockId.LOG_ACTION_DUE_PREFIX}{i}"),
+                text=state.text(f"{BlockId.LOG_ACTION_TEXT_PREFIX}{n}"),
+                owner_user_id=state.option(f"{BlockId.LOG_ACTION_OWNER_PREFIX}{n}"),
+                due=state.date(f"{BlockId.LOG_ACTION_DUE_PREFIX}{n}"),
             )
-            for i in range(1, ACTION_ITEMS_MAX + 1)
+            for n in range(1, ACTION_ITEMS_MAX + 1)
         ],
     )
 
 
-def handle_log_submission(ack: Ack, body: dict[str, Any], view: dict[str, Any], deps: Deps) -> None:
-    """Record the held session; problems show under their fields and nothing is stored."""
-    team_id, user_id, meta = team_of(body), user_of(body), view_metadata(view)
-    form = _log_form(view)
-    try:
-        with deps.session() as session:
-            pairing, program = pairing_and_program(
-                session, team_id=team_id, user_id=user_id, pairing_id=meta.get("pairing_id")
-            )
-            logged = log_session(
-                session,
-                pairing=pairing,
-                program=program,
-                by_user_id=user_id,
-                tz=person_tz(deps, session, team_id=team_id, user_id=user_id),
-                form=form,
-                now=deps.now(),
-            )
-    except UserError as error:
-        ack_form_error(ack, error, block_id=first_input(view, BlockId.LOG_DATE))
-        return
-    ack()
-    deps.after_ack(lambda: notify_logged(deps, team_id=team_id, logged=logged))
-    deps.after_ack(lambda: _ask_for_scorecard(deps, team_id=team_id, meeting_id=logged.meeting_id))
+def save_log(form: Submission) -> Closing:
+    """Record the held session, queueing both people's DMs and the mentee's scorecard with it."""
+    answers = _log_form(form.state)
+    zones = _zones(form, form.pair.pairing)
+    mentee_tz = zones[form.pair.pairing.mentee_user_id]
+    with form.deps.session() as session:
+        pairing, program = _rows(session, form, form.pair.id)
+        logged = log_session(
+            session,
+            pairing=pairing,
+            program=program,
+            by_user_id=form.user_id,
+            tz=zones[form.user_id],
+            form=answers,
+            now=form.now(),
+        )
+        form.send(
+            session,
+            *(
+                message_to(
+                    form,
+                    to=person,
+                    rule="session_logged",
+                    message=build_logged_message(logged, viewer_user_id=person, tz=zone),
+                    what="your session log",
+                    pairing_id=logged.pairing_id,
+                    program_id=program.id,
+                )
+                for person, zone in zones.items()
+            ),
+        )
+        prompt = scorecard_prompt_now(
+            session,
+            team_id=form.team_id,
+            meeting_id=logged.meeting_id,
+            tz=mentee_tz,
+            now=form.now(),
+        )
+        if prompt is not None:
+            form.send(session, prompt)
+    return None
 
 
-def _ask_for_scorecard(deps: Deps, *, team_id: str, meeting_id: int) -> None:
-    """The mentee rates a session once it is logged (once: the scheduler may have asked already)."""
-    send_scorecard_prompt(deps, team_id=team_id, meeting_id=meeting_id)
+# --- "did you meet?" -----------------------------------------------------------------------------
 
 
-def notify_logged(deps: Deps, *, team_id: str, logged: LoggedSession) -> None:
-    """Confirm the log to its author (hours against plan) and tell the partner."""
-    partner = (
-        logged.mentee_user_id
-        if logged.logged_by == logged.mentor_user_id
-        else logged.mentor_user_id
-    )
-    for user_id in (logged.logged_by, partner):
-        try:
-            with deps.session() as session:
-                tz = person_tz(deps, session, team_id=team_id, user_id=user_id)
-            deps.gateway.post_message(
-                user_id, build_logged_message(logged, viewer_user_id=user_id, tz=tz)
-            )
-        except SlackCallError as error:
-            log.warning(
-                "session log DM not sent",
-                extra={"team_id": team_id, "meeting_id": logged.meeting_id, "error": error.error},
-            )
-
-
-# --- "did you meet?" -------------------------------------------------------------------------
-
-
-def handle_did_you_meet(ack: Ack, body: dict[str, Any], respond: Respond, deps: Deps) -> None:
-    """The scheduler's "Did you meet?" answers (value: meeting id).
+def answer_did_you_meet(click: Click) -> Answer:
+    """The scheduler's "Did you meet?" answers (value: the meeting id).
 
     We met: open the log. It moved: the session is kept as moved; open the schedule for the new
     time. It was cancelled: the session is cancelled (it counts toward the lapse rules).
     """
-    ack()
-    team_id, user_id = team_of(body), user_of(body)
-    action = body["actions"][0]
-    answer = ActionId(action["action_id"])
-    try:
-        with deps.session() as session:
-            meeting = meeting_for(
-                session,
-                team_id=team_id,
-                user_id=user_id,
-                meeting_id=id_from(action.get("value"), "That session"),
+    answer = ActionId(click.action_id)
+    meeting_id = click.id("That session")
+    with click.deps.read() as session:
+        meeting = meeting_for(
+            session, team_id=click.team_id, user_id=click.user_id, meeting_id=meeting_id
+        )
+        pairing, program = _rows(session, click, meeting.pairing_id)
+    if answer is ActionId.MEETING_HELD:
+        return _log_view(click, pairing, program)
+    if answer is ActionId.MEETING_MOVED:
+        check_open(pairing, program)
+        with click.deps.session() as session:
+            moved = meeting_for(
+                session, team_id=click.team_id, user_id=click.user_id, meeting_id=meeting_id
             )
-            pairing, program = pairing_and_program(
-                session, team_id=team_id, user_id=user_id, pairing_id=meeting.pairing_id
-            )
-            if answer is ActionId.MEETING_CANCELLED:
-                change = cancel_session(
-                    session,
-                    pairing=pairing,
-                    program=program,
-                    meeting_id=meeting.id or 0,
-                    by_user_id=user_id,
-                    reason="did not happen",
-                    now=deps.now(),
-                )
-                view = None
-            else:
-                if answer is ActionId.MEETING_MOVED:
-                    mark_moved(session, meeting=meeting)
-                build = _log_modal if answer is ActionId.MEETING_HELD else _schedule_modal
-                view = build(
-                    deps,
-                    session,
-                    team_id=team_id,
-                    user_id=user_id,
-                    pairing=pairing,
-                    program=program,
-                )
-    except UserError as error:
-        tell(deps, body, respond, error)
-        return
-    if view is not None:
-        open_modal(deps, body["trigger_id"], view)
-        return
-    respond(**build_notice("Noted: that session was cancelled."), replace_original=False)
-    deps.after_ack(lambda: notify_session_change(deps, team_id=team_id, change=change))
+            mark_moved(session, meeting=moved)
+        return _schedule_view(click, pairing, program)
+    zones = _zones(click, pairing)
+    with click.deps.session() as session:
+        pairing, program = _rows(session, click, meeting.pairing_id)
+        change = cancel_session(
+            session,
+            pairing=pairing,
+            program=program,
+            meeting_id=meeting_id,
+            by_user_id=click.user_id,
+            reason="did not happen",
+            now=click.now(),
+        )
+        _tell_both(session, click, change, zones=zones, program_id=program.id)
+    partner = partner_of(pairing, click.user_id)
+    return Reply(
+        build_notice(
+            "Noted: that session was cancelled. A note and the calendar update are on their "
+            f"way to you and <@{partner}>."
+        )
+    )
 
 
 def register(app: App, router: CommandRouter) -> None:
     """Listen for the session commands, buttons and modals."""
-    router.add(SCHEDULE, legacy(handle_schedule_command))
-    router.add(LOG, legacy(handle_log_command))
-    app.action(ActionId.SCHEDULE_OPEN.value)(handle_schedule_open)
+    router.add(SCHEDULE, show_schedule, pair=True)
+    router.add(LOG, show_log, pair=True)
+    on_click(app, ActionId.SCHEDULE_OPEN, show_schedule, pair=PairFrom.VALUE)
+    on_click(app, ActionId.LOG_OPEN, show_log, pair=PairFrom.VALUE)
     for answer in (ActionId.MEETING_HELD, ActionId.MEETING_MOVED, ActionId.MEETING_CANCELLED):
-        app.action(answer.value)(handle_did_you_meet)
-    app.action(ActionId.SESSION_CANCEL.value)(handle_session_cancel)
-    app.action(ActionId.LOG_OPEN.value)(handle_log_open)
-    app.view(CallbackId.SCHEDULE.value)(handle_schedule_submission)
-    app.view(CallbackId.SESSION_CANCEL.value)(handle_cancel_submission)
-    app.view(CallbackId.LOG.value)(handle_log_submission)
+        on_click(app, answer, answer_did_you_meet)
+    on_click(app, ActionId.SESSION_CANCEL, confirm_cancel, pair=PairFrom.METADATA)
+    on_submit(
+        app,
+        CallbackId.SCHEDULE,
+        save_schedule,
+        pair=PairFrom.METADATA,
+        errors_at=BlockId.SESSION_DATE,
+    )
+    on_submit(
+        app,
+        CallbackId.SESSION_CANCEL,
+        save_cancel,
+        pair=PairFrom.METADATA,
+        errors_at=BlockId.SESSION_CANCEL_REASON,
+    )
+    on_submit(app, CallbackId.LOG, save_log, pair=PairFrom.METADATA, errors_at=BlockId.LOG_DATE)

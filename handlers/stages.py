@@ -1,15 +1,13 @@
 """A pair's own controls: ``/mentor stage`` and its select, and pausing or resuming one pairing
 (``/mentor pause|resume @partner``, reached from the enrolment handlers)."""
 
-import logging
 from collections.abc import Sequence
 from datetime import date
-from typing import Any
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import App
+from sqlmodel import Session
 
 from bot.commands import COMMAND, Subcommand
-from bot.deps import Deps
 from bot.errors import UserError
 from bot.ids import ActionId
 from bot.services.pair_state import (
@@ -33,18 +31,8 @@ from bot.views.pair_state import (
     read_stage_option,
 )
 from handlers.commands import CommandRouter
-from handlers.legacy import (
-    CommandRequest,
-    ack_problem,
-    clicked_value,
-    legacy,
-    send,
-    team_of,
-    tell,
-    user_of,
-)
-
-log = logging.getLogger(__name__)
+from handlers.common import message_to
+from handlers.listeners import Answer, Click, Command, Interaction, Reply, on_click
 
 STAGE = Subcommand(
     "stage",
@@ -52,6 +40,7 @@ STAGE = Subcommand(
     "See your pair's stage, or move it forward or back (e.g. guided practice).",
 )
 PAUSE_USAGE = f"`{COMMAND} pause @partner [until YYYY-MM-DD]`"
+STALE_PICKER = f"That stage picker is out of date; type `{COMMAND} stage` again."
 
 
 def _split_mention(args: Sequence[str]) -> tuple[str, list[str]]:
@@ -66,57 +55,62 @@ def _split_mention(args: Sequence[str]) -> tuple[str, list[str]]:
 # --- /mentor stage ------------------------------------------------------------------------------
 
 
-def handle_stage_command(request: CommandRequest) -> None:
+def show_or_move_stage(command: Command) -> Answer:
     """Without a stage: show the pair's stage and a select; with one: move it there."""
-    deps = request.deps
-    hint, words = _split_mention(request.args)
-    moved: StageMoved | None = None
-    try:
-        wanted = parse_stage(" ".join(words)) if words else None
-        with deps.session() as session:
-            view = stage_view(session, team_id=request.team_id, user_id=request.user_id, hint=hint)
-            if wanted is not None:
-                moved = move_pairing_stage(
-                    session,
-                    team_id=request.team_id,
-                    user_id=request.user_id,
-                    pairing_id=view.pairing_id,
-                    stage=wanted,
-                )
-    except UserError as error:
-        ack_problem(request.ack, error)
-        return
-    if moved is None:
-        request.ack(**build_stage_picker(view))
-        return
-    request.ack(**build_stage_moved(moved))
-    send(deps, moved.partner_user_id, build_partner_stage_moved(moved), what="stage DM")
-
-
-def handle_stage_select(ack: Ack, body: dict[str, Any], respond: Respond, deps: Deps) -> None:
-    """A stage picked in the picker: move the pairing, refresh the picker, tell the partner."""
-    ack()
-    team_id, user_id = team_of(body), user_of(body)
-    picked = read_stage_option(clicked_value(body))
-    try:
-        if picked is None:
-            raise UserError(f"That stage picker is out of date; type `{COMMAND} stage` again.")
-        pairing_id, stage = picked
-        with deps.session() as session:
-            moved = move_pairing_stage(
-                session, team_id=team_id, user_id=user_id, pairing_id=pairing_id, stage=stage
-            )
-            view = stage_view_for(session, team_id=team_id, user_id=user_id, pairing_id=pairing_id)
-    except UserError as error:
-        tell(deps, body, respond, error)
-        return
-    try:
-        respond(
-            **build_stage_picker(view, note=build_stage_moved_note(moved)), replace_original=True
+    hint, words = _split_mention(command.args)
+    wanted = parse_stage(" ".join(words)) if words else None
+    if wanted is None:
+        with command.deps.read() as session:
+            view = stage_view(session, team_id=command.team_id, user_id=command.user_id, hint=hint)
+        return Reply(build_stage_picker(view))
+    with command.deps.session() as session:
+        view = stage_view(session, team_id=command.team_id, user_id=command.user_id, hint=hint)
+        moved = move_pairing_stage(
+            session,
+            team_id=command.team_id,
+            user_id=command.user_id,
+            pairing_id=view.pairing_id,
+            stage=wanted,
         )
-    except Exception as exc:
-        log.warning("stage picker not refreshed", extra={"error": repr(exc)})
-    send(deps, moved.partner_user_id, build_partner_stage_moved(moved), what="stage DM")
+        _tell_partner_of_move(command, session, moved)
+    return Reply(build_stage_moved(moved))
+
+
+def move_stage_from_picker(click: Click) -> Answer:
+    """A stage picked in the picker: move the pairing, tell the partner, refresh the picker."""
+    picked = read_stage_option(click.value)
+    if picked is None:
+        raise UserError(STALE_PICKER)
+    pairing_id, stage = picked
+    with click.deps.session() as session:
+        moved = move_pairing_stage(
+            session,
+            team_id=click.team_id,
+            user_id=click.user_id,
+            pairing_id=pairing_id,
+            stage=stage,
+        )
+        view = stage_view_for(
+            session, team_id=click.team_id, user_id=click.user_id, pairing_id=pairing_id
+        )
+        _tell_partner_of_move(click, session, moved)
+    click.update_message(build_stage_picker(view, note=build_stage_moved_note(moved)))
+    return None
+
+
+def _tell_partner_of_move(i: Interaction, session: Session, moved: StageMoved) -> None:
+    i.send(
+        session,
+        message_to(
+            i,
+            to=moved.partner_user_id,
+            rule="stage_moved",
+            message=build_partner_stage_moved(moved),
+            what="the news that you moved your pairing's stage",
+            pairing_id=moved.pairing_id,
+            program_id=moved.program_id,
+        ),
+    )
 
 
 # --- pausing one pairing ------------------------------------------------------------------------
@@ -141,59 +135,59 @@ def _pause_date(words: Sequence[str]) -> date | None:
         ) from None
 
 
-def _confirm_pause_change(request: CommandRequest, change: PairingPauseChange) -> None:
-    """Answer the person who paused or resumed the pairing, then DM their partner."""
-    request.ack(**build_pairing_pause_confirmation(change))
-    partner = change.partner_of(change.actor_user_id or "")
-    send(
-        request.deps,
-        partner,
-        build_partner_pairing_paused(change, recipient=partner),
-        what="pause DM",
-    )
-
-
-def handle_pairing_pause(request: CommandRequest) -> None:
+def pause_one_pairing(command: Command) -> Answer:
     """``/mentor pause @partner [until YYYY-MM-DD]``: pause that one pairing."""
-    deps = request.deps
-    try:
-        until = _pause_date(request.args[1:])
-        with deps.session() as session:
-            change = pause_pairing(
-                session,
-                team_id=request.team_id,
-                user_id=request.user_id,
-                hint=request.args[0],
-                until=until,
-                now=deps.now(),
-            )
-    except UserError as error:
-        ack_problem(request.ack, error)
-        return
-    _confirm_pause_change(request, change)
+    until = _pause_date(command.args[1:])
+    with command.deps.session() as session:
+        change = pause_pairing(
+            session,
+            team_id=command.team_id,
+            user_id=command.user_id,
+            hint=command.args[0],
+            until=until,
+            now=command.now(),
+        )
+        _tell_partner_of_pause(command, session, change)
+    return Reply(build_pairing_pause_confirmation(change))
 
 
-def handle_pairing_resume(request: CommandRequest) -> None:
+def resume_one_pairing(command: Command) -> Answer:
     """``/mentor resume @partner``: run that one pairing again."""
-    deps = request.deps
-    try:
-        if len(request.args) > 1:
-            raise UserError(f"Usage: `{COMMAND} resume @partner`.")
-        with deps.session() as session:
-            change = resume_pairing(
-                session,
-                team_id=request.team_id,
-                user_id=request.user_id,
-                hint=request.args[0],
-                now=deps.now(),
-            )
-    except UserError as error:
-        ack_problem(request.ack, error)
-        return
-    _confirm_pause_change(request, change)
+    if len(command.args) > 1:
+        raise UserError(f"Usage: `{COMMAND} resume @partner`.")
+    with command.deps.session() as session:
+        change = resume_pairing(
+            session,
+            team_id=command.team_id,
+            user_id=command.user_id,
+            hint=command.args[0],
+            now=command.now(),
+        )
+        _tell_partner_of_pause(command, session, change)
+    return Reply(build_pairing_pause_confirmation(change))
+
+
+def _tell_partner_of_pause(i: Interaction, session: Session, change: PairingPauseChange) -> None:
+    partner = change.partner_of(i.user_id)
+    i.send(
+        session,
+        message_to(
+            i,
+            to=partner,
+            rule="pairing_paused" if change.paused else "pairing_resumed",
+            message=build_partner_pairing_paused(change, recipient=partner),
+            what=(
+                "the news that you paused your pairing"
+                if change.paused
+                else "the news that your pairing runs again"
+            ),
+            pairing_id=change.pairing_id,
+            program_id=change.program_id,
+        ),
+    )
 
 
 def register(app: App, router: CommandRouter) -> None:
     """Listen for ``/mentor stage`` and its select."""
-    router.add(STAGE, legacy(handle_stage_command))
-    app.action(ActionId.STAGE_MOVE.value)(handle_stage_select)
+    router.add(STAGE, show_or_move_stage)
+    on_click(app, ActionId.STAGE_MOVE, move_stage_from_picker)

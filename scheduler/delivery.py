@@ -23,8 +23,9 @@ from datetime import datetime, timedelta
 from sqlmodel import Session, select
 
 from bot.deps import Deps
-from bot.export import digest_chart_for
+from bot.export import chart_filename, chart_png
 from bot.gateway import SlackCallError
+from bot.services.digest import cohort_metrics
 from bot.services.leads import program_lead_ids
 from bot.services.pairing import record_conversation
 from bot.views.prompts import build_delivery_failure, build_undelivered
@@ -186,15 +187,20 @@ class Deliverer:
         except SlackCallError as error:
             self._failed_call(claim, error, report)
             return
+        self._sent(claim, channel, ts)
+        report.sent += 1
+
+    def _sent(self, claim: Claim, channel: str, ts: str | None, *, found: bool = False) -> None:
+        """Mark the delivery sent and do what follows it: record the conversation on the
+        pairings it introduced, put the chart under a digest (``found``: it may be there)."""
         with self.deps.session() as session:
             outbox.mark_sent(
                 session, delivery_id=claim.id, worker=self.worker, ts=ts, now=self.deps.now()
             )
             if claim.conversation_of:
                 record_conversation(session, pairing_ids=claim.conversation_of, channel_id=channel)
-        report.sent += 1
         if claim.rule == DIGEST_RULE:
-            self._attach_chart(claim, channel)
+            self._attach_chart(claim, channel, look_first=found)
 
     def _send(self, claim: Claim, channel: str) -> str | None:
         """Post the message (its dedupe key as metadata), or share the file; returns the ts."""
@@ -214,20 +220,35 @@ class Deliverer:
         }
         return self.deps.gateway.post_message(channel, message)
 
-    def _attach_chart(self, claim: Claim, channel: str) -> None:
+    def _attach_chart(self, claim: Claim, channel: str, *, look_first: bool) -> None:
         """Upload the digest's chart under it; the digest reads fine if this fails."""
         try:
-            with self.deps.session() as session:
+            with self.deps.read() as session:
                 program = session.get(Program, claim.program_id)
-                png = (
-                    digest_chart_for(session, program=program, now=self.deps.now())
+                metrics = (
+                    cohort_metrics(session, program=program, now=self.deps.now())
                     if program
                     else None
                 )
-            if png is not None:
-                self.deps.gateway.upload_file(
-                    channel, filename="digest.png", content=png, title="Sessions and scorecards"
-                )
+            png = chart_png(metrics) if metrics is not None else None
+            if png is None or metrics is None:
+                return
+            filename = chart_filename(metrics)
+            oldest = (claim.due_at - timedelta(minutes=5)).timestamp()
+            if look_first and self.deps.gateway.find_file(
+                channel, filename=filename, oldest=oldest
+            ):
+                return
+            self.deps.gateway.upload_file(
+                channel,
+                filename=filename,
+                content=png,
+                title=f"{metrics.program_name}: sessions and scorecards per week",
+                initial_comment=(
+                    "Sessions per week against plan, and the scorecard trend, for "
+                    f"*{metrics.program_name}*."
+                ),
+            )
         except (SlackCallError, ValueError) as error:
             log.warning(
                 "digest chart not uploaded", extra={"delivery_id": claim.id, "error": str(error)}
@@ -261,10 +282,7 @@ class Deliverer:
             )
         if ts is None:
             return False
-        with self.deps.session() as session:
-            outbox.mark_sent(
-                session, delivery_id=claim.id, worker=self.worker, ts=ts, now=self.deps.now()
-            )
+        self._sent(claim, channel, ts, found=True)
         log.info("delivery reconciled", extra={"delivery_id": claim.id, "ts": ts})
         report.reconciled += 1
         return True
@@ -389,10 +407,66 @@ def worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"[:64]
 
 
+@dataclass
+class _Soon:
+    """One after-ack delivery loop per bot: a second kick while it runs makes it go once more,
+    so one person's messages are not sent by two passes racing each other."""
+
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    busy: bool = False
+    again: bool = False
+    future: "Future[None] | None" = None
+
+
+_soon: "weakref.WeakKeyDictionary[Deps, _Soon]" = weakref.WeakKeyDictionary()
+
+
 def deliver_soon(deps: Deps) -> "Future[None]":
     """Deliver what is due right after the ack, instead of at the next scheduler pass."""
-    return deps.after_ack(lambda: _deliver_once(deps, worker_id()))
+    with _pacers_lock:
+        state = _soon.setdefault(deps, _Soon())
+    with state.lock:
+        if state.busy and state.future is not None:
+            state.again = True
+            return state.future
+        # Submitted under the lock: the loop cannot finish before its future is known.
+        state.busy = True
+        state.future = deps.after_ack(lambda: _deliver_until_quiet(deps, state))
+        return state.future
 
 
-def _deliver_once(deps: Deps, worker: str) -> None:
-    Deliverer(deps, worker=worker, pacer=pacer_for(deps)).run(max_batches=1)
+def settle(deps: Deps, timeout: float = 10.0) -> bool:
+    """Wait until this bot's after-ack delivery is idle; False if it still runs after ``timeout``.
+
+    For one-shot commands and tests that deliver a pass themselves: two passes at once would
+    race for the same messages (each is still sent once, but not in a foreseeable order).
+    """
+    with _pacers_lock:
+        state = _soon.get(deps)
+    deadline = time.monotonic() + timeout
+    while state is not None and time.monotonic() < deadline:
+        with state.lock:
+            future = state.future if state.busy else None
+        if future is None:
+            return True
+        try:
+            future.result(timeout=max(deadline - time.monotonic(), 0.0))
+        except TimeoutError:
+            return False
+    return state is None or not state.busy
+
+
+def _deliver_until_quiet(deps: Deps, state: _Soon) -> None:
+    """Deliver until nothing is due (a failure notice queued by a pass goes out too)."""
+    deliverer = Deliverer(deps, worker=worker_id(), pacer=pacer_for(deps))
+    while True:
+        try:
+            while deliverer.run(max_batches=1).claimed:
+                pass
+        except Exception:
+            log.exception("delivery after an ack failed")
+        with state.lock:
+            if not state.again:
+                state.busy = False
+                return
+            state.again = False

@@ -11,8 +11,8 @@ from datetime import timedelta
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from bot.deps import Deps
-from scheduler import jobs
 from scheduler.delivery import Deliverer, pacer_for, worker_id
+from scheduler.jobs import HOUSEKEEPING
 from scheduler.tick import plan_due
 
 log = logging.getLogger(__name__)
@@ -30,12 +30,6 @@ def _guarded(job: Callable[[Deps], None], deps: Deps) -> Callable[[], None]:
     return run
 
 
-JOBS: tuple[tuple[Callable[[Deps], None], timedelta], ...] = (
-    (jobs.prune_processed_events, timedelta(hours=1)),
-    (jobs.resume_paused_participants, timedelta(minutes=15)),
-    (jobs.refresh_timezones, timedelta(hours=1)),
-    (jobs.expire_outside_feedback, timedelta(hours=1)),
-)
 DELIVERY_EVERY = timedelta(seconds=5)
 PLANNING_EVERY = timedelta(minutes=1)
 
@@ -55,7 +49,7 @@ def build_scheduler(deps: Deps) -> BackgroundScheduler:
     def plan_prompts(deps: Deps) -> None:
         plan_due(deps, wait=False)
 
-    scheduled = [*JOBS, (plan_prompts, PLANNING_EVERY), (deliver_outbox, DELIVERY_EVERY)]
+    scheduled = [*HOUSEKEEPING, (plan_prompts, PLANNING_EVERY), (deliver_outbox, DELIVERY_EVERY)]
     for job, every in scheduled:
         scheduler.add_job(
             _guarded(job, deps),

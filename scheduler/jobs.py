@@ -2,7 +2,8 @@
 rolled back, and the next run starts fresh."""
 
 import logging
-from datetime import datetime
+from collections.abc import Callable
+from datetime import datetime, timedelta
 
 from sqlalchemy import or_, update
 from sqlmodel import Session, col, select
@@ -198,3 +199,12 @@ def expire_outside_feedback(deps: Deps) -> None:
         enqueued = outbox.enqueue(session, planned, now=now)
     if expired:
         log.info("outside feedback expired", extra={"expired": len(expired), "told": enqueued})
+
+
+# Every housekeeping job, with how often the running bot runs it (``tick`` runs each once).
+HOUSEKEEPING: tuple[tuple[Callable[[Deps], None], timedelta], ...] = (
+    (prune_processed_events, timedelta(hours=1)),
+    (resume_paused_participants, timedelta(minutes=15)),
+    (refresh_timezones, timedelta(hours=1)),
+    (expire_outside_feedback, timedelta(hours=1)),
+)

@@ -26,7 +26,13 @@ from sqlmodel import Session, col, select
 from bot.export import build_digest_for
 from bot.services.leads import program_lead_ids
 from bot.services.programs import RuleSettings, program_end, program_midpoint
-from bot.services.scorecards import ScorecardFor, ScorecardView, ensure_scorecards
+from bot.services.scorecards import (
+    ScorecardFor,
+    ScorecardView,
+    ensure_scorecard,
+    ensure_scorecards,
+    scorecard_view,
+)
 from bot.services.stages import PairEvent, note_event_for_program
 from bot.views.prompts import (
     build_agenda_prompt,
@@ -229,6 +235,22 @@ def scorecard_delivery(
         expires_at=due_at + timedelta(days=7),
         program_id=program_id,
         pairing_id=card.pairing_id,
+    )
+
+
+def scorecard_prompt_now(
+    session: Session, *, team_id: str, meeting_id: int, tz: str, now: datetime
+) -> Planned | None:
+    """The mentee's scorecard prompt for a session logged just now (None when none is due).
+
+    Logging a session and the planner (an hour after an unlogged session's end) both ask for
+    it: the scorecard row and the outbox's dedupe key make every later ask a no-op.
+    """
+    card, _ = ensure_scorecard(session, team_id=team_id, meeting_id=meeting_id, now=now)
+    if card is None:
+        return None
+    return scorecard_delivery(
+        scorecard_view(session, scorecard=card), team_id=team_id, tz=tz, due_at=now
     )
 
 

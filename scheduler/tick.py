@@ -1,4 +1,4 @@
-"""One pass of the engine: plan what is due into the outbox, then deliver it."""
+"""One pass of the engine: every scheduled job once, as the running bot would run them now."""
 
 import logging
 from dataclasses import dataclass
@@ -11,6 +11,7 @@ from sqlmodel import Session
 from bot.deps import Deps
 from scheduler import outbox
 from scheduler.delivery import Deliverer, DeliveryReport
+from scheduler.jobs import HOUSEKEEPING
 from scheduler.rules import HORIZON, Planner
 
 log = logging.getLogger(__name__)
@@ -67,5 +68,8 @@ def _planning_turn(session: Session, *, wait: bool) -> bool:
 
 
 def tick(deps: Deps, deliverer: Deliverer) -> tuple[PlanReport, DeliveryReport]:
-    """Plan, then deliver everything due."""
+    """Run every scheduled job once: housekeeping (pauses ending, timezones, expiries, old event
+    ids), then planning, then delivering everything due; so any moment can be replayed."""
+    for job, _ in HOUSEKEEPING:
+        job(deps)
     return plan_due(deps), deliverer.run()

@@ -1,16 +1,18 @@
 """The agenda as the pair lives it: the mentee owns it, the mentor reads it once submitted."""
 
 import json
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import Engine
 from sqlmodel import col, select
 
+from bot.deps import Deps
 from bot.ids import ActionId, BlockId, CallbackId
 from bot.sandbox.slack_double import SlackDouble
 from bot.services.agenda import add_agenda_items, agenda_for
+from scheduler.delivery import Deliverer, Pacer
 from storage.db import session_scope
 from storage.enums import AgendaSource, MeetingStatus
 from storage.models import ActionItem, AgendaItem, Meeting, Pairing
@@ -98,17 +100,20 @@ def test_submitting_dms_the_mentor_the_agenda(
     bot: SlackToBot, slack: SlackDouble, engine: Engine, clock: FrozenClock, meeting_id: int
 ) -> None:
     view = open_agenda(bot, slack, ALICE, 1)
-    bot.submit(
+    answer = bot.submit(
         view,
         {BlockId.AGENDA_NEW: "Practise the all-hands talk", BlockId.AGENDA_SUBMIT: ["submit"]},
         user_id=ALICE,
-    )
+    ).json()
+    assert answer["response_action"] == "update"
+    assert_valid_view(answer["view"], surface="modal")
+    assert "Your agenda is on its way to <@U0002>." in json.dumps(answer["view"])
     with session_scope(engine) as session:
         meeting = session.get(Meeting, meeting_id)
         assert meeting is not None
         assert meeting.agenda_submitted_at == clock.current
     [dm] = slack.wait_for("chat.postMessage")
-    assert dm.params["channel"] == BOB
+    assert dm.params["channel"] == slack.dm_channel_id(BOB)
     assert_valid_view(dm.params, surface="message")
     text = json.dumps(dm.params)
     assert "<@U0001> submitted the agenda" in text
@@ -291,11 +296,11 @@ def test_the_mentee_removes_items_and_the_agenda_button_opens_it(
 def test_a_third_person_can_neither_open_nor_change_the_agenda(
     bot: SlackToBot, slack: SlackDouble, engine: Engine, pairing_id: int, meeting_id: int
 ) -> None:
-    assert "not in a mentoring pair" in bot.command("agenda", user_id=OUTSIDER).json()["text"]
+    assert "not in a mentoring pair" in bot.ask("agenda", user_id=OUTSIDER)["text"]
     bot.action(
         ActionId.AGENDA_OPEN, str(pairing_id), user_id=OUTSIDER, trigger_id=slack.new_trigger_id()
     )
-    [refusal] = slack.wait_for("response_url")
+    [_, refusal] = slack.wait_for("response_url", count=2)
     assert "another mentoring pair" in refusal.params["text"]
     assert slack.calls_to("views.open") == []
 
@@ -309,3 +314,54 @@ def test_a_third_person_can_neither_open_nor_change_the_agenda(
     assert "another mentoring pair" in forged["errors"][BlockId.AGENDA_NEW]
     assert items(engine) == []
     assert slack.calls_to("chat.postMessage") == []
+
+
+def _submit_agenda(bot: SlackToBot, slack: SlackDouble) -> None:
+    """Alice adds an item and submits the agenda to Bob."""
+    view = open_agenda(bot, slack, ALICE, 1)
+    answer = bot.submit(
+        view,
+        {BlockId.AGENDA_NEW: "Practise the all-hands talk", BlockId.AGENDA_SUBMIT: ["submit"]},
+        user_id=ALICE,
+    )
+    assert answer.json()["response_action"] == "update"
+
+
+def test_the_mentors_agenda_dm_is_retried_after_a_server_error_and_lands_once(
+    bot: SlackToBot,
+    slack: SlackDouble,
+    deps: Deps,
+    clock: FrozenClock,
+    meeting_id: int,
+) -> None:
+    slack.fail_next("chat.postMessage", status=500)
+    _submit_agenda(bot, slack)
+    slack.wait_for("chat.postMessage")
+    deps.background.shutdown(wait=True)
+    assert slack.messages(slack.dm_channel_id(BOB)) == []
+    clock.advance(timedelta(minutes=1))
+    report = Deliverer(deps, worker="retry", pacer=Pacer(sleep=lambda _: None)).run()
+    assert (report.sent, report.failed) == (1, 0)
+    [dm] = slack.messages(slack.dm_channel_id(BOB))
+    assert "Practise the all-hands talk" in json.dumps(dm)
+    assert slack.messages(slack.dm_channel_id(ALICE)) == []
+
+
+def test_alice_hears_when_her_agenda_cannot_reach_a_mentor_who_left(
+    bot: SlackToBot,
+    slack: SlackDouble,
+    deps: Deps,
+    meeting_id: int,
+) -> None:
+    slack.fail_next("conversations.open", error="user_not_found")
+    _submit_agenda(bot, slack)
+    slack.wait_for("conversations.open")
+    deps.background.shutdown(wait=True)
+    # The failure queued Alice's notice; the next pass of the outbox sends it.
+    Deliverer(deps, worker="next", pacer=Pacer(sleep=lambda _: None)).run()
+    assert slack.messages(slack.dm_channel_id(BOB)) == []
+    [notice] = slack.messages(slack.dm_channel_id(ALICE))
+    assert notice["text"] == (
+        ":warning: I couldn't deliver your agenda to <@U0002>: "
+        "<@U0002> is no longer in this workspace."
+    )

@@ -16,8 +16,9 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Engine, event, select
-from sqlmodel import Session, SQLModel
+from sqlmodel import Session, SQLModel, col
 
+from bot.deps import Deps
 from bot.export import build_digest_for, chart_png, digest_chart_for, digest_for
 from bot.ids import ActionId
 from bot.sandbox import slack_double
@@ -34,9 +35,12 @@ from bot.services.scorecards import low_score_dimensions, scorecard_trends
 from bot.services.sessions import hours_held
 from bot.services.skills import skill_growth
 from bot.services.surveys import survey_aggregates
+from scheduler.delivery import Deliverer, settle
+from scheduler.rules import DIGEST_RULE
 from storage.db import make_engine, session_scope
 from storage.enums import (
     Cadence,
+    DeliveryStatus,
     FlagKind,
     GoalProgress,
     GoalStatus,
@@ -51,6 +55,7 @@ from storage.migrate import upgrade
 from storage.models import (
     ActionItem,
     AgendaItem,
+    Delivery,
     Feedback,
     Flag,
     Goal,
@@ -65,6 +70,7 @@ from storage.models import (
     SurveyResponse,
 )
 from tests.blockkit import assert_valid_view
+from tests.conftest import FrozenClock
 from tests.harness import SlackToBot, eventually
 
 TEAM = slack_double.DEFAULT_TEAM_ID
@@ -676,12 +682,23 @@ def _responses(slack: SlackDouble) -> list[dict[str, Any]]:
     return [c.params for c in slack.calls_to("response_url")]
 
 
+def _digest_deliveries(engine: Engine) -> list[Delivery]:
+    with session_scope(engine) as session:
+        query = select(Delivery).where(col(Delivery.rule) == DIGEST_RULE).order_by(col(Delivery.id))
+        return list(session.scalars(query))
+
+
+def _deliver(deps: Deps) -> None:
+    """One pass of the outbox, as the scheduler runs it."""
+    settle(deps)  # the after-ack delivery first: two passes at once would race
+    Deliverer(deps, worker="test-scheduler").run()
+
+
 def test_a_lead_posts_the_digest_with_its_chart(
-    bot: SlackToBot, slack: SlackDouble, cohort: Cohort
+    bot: SlackToBot, slack: SlackDouble, engine: Engine, cohort: Cohort
 ) -> None:
-    answer = bot.command(f"digest {PROGRAM}", user_id=LEAD)
-    assert answer.status == 200
-    assert "Posting the digest" in answer.json()["text"]
+    answer = bot.ask(f"digest {PROGRAM}", user_id=LEAD)
+    assert answer["text"] == f"The digest of *{PROGRAM}* is on its way to <#{CHANNEL}>."
     slack.wait_for("files.completeUploadExternal")
     [digest] = _posted_digests(slack)
     assert_valid_view(digest, surface="message")
@@ -700,16 +717,23 @@ def test_a_lead_posts_the_digest_with_its_chart(
     [upload] = slack.uploaded_files
     assert upload.channel_id == CHANNEL
     assert upload.content.startswith(PNG_MAGIC)
-    assert upload.filename == "digest-spring-cohort-2026-03-02.png"
-    assert eventually(lambda: any("Posted the digest" in r["text"] for r in _responses(slack)))
+    assert upload.filename.endswith(".png")
+    # From the lead, on demand: not the weekly digest's key, so next week's still goes out.
+    [delivery] = _digest_deliveries(engine)
+    assert delivery.status is DeliveryStatus.SENT
+    assert (delivery.recipient_id, delivery.program_id) == (CHANNEL, cohort.program_id)
+    assert delivery.extras["sender"] == LEAD
+    assert delivery.extras["what"] == f"the digest of {PROGRAM}"
+    assert not delivery.dedupe_key.startswith(f"{DIGEST_RULE}:{cohort.program_id}:")
+    assert not slack.messages(slack.dm_channel_id(LEAD))
 
 
 def test_a_failed_chart_upload_still_leaves_a_complete_digest(
     bot: SlackToBot, slack: SlackDouble, engine: Engine, cohort: Cohort
 ) -> None:
     slack.fail_next("files.getUploadURLExternal", error="internal_error")
-    bot.command(f"digest {PROGRAM}", user_id=LEAD)
-    assert eventually(lambda: any("chart couldn't" in r["text"] for r in _responses(slack)))
+    bot.ask(f"digest {PROGRAM}", user_id=LEAD)
+    slack.wait_for("files.getUploadURLExternal")
     [digest] = _posted_digests(slack)
     assert_valid_view(digest, surface="message")
     assert not slack.uploaded_files
@@ -720,20 +744,83 @@ def test_a_failed_chart_upload_still_leaves_a_complete_digest(
     assert digest["blocks"] == expected["blocks"]
     assert digest["text"] == expected["text"]
     assert "the chart" not in _visible_text(digest["blocks"]).lower()
+    [delivery] = _digest_deliveries(engine)
+    assert delivery.status is DeliveryStatus.SENT
+
+
+def test_a_digest_channel_without_the_bot_is_told_to_the_lead(
+    bot: SlackToBot, slack: SlackDouble, engine: Engine, deps: Deps, cohort: Cohort
+) -> None:
+    slack.add_channel("CNOBOT", name="leads-only", is_private=True, is_member=False)
+    with session_scope(engine) as session:
+        program = session.get(Program, cohort.program_id)
+        assert program is not None
+        program.digest_channel_id = "CNOBOT"
+        session.add(program)
+    answer = bot.ask(f"digest {PROGRAM}", user_id=LEAD)
+    assert "is on its way to <#CNOBOT>" in answer["text"]
+    assert eventually(lambda: _digest_deliveries(engine)[0].status is DeliveryStatus.FAILED)
+    [delivery] = _digest_deliveries(engine)
+    assert delivery.error == "not_in_channel"
+    _deliver(deps)
+    told = [m["text"] for m in slack.messages(slack.dm_channel_id(LEAD))]
+    assert (
+        f":warning: I couldn't deliver the digest of {PROGRAM} to <#CNOBOT>: I'm not a member "
+        "of <#CNOBOT> (invite me with `/invite @mentorbot`)."
+    ) in told
+    assert not slack.messages("CNOBOT")
+    assert not slack.uploaded_files
+
+
+@pytest.mark.parametrize("landed", [False, True], ids=["not-posted", "posted-anyway"])
+def test_a_digest_answered_500_is_delivered_once(
+    bot: SlackToBot,
+    slack: SlackDouble,
+    engine: Engine,
+    deps: Deps,
+    clock: FrozenClock,
+    cohort: Cohort,
+    landed: bool,
+) -> None:
+    """A 500 leaves the outcome unknown: the retry looks for the digest before posting it."""
+    slack.fail_next("chat.postMessage", status=500, apply=landed)
+    bot.ask(f"digest {PROGRAM}", user_id=LEAD)
+    assert eventually(
+        lambda: (
+            [(d.status, d.attempts) for d in _digest_deliveries(engine)]
+            == [(DeliveryStatus.PENDING, 1)]
+        )
+    )
+    [first] = _digest_deliveries(engine)
+    assert first.next_attempt_at is not None
+    clock.current = first.next_attempt_at
+    _deliver(deps)
+    [delivery] = _digest_deliveries(engine)
+    assert delivery.status is DeliveryStatus.SENT
+    # The channel holds the digest once (and, under it, its chart's file share).
+    digests = [m for m in slack.messages(CHANNEL) if m.get("blocks") and not m.get("files")]
+    assert [m["text"] for m in digests] == [delivery.payload["text"]]
+    assert digests[0]["ts"] == delivery.message_ts
+    assert len(slack.calls_to("chat.postMessage")) == (1 if landed else 2)
+    if not landed:
+        [upload] = slack.uploaded_files
+        assert upload.content.startswith(PNG_MAGIC)
+    assert not slack.messages(slack.dm_channel_id(LEAD))
 
 
 def test_preview_is_for_the_lead_only_and_posts_nothing(
-    bot: SlackToBot, slack: SlackDouble, cohort: Cohort
+    bot: SlackToBot, slack: SlackDouble, engine: Engine, cohort: Cohort
 ) -> None:
-    bot.command(f"digest {PROGRAM} --preview", user_id=LEAD)
-    assert eventually(lambda: any(r.get("blocks") for r in _responses(slack)))
-    [preview] = [r for r in _responses(slack) if r.get("blocks")]
+    preview = bot.ask(f"digest {PROGRAM} --preview", user_id=LEAD)
+    assert preview.get("blocks")
+    assert [preview] == _responses(slack)
     assert preview.get("response_type", "ephemeral") == "ephemeral"
     assert_valid_view({"text": preview["text"], "blocks": preview["blocks"]}, surface="message")
     assert "Cohort digest: Spring cohort" in _visible_text(preview)
     assert_no_secrets(_visible_text(preview))
     assert not slack.calls_to("chat.postMessage")
     assert not slack.uploaded_files
+    assert not _digest_deliveries(engine)
 
 
 def test_a_program_without_a_digest_channel_says_where_to_set_one(
@@ -744,10 +831,11 @@ def test_a_program_without_a_digest_channel_says_where_to_set_one(
         assert program is not None
         program.digest_channel_id = None
         session.add(program)
-    answer = bot.command(f"digest {PROGRAM}", user_id=LEAD).json()
+    answer = bot.ask(f"digest {PROGRAM}", user_id=LEAD)
     assert "no digest channel yet" in answer["text"]
     assert "/mentor program edit Spring cohort" in answer["text"]
     assert not slack.calls_to("chat.postMessage")
+    assert not _digest_deliveries(engine)
 
 
 @pytest.mark.parametrize(
@@ -755,19 +843,21 @@ def test_a_program_without_a_digest_channel_says_where_to_set_one(
     [f"digest {PROGRAM}", f"digest {PROGRAM} --preview", f"report {PROGRAM}", f"export {PROGRAM}"],
 )
 def test_only_leads_get_digests_reports_and_exports(
-    bot: SlackToBot, slack: SlackDouble, cohort: Cohort, command: str
+    bot: SlackToBot, slack: SlackDouble, engine: Engine, cohort: Cohort, command: str
 ) -> None:
-    answer = bot.command(command, user_id=OUTSIDER).json()
+    answer = bot.ask(command, user_id=OUTSIDER)
     assert "Only workspace admins and the leads of *Spring cohort*" in answer["text"]
     assert_valid_view(answer, surface="message")
     assert not slack.calls_to("chat.postMessage")
     assert not slack.calls_to("conversations.open")
     assert not slack.uploaded_files
-    assert not _responses(slack)
+    # The refusal is the only answer: no digest, report or CSV follows it.
+    assert _responses(slack) == [answer]
+    assert not _digest_deliveries(engine)
 
 
 def test_an_unknown_program_names_the_ones_there_are(bot: SlackToBot, cohort: Cohort) -> None:
-    answer = bot.command("digest Autumn", user_id=LEAD).json()
+    answer = bot.ask("digest Autumn", user_id=LEAD)
     assert "There is no program called *Autumn*" in answer["text"]
     assert "*Spring cohort*" in answer["text"]
 
@@ -855,7 +945,18 @@ def test_the_report_pages_through_a_large_program(
     [buttons] = [b for b in first["blocks"] if b["type"] == "actions"]
     [next_page] = buttons["elements"]
     assert next_page["action_id"] == ActionId.REPORT_NEXT
-    bot.action(ActionId.REPORT_NEXT, next_page["value"], user_id=LEAD)
+    # The report is an ephemeral answer: Slack says so in the click's container.
+    ephemeral = {
+        "type": "message",
+        "message_ts": "1.0",
+        "channel_id": slack_double.DEFAULT_CHANNEL_ID,
+    }
+    bot.action(
+        ActionId.REPORT_NEXT,
+        next_page["value"],
+        user_id=LEAD,
+        container={**ephemeral, "is_ephemeral": True},
+    )
     assert eventually(
         lambda: any("Pairs 41 to 80" in _visible_text(r) for r in _responses(slack)), timeout=15
     )

@@ -17,13 +17,14 @@ from scheduler.delivery import Deliverer, Pacer
 from scheduler.jobs import resume_paused_participants
 from storage.enums import (
     Cadence,
+    DeliveryStatus,
     PairingStatus,
     ParticipantStatus,
     ProgramStatus,
     Role,
     Visibility,
 )
-from storage.models import Pairing, Participant, Program
+from storage.models import Delivery, Pairing, Participant, Program
 from tests.blockkit import assert_valid_view
 from tests.conftest import FrozenClock
 from tests.forms import Answer
@@ -139,23 +140,40 @@ def command_modal(bot: SlackToBot, slack: SlackDouble, text: str, **fields: Any)
     return opened_modal(slack, before)
 
 
-def problem(response: Response) -> str:
-    """The text of an ephemeral answer, checked against Block Kit."""
-    assert response.status == 200
-    answer: dict[str, Any] = response.json()
-    assert_valid_view(answer, surface="message")
+def private_answer(bot: SlackToBot, text: str, **fields: Any) -> dict[str, Any]:
+    """The private answer to ``/mentor <text>``, checked against Block Kit."""
+    answer = bot.ask(text, **fields)
+    assert answer.get("response_type", "ephemeral") == "ephemeral"
+    assert_valid_view({k: answer[k] for k in ("text", "blocks")}, surface="message")
+    return answer
+
+
+def problem(bot: SlackToBot, text: str, **fields: Any) -> str:
+    """The text of the private answer to ``/mentor <text>``."""
+    return blocks_text(private_answer(bot, text, **fields))
+
+
+def click_answer(
+    bot: SlackToBot, slack: SlackDouble, action_id: str, value: str, **fields: Any
+) -> str:
+    """Click a button in a message; the text of what the bot answered the clicker privately."""
+    url = slack.new_response_url()
+    assert bot.action(action_id, value, response_url=url, **fields).status == 200
+    answer = bot.answer_to(url)
+    assert answer["replace_original"] is False
+    assert_valid_view({k: answer[k] for k in ("text", "blocks")}, surface="message")
     return blocks_text(answer)
 
 
 def dms(slack: SlackDouble, user_id: str, count: int = 1) -> list[dict[str, Any]]:
     """The messages the bot posted to a person's DM (at least ``count``), each checked."""
 
-    # Direct sends address the person; the outbox posts into their resolved DM channel.
-    channels = {user_id, slack.dm_channel_id(user_id)}
+    # Everything goes through the outbox, which posts into the person's resolved DM channel.
+    channel = slack.dm_channel_id(user_id)
 
     def posted() -> list[dict[str, Any]]:
         calls = slack.calls_to("chat.postMessage")
-        return [c.params for c in calls if c.params.get("channel") in channels]
+        return [c.params for c in calls if c.params.get("channel") == channel]
 
     assert eventually(lambda: len(posted()) >= count), f"{user_id} got {len(posted())} DMs"
     messages = posted()
@@ -235,6 +253,20 @@ def pair_directly(
         return int(row.id or 0)
 
 
+def delivery_states(engine: Engine) -> list[tuple[DeliveryStatus, int]]:
+    """Each outbox row's status and attempts, oldest first (the sender's notices left out)."""
+    with Session(engine) as session:
+        rows = session.exec(
+            select(Delivery).where(Delivery.rule != "undelivered").order_by(col(Delivery.id))
+        ).all()
+        return [(row.status, row.attempts) for row in rows]
+
+
+def deliver_due(deps: Deps) -> None:
+    """The scheduler's next delivery pass."""
+    Deliverer(deps, worker="test", pacer=Pacer(sleep=lambda _: None)).run()
+
+
 @pytest.fixture
 def alice_and_bob(engine: Engine, programs: Programs) -> tuple[Participant, Participant, int]:
     """Alice (mentee, Berlin) and Bob (mentor, New York), paired in Spring cohort."""
@@ -247,13 +279,13 @@ def alice_and_bob(engine: Engine, programs: Programs) -> tuple[Participant, Part
 
 
 def test_join_lists_open_programs_with_join_buttons(bot: SlackToBot, programs: Programs) -> None:
-    text = problem(bot.command("join"))
+    text = problem(bot, "join")
     assert "Spring cohort" in text
     assert "6 of 6 mentee places left" in text
     assert "Autumn draft" not in text  # a draft
     assert "Secret circle" not in text  # by invitation: reached through the lead's announcement
     assert "Elsewhere" not in text  # another workspace
-    picker = bot.command("join").json()
+    picker = private_answer(bot, "join")
     values = {b["action_id"]: b["value"] for b in buttons(picker)}
     assert values == {
         "join:mentee": f"{programs.spring}:mentee",
@@ -264,7 +296,7 @@ def test_join_lists_open_programs_with_join_buttons(bot: SlackToBot, programs: P
 def test_mentee_joins_from_the_picker(
     bot: SlackToBot, slack: SlackDouble, engine: Engine, programs: Programs
 ) -> None:
-    picker = bot.command("join").json()
+    picker = private_answer(bot, "join")
     mentee_button = next(b for b in buttons(picker) if b["value"].endswith(":mentee"))
     before = len(slack.calls_to("views.open"))
     bot.action(mentee_button["action_id"], mentee_button["value"], trigger_id="1.2.3")
@@ -339,13 +371,14 @@ def test_ten_people_join_and_the_full_program_refuses_the_next_mentee(
         "Spring cohort is full (6 of 6 mentee places are taken)" in errors[BlockId.JOIN_SITUATION]
     )
     assert len(stored(engine)) == 10
-    picker = bot.command("join", user_id=people[10]).json()
+    picker = private_answer(bot, "join", user_id=people[10])
     assert [b["value"] for b in buttons(picker)] == [f"{programs.spring}:mentor"]
     assert "all 6 mentee places are taken" in blocks_text(picker)
     before = len(slack.calls_to("views.open"))
-    bot.action("join:mentee", f"{programs.spring}:mentee", user_id=people[10])
-    [notice] = slack.wait_for("chat.postEphemeral")
-    assert "is full" in blocks_text(notice.params)
+    refusal = click_answer(
+        bot, slack, "join:mentee", f"{programs.spring}:mentee", user_id=people[10]
+    )
+    assert "is full" in refusal
     assert len(slack.calls_to("views.open")) == before
 
 
@@ -476,7 +509,7 @@ def test_invitation_only_programs_are_joined_by_name(
 ) -> None:
     view = command_modal(bot, slack, "join Secret circle as mentee")
     assert json.loads(view["private_metadata"]) == {"program_id": programs.secret, "role": "mentee"}
-    picker = problem(bot.command("join secret CIRCLE"))
+    picker = problem(bot, "join secret CIRCLE")
     assert "by invitation" in picker
     # The lead's announcement in a channel: one button per section, action_id "join".
     announced = click_join_bare(bot, slack, f"{programs.secret}:mentor")
@@ -511,15 +544,16 @@ def test_bad_commands_get_a_private_answer_and_change_nothing(
     text: str,
     expected: str,
 ) -> None:
-    answer = problem(bot.command(text))
+    answer = problem(bot, text)
     assert ":warning:" in answer
     assert expected in answer
     assert slack.calls_to("views.open") == []
+    assert slack.calls_to("chat.postMessage") == []
     assert stored(engine) == []
 
 
 def test_no_open_program_says_how_a_lead_opens_one(bot: SlackToBot, programs: Programs) -> None:
-    text = problem(bot.command("join", team_id="T0003"))
+    text = problem(bot, "join", team_id="T0003")
     assert "No program is open to join right now" in text
     assert "/mentor program open" in text
 
@@ -527,16 +561,17 @@ def test_no_open_program_says_how_a_lead_opens_one(bot: SlackToBot, programs: Pr
 def test_another_workspace_cannot_see_or_join_the_program(
     bot: SlackToBot, slack: SlackDouble, engine: Engine, programs: Programs
 ) -> None:
-    theirs = problem(bot.command("join", team_id=OTHER_TEAM))
+    theirs = problem(bot, "join", team_id=OTHER_TEAM)
     assert "Elsewhere" in theirs
     assert "Spring cohort" not in theirs
     assert "There is no program called" in problem(
-        bot.command("join Spring cohort as mentee", team_id=OTHER_TEAM)
+        bot, "join Spring cohort as mentee", team_id=OTHER_TEAM
     )
 
-    bot.action("join:mentee", f"{programs.spring}:mentee", team_id=OTHER_TEAM)
-    [notice] = slack.wait_for("chat.postEphemeral")
-    assert "That program no longer exists" in blocks_text(notice.params)
+    refusal = click_answer(
+        bot, slack, "join:mentee", f"{programs.spring}:mentee", team_id=OTHER_TEAM
+    )
+    assert "That program no longer exists" in refusal
     assert slack.calls_to("views.open") == []
 
     # A form opened in our workspace, replayed from theirs.
@@ -665,11 +700,64 @@ def test_resume_ends_the_pause_early(
 ) -> None:
     bot.submit(command_modal(bot, slack, "pause"), {BlockId.PAUSE_UNTIL: date(2026, 4, 1)})
     dms(slack, "U0002")
-    answer = problem(bot.command("resume"))
+    answer = problem(bot, "resume")
     assert "Welcome back to *Spring cohort*" in answer
     assert participant(engine, "U0001").status == ParticipantStatus.ACTIVE
     assert pairing(engine, alice_and_bob[2]).status == PairingStatus.ACTIVE
     assert "<@U0001> is back" in blocks_text(dms(slack, "U0002", 2)[1])
+
+
+def test_pause_notes_that_meet_a_500_are_retried_and_each_lands_once(
+    bot: SlackToBot,
+    slack: SlackDouble,
+    engine: Engine,
+    deps: Deps,
+    clock: FrozenClock,
+    alice_and_bob: tuple[Participant, Participant, int],
+) -> None:
+    # Slack posts both notes (Alice's own, Bob's) but answers 500: the outcome is unknown.
+    slack.fail_next("chat.postMessage", status=500, error="fatal_error", apply=True, times=2)
+    view = command_modal(bot, slack, "pause")
+    assert bot.submit(view, {BlockId.PAUSE_UNTIL: date(2026, 3, 16)}).body == ""
+    assert participant(engine, "U0001").status == ParticipantStatus.PAUSED
+    slack.wait_for("chat.postMessage", count=2)
+    assert eventually(lambda: delivery_states(engine) == [(DeliveryStatus.PENDING, 1)] * 2)
+
+    clock.advance(timedelta(minutes=1))
+    deliver_due(deps)
+    deliver_due(deps)
+
+    assert delivery_states(engine) == [(DeliveryStatus.SENT, 2)] * 2
+    [to_bob] = slack.messages(slack.dm_channel_id("U0002"))
+    assert "<@U0001> is taking a break" in to_bob["text"]
+    [to_alice] = slack.messages(slack.dm_channel_id("U0001"))
+    assert "You're paused" in to_alice["text"]
+    # The retries looked for the notes first and found them: nothing was posted twice.
+    assert len(slack.calls_to("chat.postMessage")) == 2
+
+
+def test_a_goodbye_note_to_someone_gone_is_reported_to_the_leaver(
+    bot: SlackToBot,
+    slack: SlackDouble,
+    engine: Engine,
+    deps: Deps,
+    alice_and_bob: tuple[Participant, Participant, int],
+) -> None:
+    slack.add_user("U0002", name="bob", tz="America/New_York", deleted=True)
+    view = command_modal(bot, slack, "leave Spring cohort")
+    assert bot.submit(view, {BlockId.LEAVE_NOTE: "Thank you for everything!"}).body == ""
+    assert participant(engine, "U0001").status == ParticipantStatus.LEFT  # leaving stands
+    assert eventually(lambda: DeliveryStatus.FAILED in [s for s, _ in delivery_states(engine)])
+
+    # The notice goes out with the failure's own delivery pass, or else with the next one.
+    deliver_due(deps)
+    left, told = dms(slack, "U0001", 2)
+    assert "You've left *Spring cohort*" in blocks_text(left)
+    assert told["text"] == (
+        ":warning: I couldn't deliver your goodbye note to <@U0002>: "
+        "<@U0002> is no longer in this workspace."
+    )
+    assert slack.messages(slack.dm_channel_id("U0002")) == []
 
 
 # --- leaving ------------------------------------------------------------------------------------
@@ -708,17 +796,19 @@ def test_a_mentor_leaving_ends_pairings_and_offers_the_mentee_a_new_match(
     assert (rematch["action_id"], rematch["value"]) == (ActionId.REMATCH, str(programs.spring))
     assert "You've left" in blocks_text(dms(slack, "U0002")[0])
     # Carol had only been proposed, never introduced: she is not told about a stranger leaving.
-    assert not any(c.params["channel"] == "U0003" for c in slack.calls_to("chat.postMessage"))
+    carol_dm = slack.dm_channel_id("U0003")
+    assert not any(c.params["channel"] == carol_dm for c in slack.calls_to("chat.postMessage"))
 
-    bot.action(ActionId.REMATCH, rematch["value"], user_id="U0001")
+    asked = click_answer(bot, slack, ActionId.REMATCH, rematch["value"], user_id="U0001")
+    assert "your request for a new mentor is on its way to the leads of *Spring cohort*" in asked
     [to_lead] = dms(slack, "UADMIN")
     assert "<@U0001> asks for a new mentor" in blocks_text(to_lead)
     assert "/mentor match Spring cohort" in blocks_text(to_lead)
-    assert "I've asked the leads" in blocks_text(dms(slack, "U0001", 2)[1])
 
-    bot.action(ActionId.REMATCH, rematch["value"], user_id="U0001")
-    assert "already know" in blocks_text(dms(slack, "U0001", 3)[2])
+    again = click_answer(bot, slack, ActionId.REMATCH, rematch["value"], user_id="U0001")
+    assert "already know" in again
     assert len(dms(slack, "UADMIN")) == 1  # leads are not asked twice
+    assert len(dms(slack, "U0001")) == 1  # the answers to her clicks are private, not DMs
 
 
 def test_a_mentee_leaving_tells_the_mentor_without_a_rematch_offer(
@@ -734,13 +824,13 @@ def test_a_mentee_leaving_tells_the_mentor_without_a_rematch_offer(
     assert "<@U0001> has left" in blocks_text(to_bob)
     assert "Their note" not in blocks_text(to_bob)
     assert buttons(to_bob) == []
-    again = problem(bot.command("leave Spring cohort"))
+    again = problem(bot, "leave Spring cohort")
     assert "You're not in *Spring cohort*" in again
 
 
 def test_leave_needs_the_program_name(
     bot: SlackToBot, slack: SlackDouble, alice_and_bob: tuple[Participant, Participant, int]
 ) -> None:
-    answer = problem(bot.command("leave"))
+    answer = problem(bot, "leave")
     assert "Say which program to leave, e.g. `/mentor leave Spring cohort`" in answer
     assert slack.calls_to("views.open") == []

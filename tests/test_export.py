@@ -15,7 +15,7 @@ from bot.export import CSV_COLUMNS
 from bot.sandbox.slack_double import SlackDouble
 from storage.db import session_scope
 from storage.models import Program
-from tests.harness import SlackToBot, eventually
+from tests.harness import SlackToBot
 from tests.test_digest import (
     CHANNEL,
     LEAD,
@@ -50,9 +50,10 @@ def _rows(text: str) -> list[dict[str, str]]:
 
 
 def test_a_lead_gets_the_csv_in_a_dm(bot: SlackToBot, slack: SlackDouble, cohort: Cohort) -> None:
-    answer = bot.command(f"export {PROGRAM}", user_id=LEAD).json()
-    assert "I'll DM it to you" in answer["text"]
-    slack.wait_for("files.completeUploadExternal")
+    answer = bot.ask(f"export {PROGRAM}", user_id=LEAD)
+    assert answer["text"] == f"The CSV of *{PROGRAM}* is in your DM with me: 11 pairs."
+    # The upload is done before the answer: the lead's answer says where it is.
+    assert slack.calls_to("files.completeUploadExternal")
     [opened] = slack.calls_to("conversations.open")
     assert opened.params["users"] == LEAD
     [upload] = slack.uploaded_files
@@ -108,10 +109,11 @@ def test_a_failed_upload_is_told_to_the_lead(
     bot: SlackToBot, slack: SlackDouble, cohort: Cohort
 ) -> None:
     slack.fail_next("files.getUploadURLExternal", error="internal_error")
-    bot.command(f"export {PROGRAM}", user_id=LEAD)
-    assert eventually(lambda: bool(slack.calls_to("response_url")))
-    [problem] = slack.calls_to("response_url")
-    assert "couldn't send you the CSV" in problem.params["text"]
+    problem = bot.ask(f"export {PROGRAM}", user_id=LEAD)
+    assert "couldn't send you the CSV (internal_error)" in problem["text"]
+    assert problem["text"].startswith(":warning:")
+    # One answer only: the problem, with no confirmation after it.
+    assert [c.params for c in slack.calls_to("response_url")] == [problem]
     assert not slack.uploaded_files
 
 

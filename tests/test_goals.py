@@ -10,16 +10,19 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import col, select
 
+from bot.deps import Deps
 from bot.ids import ActionId, BlockId, CallbackId
 from bot.sandbox import slack_double
 from bot.sandbox.slack_double import RecordedCall, SlackDouble
-from bot.services.goals import GOOD_GOAL_EXAMPLE, GoalCounts, goal_summary
+from bot.services.goals import GOOD_GOAL_EXAMPLE, GoalCounts, goal_summary, pair_goals
+from scheduler.delivery import Deliverer, Pacer, settle
 from storage.db import session_scope
-from storage.enums import GoalProgress, GoalStatus, ProgramStatus, Stage
-from storage.models import Goal, GoalUpdate, Milestone, Pairing, Program
+from storage.enums import DeliveryStatus, GoalProgress, GoalStatus, ProgramStatus, Stage
+from storage.models import Delivery, Goal, GoalUpdate, Milestone, Pairing, Program
 from tests.blockkit import assert_valid_view
+from tests.conftest import FrozenClock
 from tests.forms import Answer
-from tests.harness import Response, SlackToBot
+from tests.harness import Response, SlackToBot, eventually
 from tests.pairs import add_pair
 
 TEAM = slack_double.DEFAULT_TEAM_ID
@@ -164,9 +167,21 @@ def _propose(
     partner = MENTOR if user == MENTEE else MENTEE
     _, form = _goal_form(bot, slack, user)
     call = _after(slack, "chat.postMessage", lambda: _submit(bot, form, answers, user))
-    assert call.params["channel"] == partner
+    assert call.params["channel"] == slack.dm_channel_id(partner)
     assert_valid_view(call.params, surface="message")
     return _dms(slack, partner)[-1]
+
+
+def _delivery(engine: Engine, rule: str) -> Delivery | None:
+    """The outbox row of the one message of ``rule``, as stored now."""
+    with session_scope(engine) as session:
+        return session.exec(select(Delivery).where(Delivery.rule == rule)).one_or_none()
+
+
+def _deliver(deps: Deps) -> None:
+    """One delivery pass, as the scheduler runs it: what the last one queued goes out."""
+    settle(deps)  # the after-ack delivery first: two passes at once would race
+    Deliverer(deps, worker="test", pacer=Pacer(sleep=lambda _: None)).run()
 
 
 def _goals(engine: Engine) -> list[Goal]:
@@ -236,7 +251,7 @@ def test_mentee_proposes_a_goal_and_the_mentor_agrees(
         }
     )
     request = _after(slack, "chat.postMessage", lambda: _submit(bot, form, answers, MENTEE))
-    assert request.params["channel"] == MENTOR
+    assert request.params["channel"] == slack.dm_channel_id(MENTOR)
     assert_valid_view(request.params, surface="message")
     assert "<@U0001> proposed a goal" in request.params["text"]
     assert {ActionId.GOAL_AGREE, ActionId.GOAL_SUGGEST} <= set(_buttons(request.params))
@@ -262,7 +277,7 @@ def test_mentee_proposes_a_goal_and_the_mentor_agrees(
     notice = _after(
         slack, "chat.postMessage", lambda: _click_dm(bot, slack, MENTOR, dm, "goal_agree")
     )
-    assert notice.params["channel"] == MENTEE
+    assert notice.params["channel"] == slack.dm_channel_id(MENTEE)
     assert_valid_view(notice.params, surface="message")
     assert "<@U0002> agreed to your goal" in notice.params["text"]
     [goal] = _goals(engine)
@@ -299,7 +314,7 @@ def test_suggest_a_change_round_trip(
         "chat.postMessage",
         lambda: bot.submit(modal, {BlockId.GOAL_SUGGESTION: suggestion}, user_id=MENTOR),
     )
-    assert notice.params["channel"] == MENTEE
+    assert notice.params["channel"] == slack.dm_channel_id(MENTEE)
     assert_valid_view(notice.params, surface="message")
     assert suggestion in _text(notice.params)
     [goal] = _goals(engine)
@@ -324,7 +339,7 @@ def test_suggest_a_change_round_trip(
             user_id=MENTEE,
         ),
     )
-    assert again.params["channel"] == MENTOR
+    assert again.params["channel"] == slack.dm_channel_id(MENTOR)
     assert "revised a goal" in again.params["text"]
     [goal] = _goals(engine)
     assert (goal.status, goal.statement, goal.change_suggestion) == (
@@ -385,7 +400,7 @@ def test_the_mentor_agrees_from_the_home_tab_overview(
     assert "Agreed by both" in _text(refresh.params["view"])
     assert _goals(engine)[0].status is GoalStatus.AGREED
     notice = slack.wait_for("chat.postMessage")[-1]
-    assert notice.params["channel"] == MENTEE
+    assert notice.params["channel"] == slack.dm_channel_id(MENTEE)
 
 
 def test_the_mentor_suggests_a_change_from_the_overview(
@@ -404,7 +419,7 @@ def test_the_mentor_suggests_a_change_from_the_overview(
         "chat.postMessage",
         lambda: _submit(bot, modal, {BlockId.GOAL_SUGGESTION: suggestion}, MENTOR),
     )
-    assert notice.params["channel"] == MENTEE
+    assert notice.params["channel"] == slack.dm_channel_id(MENTEE)
     assert _buttons(notice.params)[ActionId.GOAL_EDIT] == str(goal_id)
     [refresh] = slack.wait_for("views.update")
     assert refresh.params["view_id"] == overview["id"]
@@ -449,9 +464,65 @@ def test_rewording_an_agreed_goal_asks_for_agreement_again_but_milestones_do_not
         "chat.postMessage",
         lambda: _submit(bot, form, {BlockId.GOAL_DUE: date(2026, 7, 31)}, MENTOR),
     )
-    assert request.params["channel"] == MENTEE
+    assert request.params["channel"] == slack.dm_channel_id(MENTEE)
     [goal] = _goals(engine)
     assert (goal.status, goal.proposed_by, goal.co_created) == (GoalStatus.PROPOSED, MENTOR, False)
+
+
+def test_an_agreement_request_to_someone_who_left_tells_the_proposer(
+    bot: SlackToBot, slack: SlackDouble, engine: Engine, deps: Deps, pairing_id: int
+) -> None:
+    _, form = _goal_form(bot, slack, MENTEE)
+    slack.fail_next("chat.postMessage", error="user_not_found")
+    assert _submit(bot, form, _answers(), MENTEE).body == ""
+
+    def failed() -> bool:
+        row = _delivery(engine, "goal_agreement")
+        return row is not None and row.status is DeliveryStatus.FAILED
+
+    assert eventually(failed)
+    assert slack.messages(slack.dm_channel_id(MENTOR)) == []
+    # The failure notice goes out in the same after-ack delivery, not at the next pass.
+    assert eventually(lambda: bool(slack.messages(slack.dm_channel_id(MENTEE))))
+    [notice] = slack.messages(slack.dm_channel_id(MENTEE))
+    assert notice["text"] == (
+        ":warning: I couldn't deliver your proposed goal to <@U0002>: "
+        "<@U0002> is no longer in this workspace."
+    )
+    # The goal stays proposed: the proposer can edit it or wait for the partner to return.
+    [goal] = _goals(engine)
+    assert (goal.status, goal.proposed_by) == (GoalStatus.PROPOSED, MENTEE)
+
+
+def test_an_agreed_notice_caught_by_a_slack_outage_is_retried_and_lands_once(
+    bot: SlackToBot,
+    slack: SlackDouble,
+    engine: Engine,
+    deps: Deps,
+    clock: FrozenClock,
+    pairing_id: int,
+) -> None:
+    dm = _propose(bot, slack, _answers())
+    slack.fail_next("chat.postMessage", status=503)
+    _after(slack, "chat.update", lambda: _click_dm(bot, slack, MENTOR, dm, ActionId.GOAL_AGREE))
+
+    def retry_planned() -> bool:
+        row = _delivery(engine, "goal_agreed")
+        return row is not None and row.next_attempt_at is not None
+
+    assert eventually(retry_planned)
+    assert slack.messages(slack.dm_channel_id(MENTEE)) == []
+    row = _delivery(engine, "goal_agreed")
+    assert row is not None
+    assert row.next_attempt_at is not None
+    clock.current = row.next_attempt_at
+    _deliver(deps)
+    _deliver(deps)  # a second pass finds nothing left to send
+    [notice] = slack.messages(slack.dm_channel_id(MENTEE))
+    assert "<@U0002> agreed to your goal" in notice["text"]
+    row = _delivery(engine, "goal_agreed")
+    assert row is not None
+    assert (row.status, row.attempts) == (DeliveryStatus.SENT, 2)
 
 
 # --- the form's inline errors ------------------------------------------------------------------
@@ -647,10 +718,12 @@ def test_someone_outside_the_pair_cannot_open_agree_or_update_its_goals(
         ),
     )
     _, goal_form = _goal_form(bot, slack, MENTEE)
+    # A refusal in a modal is pushed over it, and a stack holds three views: one each.
+    overviews = {outsider: _overview(bot, slack, MENTEE) for outsider in (OUTSIDER, ADMIN)}
     opened = len(slack.calls_to("views.open"))
 
     for outsider in (OUTSIDER, ADMIN):
-        answer = bot.command("goals", user_id=outsider).json()
+        answer = bot.ask("goals", user_id=outsider)
         assert "not in a mentoring pair" in answer["text"]
         for action_id, value in (
             (ActionId.GOALS_OPEN, pairing_id),
@@ -673,7 +746,7 @@ def test_someone_outside_the_pair_cannot_open_agree_or_update_its_goals(
                 _click_in,
                 bot,
                 slack,
-                own_overview,
+                overviews[outsider],
                 ActionId.GOAL_MILESTONE_TOGGLE,
                 str(milestone.id),
                 outsider,
@@ -715,3 +788,20 @@ def test_goal_summary_counts_each_pairing_in_one_go(engine: Engine, pairing_id: 
     assert counts[pairing_id] == GoalCounts(
         total=4, agreed=2, proposed=2, done=1, on_track=1, at_risk=1, overdue=2
     )
+
+
+def test_pair_goals_leaves_withdrawn_goals_out_in_position_order(
+    engine: Engine, pairing_id: int
+) -> None:
+    first = _stored_goal(engine, pairing_id, statement=f"{STATEMENT} first")
+    withdrawn = _stored_goal(engine, pairing_id, status=GoalStatus.WITHDRAWN)
+    second = _stored_goal(engine, pairing_id, statement=f"{STATEMENT} second")
+    with session_scope(engine) as session:
+        for position, goal_id in enumerate((second, withdrawn, first)):
+            goal = session.get(Goal, goal_id)
+            assert goal is not None
+            goal.position = position
+            session.add(goal)
+    with session_scope(engine) as session:
+        assert [g.id for g in pair_goals(session, pairing_id=pairing_id)] == [second, first]
+        assert pair_goals(session, pairing_id=pairing_id + 1) == []

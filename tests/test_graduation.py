@@ -7,14 +7,15 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import select
 
+from bot.deps import Deps
 from bot.ids import ActionId, BlockId
 from bot.sandbox.slack_double import SlackDouble
 from storage.db import session_scope
-from storage.enums import GoalProgress, PairingStatus, Stage
-from storage.models import Goal, GoalUpdate
+from storage.enums import DeliveryStatus, GoalProgress, PairingStatus, Stage
+from storage.models import Delivery, Goal, GoalUpdate, Pairing
 from tests.blockkit import assert_valid_view
 from tests.forms import Answer
-from tests.harness import SlackToBot
+from tests.harness import SlackToBot, eventually
 from tests.pairs import (
     AGREED_GOAL,
     MENTEE,
@@ -30,7 +31,7 @@ from tests.pairs import (
     text_of,
 )
 
-CHANNEL, OTHER_CHANNEL = "C0CELEB", "C0OTHER"
+CHANNEL, OTHER_CHANNEL, UNINVITED = "C0CELEB", "C0OTHER", "C0UNINVITED"
 GROUP = "G"  # group DMs' ids start with G
 
 
@@ -39,6 +40,7 @@ def pair(engine: Engine, slack: SlackDouble) -> Pair:
     """Bob mentors Alice; they work independently now."""
     slack.add_channel(CHANNEL, name="wins")
     slack.add_channel(OTHER_CHANNEL, name="random")
+    slack.add_channel(UNINVITED, name="kudos", is_member=False)
     return make_pair(engine, slack, stage=Stage.INDEPENDENT)
 
 
@@ -193,13 +195,14 @@ def test_both_parts_graduate_the_pair_and_celebrate_where_both_agreed(
     assert posts(slack, OTHER_CHANNEL) == []
 
     # Graduating again is met kindly, and changes nothing.
-    again = bot.command("graduate", user_id=MENTOR, trigger_id=slack.new_trigger_id()).json()
+    again = bot.ask("graduate", user_id=MENTOR, trigger_id=slack.new_trigger_id())
     assert_valid_view(again, surface="message")
     assert "already graduated from *Spring cohort*" in again["text"]
+    assert not again["text"].startswith(":warning:")
     bot.action(
         add_part["action_id"], add_part["value"], user_id=MENTOR, trigger_id=slack.new_trigger_id()
     )
-    [kindly] = slack.wait_for("response_url")
+    kindly = slack.wait_for("response_url", count=2)[1]
     assert kindly.params["text"].startswith("You and <@U0001> already graduated")
     assert len(slack.calls_to("views.open")) == before + 1
 
@@ -210,6 +213,7 @@ def test_no_channel_post_or_peers_unless_both_chose_them(
     view = _open_by_command(bot, slack, MENTOR, f"graduate <@{MENTEE}|alice>")
     first = _answers(pair, agreed="partly", proposed="not_achieved", after="continue")
     _submit(bot, view, first, MENTOR)
+    slack.wait_for("chat.postMessage", count=2)
     # Bob changes his mind before Alice answers: his part is replaced, Alice is asked only once.
     view = _open_by_command(bot, slack, MENTOR)
     assert "sending it again replaces it" in text_of(view)
@@ -244,6 +248,64 @@ def test_no_channel_post_or_peers_unless_both_chose_them(
     assert posts(slack, CHANNEL) == []
 
 
+def _graduate(
+    bot: SlackToBot, slack: SlackDouble, pair: Pair, *, channel: str | None = None
+) -> None:
+    """Alice sends her part, then Bob his, both choosing ``channel``; the pair graduates."""
+    for user_id in (MENTEE, MENTOR):
+        view = _open_by_command(bot, slack, user_id)
+        answers = _answers(pair, agreed="achieved", proposed="partly", after="end", channel=channel)
+        assert _submit(bot, view, answers, user_id) == {}
+        # Bob's request and Alice's confirmation land before Bob answers.
+        slack.wait_for("chat.postMessage", count=2)
+
+
+def _delivery(engine: Engine, rule: str) -> Delivery | None:
+    with session_scope(engine) as session:
+        return session.exec(select(Delivery).where(Delivery.rule == rule)).one_or_none()
+
+
+def test_a_public_celebration_where_the_bot_is_not_a_member_tells_the_mentee(
+    bot: SlackToBot, slack: SlackDouble, engine: Engine, deps: Deps, pair: Pair
+) -> None:
+    _graduate(bot, slack, pair, channel=UNINVITED)
+
+    def failed() -> bool:
+        row = _delivery(engine, "graduation_public")
+        return row is not None and row.status is DeliveryStatus.FAILED
+
+    assert eventually(failed)
+    assert pairing_row(engine, pair.pairing_id).status is PairingStatus.GRADUATED
+    assert slack.messages(UNINVITED) == []
+    [celebration] = _group_posts(slack)
+    assert "You graduated" in text_of(celebration)
+    # Bob's part graduated the pair, but the channel was Alice's choice: she is the one told,
+    # by the same after-ack delivery that found the channel closed to the bot.
+    notice = (
+        f":warning: I couldn't deliver the news of your graduation to <#{UNINVITED}>: "
+        f"I'm not a member of <#{UNINVITED}> (invite me with `/invite @mentorbot`)."
+    )
+    assert eventually(lambda: notice in [m["text"] for m in posts(slack, MENTEE)])
+    assert all(UNINVITED not in m["text"] for m in posts(slack, MENTOR))
+
+
+def test_a_pair_with_a_conversation_celebrates_there(
+    bot: SlackToBot, slack: SlackDouble, engine: Engine, pair: Pair
+) -> None:
+    slack.add_channel(GROUP + "0PAIR", name="mpdm-alice--bob-1", members=[MENTEE, MENTOR])
+    with session_scope(engine) as session:
+        row = session.get(Pairing, pair.pairing_id)
+        assert row is not None
+        row.conversation_id = GROUP + "0PAIR"
+        session.add(row)
+    _graduate(bot, slack, pair)
+    posted = slack.wait_for("chat.postMessage", count=3)
+    [celebration] = [c for c in posted if c.params["channel"] == GROUP + "0PAIR"]
+    assert "You graduated" in text_of(celebration.params)
+    assert _group_posts(slack) == []
+    assert pairing_row(engine, pair.pairing_id).conversation_id == GROUP + "0PAIR"
+
+
 def test_every_goal_and_the_choice_need_an_answer_and_nothing_is_stored_until_then(
     bot: SlackToBot, slack: SlackDouble, engine: Engine, pair: Pair
 ) -> None:
@@ -269,9 +331,9 @@ def test_every_goal_and_the_choice_need_an_answer_and_nothing_is_stored_until_th
 def test_someone_outside_the_pair_can_neither_open_nor_submit_its_graduation(
     bot: SlackToBot, slack: SlackDouble, engine: Engine, pair: Pair
 ) -> None:
-    refused = bot.command("graduate", user_id=OUTSIDER, trigger_id=slack.new_trigger_id()).json()
+    refused = bot.ask("graduate", user_id=OUTSIDER, trigger_id=slack.new_trigger_id())
     assert "not in a mentoring pair" in refused["text"]
-    refused = bot.command(f"graduate <@{MENTEE}>", user_id=OUTSIDER).json()
+    refused = bot.ask(f"graduate <@{MENTEE}>", user_id=OUTSIDER)
     assert "not in a mentoring pair" in refused["text"]
     bot.action(
         ActionId.GRADUATION_OPEN,
@@ -279,7 +341,7 @@ def test_someone_outside_the_pair_can_neither_open_nor_submit_its_graduation(
         user_id=OUTSIDER,
         trigger_id=slack.new_trigger_id(),
     )
-    [refusal] = slack.wait_for("response_url")
+    refusal = slack.wait_for("response_url", count=3)[2]
     assert "another mentoring pair" in refusal.params["text"]
     assert slack.calls_to("views.open") == []
 

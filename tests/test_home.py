@@ -1,6 +1,7 @@
 """The Home tab: each person's dashboard, and the lead's program controls."""
 
 import json
+import logging
 from datetime import date
 from typing import Any
 
@@ -13,9 +14,9 @@ from bot.sandbox import slack_double
 from bot.sandbox.slack_double import SlackDouble
 from storage.db import session_scope
 from storage.enums import PairingStatus, ProgramStatus, Role, Stage, Visibility
-from storage.models import Pairing, Participant, Program
+from storage.models import Pairing, Participant, ProcessedEvent, Program
 from tests.blockkit import assert_valid_view
-from tests.harness import SlackToBot
+from tests.harness import SlackToBot, eventually
 
 TEAM = slack_double.DEFAULT_TEAM_ID
 
@@ -142,12 +143,13 @@ def test_an_admin_sees_each_program_with_its_counts_and_controls(
 
 
 def _press(bot: SlackToBot, slack: SlackDouble, action_id: str, value: str, user_id: str) -> None:
+    """Press a button on the person's Home tab."""
     response = bot.action(
         action_id,
         value,
         user_id=user_id,
         trigger_id=slack.new_trigger_id(),
-        container={"type": "view", "view_id": "VHOME"},
+        view={"id": "VHOME", "type": "home", "blocks": []},
     )
     assert response.status == 200
 
@@ -178,10 +180,26 @@ def test_someone_else_cannot_use_lead_controls(
     with session_scope(engine) as session:
         program_id = _program(session, "Spring", ProgramStatus.ENROLLING).id
     _press(bot, slack, ActionId.PROGRAM_CLOSE, str(program_id), "U0001")
-    [notice] = slack.wait_for("chat.postMessage")
-    assert notice.params["channel"] == "U0001"
-    assert "Only workspace admins and the leads of *Spring*" in notice.params["text"]
+    [notice] = slack.wait_for("views.open")
+    view = notice.params["view"]
+    assert_valid_view(view, surface="modal")
+    assert "Only workspace admins and the leads of *Spring* can close it" in _text(view)
     assert _status(engine, "Spring") is ProgramStatus.ENROLLING
+    assert slack.calls_to("views.publish") == []
+    assert slack.calls_to("chat.postMessage") == []
+
+
+def test_a_refusal_slack_will_not_show_in_a_modal_comes_by_dm(
+    bot: SlackToBot, slack: SlackDouble, engine: Engine
+) -> None:
+    with session_scope(engine) as session:
+        program_id = _program(session, "Spring", ProgramStatus.ENROLLING).id
+    slack.fail_next("views.open", error="expired_trigger_id")
+    _press(bot, slack, ActionId.PROGRAM_MATCH, str(program_id), "U0001")
+    [dm] = slack.wait_for("chat.postMessage")
+    assert dm.params["channel"] == "U0001"
+    assert "Only workspace admins and the leads of *Spring* can match people" in _text(dm.params)
+    assert slack.calls_to("views.open")[0].error == "expired_trigger_id"
 
 
 def test_match_from_home_dms_the_proposals(
@@ -193,9 +211,56 @@ def test_match_from_home_dms_the_proposals(
         _enrol(session, program, "UE1", Role.MENTEE)
         program_id = program.id
     _press(bot, slack, ActionId.PROGRAM_MATCH, str(program_id), "UADMIN")
+    [notice] = slack.wait_for("views.open")
+    assert "Matching *Spring*" in _text(notice.params["view"])
     [dm] = slack.wait_for("chat.postMessage")
-    assert dm.params["channel"] == "UADMIN"
+    assert dm.params["channel"] == slack.dm_channel_id("UADMIN")
     assert "Match proposals" in dm.params["text"]
+    assert_valid_view(dm.params, surface="message")
+
+
+def test_a_draft_cannot_be_matched_from_home(
+    bot: SlackToBot, slack: SlackDouble, engine: Engine
+) -> None:
+    with session_scope(engine) as session:
+        program_id = _program(session, "Draft", ProgramStatus.DRAFT).id
+    _press(bot, slack, ActionId.PROGRAM_MATCH, str(program_id), "UADMIN")
+    [notice] = slack.wait_for("views.open")
+    assert "*Draft* is draft: matching works while a program is" in _text(notice.params["view"])
+    assert slack.calls_to("chat.postMessage") == []
+
+
+def test_a_home_tab_slack_failed_to_take_is_published_when_slack_retries(
+    bot: SlackToBot, slack: SlackDouble, engine: Engine, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="handlers.listeners")
+    event = slack_double.app_home_opened_event("U0001")
+    slack.fail_next("views.publish", status=500)
+    assert bot.event(event, event_id="Ev0FAULT04").status == 200
+    [failed] = slack.wait_for("views.publish")
+    assert failed.status == 500
+    assert eventually(lambda: any(r.getMessage() == "event not handled" for r in caplog.records))
+    with session_scope(engine) as session:
+        assert session.get(ProcessedEvent, "Ev0FAULT04") is None  # not handled: Slack may retry
+
+    retried = {"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_error"}
+    assert bot.event(event, event_id="Ev0FAULT04", headers=retried).status == 200
+    published = slack.wait_for("views.publish", count=2)[1]
+    assert (published.status, published.params["user_id"]) == (200, "U0001")
+    assert_valid_view(published.params["view"], surface="home")
+    assert slack.home_view("U0001") is not None
+
+    def recorded() -> bool:
+        with session_scope(engine) as session:
+            return session.get(ProcessedEvent, "Ev0FAULT04") is not None
+
+    assert eventually(recorded)
+    again = {"X-Slack-Retry-Num": "2", "X-Slack-Retry-Reason": "http_timeout"}
+    assert bot.event(event, event_id="Ev0FAULT04", headers=again).status == 200
+    assert eventually(
+        lambda: any(r.getMessage() == "duplicate event dropped" for r in caplog.records)
+    )
+    assert len(slack.calls_to("views.publish")) == 2
 
 
 @pytest.mark.parametrize("pairings", [0, 40])

@@ -1,21 +1,25 @@
 """Matching as a lead lives it: the proposals DM, approve, swap, later, pair by hand, boards."""
 
 import json
-from datetime import date, time
+from datetime import date, time, timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
+from bot.deps import Deps
 from bot.ids import ActionId, BlockId
 from bot.sandbox import slack_double
-from bot.sandbox.slack_double import SlackDouble
+from bot.sandbox.slack_double import RecordedCall, SlackDouble
+from scheduler.delivery import Deliverer, Pacer
 from storage.db import session_scope
-from storage.enums import PairingStatus, ProgramStatus, Role, Structure
-from storage.models import Flag, Pairing, Participant, Program
+from storage.enums import DeliveryStatus, PairingStatus, ProgramStatus, Role, Structure
+from storage.models import Delivery, Flag, Pairing, Participant, Program
 from tests.blockkit import assert_valid_view
-from tests.harness import SlackToBot
+from tests.conftest import FrozenClock
+from tests.harness import SlackToBot, eventually
+from tests.pairs import posts
 
 TEAM = slack_double.DEFAULT_TEAM_ID
 LEAD = "UADMIN"
@@ -108,31 +112,60 @@ def _pairings(engine: Engine) -> list[Pairing]:
 
 def _proposals_dm(slack: SlackDouble) -> dict[str, Any]:
     [call] = slack.wait_for("chat.postMessage")
-    assert call.params["channel"] == LEAD
+    assert call.params["channel"] == slack.dm_channel_id(LEAD)
     assert_valid_view(call.params, surface="message")
     return call.params
 
 
-def _click(bot: SlackToBot, slack: SlackDouble, action_id: str, value: str) -> None:
-    """Click a button on the lead's proposals DM (the bot's last message to the lead)."""
+def _click(
+    bot: SlackToBot, slack: SlackDouble, action_id: str, value: str, *, user_id: str = LEAD
+) -> str:
+    """Click a button on the lead's proposals DM; returns where its private answer goes."""
     channel = slack.dm_channel_id(LEAD)
     ts = slack.messages(channel)[0]["ts"]
+    url = slack.new_response_url()
     response = bot.action(
         action_id,
         value,
-        user_id=LEAD,
+        user_id=user_id,
         trigger_id=slack.new_trigger_id(),
         container={"type": "message", "message_ts": ts, "channel_id": channel},
         channel_id=channel,
+        response_url=url,
     )
     assert response.status == 200
+    return url
+
+
+def _group_opens(slack: SlackDouble, count: int = 1) -> list[RecordedCall]:
+    """The group DMs opened for introductions (the lead's own DM is a one-person open)."""
+
+    def opened() -> list[RecordedCall]:
+        return [c for c in slack.calls_to("conversations.open") if "," in c.params["users"]]
+
+    assert eventually(lambda: len(opened()) >= count), [c.params for c in opened()]
+    return opened()
+
+
+def _introductions(slack: SlackDouble) -> list[dict[str, Any]]:
+    """Messages posted anywhere but the lead's DM: the introductions."""
+    lead_dm = slack.dm_channel_id(LEAD)
+    return [c.params for c in slack.calls_to("chat.postMessage") if c.params["channel"] != lead_dm]
+
+
+def _introduction_delivery(engine: Engine) -> Delivery:
+    with session_scope(engine) as session:
+        row = session.exec(select(Delivery).where(Delivery.rule == "introduction")).one()
+        session.expunge(row)
+        return row
 
 
 def test_match_proposes_within_capacity_and_dms_the_lead(
     bot: SlackToBot, slack: SlackDouble, engine: Engine, cohort: dict[str, Participant]
 ) -> None:
-    ack = bot.command("match Spring cohort", user_id=LEAD).json()
-    assert "Matching *Spring cohort*" in ack["text"]
+    answer = bot.ask("match Spring cohort", user_id=LEAD)
+    assert "Matching *Spring cohort*" in answer["text"]
+    assert "I've sent" not in answer["text"]
     dm = _proposals_dm(slack)
     text = json.dumps(dm, ensure_ascii=False)
     proposals = [p for p in _pairings(engine) if p.status is PairingStatus.PROPOSED]
@@ -198,11 +231,15 @@ def test_approving_introduces_the_pair_in_a_group_dm(
     bot.command("match Spring cohort", user_id=LEAD)
     _proposals_dm(slack)
     target = next(p for p in _pairings(engine) if p.mentee_user_id == "UE2")
-    _click(bot, slack, ActionId.MATCH_APPROVE, str(target.id))
-    [opened] = slack.wait_for("conversations.open")
+    url = _click(bot, slack, ActionId.MATCH_APPROVE, str(target.id))
+    answer = bot.answer_to(url)
+    assert answer["text"] == (
+        f"Approved: the introduction of <@{target.mentor_user_id}> and <@UE2> is on its way."
+    )
+    [opened] = _group_opens(slack)
     assert set(opened.params["users"].split(",")) == {target.mentor_user_id, "UE2"}
     intro = slack.wait_for("chat.postMessage", count=2)[1]
-    assert intro.params["channel"] != LEAD
+    assert intro.params["channel"] == slack.dm_channel_id(target.mentor_user_id, "UE2")
     assert_valid_view(intro.params, surface="message")
     intro_text = json.dumps(intro.params, ensure_ascii=False)
     assert "pivotal challenge" in intro_text
@@ -217,12 +254,19 @@ def test_approving_introduces_the_pair_in_a_group_dm(
         (ActionId.SCHEDULE_OPEN, str(target.id))
     ]
     [update] = slack.wait_for("chat.update")
+    assert update.params["channel"] == slack.dm_channel_id(LEAD)
     assert_valid_view(update.params, surface="message")
     assert "Approve all 3" in json.dumps(update.params)
+    assert eventually(
+        lambda: (
+            next(p for p in _pairings(engine) if p.id == target.id).conversation_id
+            == intro.params["channel"]
+        )
+    )
     approved = next(p for p in _pairings(engine) if p.id == target.id)
     assert approved.status is PairingStatus.ACTIVE
     assert approved.approved_by == LEAD
-    assert approved.conversation_id == intro.params["channel"]
+    assert len(_introductions(slack)) == 1
 
 
 def test_approve_all_introduces_everyone(
@@ -231,10 +275,77 @@ def test_approve_all_introduces_everyone(
     bot.command("match Spring cohort", user_id=LEAD)
     _proposals_dm(slack)
     program_id = cohort["UE1"].program_id
-    _click(bot, slack, ActionId.MATCH_APPROVE_ALL, str(program_id))
-    slack.wait_for("conversations.open", count=4)
-    slack.wait_for("response_url")
+    url = _click(bot, slack, ActionId.MATCH_APPROVE_ALL, str(program_id))
+    assert bot.answer_to(url)["text"] == "Approved 4: their introductions are on their way."
+    opened = _group_opens(slack, count=4)
     assert all(p.status is PairingStatus.ACTIVE for p in _pairings(engine))
+    assert {frozenset(c.params["users"].split(",")) for c in opened} == {
+        frozenset((p.mentor_user_id, p.mentee_user_id)) for p in _pairings(engine)
+    }
+    assert eventually(lambda: len(_introductions(slack)) == 4)
+    assert eventually(lambda: all(p.conversation_id for p in _pairings(engine)))
+
+
+def test_an_introduction_slack_rate_limits_lands_once_on_the_retry(
+    bot: SlackToBot,
+    slack: SlackDouble,
+    engine: Engine,
+    deps: Deps,
+    clock: FrozenClock,
+    cohort: dict[str, Participant],
+) -> None:
+    bot.command("match Spring cohort", user_id=LEAD)
+    _proposals_dm(slack)
+    target = next(p for p in _pairings(engine) if p.mentee_user_id == "UE2")
+    slack.fail_next("conversations.open", retry_after=1)  # 429 for the group DM
+    url = _click(bot, slack, ActionId.MATCH_APPROVE, str(target.id))
+    assert "is on its way" in bot.answer_to(url)["text"]
+    assert eventually(lambda: _introduction_delivery(engine).error == "ratelimited")
+    assert _introductions(slack) == []
+    assert next(p for p in _pairings(engine) if p.id == target.id).status is PairingStatus.ACTIVE
+
+    clock.advance(timedelta(seconds=2))  # past Slack's Retry-After
+    Deliverer(deps, worker="retry", pacer=Pacer(sleep=lambda _: None)).run()
+    assert eventually(lambda: _introduction_delivery(engine).status is DeliveryStatus.SENT)
+    Deliverer(deps, worker="again", pacer=Pacer(sleep=lambda _: None)).run()
+    group = slack.dm_channel_id(target.mentor_user_id, "UE2")
+    [intro] = _introductions(slack)
+    assert intro["channel"] == group
+    assert "Meet your mentoring partner" in intro["text"]
+    assert _introduction_delivery(engine).status is DeliveryStatus.SENT
+    assert next(p for p in _pairings(engine) if p.id == target.id).conversation_id == group
+    assert len(posts(slack, LEAD)) == 1  # the proposals: the lead hears of no failure
+
+
+def test_an_introduction_that_can_never_land_tells_the_lead(
+    bot: SlackToBot,
+    slack: SlackDouble,
+    engine: Engine,
+    deps: Deps,
+    cohort: dict[str, Participant],
+) -> None:
+    bot.command("match Spring cohort", user_id=LEAD)
+    _proposals_dm(slack)
+    target = next(p for p in _pairings(engine) if p.mentee_user_id == "UE2")
+    slack.fail_next("conversations.open", error="user_not_found")
+    url = _click(bot, slack, ActionId.MATCH_APPROVE, str(target.id))
+    assert "is on its way" in bot.answer_to(url)["text"]
+    assert eventually(
+        lambda: _introduction_delivery(engine).status is DeliveryStatus.FAILED, timeout=10
+    )
+    Deliverer(deps, worker="after", pacer=Pacer(sleep=lambda _: None)).run()
+
+    def told() -> list[dict[str, Any]]:
+        return [m for m in posts(slack, LEAD) if "couldn't deliver" in m["text"]]
+
+    assert eventually(lambda: len(told()) == 1)
+    assert (
+        f"I couldn't deliver the introduction of <@{target.mentor_user_id}> and <@UE2>"
+        in told()[0]["text"]
+    )
+    assert slack.messages(slack.dm_channel_id(target.mentor_user_id, "UE2")) == []
+    approved = next(p for p in _pairings(engine) if p.id == target.id)
+    assert (approved.status, approved.conversation_id) == (PairingStatus.ACTIVE, None)
 
 
 def test_leave_for_later_and_swap(
@@ -258,20 +369,38 @@ def test_leave_for_later_and_swap(
     swapped = next(p for p in _pairings(engine) if p.id == second.id)
     assert swapped.mentor_id == int(new_mentor)
     assert swapped.status is PairingStatus.PROPOSED
+    redrawn = slack.wait_for("chat.update", count=2)[1]
+    assert redrawn.params["channel"] == slack.dm_channel_id(LEAD)
+    assert_valid_view(redrawn.params, surface="message")
+
+
+def test_only_a_lead_can_page_through_the_proposals(
+    bot: SlackToBot, slack: SlackDouble, engine: Engine, cohort: dict[str, Participant]
+) -> None:
+    bot.command("match Spring cohort", user_id=LEAD)
+    _proposals_dm(slack)
+    program_id = cohort["UE1"].program_id
+    url = _click(bot, slack, ActionId.MATCH_PAGE, f"{program_id}:0", user_id="U0001")
+    refusal = bot.answer_to(url)
+    assert "Only workspace admins and the leads of *Spring cohort*" in refusal["text"]
+    assert slack.calls_to("chat.update") == []
+    _click(bot, slack, ActionId.MATCH_PAGE, f"{program_id}:0")
+    [update] = slack.wait_for("chat.update")
+    assert "Approve all 4" in json.dumps(update.params)
 
 
 def test_a_non_lead_cannot_match_and_nothing_changes(
     bot: SlackToBot, slack: SlackDouble, engine: Engine, cohort: dict[str, Participant]
 ) -> None:
-    answer = bot.command("match Spring cohort", user_id="U0001").json()
+    answer = bot.ask("match Spring cohort", user_id="U0001")
     assert "Only workspace admins and the leads of *Spring cohort*" in answer["text"]
     assert _pairings(engine) == []
     assert slack.calls_to("chat.postMessage") == []
 
 
 def test_match_needs_a_known_program(bot: SlackToBot, cohort: dict[str, Participant]) -> None:
-    assert "Which program?" in bot.command("match", user_id=LEAD).json()["text"]
-    unknown = bot.command("match Autumn", user_id=LEAD).json()["text"]
+    assert "Which program?" in bot.ask("match", user_id=LEAD)["text"]
+    unknown = bot.ask("match Autumn", user_id=LEAD)["text"]
     assert "There is no program called *Autumn*" in unknown
     assert "*Spring cohort*" in unknown
 
@@ -279,26 +408,31 @@ def test_match_needs_a_known_program(bot: SlackToBot, cohort: dict[str, Particip
 def test_pair_by_hand_introduces_right_away(
     bot: SlackToBot, slack: SlackDouble, engine: Engine, cohort: dict[str, Participant]
 ) -> None:
-    answer = bot.command("pair <@UM3|um3> <@UE1|ue1> Spring cohort", user_id=LEAD).json()
-    assert "Paired <@UM3> with <@UE1>" in answer["text"]
-    slack.wait_for("chat.postMessage")
+    answer = bot.ask("pair <@UM3|um3> <@UE1|ue1> Spring cohort", user_id=LEAD)
+    assert answer["text"] == "Paired <@UM3> with <@UE1>. Their introduction is on its way."
+    [intro] = slack.wait_for("chat.postMessage")
+    assert intro.params["channel"] == slack.dm_channel_id("UM3", "UE1")
     [pairing] = _pairings(engine)
     assert (pairing.mentor_user_id, pairing.mentee_user_id) == ("UM3", "UE1")
     assert pairing.status is PairingStatus.ACTIVE
-    again = bot.command("pair <@UM3|um3> <@UE1|ue1> Spring cohort", user_id=LEAD).json()
+    assert eventually(lambda: _pairings(engine)[0].conversation_id == intro.params["channel"])
+    again = bot.ask("pair <@UM3|um3> <@UE1|ue1> Spring cohort", user_id=LEAD)
     assert "already paired" in again["text"]
-    full = bot.command("pair <@UM3|um3> <@UE2|ue2> Spring cohort", user_id=LEAD).json()
+    full = bot.ask("pair <@UM3|um3> <@UE2|ue2> Spring cohort", user_id=LEAD)
     assert "at capacity" in full["text"]
-    wrong_role = bot.command("pair <@UE2|ue2> <@UE3|ue3> Spring cohort", user_id=LEAD).json()
+    wrong_role = bot.ask("pair <@UE2|ue2> <@UE3|ue3> Spring cohort", user_id=LEAD)
     assert "hasn't joined *Spring cohort* as a mentor" in wrong_role["text"]
+    usage = bot.ask("pair UM3 UE1 Spring cohort", user_id=LEAD)
+    assert "Usage: `/mentor pair @mentor @mentee PROGRAM`" in usage["text"]
+    assert len(slack.calls_to("chat.postMessage")) == 1
 
 
 def test_board_shows_mentors_and_refuses_duplicate_roles(
     bot: SlackToBot, slack: SlackDouble, engine: Engine, cohort: dict[str, Participant]
 ) -> None:
-    bot.command("pair <@UM1|um1> <@UE1|ue1> Spring cohort", user_id=LEAD)
-    bot.command("pair <@UM2|um2> <@UE1|ue1> Spring cohort", user_id=LEAD)
-    board = bot.command("board", user_id="UE1").json()
+    bot.ask("pair <@UM1|um1> <@UE1|ue1> Spring cohort", user_id=LEAD)
+    bot.ask("pair <@UM2|um2> <@UE1|ue1> Spring cohort", user_id=LEAD)
+    board = bot.ask("board", user_id="UE1")
     assert_valid_view(board, surface="message")
     assert "<@UM1>" in json.dumps(board)
     assert "<@UM2>" in json.dumps(board)
@@ -312,6 +446,9 @@ def test_board_shows_mentors_and_refuses_duplicate_roles(
     inputs = [b["block_id"] for b in view["blocks"] if b["type"] == "input"]
     clash = bot.submit(view, dict.fromkeys(inputs, "Challenger"), user_id="UE1").json()
     assert clash["response_action"] == "errors"
+    assert clash["errors"] == {
+        inputs[1]: "Each mentor needs a distinct role; *Challenger* is given twice."
+    }
     assert all(p.board_role is None for p in _pairings(engine))
     ok = bot.submit(
         view, dict(zip(inputs, ["Challenger", "Technical Expert"], strict=True)), user_id="UE1"
@@ -321,12 +458,37 @@ def test_board_shows_mentors_and_refuses_duplicate_roles(
         "Challenger",
         "Technical Expert",
     ]
+    [shown] = [
+        c.params
+        for c in slack.wait_for("chat.postMessage", count=3)
+        if c.params["channel"] == "UE1"
+    ]
+    assert_valid_view(shown, surface="message")
+    assert "*Technical Expert*: <@UM2>" in json.dumps(shown)
+
+
+def test_a_board_needs_one_program_and_a_mentor(
+    bot: SlackToBot, slack: SlackDouble, engine: Engine, cohort: dict[str, Participant]
+) -> None:
+    assert "no board yet" in bot.ask("board", user_id="UM1")["text"]
+    empty = bot.ask("board Spring cohort", user_id="UE1")
+    assert "You have no mentors in this program yet" in json.dumps(empty)
+    url = slack.new_response_url()
+    bot.action(
+        ActionId.BOARD_EDIT,
+        str(cohort["UE1"].program_id),
+        user_id="UE1",
+        trigger_id=slack.new_trigger_id(),
+        response_url=url,
+    )
+    assert "You have no mentors to give roles to yet." in bot.answer_to(url)["text"]
+    assert slack.calls_to("views.open") == []
 
 
 def test_someone_else_cannot_edit_a_board(
     bot: SlackToBot, slack: SlackDouble, engine: Engine, cohort: dict[str, Participant]
 ) -> None:
-    bot.command("pair <@UM1|um1> <@UE1|ue1> Spring cohort", user_id=LEAD)
+    bot.ask("pair <@UM1|um1> <@UE1|ue1> Spring cohort", user_id=LEAD)
     program_id = cohort["UE1"].program_id
     pairing_id = _pairings(engine)[0].id
     view = {
@@ -364,6 +526,13 @@ def test_group_programs_form_groups_introduced_together(
     assert len(pairings) == 2
     assert pairings[0].group_key
     assert pairings[0].group_key == pairings[1].group_key
-    _click(bot, slack, ActionId.MATCH_APPROVE_ALL, str(program_id))
-    [opened] = slack.wait_for("conversations.open")
+    url = _click(bot, slack, ActionId.MATCH_APPROVE_ALL, str(program_id))
+    assert bot.answer_to(url)["text"] == (
+        "Approved: the introduction of <@UM1>, <@UE1> and <@UE2> is on its way."
+    )
+    [opened] = _group_opens(slack)
     assert set(opened.params["users"].split(",")) == {"UM1", "UE1", "UE2"}
+    assert eventually(lambda: len(_introductions(slack)) == 1)
+    [intro] = _introductions(slack)
+    assert "Meet your mentoring group" in intro["text"]
+    assert eventually(lambda: {p.conversation_id for p in _pairings(engine)} == {intro["channel"]})

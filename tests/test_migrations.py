@@ -120,9 +120,15 @@ def test_lapse_keys_are_rewritten_so_a_nudged_gap_is_not_nudged_again(tmp_path: 
                     dedupe_key=f"lapsed:7:{gap.isoformat()}",
                 )
             )
+            # Written as the schema of that revision has them (later columns don't exist yet).
             for key in old_keys:
-                session.add(
-                    Delivery(team_id="T1", dedupe_key=key, rule="r", recipient_id="U", due_at=gap)
+                session.execute(
+                    text(
+                        "INSERT INTO delivery (team_id, dedupe_key, rule, recipient_id, payload, "
+                        "due_at, status, attempts, created_at) VALUES ('T1', :key, 'r', 'U', "
+                        "'{}', :due, 'pending', 0, :due)"
+                    ),
+                    {"key": key, "due": gap.replace(tzinfo=None)},
                 )
         upgrade(engine)
         with session_scope(engine) as session:

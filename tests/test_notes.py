@@ -7,11 +7,13 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import col, select
 
+from bot.deps import Deps
 from bot.ids import ActionId, BlockId, CallbackId
 from bot.sandbox.slack_double import SlackDouble
 from bot.services.notes import delete_pair_material
+from scheduler.outbox import OUTCOME_UNKNOWN
 from storage.db import session_scope
-from storage.enums import MeetingStatus, PairingStatus, ResourceKind, Role
+from storage.enums import DeliveryStatus, MeetingStatus, PairingStatus, ResourceKind, Role
 from storage.models import (
     Goal,
     LearningResource,
@@ -26,15 +28,17 @@ from storage.models import (
 )
 from tests.blockkit import assert_valid_view
 from tests.conftest import FrozenClock
-from tests.harness import SlackToBot
+from tests.harness import SlackToBot, eventually
 from tests.pairs import MENTEE, MENTOR, OUTSIDER, TEAM, Pair, make_pair, posts
 from tests.test_plans import (
     ADMIN,
     click_in,
+    deliver,
     ephemeral,
     home,
     new_view,
     press_home,
+    settled,
     submit,
     text,
     updated,
@@ -197,18 +201,21 @@ def test_a_lead_or_anyone_else_is_refused_and_nothing_leaks(
     opened = len(slack.calls_to("views.open"))
 
     for outsider in (OUTSIDER, ADMIN):
-        assert "not in a mentoring pair" in text(ephemeral(bot.command("notes", user_id=outsider)))
-        press_home(bot, slack, ActionId.NOTES_OPEN, str(pair.pairing_id), outsider)
+        assert "not in a mentoring pair" in text(ephemeral(bot.ask("notes", user_id=outsider)))
+        url = slack.new_response_url()
+        press_home(
+            bot, slack, ActionId.NOTES_OPEN, str(pair.pairing_id), outsider, response_url=url
+        )
+        refusal = bot.answer_to(url)
+        assert "another mentoring pair" in text(refusal)
+        assert NOTE not in text(refusal)
         # A forged submission of the pair's modal stores nothing.
         forged = submit(bot, view, {BlockId.NOTES_NEW: "Snooping"}, outsider).json()
         assert "another mentoring pair" in forged["errors"][BlockId.NOTES_NEW]
-        status = text(ephemeral(bot.command("status", user_id=outsider)))
+        status = text(ephemeral(bot.ask("status", user_id=outsider)))
         assert NOTE not in status
         assert SESSION_NOTES not in status
         assert NOTE not in text(home(bot, slack, outsider))
-    refusals = slack.wait_for("response_url", 2)
-    assert all("another mentoring pair" in text(r.params) for r in refusals)
-    assert NOTE not in text([r.params for r in refusals])
     assert len(slack.calls_to("views.open")) == opened
     assert [n.body for n in stored_notes(engine)] == [NOTE]
 
@@ -355,25 +362,83 @@ def test_either_person_deletes_their_notes_after_confirming(
     assert "<@U0001> will be told" in text(confirm)
     assert _counts(engine, pair.pairing_id)["notes"] == 1  # nothing gone before confirming
 
-    # Someone else can't confirm it for them.
-    forged = submit(bot, confirm, {}, OUTSIDER).json()
-    assert forged["response_action"] == "update"
-    assert "another mentoring pair" in text(forged["view"])
+    # Someone else can't confirm it for them: the confirmation has no field to show why under,
+    # so it closes and they hear why by DM.
+    forged = submit(bot, confirm, {}, OUTSIDER)
+    assert forged.body == ""
+    [refusal] = slack.wait_for("chat.postMessage")
+    assert refusal.params["channel"] in (OUTSIDER, slack.dm_channel_id(OUTSIDER))
+    assert "another mentoring pair" in text(refusal.params)
     assert _counts(engine, pair.pairing_id)["notes"] == 1
 
     answer = submit(bot, confirm, {}, MENTOR).json()
     assert answer["response_action"] == "update"
     assert "Deleted: 1 note, 1 session's notes, 1 document link" in text(answer["view"])
+    assert "A message telling <@U0001> is on its way" in text(answer["view"])
     counts = _counts(engine, pair.pairing_id)
     assert (counts["notes"], counts["session_notes"], counts["documents"]) == (0, 0, 0)
     # Learning plans and outside feedback are not notes: they stay.
     assert (counts["resources"], counts["tasks"], counts["outside"]) == (1, 1, 1)
     assert _counts(engine, other)["notes"] == 1
-    [told] = slack.wait_for("chat.postMessage")
-    assert told.params["channel"] == MENTEE
-    assert "<@U0002> deleted your shared notes" in text(posts(slack, MENTEE))
+    [told] = slack.wait_for("chat.postMessage", 2)[1:]
+    assert told.params["channel"] == slack.dm_channel_id(MENTEE)
+    [dm] = posts(slack, MENTEE)
+    assert "<@U0002> deleted your shared notes" in text(dm)
     redrawn = slack.wait_for("views.update")[-1].params["view"]
     assert SESSION_NOTES not in text(redrawn)
+
+
+def _confirm_delete(bot: SlackToBot, slack: SlackDouble, pair: Pair) -> dict[str, Any]:
+    """Bob opens the notes and pushes the delete confirmation."""
+    view = notes(bot, slack, MENTOR)
+    return new_view(
+        slack,
+        "views.push",
+        lambda: click_in(bot, slack, view, ActionId.NOTES_DELETE, str(pair.pairing_id), MENTOR),
+    )
+
+
+@pytest.mark.parametrize("reached_slack", [False, True])
+def test_the_partners_notice_survives_a_slack_500_and_lands_once(
+    bot: SlackToBot,
+    slack: SlackDouble,
+    engine: Engine,
+    clock: FrozenClock,
+    deps: Deps,
+    pair: Pair,
+    reached_slack: bool,
+) -> None:
+    confirm = _confirm_delete(bot, slack, pair)
+    # Slack answers 500 (having posted the message or not): the outcome is unknown.
+    slack.fail_next("chat.postMessage", status=500, apply=reached_slack)
+    assert submit(bot, confirm, {}, MENTOR).json()["response_action"] == "update"
+    first = settled(engine, "notes_deleted", DeliveryStatus.PENDING)
+    assert first.error == OUTCOME_UNKNOWN
+    assert stored_notes(engine) == []  # deleted all the same
+
+    clock.advance(timedelta(minutes=1))
+    deliver(deps)
+    [told] = slack.messages(slack.dm_channel_id(MENTEE))
+    assert "<@U0002> deleted your shared notes" in text(told)
+    assert settled(engine, "notes_deleted", DeliveryStatus.SENT).attempts == 2
+    assert posts(slack, MENTOR) == []  # nothing for Bob to hear about
+
+
+def test_bob_hears_when_alice_can_never_be_told(
+    bot: SlackToBot, slack: SlackDouble, engine: Engine, deps: Deps, pair: Pair
+) -> None:
+    confirm = _confirm_delete(bot, slack, pair)
+    slack.fail_next("chat.postMessage", error="account_inactive")
+    assert submit(bot, confirm, {}, MENTOR).json()["response_action"] == "update"
+    settled(engine, "notes_deleted", DeliveryStatus.FAILED)
+    # The failure notice goes out in the same after-ack delivery, not at the next pass.
+    assert eventually(lambda: bool(posts(slack, MENTOR)))
+    [notice] = posts(slack, MENTOR)
+    assert "I couldn't deliver the news that you deleted your shared notes to <@U0001>" in text(
+        notice
+    )
+    assert "deactivated" in text(notice)
+    assert slack.messages(slack.dm_channel_id(MENTEE)) == []
 
 
 # --- long lists ---------------------------------------------------------------------------------

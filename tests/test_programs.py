@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import Engine, event
 from sqlmodel import Session, col, func, select
 
+from bot.deps import Deps
 from bot.errors import FieldErrors
 from bot.ids import ActionId, BlockId, CallbackId
 from bot.sandbox.slack_double import SlackDouble
@@ -19,9 +20,12 @@ from bot.services.programs import (
     ProgramSettings,
     create_program,
     program_counts,
+    program_end,
+    program_last_day,
     validate_program_form,
     whole_months,
 )
+from bot.views.enrolment import build_join_picker
 from bot.views.program import (
     LIST_MAX_PROGRAMS,
     build_program_announcement,
@@ -29,9 +33,11 @@ from bot.views.program import (
     build_program_list,
     build_program_modal,
 )
+from scheduler.delivery import Deliverer, Pacer
 from storage.db import session_scope
 from storage.enums import (
     Cadence,
+    DeliveryStatus,
     PairingStatus,
     ParticipantStatus,
     ProgramStatus,
@@ -41,11 +47,12 @@ from storage.enums import (
     Structure,
     Visibility,
 )
-from storage.models import Pairing, Participant, Program, ProgramLead
+from storage.models import Delivery, Flag, Pairing, Participant, Program, ProgramLead
 from tests.blockkit import assert_valid_view
 from tests.conftest import FrozenClock
 from tests.forms import Answer
-from tests.harness import TEAM_ID, Response, SlackToBot
+from tests.harness import TEAM_ID, Response, SlackToBot, eventually
+from tests.pairs import posts
 
 B = BlockId
 NAME = "Spring Cohort"
@@ -159,10 +166,17 @@ def count_leads(engine: Engine) -> int:
         return session.exec(select(func.count()).select_from(ProgramLead)).one()
 
 
-def notice(response: Response) -> str:
-    """An ephemeral answer's text, after checking it is a valid message."""
-    answer = response.json()
-    assert_valid_view(answer, surface="message")
+def deliveries(engine: Engine) -> list[Delivery]:
+    """The announcements in the outbox."""
+    with Session(engine) as session:
+        query = select(Delivery).where(Delivery.rule == "program_announcement")
+        return list(session.exec(query))
+
+
+def notice(bot: SlackToBot, text: str, **fields: Any) -> str:
+    """The private answer to ``/mentor <text>``, after checking it is a valid message."""
+    answer = bot.ask(text, **fields)
+    assert_valid_view({k: answer[k] for k in ("text", "blocks")}, surface="message")
     assert answer.get("response_type", "ephemeral") == "ephemeral"
     return json.dumps(answer, ensure_ascii=False)
 
@@ -204,10 +218,12 @@ def test_admin_creates_a_program_with_every_field(
     assert co_leads(engine, program.id) == ["U0002"]
 
     [dm] = slack.wait_for("chat.postMessage")
-    assert dm.params["channel"] == "UADMIN"
+    assert dm.params["channel"] == slack.dm_channel_id("UADMIN")
     assert_valid_view(dm.params, surface="message")
     text = json.dumps(dm.params, ensure_ascii=False)
-    assert "1 Apr 2026 → 1 Jan 2027 (9 months)" in text
+    # Nine months from 1 April: the last day is 31 December, not the day after it.
+    assert "1 Apr 2026 → 31 Dec 2026 (9 months)" in text
+    assert "1 Apr 2026 to 31 Dec 2026" in dm.params["text"]
     assert "*Midpoint check*\\n16 Aug 2026" in text
     assert f"/mentor program open {NAME}" in text
     assert f"/mentor program announce {NAME}" in text
@@ -327,7 +343,7 @@ def test_an_expired_trigger_is_logged_and_the_lead_told(
     response = bot.command("program new", user_id="UADMIN", response_url=slack.new_response_url())
     assert (response.status, response.body) == (200, "")
     [answer] = slack.wait_for("response_url")
-    assert "couldn't open the form" in answer.params["text"]
+    assert "Slack didn't open the form in time" in answer.params["text"]
     assert_valid_view(answer.params, surface="message")
     assert any(getattr(r, "error", None) == "expired_trigger_id" for r in caplog.records)
 
@@ -338,7 +354,7 @@ def test_an_expired_trigger_is_logged_and_the_lead_told(
 def test_only_admins_and_leads_may_create_a_program(
     bot: SlackToBot, slack: SlackDouble, engine: Engine
 ) -> None:
-    text = notice(bot.command("program new", user_id="U0001"))
+    text = notice(bot, "program new", user_id="U0001")
     assert "Only workspace admins and program leads can create a program" in text
     assert slack.calls_to("views.open") == []
 
@@ -349,7 +365,7 @@ def test_someone_who_does_not_lead_the_program_is_refused(
 ) -> None:
     seed(engine, clock, status=ProgramStatus.ENROLLING, co_leads=("U0002",))
 
-    text = notice(bot.command(f"program {action} {NAME}", user_id="U0001"))
+    text = notice(bot, f"program {action} {NAME}", user_id="U0001")
 
     assert ":warning: Only workspace admins and the leads of *Spring Cohort* can" in text
     [program] = programs(engine)
@@ -365,7 +381,7 @@ def test_a_co_lead_added_on_create_may_edit_and_open_the_program(
 
     view = open_modal(bot, slack, f"program edit {NAME}", "U0002")
     assert bot.submit(view, {B.PROGRAM_PLACES: 14}, user_id="U0002").body == ""
-    assert "is open for enrolment" in notice(bot.command(f"program open {NAME}", user_id="U0002"))
+    assert "is open for enrolment" in notice(bot, f"program open {NAME}", user_id="U0002")
 
     [program] = programs(engine)
     assert (program.places, program.status) == (14, ProgramStatus.ENROLLING)
@@ -430,7 +446,7 @@ def test_a_closed_program_cannot_be_edited(
 ) -> None:
     seed(engine, clock, status=ProgramStatus.CLOSED)
     assert "a closed program can't be edited" in notice(
-        bot.command(f"program edit {NAME}", user_id="UADMIN")
+        bot, f"program edit {NAME}", user_id="UADMIN"
     )
 
 
@@ -442,12 +458,12 @@ def test_a_program_is_opened_started_and_closed(
 ) -> None:
     seed(engine, clock)
 
-    opened = notice(bot.command(f"program open {NAME}", user_id="UADMIN"))
+    opened = notice(bot, f"program open {NAME}", user_id="UADMIN")
     assert programs(engine)[0].status is ProgramStatus.ENROLLING
-    started = notice(bot.command(f"program start {NAME}", user_id="UADMIN"))
+    started = notice(bot, f"program start {NAME}", user_id="UADMIN")
     assert programs(engine)[0].status is ProgramStatus.ACTIVE
     clock.current = datetime(2026, 9, 1, 12, 0, tzinfo=UTC)
-    closed = notice(bot.command(f"program close {NAME}", user_id="UADMIN"))
+    closed = notice(bot, f"program close {NAME}", user_id="UADMIN")
 
     assert f"`/mentor program announce {NAME}`" in opened
     assert "*Spring Cohort* is active" in started
@@ -476,7 +492,7 @@ def test_impossible_status_changes_are_explained_and_change_nothing(
     error: str,
 ) -> None:
     seed(engine, clock, status=status)
-    text = notice(bot.command(f"program {action} {NAME}", user_id="UADMIN"))
+    text = notice(bot, f"program {action} {NAME}", user_id="UADMIN")
     assert ":warning:" in text
     assert error in text
     [program] = programs(engine)
@@ -487,7 +503,7 @@ def test_a_draft_program_can_start_straight_away(
     bot: SlackToBot, engine: Engine, clock: FrozenClock
 ) -> None:
     seed(engine, clock)
-    notice(bot.command(f"program start {NAME}", user_id="UADMIN"))
+    notice(bot, f"program start {NAME}", user_id="UADMIN")
     assert programs(engine)[0].status is ProgramStatus.ACTIVE
 
 
@@ -508,14 +524,14 @@ def test_malformed_program_commands_get_a_private_problem(
     bot: SlackToBot, engine: Engine, clock: FrozenClock, text: str, error: str
 ) -> None:
     seed(engine, clock)
-    answer = notice(bot.command(text, user_id="UADMIN"))
+    answer = notice(bot, text, user_id="UADMIN")
     assert ":warning:" in answer
     assert error in answer
     assert programs(engine)[0].status is ProgramStatus.DRAFT
 
 
 def test_help_lists_the_program_command_on_one_line(bot: SlackToBot) -> None:
-    text = notice(bot.command("help"))
+    text = notice(bot, "help")
     assert "`/mentor program new | list | edit NAME | open NAME | start NAME | close NAME" in text
 
 
@@ -565,11 +581,11 @@ def test_anyone_may_list_the_programs_with_dates_and_head_counts(
     seed(engine, clock, "Autumn", status=ProgramStatus.CLOSED, cadence=Cadence.MONTHLY)
     populate(engine, program_id)
 
-    text = notice(bot.command("program list", user_id="U0001"))
+    text = notice(bot, "program list", user_id="U0001")
 
     assert "Programs (2)" in text
     assert (
-        "*Spring Cohort* · Enrolling\\n2 Mar 2026 → 2 Sep 2026 · midpoint 2 Jun 2026 · "
+        "*Spring Cohort* · Enrolling\\n2 Mar 2026 → 1 Sep 2026 · midpoint 2 Jun 2026 · "
         "every two weeks\\nPlaces filled: 2/12 · enrolled: 1 mentor, 3 mentees"
     ) in text
     assert "*Autumn* · Closed" in text
@@ -577,13 +593,13 @@ def test_anyone_may_list_the_programs_with_dates_and_head_counts(
 
 
 def test_an_empty_workspace_is_told_how_to_begin(bot: SlackToBot) -> None:
-    assert "There are no programs yet" in notice(bot.command("program list"))
+    assert "There are no programs yet" in notice(bot, "program list")
 
 
 def test_many_programs_fit_one_message(bot: SlackToBot, engine: Engine, clock: FrozenClock) -> None:
     for n in range(LIST_MAX_PROGRAMS + 15):
         seed(engine, clock, f"Cohort {n:02d}")
-    answer = bot.command("program list").json()
+    answer = bot.ask("program list")
     assert_valid_view(answer, surface="message")
     assert len(answer["blocks"]) <= 50
     assert "…and 15 more: " in json.dumps(answer, ensure_ascii=False)
@@ -622,9 +638,9 @@ def test_an_enrolling_program_is_announced_with_join_buttons(
     program_id = seed(engine, clock, status=ProgramStatus.ENROLLING, co_leads=("U0002",))
     populate(engine, program_id)
 
-    response = bot.command(f"program announce {NAME}", user_id="UADMIN", channel_id="C0MENTOR")
+    answer = notice(bot, f"program announce {NAME}", user_id="UADMIN", channel_id="C0MENTOR")
 
-    assert (response.status, response.body) == (200, "")
+    assert "The announcement of *Spring Cohort* is on its way to <#C0MENTOR>" in answer
     [post] = slack.wait_for("chat.postMessage")
     assert post.params["channel"] == "C0MENTOR"
     assert_valid_view(post.params, surface="message")
@@ -639,7 +655,7 @@ def test_an_enrolling_program_is_announced_with_join_buttons(
         "Onboarding",
         "Help new joiners settle in",
         "Every two weeks, 60 min sessions",
-        "2 Mar 2026 → 2 Sep 2026",
+        "2 Mar 2026 → 1 Sep 2026",
         "10 of 12 mentee places left",
         "Everyone in the workspace",
         "<@UADMIN>, <@U0002>",
@@ -652,7 +668,7 @@ def test_a_draft_program_is_not_announced(
     bot: SlackToBot, slack: SlackDouble, engine: Engine, clock: FrozenClock
 ) -> None:
     seed(engine, clock)
-    text = notice(bot.command(f"program announce {NAME}", user_id="UADMIN"))
+    text = notice(bot, f"program announce {NAME}", user_id="UADMIN")
     assert "isn't open for enrolment yet" in text
     assert f"/mentor program open {NAME}" in text
     assert slack.calls_to("chat.postMessage") == []
@@ -660,29 +676,60 @@ def test_a_draft_program_is_not_announced(
 
 @pytest.mark.parametrize("error", ["not_in_channel", "channel_not_found"])
 def test_announcing_where_the_bot_is_not_invited_says_to_invite_it(
-    bot: SlackToBot, slack: SlackDouble, engine: Engine, clock: FrozenClock, error: str
+    bot: SlackToBot,
+    slack: SlackDouble,
+    engine: Engine,
+    deps: Deps,
+    clock: FrozenClock,
+    error: str,
 ) -> None:
     seed(engine, clock, status=ProgramStatus.ENROLLING)
-    slack.fail_next("chat.postMessage", error=error)
+    if error == "not_in_channel":
+        slack.add_channel("C0PRIVATE", is_member=False)
+    else:  # a private channel the bot was never invited to looks absent
+        slack.fail_next("chat.postMessage", error=error)
 
-    response = bot.command(
-        f"program announce {NAME}",
-        user_id="UADMIN",
-        channel_id="C0PRIVATE",
-        response_url=slack.new_response_url(),
-    )
+    answer = notice(bot, f"program announce {NAME}", user_id="UADMIN", channel_id="C0PRIVATE")
 
-    assert response.status == 200
-    [answer] = slack.wait_for("response_url")
-    assert_valid_view(answer.params, surface="message")
-    assert (
-        "I can't post in <#C0PRIVATE> yet. Invite me with `/invite @mentorbot`"
-        in (answer.params["text"])
+    assert "is on its way to <#C0PRIVATE>" in answer
+    assert eventually(lambda: [d.status for d in deliveries(engine)] == [DeliveryStatus.FAILED])
+    # The notice goes out with the failure's own delivery pass, or else with the next one.
+    Deliverer(deps, worker="test", pacer=Pacer(sleep=lambda _: None)).run()
+    assert eventually(lambda: len(posts(slack, "UADMIN")) == 1)
+    [told] = posts(slack, "UADMIN")
+    assert told["text"] == (
+        ":warning: I couldn't deliver the announcement of Spring Cohort to <#C0PRIVATE>: "
+        "I'm not a member of <#C0PRIVATE> (invite me with `/invite @mentorbot`)."
     )
     assert slack.messages("C0PRIVATE") == []
+    # A channel the lead picked is theirs to fix: no red flag on the program for it.
+    with Session(engine) as session:
+        assert session.exec(select(Flag)).all() == []
 
 
 # --- pure parts --------------------------------------------------------------------------------
+
+
+def test_every_view_shows_the_programs_last_day() -> None:
+    # Six months from 2 March: the schedule stops on 2 September, so 1 September is the last day.
+    program = Program(
+        id=7,
+        team_id=TEAM_ID,
+        created_by="UADMIN",
+        status=ProgramStatus.ENROLLING,
+        **asdict(SETTINGS),
+    )
+    assert (program_last_day(program), program_end(program)) == (date(2026, 9, 1), date(2026, 9, 2))
+    shown = {
+        "created": build_program_created(program, co_lead_ids=[]),
+        "announcement": build_program_announcement(program, places_left=3, lead_ids=["UADMIN"]),
+        "list": build_program_list([program], {}),
+        "picker": build_join_picker([program], {7: 0}),
+    }
+    for where, message in shown.items():
+        text = json.dumps(message, ensure_ascii=False)
+        assert "1 Sep 2026" in text, where
+        assert "2 Sep 2026" not in text, where
 
 
 def form(**changes: Any) -> ProgramForm:

@@ -60,6 +60,30 @@ def test_socket_mode_delivers_events(socket_runtime: Runtime, slack: SlackDouble
     assert call.params["user_id"] == "U0002"
 
 
+def test_stopping_lets_work_handed_off_after_an_ack_finish(
+    socket_runtime: Runtime,
+) -> None:
+    assert socket_runtime.deps is not None
+    started, release, finished = threading.Event(), threading.Event(), threading.Event()
+
+    def after_ack() -> None:
+        started.set()
+        release.wait(timeout=5)
+        finished.set()
+
+    socket_runtime.deps.after_ack(after_ack)
+    assert started.wait(timeout=5)
+    stopping = threading.Thread(target=socket_runtime.stop)
+    stopping.start()
+    # stop() waits for the work: it is still running while the work is held.
+    stopping.join(timeout=0.2)
+    assert stopping.is_alive()
+    release.set()
+    stopping.join(timeout=10)
+    assert finished.is_set()
+    assert not stopping.is_alive()
+
+
 def test_runtime_schedules_its_jobs(socket_runtime: Runtime) -> None:
     assert socket_runtime.scheduler is not None
     # get_jobs() orders by next run time, which moves as soon as the jobs first run.

@@ -17,14 +17,15 @@ from bot.services.scorecards import (
     low_score_dimensions,
     scorecard_trends,
 )
-from handlers.scorecards import send_scorecard_prompt
-from scheduler.delivery import Deliverer, Pacer
+from scheduler import outbox
+from scheduler.delivery import Deliverer, Pacer, deliver_soon
+from scheduler.rules import scorecard_prompt_now
 from storage.db import session_scope
-from storage.enums import AgendaSource, MeetingStatus
-from storage.models import AgendaItem, Meeting, Scorecard
+from storage.enums import AgendaSource, DeliveryStatus, MeetingStatus
+from storage.models import AgendaItem, Delivery, Meeting, Scorecard
 from tests.blockkit import assert_valid_view
 from tests.conftest import FrozenClock
-from tests.harness import SlackToBot
+from tests.harness import SlackToBot, eventually
 from tests.test_feedback import MENTEE, MENTOR, OUTSIDER, TEAM, Pair, dm_click, make_pair
 
 PREFIXES = {
@@ -36,10 +37,23 @@ NEXT_SESSION = datetime(2026, 3, 9, 15, 0, tzinfo=UTC)
 
 
 def _ask(deps: Deps, *, team_id: str, meeting_id: int) -> None:
-    """Ask for the scorecard prompt and wait for the outbox to deliver it."""
-    pending = send_scorecard_prompt(deps, team_id=team_id, meeting_id=meeting_id)
-    if pending is not None:
-        pending.result(timeout=10)
+    """Ask for the scorecard prompt as logging a session does, and wait for the outbox's pass."""
+    tz = deps.directory.tz(team_id=team_id, user_id=MENTEE)
+    with deps.session() as session:
+        planned = scorecard_prompt_now(
+            session, team_id=team_id, meeting_id=meeting_id, tz=tz, now=deps.now()
+        )
+        if planned is not None:
+            outbox.enqueue(session, [planned], now=deps.now())
+    deliver_soon(deps).result(timeout=10)
+
+
+def _delivered(engine: Engine) -> bool:
+    """Whether the outbox has nothing left to send (what a tap queued has gone out)."""
+    waiting = (DeliveryStatus.PENDING, DeliveryStatus.SENDING)
+    with session_scope(engine) as session:
+        rows = session.exec(select(Delivery)).all()
+    return all(row.status not in waiting for row in rows)
 
 
 def _scorecards(engine: Engine) -> list[Scorecard]:
@@ -129,6 +143,8 @@ def _rate(
         _tap(bot, slack, card.id, dimension, score, ts=ts)
         updates += 1
         slack.wait_for("chat.update", count=updates)
+    # A suggestion the last tap raised goes through the outbox, after the redraw.
+    assert eventually(lambda: _delivered(engine))
     return card.id
 
 
@@ -305,6 +321,12 @@ def test_the_low_score_rule_fires_exactly_at_two_of_the_last_three(
     assert low == (["energy"] if fires else [])
     suggestions = _suggestions(slack)
     assert len(suggestions) == (1 if fires else 0)
+    # The suggestion is queued with the tap that completed the card, and sent once.
+    with session_scope(engine) as session:
+        queued = session.exec(select(Delivery).where(Delivery.rule == "low_score_suggestion")).all()
+        assert [(row.status, row.recipient_id) for row in queued] == (
+            [(DeliveryStatus.SENT, MENTEE)] if fires else []
+        )
     if fires:
         assert_valid_view(suggestions[0], surface="message")
         assert suggestions[0]["text"] == (

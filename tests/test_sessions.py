@@ -1,6 +1,7 @@
 """Sessions as the pair lives them: schedule, move, cancel, invites, logging and hours."""
 
 import json
+from collections import defaultdict
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, cast
 
@@ -10,10 +11,12 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from bot.calendar import build_invite
+from bot.deps import Deps
 from bot.ids import ActionId, BlockId, CallbackId
 from bot.sandbox import slack_double
 from bot.sandbox.slack_double import SlackDouble
 from bot.services.sessions import hours_held, minimum_hours, planned_hours_by
+from scheduler.delivery import Deliverer, Pacer
 from storage.db import session_scope
 from storage.enums import GoalStatus, MeetingStatus, PairingStatus, ProgramStatus, Stage
 from storage.models import (
@@ -69,13 +72,21 @@ def opened_view(slack: SlackDouble, count: int = 1, method: str = "views.open") 
     return dict(view)
 
 
-def dms(slack: SlackDouble, count: int) -> dict[str, dict[str, Any]]:
-    """The last DM posted to each person, once ``count`` posts went out; each checked."""
-    posted: dict[str, dict[str, Any]] = {}
+def dms(slack: SlackDouble, count: int) -> dict[str, list[dict[str, Any]]]:
+    """The DMs posted to each person (in their DM channel), oldest first, once ``count`` posts
+    went out; each checked."""
+    people = {slack.dm_channel_id(user): user for user in (ALICE, BOB)}
+    posted: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for call in slack.wait_for("chat.postMessage", count=count):
         assert_valid_view(call.params, surface="message")
-        posted[call.params["channel"]] = call.params
+        posted[people[call.params["channel"]]].append(call.params)
     return posted
+
+
+def starting(messages: list[dict[str, Any]], text: str) -> dict[str, Any]:
+    """The one message whose text starts with ``text``."""
+    [found] = [m for m in messages if m["text"].startswith(text)]
+    return found
 
 
 def invites(slack: SlackDouble, count: int) -> dict[str, Calendar]:
@@ -187,8 +198,8 @@ def test_schedule_stores_utc_and_dms_each_in_their_own_timezone(
     assert meeting.ics_uid.endswith("@mentorbot")
 
     posted = dms(slack, 2)
-    alice = posted[ALICE]
-    bob = posted[BOB]
+    [alice] = posted[ALICE]
+    [bob] = posted[BOB]
     assert (
         "Session with <@U0002> on Tuesday 10 March, 15:00 (Europe/Berlin), 60 minutes"
         in alice["text"]
@@ -205,6 +216,8 @@ def test_schedule_stores_utc_and_dms_each_in_their_own_timezone(
 
     shared = invites(slack, 2)
     assert set(shared) == {slack.dm_channel_id(ALICE), slack.dm_channel_id(BOB)}
+    # Named for the session and its SEQUENCE: how an upload of unknown outcome is found again.
+    assert {u.filename for u in slack.uploaded_files} == {f"mentoring-session-{meeting.id}-0.ics"}
     for calendar in shared.values():
         assert str(calendar["method"]) == "REQUEST"
         [event] = calendar.walk("VEVENT")
@@ -257,10 +270,11 @@ def test_reschedule_keeps_the_moved_row_and_links_it(
     assert new.ics_uid == old.ics_uid
 
     posted = dms(slack, 4)
-    assert "Moved" in posted[ALICE]["text"]
-    assert "Thursday 12 March, 14:00 (Europe/Berlin)" in posted[ALICE]["text"]
-    assert "Thursday 12 March, 09:00 (America/New_York)" in posted[BOB]["text"]
+    assert "Moved" in posted[ALICE][-1]["text"]
+    assert "Thursday 12 March, 14:00 (Europe/Berlin)" in posted[ALICE][-1]["text"]
+    assert "Thursday 12 March, 09:00 (America/New_York)" in posted[BOB][-1]["text"]
     slack.wait_for("files.completeUploadExternal", count=4)
+    assert {u.filename for u in slack.uploaded_files[2:]} == {f"mentoring-session-{new.id}-1.ics"}
     moved = [Calendar.from_ical(u.content) for u in slack.uploaded_files[2:]]
     for calendar in moved:
         [event] = calendar.walk("VEVENT")
@@ -298,8 +312,8 @@ def test_cancel_keeps_the_row_and_sends_a_cancel_invite(
     assert cancelled.cancel_reason == "Sick today"
 
     posted = dms(slack, 4)
-    assert "cancelled" in posted[BOB]["text"]
-    assert "Sick today" in json.dumps(posted[BOB])
+    assert "cancelled" in posted[BOB][-1]["text"]
+    assert "Sick today" in json.dumps(posted[BOB][-1])
     slack.wait_for("files.completeUploadExternal", count=4)
     for upload in slack.uploaded_files[2:]:
         calendar = Calendar.from_ical(upload.content)
@@ -423,15 +437,14 @@ def test_log_marks_the_scheduled_session_held_with_goals_notes_and_actions(
         ]
         assert session.get(Pairing, pairing_id).stage is Stage.RAPPORT  # type: ignore[union-attr]
 
-    # Two schedule DMs, two log DMs and Alice's scorecard (in her DM channel), in any order.
+    # Two schedule DMs, two log DMs and Alice's scorecard (all in DM channels), in any order.
     posted = dms(slack, 5)
-    confirmation = posted[ALICE]
+    confirmation = starting(posted[ALICE], "Logged:")
     assert "Logged: 75 minutes with <@U0002> on Tuesday 3 March" in confirmation["text"]
     text = json.dumps(confirmation)
     assert "1.3 h held, of 0 h planned by now / 3 h minimum over the program" in text
     assert button_values(confirmation)[ActionId.FEEDBACK_OPEN] == str(meeting.id)
-    partner = json.dumps(posted[BOB])
-    assert "<@U0001> logged your session" in partner
+    partner = json.dumps(starting(posted[BOB], "<@U0001> logged your session"))
     assert "Shared our pivotal failures." in partner
 
     # Logging it sends Alice, the mentee, her scorecard for the session, once, via the outbox.
@@ -486,7 +499,7 @@ def test_the_second_held_session_moves_the_stage_and_hours_add_up(
     # The scorecard DMs go out alongside, in no particular order: wait for this one.
     assert eventually(lambda: len(confirmations()) == 1)
     [confirmation] = confirmations()
-    assert confirmation["channel"] == ALICE
+    assert confirmation["channel"] == slack.dm_channel_id(ALICE)
     assert "2.5 h held, of 1.5 h planned by now / 3 h minimum over the program" in json.dumps(
         confirmation
     )
@@ -528,11 +541,11 @@ def test_log_errors_show_inline_all_at_once_and_store_nothing(
 def test_a_third_person_can_neither_schedule_nor_log_for_the_pair(
     bot: SlackToBot, slack: SlackDouble, engine: Engine, pairing_id: int
 ) -> None:
-    assert "not in a mentoring pair" in bot.command("schedule", user_id=OUTSIDER).json()["text"]
-    assert "not in a mentoring pair" in bot.command("log", user_id=OUTSIDER).json()["text"]
+    assert "not in a mentoring pair" in bot.ask("schedule", user_id=OUTSIDER)["text"]
+    assert "not in a mentoring pair" in bot.ask("log", user_id=OUTSIDER)["text"]
     for action in (ActionId.SCHEDULE_OPEN, ActionId.LOG_OPEN):
         bot.action(action, str(pairing_id), user_id=OUTSIDER, trigger_id=slack.new_trigger_id())
-    refusals = slack.wait_for("response_url", count=2)
+    refusals = slack.wait_for("response_url", count=4)[2:]
     assert all("another mentoring pair" in c.params["text"] for c in refusals)
     assert slack.calls_to("views.open") == []
 
@@ -705,4 +718,43 @@ def test_did_you_meet_cancelled_records_it_and_a_stranger_cannot(
     assert meetings(engine)[0].status is MeetingStatus.SCHEDULED
     _answer(bot, slack, ActionId.MEETING_CANCELLED, meeting_id, ALICE)
     assert eventually(lambda: meetings(engine)[0].status is MeetingStatus.CANCELLED)
-    assert meetings(engine)[0].cancel_reason == "did not happen"
+    [cancelled] = meetings(engine)
+    assert cancelled.cancel_reason == "did not happen"
+    # Alice hears it is noted; both get the news and the calendar's cancellation by DM.
+    assert eventually(
+        lambda: any(
+            "on their way to you and <@U0002>" in c.params.get("text", "")
+            for c in slack.calls_to("response_url")
+        )
+    )
+    posted = dms(slack, 2)
+    assert all("is cancelled" in posted[person][-1]["text"] for person in (ALICE, BOB))
+    shared = invites(slack, 2)
+    assert set(shared) == {slack.dm_channel_id(ALICE), slack.dm_channel_id(BOB)}
+    for calendar in shared.values():
+        assert str(calendar["method"]) == "CANCEL"
+        assert str(calendar.walk("VEVENT")[0]["uid"]) == cancelled.ics_uid
+
+
+def test_an_invite_whose_upload_outcome_is_unknown_is_not_shared_twice(
+    bot: SlackToBot,
+    slack: SlackDouble,
+    engine: Engine,
+    deps: Deps,
+    clock: FrozenClock,
+    pairing_id: int,
+) -> None:
+    # Slack shares the first invite, then answers 503: the bot can't know whether it landed.
+    slack.fail_next("files.completeUploadExternal", status=503, apply=True)
+    schedule(bot, slack, day=date(2026, 3, 10), at=time(15, 0))
+    dms(slack, 2)
+    slack.wait_for("files.completeUploadExternal", count=2)
+    deps.background.shutdown(wait=True)
+    clock.advance(timedelta(minutes=1))
+    report = Deliverer(deps, worker="retry", pacer=Pacer(sleep=lambda _: None)).run()
+    # The retry looked in the DM for the invite's name first, found it and shared nothing.
+    assert (report.reconciled, report.sent) == (1, 0)
+    assert sorted(u.channel_id or "" for u in slack.uploaded_files) == sorted(
+        [slack.dm_channel_id(ALICE), slack.dm_channel_id(BOB)]
+    )
+    assert len(slack.calls_to("chat.postMessage")) == 2

@@ -4,17 +4,21 @@ import json
 import re
 from typing import Any
 
+import pytest
 from sqlalchemy import Engine
-from sqlmodel import select
+from sqlmodel import col, select
 
-from bot.ids import ActionId, BlockId
-from bot.sandbox.slack_double import SlackDouble
+from bot.deps import Deps
+from bot.ids import ActionId, BlockId, CallbackId
+from bot.sandbox.slack_double import DEFAULT_CHANNEL_ID, SlackDouble
 from bot.services.skills import skill_growth, skill_state
+from scheduler.delivery import Deliverer
 from storage.db import session_scope
-from storage.enums import AgendaSource, Role
-from storage.models import AgendaItem, SkillAssessment, SkillRating
+from storage.enums import AgendaSource, DeliveryStatus, Role
+from storage.models import AgendaItem, Delivery, SkillAssessment, SkillRating
 from tests.blockkit import assert_valid_view
-from tests.harness import SlackToBot
+from tests.conftest import FrozenClock
+from tests.harness import SlackToBot, eventually
 from tests.test_feedback import COMPETENCIES, MENTEE, MENTOR, OUTSIDER, dm_click, make_pair
 
 # alice's self-scores and bob's scores of alice, per competency, round 1
@@ -208,7 +212,7 @@ def test_a_reassessment_keeps_history_and_shows_growth(
 ) -> None:
     pair = make_pair(engine)
     _round_one(bot, slack)
-    closed = bot.command("skills", user_id=MENTEE).json()
+    closed = bot.ask("skills", user_id=MENTEE)
     assert_valid_view(closed, surface="message")
     assert "Start a re-assessment" in json.dumps(closed)
     dm_click(bot, slack, ActionId.SKILLS_REASSESS, str(pair.pairing_id), user_id=MENTEE)
@@ -253,12 +257,153 @@ def test_the_skills_button_shows_the_closed_round_in_a_modal(
     assert "mentee *2*" in json.dumps(view)
 
 
+def _buttons(blocks: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    return {e["action_id"]: e for b in blocks if b["type"] == "actions" for e in b["elements"]}
+
+
+def test_the_comparison_modal_is_redrawn_in_place(
+    bot: SlackToBot, slack: SlackDouble, engine: Engine
+) -> None:
+    pair = make_pair(engine)
+    _round_one(bot, slack)
+    known = set(slack.views)
+    bot.action(
+        ActionId.SKILLS_OPEN,
+        str(pair.pairing_id),
+        user_id=MENTOR,
+        trigger_id=slack.new_trigger_id(),
+    )
+    slack.wait_for("views.open", count=3)
+    [view_id] = set(slack.views) - known
+    comparison = slack.views[view_id]
+    assert comparison["callback_id"] == CallbackId.SKILLS
+    assert comparison.get("submit") is None
+    gaps = _buttons(comparison["blocks"])[ActionId.SKILLS_GAPS_TO_AGENDA]
+    bot.action(
+        ActionId.SKILLS_GAPS_TO_AGENDA,
+        gaps["value"],
+        user_id=MENTOR,
+        view=comparison,
+        trigger_id=slack.new_trigger_id(view_id=view_id),
+    )
+    [update] = slack.wait_for("views.update")
+    assert update.params["view_id"] == view_id
+    redrawn: dict[str, Any] = update.params["view"]
+    assert_valid_view(redrawn, surface="modal")
+    assert "Added 2 gaps to your agenda" in json.dumps(redrawn)
+    assert ActionId.SKILLS_GAPS_TO_AGENDA not in _buttons(redrawn["blocks"])
+    assert len(_agenda(engine)) == 2
+    # "Start a re-assessment" in the same modal turns it into round 2's form.
+    bot.action(
+        ActionId.SKILLS_REASSESS,
+        str(pair.pairing_id),
+        user_id=MENTOR,
+        view=slack.views[view_id],
+        trigger_id=slack.new_trigger_id(view_id=view_id),
+    )
+    form: dict[str, Any] = slack.wait_for("views.update", count=2)[-1].params["view"]
+    assert slack.calls_to("views.update")[-1].params["view_id"] == view_id
+    assert_valid_view(form, surface="modal")
+    assert "Round 2" in json.dumps(form)
+    assert form["submit"]["text"] == "Save scores"
+    assert len(slack.calls_to("views.open")) == 3
+    assert not slack.calls_to("views.push")
+
+
+def test_gaps_added_from_the_commands_answer_redraw_it_privately(
+    bot: SlackToBot, slack: SlackDouble, engine: Engine
+) -> None:
+    make_pair(engine)
+    _round_one(bot, slack)
+    answer = bot.ask("skills", user_id=MENTEE)
+    gaps = _buttons(answer["blocks"])[ActionId.SKILLS_GAPS_TO_AGENDA]
+    url = slack.new_response_url()
+    bot.action(
+        ActionId.SKILLS_GAPS_TO_AGENDA,
+        gaps["value"],
+        user_id=MENTEE,
+        response_url=url,
+        container={
+            "type": "message",
+            "message_ts": "1.0",
+            "channel_id": DEFAULT_CHANNEL_ID,
+            "is_ephemeral": True,
+        },
+    )
+    redrawn = bot.answer_to(url)
+    assert redrawn.get("replace_original") in (True, "true")
+    assert "Added 2 gaps to your agenda" in json.dumps(redrawn)
+    assert_valid_view(redrawn, surface="message")
+    assert not slack.calls_to("chat.update")
+    assert len(_agenda(engine)) == 2
+
+
+def _deliveries(engine: Engine, rule: str) -> list[Delivery]:
+    with session_scope(engine) as session:
+        query = select(Delivery).where(col(Delivery.rule) == rule).order_by(col(Delivery.id))
+        return list(session.exec(query))
+
+
+@pytest.mark.parametrize("landed", [False, True], ids=["not-posted", "posted-anyway"])
+def test_the_partners_prompt_answered_500_lands_once(
+    bot: SlackToBot,
+    slack: SlackDouble,
+    engine: Engine,
+    deps: Deps,
+    clock: FrozenClock,
+    landed: bool,
+) -> None:
+    """Both DMs of a submission fail with a 500: each is retried, looked for first, and lands
+    once."""
+    make_pair(engine)
+    view = _open(bot, slack, MENTEE)
+    slack.fail_next("chat.postMessage", status=500, times=2, apply=landed)
+    _submit(bot, view, ALICE, MENTEE)
+    assert eventually(
+        lambda: all(
+            [(d.status, d.attempts) for d in _deliveries(engine, rule)]
+            == [(DeliveryStatus.PENDING, 1)]
+            for rule in ("skills_prompt", "skills_saved")
+        )
+    )
+    [prompt] = _deliveries(engine, "skills_prompt")
+    assert (prompt.recipient_id, prompt.extras["sender"]) == (MENTOR, MENTEE)
+    [saved] = _deliveries(engine, "skills_saved")
+    clock.current = max(d.next_attempt_at or clock() for d in (prompt, saved))
+    Deliverer(deps, worker="test-scheduler").run()
+    [bob] = _dms(slack, MENTOR)
+    assert "<@U0001> has scored the skill matrix" in _section_texts(bob)
+    [own] = _dms(slack, MENTEE)
+    assert "Negotiation: *2*" in _section_texts(own)
+    assert len(slack.calls_to("chat.postMessage")) == (2 if landed else 4)
+
+
+def test_a_partner_who_left_is_told_to_the_submitter(
+    bot: SlackToBot, slack: SlackDouble, engine: Engine, deps: Deps
+) -> None:
+    make_pair(engine)
+    slack.add_user(MENTOR, name="bob", real_name="Bob Ode", tz="America/New_York", deleted=True)
+    _submit(bot, _open(bot, slack, MENTEE), ALICE, MENTEE)
+    assert eventually(
+        lambda: [d.status for d in _deliveries(engine, "skills_prompt")] == [DeliveryStatus.FAILED]
+    )
+    [prompt] = _deliveries(engine, "skills_prompt")
+    assert prompt.error == "user_not_found"
+    # The engine queues the notice for the sender, and the same after-ack delivery sends it.
+    notice = (
+        ":warning: I couldn't deliver the news that you've scored the skill matrix to <@U0002>: "
+        "<@U0002> is no longer in this workspace."
+    )
+    assert eventually(lambda: notice in [m["text"] for m in _dms(slack, MENTEE)])
+    assert not _dms(slack, MENTOR)
+
+
 def test_a_third_person_is_refused_everywhere(
     bot: SlackToBot, slack: SlackDouble, engine: Engine
 ) -> None:
     pair = make_pair(engine)
     slack.add_user(OUTSIDER, name="carol", real_name="Carol Third", tz="UTC")
-    assert "not in a mentoring pair" in bot.command("skills", user_id=OUTSIDER).json()["text"]
+    assert "not in a mentoring pair" in bot.ask("skills", user_id=OUTSIDER)["text"]
     view = _open(bot, slack, MENTEE)
     refused = bot.submit(view, _answers(ALICE), user_id=OUTSIDER).json()
     assert refused["response_action"] == "errors"
@@ -269,7 +414,8 @@ def test_a_third_person_is_refused_everywhere(
         (ActionId.SKILLS_GAPS_TO_AGENDA, f"{pair.pairing_id}:1"),
     ):
         bot.action(action_id, value, user_id=OUTSIDER, trigger_id=slack.new_trigger_id())
-    for refusal in slack.wait_for("response_url", count=3):
+    # The first answer through a response_url was the command's; then one per click.
+    for refusal in slack.wait_for("response_url", count=4)[1:]:
         assert "another mentoring pair" in refusal.params["text"]
         assert_valid_view(refusal.params, surface="message")
     assert len(slack.calls_to("views.open")) == 1  # alice's own
@@ -282,6 +428,6 @@ def test_a_program_without_competencies_says_so(
     bot: SlackToBot, slack: SlackDouble, engine: Engine
 ) -> None:
     make_pair(engine, competencies=[])
-    answer = bot.command("skills", user_id=MENTEE).json()
+    answer = bot.ask("skills", user_id=MENTEE)
     assert "no competencies to score yet" in answer["text"]
     assert slack.calls_to("views.open") == []

@@ -7,16 +7,18 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import select
 
+from bot.deps import Deps
 from bot.ids import BlockId
 from bot.sandbox.slack_double import SlackDouble
 from bot.services.pair_state import resume_due_pairings
 from bot.services.stages import PairEvent, note_event_for_program
+from scheduler.delivery import Deliverer, Pacer
 from storage.db import session_scope
-from storage.enums import PairingStatus, ParticipantStatus, Stage
-from storage.models import Pairing, Participant
+from storage.enums import DeliveryStatus, PairingStatus, ParticipantStatus, Stage
+from storage.models import Delivery, Pairing, Participant
 from tests.blockkit import assert_valid_view
 from tests.conftest import FrozenClock
-from tests.harness import SlackToBot
+from tests.harness import SlackToBot, eventually
 from tests.pairs import MENTEE, MENTOR, OUTSIDER, Pair, make_pair, pairing_row, posts, text_of
 
 
@@ -27,18 +29,21 @@ def pair(engine: Engine, slack: SlackDouble) -> Pair:
 
 
 def _ack(bot: SlackToBot, text: str, user_id: str) -> dict[str, Any]:
-    response = bot.command(text, user_id=user_id)
-    assert response.status == 200
-    body: dict[str, Any] = response.json()
-    assert_valid_view(body, surface="message")
+    """The private answer to ``/mentor <text>``, checked against Block Kit."""
+    body = bot.ask(text, user_id=user_id)
+    assert_valid_view({k: body[k] for k in ("text", "blocks")}, surface="message")
     return body
 
 
-def _select(bot: SlackToBot, picker: dict[str, Any], stage: str, user_id: str) -> None:
-    """Pick ``stage`` in the picker's select, as Slack reports it."""
+def _select(
+    bot: SlackToBot, slack: SlackDouble, picker: dict[str, Any], stage: str, user_id: str
+) -> dict[str, Any]:
+    """Pick ``stage`` in the (ephemeral) picker's select, as Slack reports it; returns what the
+    bot posted to the click's response_url."""
     [block] = [b for b in picker["blocks"] if b.get("block_id") == BlockId.STAGE_PICK]
     select = block["accessory"]
     [option] = [o for o in select["options"] if o["value"].endswith(f":{stage}")]
+    url = slack.new_response_url()
     response = bot.action(
         select["action_id"],
         None,
@@ -46,8 +51,16 @@ def _select(bot: SlackToBot, picker: dict[str, Any], stage: str, user_id: str) -
         block_id=BlockId.STAGE_PICK,
         action_type="static_select",
         action_fields={"selected_option": option},
+        container={
+            "type": "message",
+            "message_ts": "1.2",
+            "channel_id": "C1",
+            "is_ephemeral": True,
+        },
+        response_url=url,
     )
     assert response.status == 200
+    return bot.answer_to(url)
 
 
 def test_stage_is_shown_and_moved_forward_and_back_with_the_partner_told(
@@ -63,11 +76,11 @@ def test_stage_is_shown_and_moved_forward_and_back_with_the_partner_told(
     assert values[0] == "rapport"
     assert block["accessory"]["initial_option"]["value"] == f"{pair.pairing_id}:demonstration"
 
-    _select(bot, picker, "independent", MENTEE)
-    [refreshed] = slack.wait_for("response_url")
-    assert refreshed.params["replace_original"] is True
-    assert "on to *Independent*" in text_of(refreshed.params)
-    assert_valid_view({k: refreshed.params[k] for k in ("text", "blocks")}, surface="message")
+    refreshed = _select(bot, slack, picker, "independent", MENTEE)
+    assert refreshed["replace_original"] is True
+    assert "on to *Independent*" in text_of(refreshed)
+    assert f"A note to <@{MENTOR}> is on its way" in text_of(refreshed)
+    assert_valid_view({k: refreshed[k] for k in ("text", "blocks")}, surface="message")
     assert pairing_row(engine, pair.pairing_id).stage is Stage.INDEPENDENT
     slack.wait_for("chat.postMessage")
     [told] = posts(slack, MENTOR)
@@ -108,10 +121,9 @@ def test_someone_outside_the_pair_can_neither_see_nor_move_its_stage(
     assert "not in a mentoring pair" in _ack(bot, "stage", OUTSIDER)["text"]
     assert "not in a mentoring pair" in _ack(bot, "stage independent", OUTSIDER)["text"]
     picker = _ack(bot, "stage", MENTEE)
-    _select(bot, picker, "independent", OUTSIDER)
-    [refusal] = slack.wait_for("response_url")
-    assert "another mentoring pair" in refusal.params["text"]
-    assert refusal.params["replace_original"] is False
+    refusal = _select(bot, slack, picker, "independent", OUTSIDER)
+    assert "another mentoring pair" in refusal["text"]
+    assert refusal["replace_original"] is False
     assert pairing_row(engine, pair.pairing_id).stage is Stage.DEMONSTRATION
     assert slack.calls_to("chat.postMessage") == []
 
@@ -137,7 +149,7 @@ def test_one_pairing_is_paused_and_resumed_by_mentioning_the_partner(
     assert "already paused" in again["text"]
 
     resumed = _ack(bot, f"resume <@{MENTOR}>", MENTEE)
-    assert "running again" in resumed["text"]
+    assert "running again. A note to them is on its way." in resumed["text"]
     row = pairing_row(engine, pair.pairing_id)
     assert row.status is PairingStatus.ACTIVE
     assert row.paused_until is None
@@ -146,6 +158,72 @@ def test_one_pairing_is_paused_and_resumed_by_mentioning_the_partner(
 
     not_paused = _ack(bot, f"resume <@{MENTOR}>", MENTEE)
     assert "isn't paused" in not_paused["text"]
+
+
+def _deliveries(engine: Engine, rule: str) -> list[Delivery]:
+    with session_scope(engine) as session:
+        rows = session.exec(select(Delivery).where(Delivery.rule == rule)).all()
+        return list(rows)
+
+
+def _deliver_due(deps: Deps) -> None:
+    """The scheduler's next delivery pass."""
+    Deliverer(deps, worker="test", pacer=Pacer(sleep=lambda _: None)).run()
+
+
+@pytest.mark.parametrize("landed", [False, True], ids=["lost", "landed-but-500"])
+def test_a_partner_pause_note_that_meets_a_500_is_retried_and_lands_once(
+    bot: SlackToBot,
+    slack: SlackDouble,
+    engine: Engine,
+    deps: Deps,
+    clock: FrozenClock,
+    pair: Pair,
+    landed: bool,
+) -> None:
+    # ``landed``: Slack posted the note but answered 500, so the retry must find it, not repost.
+    slack.fail_next("chat.postMessage", status=500, error="fatal_error", apply=landed)
+    paused = _ack(bot, f"pause <@{MENTOR}> until 2026-03-20", MENTEE)
+    assert "Paused your pairing" in paused["text"]
+    slack.wait_for("chat.postMessage")
+    assert eventually(
+        lambda: (
+            [(d.status, d.attempts) for d in _deliveries(engine, "pairing_paused")]
+            == [(DeliveryStatus.PENDING, 1)]
+        )
+    )
+
+    clock.advance(timedelta(minutes=1))
+    _deliver_due(deps)
+    _deliver_due(deps)
+
+    [note] = slack.messages(slack.dm_channel_id(MENTOR))
+    assert f"<@{MENTEE}> paused your mentoring pairing" in note["text"]
+    assert [d.status for d in _deliveries(engine, "pairing_paused")] == [DeliveryStatus.SENT]
+    assert len(slack.calls_to("chat.postMessage")) == (1 if landed else 2)
+    assert slack.messages(slack.dm_channel_id(MENTEE)) == []  # Alice is told of no trouble
+
+
+def test_a_stage_note_that_cannot_be_delivered_is_reported_to_the_mover(
+    bot: SlackToBot, slack: SlackDouble, engine: Engine, deps: Deps, pair: Pair
+) -> None:
+    slack.fail_next("chat.postMessage", error="account_inactive")
+    moved = _ack(bot, "stage independent", MENTEE)
+    assert f"A note to <@{MENTOR}> is on its way" in moved["text"]
+    assert pairing_row(engine, pair.pairing_id).stage is Stage.INDEPENDENT  # the move stands
+    assert eventually(
+        lambda: [d.status for d in _deliveries(engine, "stage_moved")] == [DeliveryStatus.FAILED]
+    )
+
+    # The notice goes out with the failure's own delivery pass, or else with the next one.
+    _deliver_due(deps)
+    assert eventually(lambda: len(posts(slack, MENTEE)) == 1)
+    [told] = posts(slack, MENTEE)
+    assert told["text"] == (
+        ":warning: I couldn't deliver the news that you moved your pairing's stage to "
+        f"<@{MENTOR}>: <@{MENTOR}>'s account has been deactivated."
+    )
+    assert slack.messages(slack.dm_channel_id(MENTOR)) == []
 
 
 def test_bad_pause_dates_and_outsiders_change_nothing(

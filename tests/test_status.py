@@ -68,7 +68,7 @@ def test_status_shows_each_pairing_and_what_is_waiting(
     bot: SlackToBot, slack: SlackDouble, engine: Engine, clock: FrozenClock
 ) -> None:
     pairing_id = _setup(engine, slack)
-    mentee = bot.command("status", user_id=MENTEE).json()
+    mentee = bot.ask("status", user_id=MENTEE)
     assert_valid_view(mentee, surface="message")
     text = json.dumps(mentee, ensure_ascii=False)
     assert "*<@U0002>*, your mentor in *Spring cohort*" in text
@@ -81,7 +81,7 @@ def test_status_shows_each_pairing_and_what_is_waiting(
     assert (ActionId.AGENDA_OPEN, str(pairing_id)) in _buttons(mentee)
     assert (ActionId.SKILLS_OPEN, str(pairing_id)) in _buttons(mentee)
 
-    mentor = json.dumps(bot.command("status", user_id=MENTOR).json(), ensure_ascii=False)
+    mentor = json.dumps(bot.ask("status", user_id=MENTOR), ensure_ascii=False)
     # The mentor sees it in New York time and is asked to agree the mentee's proposed goal.
     assert "Wednesday 4 March, 10:00" in mentor
     assert PROPOSED_GOAL in mentor
@@ -92,7 +92,7 @@ def test_someone_outside_the_pair_sees_none_of_it(
     bot: SlackToBot, slack: SlackDouble, engine: Engine
 ) -> None:
     _setup(engine, slack)
-    outsider = json.dumps(bot.command("status", user_id=OUTSIDER).json())
+    outsider = json.dumps(bot.ask("status", user_id=OUTSIDER))
     assert "You're not in a mentoring pair yet" in outsider
     assert AGREED_GOAL not in outsider
 

@@ -60,7 +60,12 @@ from sqlmodel import Session, col
 
 from bot.services.feedback import TRIVIAL_CHANGES
 from bot.services.goals import GoalCounts, goal_summary
-from bot.services.programs import RuleSettings, program_end, program_midpoint
+from bot.services.programs import (
+    RuleSettings,
+    program_end,
+    program_last_day,
+    program_midpoint,
+)
 from bot.services.scorecards import (
     DIMENSIONS,
     LOW_BELOW,
@@ -1247,7 +1252,7 @@ def cohort_metrics(session: Session, *, program: Program, now: datetime) -> Coho
         now=now,
         today=today,
         start=program.start_date,
-        last_day=program_end(program) - timedelta(days=1),
+        last_day=program_last_day(program),
         headline=headline,
         scores=_score_summary(weekly_scores),
         skill_growth=skills.growth,

@@ -1,7 +1,8 @@
 """Enrolment: joining a program, editing the profile matching uses, pausing, resuming, leaving.
 
 Functions here change the database and return what people must be told (``Notification``); the
-handlers send those after the unit of work committed, so a Slack failure never half-writes rows.
+handlers queue those in the outbox in the same unit of work, so a change and its news are stored
+together and a Slack failure never half-writes rows.
 """
 
 from collections.abc import Iterable, Sequence
@@ -130,10 +131,26 @@ class NotificationKind(StrEnum):
     REMATCH_CONFIRMED = "rematch_confirmed"
     REMATCH_ALREADY_ASKED = "rematch_already_asked"
 
+    @property
+    def is_confirmation(self) -> bool:
+        """Whether it goes to the person the news is about, not to a partner or a lead."""
+        return self in _CONFIRMATIONS
+
+
+_CONFIRMATIONS = frozenset(
+    {
+        NotificationKind.PAUSED,
+        NotificationKind.RESUMED,
+        NotificationKind.LEFT,
+        NotificationKind.REMATCH_CONFIRMED,
+        NotificationKind.REMATCH_ALREADY_ASKED,
+    }
+)
+
 
 @dataclass(frozen=True, slots=True)
 class Notification:
-    """Something to tell one person by DM once the database work has committed."""
+    """Something to tell one person, queued in the unit of work that made the change."""
 
     recipient_id: str
     kind: NotificationKind

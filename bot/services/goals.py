@@ -2,7 +2,7 @@
 
 A goal one person writes is *proposed* until the other agrees to it (or suggests a change);
 agreed goals are co-created. Every lookup by id checks the workspace and that the person acting
-is in the pair (``pairing_for``). No Slack here: handlers send the messages these results describe.
+is in the pair (``pairing_for``). No Slack here: handlers queue the messages these results describe.
 """
 
 from collections import defaultdict
@@ -16,7 +16,7 @@ from sqlmodel import Session, col, func, select
 from bot.errors import FieldErrors, Forbidden, NotFound, UserError
 from bot.ids import BlockId
 from bot.services.access import OPEN_STATUSES, pairing_for, partner_of, role_in
-from bot.services.programs import get_program_by_id, program_end
+from bot.services.programs import get_program_by_id, program_end, program_last_day
 from bot.services.stages import PairEvent, note_event
 from storage.enums import GoalProgress, GoalStatus, Role, TaskStatus
 from storage.models import Goal, GoalUpdate, Milestone, Pairing, PracticeTask
@@ -157,6 +157,7 @@ class GoalSaved:
     needs_agreement: bool
     author_user_id: str
     partner_user_id: str
+    program_id: int
     program_name: str
 
 
@@ -167,6 +168,7 @@ class GoalDecision:
     goal: GoalView
     actor_user_id: str
     proposer_user_id: str
+    program_id: int
     program_name: str
     changed: bool
     stage_moved: bool = False
@@ -188,19 +190,20 @@ class GoalCounts:
 # --- lookups -----------------------------------------------------------------------------------
 
 
-def list_goals(session: Session, *, pairing: Pairing) -> list[GoalView]:
-    """The pairing's goals in order, each with its milestones (two queries in all)."""
-    goals = list(
+def pair_goals(session: Session, *, pairing_id: int) -> list[Goal]:
+    """The pair's goals in position order, withdrawn ones left out."""
+    return list(
         session.exec(
             select(Goal)
-            .where(
-                Goal.team_id == pairing.team_id,
-                Goal.pairing_id == pairing.id,
-                col(Goal.status) != GoalStatus.WITHDRAWN,
-            )
+            .where(Goal.pairing_id == pairing_id, col(Goal.status) != GoalStatus.WITHDRAWN)
             .order_by(col(Goal.position), col(Goal.id))
         )
     )
+
+
+def list_goals(session: Session, *, pairing: Pairing) -> list[GoalView]:
+    """The pairing's goals in order, each with its milestones (three queries in all)."""
+    goals = pair_goals(session, pairing_id=pairing.id or 0)
     by_goal = _milestones_of(session, team_id=pairing.team_id, goal_ids=[g.id for g in goals])
     tasks = _task_counts(session, team_id=pairing.team_id, goal_ids=[g.id for g in goals])
     return [
@@ -273,7 +276,7 @@ def goal_board(session: Session, *, pairing: Pairing, viewer_user_id: str) -> Go
         viewer_user_id=viewer_user_id,
         viewer_role=role,
         partner_user_id=partner_of(pairing, viewer_user_id),
-        last_day=program_end(program) - timedelta(days=1),
+        last_day=program_last_day(program),
         live=pairing.status in OPEN_STATUSES,
         goals=list_goals(session, pairing=pairing),
     )
@@ -468,7 +471,7 @@ def goal_form_context(
     return GoalFormContext(
         pairing_id=pairing.id,
         partner_user_id=partner_of(pairing, user_id),
-        last_day=program_end(program) - timedelta(days=1),
+        last_day=program_last_day(program),
         goal=goal,
     )
 
@@ -500,6 +503,7 @@ def submit_goal_form(
         needs_agreement=needs,
         author_user_id=user_id,
         partner_user_id=partner_of(pairing, user_id),
+        program_id=pairing.program_id,
         program_name=program.name,
     )
 
@@ -669,6 +673,7 @@ def agree_goal(
         goal=goal_view(session, goal=goal),
         actor_user_id=user_id,
         proposer_user_id=goal.proposed_by,
+        program_id=pairing.program_id,
         program_name=program.name,
         changed=changed,
         stage_moved=moved,
@@ -713,6 +718,7 @@ def suggest_change(
         goal=goal_view(session, goal=goal),
         actor_user_id=user_id,
         proposer_user_id=goal.proposed_by,
+        program_id=pairing.program_id,
         program_name=program.name,
         changed=True,
     )

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from bot.errors import FieldErrors, UserError
 from bot.ids import BlockId
@@ -29,6 +29,7 @@ from bot.services.access import (
     resolve_pairing,
     role_in,
 )
+from bot.services.goals import pair_goals
 from bot.services.stages import PairEvent, note_event
 from bot.services.surveys import survey_due
 from storage.enums import GoalProgress, GoalStatus, PairingStatus, Role, SurveyKind
@@ -137,6 +138,7 @@ class GraduationResult:
     """One part submitted; when both are in, what the celebration says and where it goes."""
 
     pairing_id: int
+    program_id: int
     program_name: str
     actor_user_id: str
     partner_user_id: str
@@ -160,7 +162,14 @@ class GraduationResult:
 
 
 class AlreadyGraduated(UserError):
-    """The pair graduated already: nothing to do but congratulate them again."""
+    """The pair graduated already: a part sent now changes nothing."""
+
+
+@dataclass(frozen=True, slots=True)
+class Graduated:
+    """Asked for the review of a pair that graduated already: congratulate them again."""
+
+    text: str
 
 
 # --- the parts waiting for the partner ----------------------------------------------------------
@@ -195,29 +204,15 @@ def _store_pending(pairing: Pairing, parts: Mapping[str, Part]) -> None:
 # --- the review ---------------------------------------------------------------------------------
 
 
-def _goals(session: Session, pairing: Pairing) -> list[Goal]:
-    return list(
-        session.exec(
-            select(Goal)
-            .where(
-                Goal.team_id == pairing.team_id,
-                Goal.pairing_id == pairing.id,
-                Goal.status != GoalStatus.WITHDRAWN,
-            )
-            .order_by(col(Goal.position), col(Goal.id))
-        )
-    )
-
-
 def _program_name(session: Session, pairing: Pairing) -> str:
     program = session.get(Program, pairing.program_id)
     return program.name if program is not None else "your program"
 
 
-def _graduated_already(session: Session, pairing: Pairing, user_id: str) -> AlreadyGraduated:
+def _graduated_already(session: Session, pairing: Pairing, user_id: str) -> str:
     ended = pairing.ended_at
     when = f" on {ended.day} {ended:%B %Y}" if ended else ""
-    return AlreadyGraduated(
+    return (
         f"You and <@{partner_of(pairing, user_id)}> already graduated from "
         f"*{_program_name(session, pairing)}*{when}. Congratulations again! :mortar_board:"
     )
@@ -225,13 +220,13 @@ def _graduated_already(session: Session, pairing: Pairing, user_id: str) -> Alre
 
 def _require_graduatable(session: Session, pairing: Pairing, user_id: str) -> None:
     if pairing.status is PairingStatus.GRADUATED:
-        raise _graduated_already(session, pairing, user_id)
+        raise AlreadyGraduated(_graduated_already(session, pairing, user_id))
     if pairing.status not in GRADUATABLE:
         raise UserError("This mentoring pair has ended, so it can't graduate.")
 
 
 def _pick(session: Session, *, team_id: str, user_id: str, hint: str) -> Pairing:
-    """The running pairing the person means; a graduated one they name gets a friendly answer."""
+    """The running pairing the person means, or the graduated one they name (or only had)."""
     try:
         return resolve_pairing(session, team_id=team_id, user_id=user_id, hint=hint).pairing
     except UserError as not_running:
@@ -246,13 +241,13 @@ def _pick(session: Session, *, team_id: str, user_id: str, hint: str) -> Pairing
         except UserError:
             raise not_running from None
         if hint or not my_pairings(session, team_id=team_id, user_id=user_id):
-            raise _graduated_already(session, choice.pairing, user_id) from None
+            return choice.pairing
         raise not_running from None
 
 
 def graduation_review(
     session: Session, *, team_id: str, user_id: str, hint: str = ""
-) -> GraduationReview:
+) -> GraduationReview | Graduated:
     """The review for ``/mentor graduate [@partner]``."""
     pairing = _pick(session, team_id=team_id, user_id=user_id, hint=hint)
     return graduation_review_for(
@@ -262,11 +257,13 @@ def graduation_review(
 
 def graduation_review_for(
     session: Session, *, team_id: str, user_id: str, pairing_id: int
-) -> GraduationReview:
+) -> GraduationReview | Graduated:
     """The review of one pairing, if the person is in it and it can still graduate."""
     pairing = pairing_for(session, team_id=team_id, user_id=user_id, pairing_id=pairing_id)
+    if pairing.status is PairingStatus.GRADUATED:
+        return Graduated(_graduated_already(session, pairing, user_id))
     _require_graduatable(session, pairing, user_id)
-    goals = _goals(session, pairing)
+    goals = pair_goals(session, pairing_id=pairing_id)
     parts = _pending(pairing)
     partner = partner_of(pairing, user_id)
     return GraduationReview(
@@ -341,7 +338,8 @@ def submit_graduation(
     """Store one person's part of the graduation; the second part graduates the pairing."""
     pairing = pairing_for(session, team_id=team_id, user_id=user_id, pairing_id=pairing_id)
     _require_graduatable(session, pairing, user_id)
-    goals = {goal.id or 0: goal for goal in _goals(session, pairing)[:MAX_GOALS_REVIEWED]}
+    reviewable = pair_goals(session, pairing_id=pairing_id)[:MAX_GOALS_REVIEWED]
+    goals = {goal.id or 0: goal for goal in reviewable}
     # Goals added since the modal opened were not shown: only the ones answered are reviewed.
     reviewed = [goal_id for goal_id in goals if goal_id in answers.outcomes]
     outcomes, notes, part = validate_graduation(answers, goal_ids=reviewed)
@@ -362,6 +360,7 @@ def submit_graduation(
     parts[user_id] = part
     result = GraduationResult(
         pairing_id=pairing_id,
+        program_id=pairing.program_id,
         program_name=_program_name(session, pairing),
         actor_user_id=user_id,
         partner_user_id=partner,

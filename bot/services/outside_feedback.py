@@ -4,6 +4,11 @@ The colleague answers what the mentee does well and one thing to change, and may
 behind one goal the mentee chose to show them. The answer goes to the mentee only, who may share
 it with their mentor. A colleague may decline; a mentee has at most one open request per
 colleague, and requests expire after 14 days.
+
+The colleague's request DM goes through the outbox under ``request_dm_key``. A request whose DM
+finally could not be delivered (the outbox gave up on it, and told the mentee) never reached the
+colleague: it no longer counts as open, so the mentee may ask again, and it is withdrawn then,
+or silently when it would have expired.
 """
 
 from dataclasses import dataclass
@@ -15,13 +20,16 @@ from bot.errors import FieldErrors, Forbidden, NotFound, UserError
 from bot.ids import BlockId
 from bot.services.access import PairChoice, my_pairings
 from bot.services.goals import CLOSED_PROGRESS
-from storage.enums import GoalStatus, OutsideFeedbackStatus, Role
-from storage.models import Goal, OutsideFeedbackRequest, Pairing
+from storage.enums import DeliveryStatus, GoalStatus, OutsideFeedbackStatus, Role
+from storage.models import Delivery, Goal, OutsideFeedbackRequest, Pairing
 
 EXPIRES_AFTER = timedelta(days=14)
 QUESTION_MAX = 500
 ANSWER_MAX = 1000
 RATINGS = (1, 2, 3, 4, 5)
+REQUEST_DM_RULE = "outside_feedback_request"
+# Outbox states in which a message will never reach its recipient.
+UNDELIVERED = (DeliveryStatus.FAILED.value, DeliveryStatus.DROPPED.value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +94,28 @@ def _view(session: Session, request: OutsideFeedbackRequest) -> OutsideRequest:
     )
 
 
+# --- whether the colleague ever got it ---------------------------------------------------------
+
+
+def request_dm_key(request_id: int) -> str:
+    """The outbox key of the colleague's request DM: exactly one per request."""
+    return f"{REQUEST_DM_RULE}:{request_id}"
+
+
+def _undelivered(session: Session, requests: list[OutsideFeedbackRequest]) -> set[int]:
+    """The ids of the requests whose DM to the colleague the outbox gave up on."""
+    keys = {request_dm_key(r.id): r.id for r in requests if r.id is not None}
+    if not keys:
+        return set()
+    failed = session.exec(
+        select(Delivery.dedupe_key).where(
+            col(Delivery.dedupe_key).in_(list(keys)),
+            col(Delivery.status).in_(UNDELIVERED),
+        )
+    ).all()
+    return {keys[key] for key in failed}
+
+
 # --- asking ------------------------------------------------------------------------------------
 
 
@@ -104,17 +134,23 @@ def _mentee_pairings(session: Session, *, team_id: str, user_id: str) -> list[Pa
     )
 
 
-def _open_request(
+def _open_requests(
     session: Session, *, team_id: str, user_id: str, colleague_user_id: str
-) -> OutsideFeedbackRequest | None:
-    return session.exec(
-        select(OutsideFeedbackRequest).where(
-            OutsideFeedbackRequest.team_id == team_id,
-            OutsideFeedbackRequest.requester_user_id == user_id,
-            OutsideFeedbackRequest.colleague_user_id == colleague_user_id,
-            col(OutsideFeedbackRequest.status) == OutsideFeedbackStatus.OPEN.value,
+) -> tuple[list[OutsideFeedbackRequest], list[OutsideFeedbackRequest]]:
+    """The mentee's open requests to the colleague: those that reached them (or may still), and
+    those whose DM the outbox gave up on."""
+    found = list(
+        session.exec(
+            select(OutsideFeedbackRequest).where(
+                OutsideFeedbackRequest.team_id == team_id,
+                OutsideFeedbackRequest.requester_user_id == user_id,
+                OutsideFeedbackRequest.colleague_user_id == colleague_user_id,
+                col(OutsideFeedbackRequest.status) == OutsideFeedbackStatus.OPEN.value,
+            )
         )
-    ).first()
+    )
+    lost = _undelivered(session, found)
+    return [r for r in found if r.id not in lost], [r for r in found if r.id in lost]
 
 
 def check_colleague(
@@ -138,9 +174,10 @@ def check_colleague(
         )
     if colleague_is_bot:
         raise UserError(f"<@{colleague_user_id}> is an app, not a person: ask a colleague.")
-    if _open_request(
+    pending, _ = _open_requests(
         session, team_id=team_id, user_id=user_id, colleague_user_id=colleague_user_id
-    ):
+    )
+    if pending:
         raise UserError(
             f"You already have an open request with <@{colleague_user_id}>. Give them time to "
             "answer; requests expire after 14 days."
@@ -213,11 +250,16 @@ def ask_for_feedback(
     goal_id: int | None,
     question: str,
     now: datetime,
+    colleague_is_bot: bool = False,
 ) -> OutsideRequest:
     """Store the mentee's request; it stays open for 14 days."""
     text = _check_question(question)
     pairings = check_colleague(
-        session, team_id=team_id, user_id=user_id, colleague_user_id=colleague_user_id
+        session,
+        team_id=team_id,
+        user_id=user_id,
+        colleague_user_id=colleague_user_id,
+        colleague_is_bot=colleague_is_bot,
     )
     goals = {g.goal_id: g for g in _goal_choices(session, pairings=pairings)}
     errors: dict[str, str] = {}
@@ -234,6 +276,12 @@ def ask_for_feedback(
     if errors:
         raise FieldErrors(errors)
     assert pairing_id is not None
+    # A request that never reached the colleague makes way for this one.
+    _, lost = _open_requests(
+        session, team_id=team_id, user_id=user_id, colleague_user_id=colleague_user_id
+    )
+    for stale in lost:
+        session.delete(stale)
     request = OutsideFeedbackRequest(
         team_id=team_id,
         pairing_id=pairing_id,
@@ -371,29 +419,28 @@ def share_with_mentor(
 
 
 def expire_requests(session: Session, *, now: datetime) -> list[OutsideRequest]:
-    """Close every open request older than 14 days (all workspaces); returns them."""
-    due = session.exec(
-        select(OutsideFeedbackRequest).where(
-            col(OutsideFeedbackRequest.status) == OutsideFeedbackStatus.OPEN.value,
-            col(OutsideFeedbackRequest.expires_at) <= now,
+    """Close every open request older than 14 days (all workspaces); returns the ones to tell
+    their mentee about.
+
+    A request whose DM never reached the colleague is withdrawn instead, without a word: the
+    mentee heard when the outbox gave up on it.
+    """
+    due = list(
+        session.exec(
+            select(OutsideFeedbackRequest).where(
+                col(OutsideFeedbackRequest.status) == OutsideFeedbackStatus.OPEN.value,
+                col(OutsideFeedbackRequest.expires_at) <= now,
+            )
         )
-    ).all()
+    )
+    lost = _undelivered(session, due)
     expired = []
     for request in due:
+        if request.id in lost:
+            session.delete(request)
+            continue
         request.status = OutsideFeedbackStatus.EXPIRED
         session.add(request)
         expired.append(request)
     session.flush()
     return [_view(session, r) for r in expired]
-
-
-def withdraw_request(session: Session, *, team_id: str, request_id: int) -> None:
-    """Drop a request that never reached the colleague (Slack refused the DM)."""
-    request = session.get(OutsideFeedbackRequest, request_id)
-    if (
-        request is not None
-        and request.team_id == team_id
-        and request.status is OutsideFeedbackStatus.OPEN
-    ):
-        session.delete(request)
-        session.flush()

@@ -53,6 +53,7 @@ class StageMoved:
     """A stage moved by hand, for the confirmation and the partner's DM."""
 
     pairing_id: int
+    program_id: int
     program_name: str
     actor_user_id: str
     partner_user_id: str
@@ -76,6 +77,7 @@ class PairingPauseChange:
     mentee_user_id: str
     paused: bool
     until: date | None = None
+    program_id: int | None = None
 
     def partner_of(self, user_id: str) -> str:
         """The other person of the pair."""
@@ -180,6 +182,7 @@ def move_pairing_stage(
     session.flush()
     return StageMoved(
         pairing_id=pairing_id,
+        program_id=pairing.program_id,
         program_name=_program_name(session, pairing),
         actor_user_id=user_id,
         partner_user_id=partner_of(pairing, user_id),
@@ -226,6 +229,7 @@ def _change(
         mentee_user_id=pairing.mentee_user_id,
         paused=pairing.status is PairingStatus.PAUSED,
         until=until,
+        program_id=pairing.program_id,
     )
 
 

@@ -2,11 +2,12 @@
 
 Matching itself (scores and the assignment) is pure and lives in ``bot.services.matching``; this
 module loads the cohort, stores proposals as ``PROPOSED`` pairings, and turns the lead's
-decisions into active pairings. It never talks to Slack: callers send the introductions it returns.
+decisions into active pairings. It never talks to Slack: callers queue the introductions it
+returns through the outbox.
 """
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TypeVar
@@ -708,6 +709,26 @@ def board_seats(session: Session, *, program: Program, mentee_user_id: str) -> l
     return [BoardSeat(p.id or 0, p.mentor_user_id, p.board_role, p.status) for p in rows]
 
 
+def _clean_roles(roles: Mapping[int, str | None]) -> dict[int, str | None]:
+    return {
+        pid: (role.strip()[:40] if role and role.strip() else None) for pid, role in roles.items()
+    }
+
+
+def board_role_clash(roles: Mapping[int, str | None]) -> tuple[int, str] | None:
+    """The first seat (in the order given) whose role an earlier seat has too, and what to say."""
+    seen: set[str] = set()
+    for pairing_id, role in _clean_roles(roles).items():
+        if not role:
+            continue
+        if role.lower() in seen:
+            return pairing_id, (
+                f"Each mentor needs a distinct role; *{role.lower().title()}* is given twice."
+            )
+        seen.add(role.lower())
+    return None
+
+
 def set_board_roles(
     session: Session, *, program: Program, mentee_user_id: str, roles: dict[int, str | None]
 ) -> list[BoardSeat]:
@@ -719,14 +740,10 @@ def set_board_roles(
     unknown = set(roles) - set(seats)
     if unknown:
         raise Forbidden("You can only set roles on your own board.")
-    cleaned = {
-        pid: (role.strip()[:40] if role and role.strip() else None) for pid, role in roles.items()
-    }
-    taken = Counter(role.lower() for role in cleaned.values() if role)
-    twice = sorted(role for role, count in taken.items() if count > 1)
-    if twice:
-        raise UserError(f"Each mentor needs a distinct role; *{twice[0].title()}* is given twice.")
-    for pairing_id, role in cleaned.items():
+    clash = board_role_clash(roles)
+    if clash is not None:
+        raise UserError(clash[1])
+    for pairing_id, role in _clean_roles(roles).items():
         pairing = session.get(Pairing, pairing_id)
         assert pairing is not None
         pairing.board_role = role

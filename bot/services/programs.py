@@ -7,7 +7,7 @@ validation to storage happens in this module.
 import re
 from collections.abc import Collection, Iterable
 from dataclasses import asdict, dataclass, field, fields, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any, TypeVar
 
@@ -175,8 +175,13 @@ def list_programs(
 
 
 def program_end(program: Program) -> date:
-    """The day after the program's last day."""
+    """The day after the program's last day: when its schedule stops (not a day to show)."""
     return program.start_date + relativedelta(months=program.length_months)
+
+
+def program_last_day(program: Program) -> date:
+    """The program's last day, as people are shown it ("1 Apr to 30 Sep")."""
+    return program_end(program) - timedelta(days=1)
 
 
 def program_midpoint(program: Program) -> date:

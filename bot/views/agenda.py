@@ -1,20 +1,22 @@
 """Agenda views: the agenda modal (the mentee edits and submits, the mentor reads) and its DM."""
 
-import json
 from typing import Any
 
 from bot.ids import ActionId, BlockId, CallbackId
 from bot.services.agenda import AGENDA_NEW_MAX, AGENDA_TEXT_MAX, AgendaLine, AgendaView
 from bot.views.blocks import (
-    MODAL_TITLE_LIMIT,
     Block,
     actions,
     button,
+    checkboxes,
     clip,
     context,
+    input_block,
     message,
-    plain,
+    modal,
+    option,
     section,
+    text_input,
 )
 from bot.views.sessions import format_day, format_when
 from storage.enums import AgendaSource
@@ -59,22 +61,18 @@ def _checkbox_groups(
     prefix: str, label: str, options: list[tuple[str, str]], *, hint: str | None = None
 ) -> list[Block]:
     groups: list[Block] = []
-    for start in range(0, min(len(options), CHECKBOXES_PER_GROUP * CHECKBOX_GROUPS_MAX), 10):
-        chunk = options[start : start + CHECKBOXES_PER_GROUP]
-        block: Block = {
-            "type": "input",
-            "optional": True,
-            "block_id": f"{prefix}{start // CHECKBOXES_PER_GROUP}",
-            "label": plain(label if start == 0 else f"{label} (more)", 2000),
-            "element": {
-                "type": "checkboxes",
-                "action_id": ActionId.INPUT,
-                "options": [{"text": plain(text, 75), "value": value} for text, value in chunk],
-            },
-        }
-        if hint and start == 0:
-            block["hint"] = plain(hint, 2000)
-        groups.append(block)
+    shown = options[: CHECKBOXES_PER_GROUP * CHECKBOX_GROUPS_MAX]
+    for start in range(0, len(shown), CHECKBOXES_PER_GROUP):
+        chunk = shown[start : start + CHECKBOXES_PER_GROUP]
+        groups.append(
+            input_block(
+                f"{prefix}{start // CHECKBOXES_PER_GROUP}",
+                label if start == 0 else f"{label} (more)",
+                checkboxes([option(text, value) for text, value in chunk]),
+                hint=hint if start == 0 else None,
+                optional=True,
+            )
+        )
     return groups
 
 
@@ -131,23 +129,16 @@ def build_agenda_modal(
         hint="Ticked items are marked done and drop off the agenda.",
     )
     blocks.append(
-        {
-            "type": "input",
-            "optional": True,
-            "block_id": BlockId.AGENDA_NEW,
-            "label": plain("Add items" if is_mentee else "Suggest an item to your mentee", 2000),
-            "hint": plain(
+        input_block(
+            BlockId.AGENDA_NEW,
+            "Add items" if is_mentee else "Suggest an item to your mentee",
+            text_input(multiline=True, max_length=AGENDA_NEW_MAX * (AGENDA_TEXT_MAX + 1)),
+            hint=(
                 f"One per line, up to {AGENDA_NEW_MAX} at a time, {AGENDA_TEXT_MAX} characters "
-                "each.",
-                2000,
+                "each."
             ),
-            "element": {
-                "type": "plain_text_input",
-                "action_id": ActionId.INPUT,
-                "multiline": True,
-                "max_length": AGENDA_NEW_MAX * (AGENDA_TEXT_MAX + 1),
-            },
-        }
+            optional=True,
+        )
     )
     if is_mentee:
         who = mentor_name or "your mentor"
@@ -157,30 +148,21 @@ def build_agenda_modal(
             else f"Submit the agenda to {who}"
         )
         blocks.append(
-            {
-                "type": "input",
-                "optional": True,
-                "block_id": BlockId.AGENDA_SUBMIT,
-                "label": plain("Submit", 2000),
-                "element": {
-                    "type": "checkboxes",
-                    "action_id": ActionId.INPUT,
-                    "options": [{"text": plain(label, 75), "value": SUBMIT_VALUE}],
-                },
-            }
+            input_block(
+                BlockId.AGENDA_SUBMIT,
+                "Submit",
+                checkboxes([option(label, SUBMIT_VALUE)]),
+                optional=True,
+            )
         )
         blocks.append(context("You own the agenda: your mentor sees it once you submit it."))
-    return {
-        "type": "modal",
-        "callback_id": CallbackId.AGENDA,
-        "title": plain("Agenda", MODAL_TITLE_LIMIT),
-        "submit": plain("Save", MODAL_TITLE_LIMIT),
-        "close": plain("Close", MODAL_TITLE_LIMIT),
-        "private_metadata": json.dumps(
-            {"pairing_id": agenda.pairing_id, "meeting_id": agenda.meeting_id}
-        ),
-        "blocks": blocks,
-    }
+    return modal(
+        CallbackId.AGENDA,
+        "Agenda",
+        blocks,
+        metadata={"pairing_id": agenda.pairing_id, "meeting_id": agenda.meeting_id},
+        submit="Save",
+    )
 
 
 def build_agenda_dm(agenda: AgendaView, *, tz: str) -> dict[str, Any]:

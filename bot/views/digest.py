@@ -28,11 +28,11 @@ from bot.views.blocks import (
     Block,
     actions,
     button,
-    clip,
     context,
     divider,
     header,
     message,
+    mrkdwn,
     section,
 )
 from storage.enums import Cadence, FlagKind, Stage
@@ -176,7 +176,8 @@ def _headline_fields(metrics: CohortMetrics) -> list[dict[str, Any]]:
         f"*Goals* ({goals.total:,})\n{goals.done:,} done · {goals.on_track:,} on track\n"
         f"{goals.at_risk:,} at risk · {goals.overdue:,} overdue"
     )
-    return [{"type": "mrkdwn", "text": clip(t, 2000)} for t in (pairs, sessions, hours, goal_text)]
+    # Slack allows 2,000 characters in a section field.
+    return [mrkdwn(t, 2000) for t in (pairs, sessions, hours, goal_text)]
 
 
 def _scores_line(scores: ScoreSummary) -> str:

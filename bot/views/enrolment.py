@@ -4,7 +4,6 @@ Join buttons carry ``action_id`` ``join:<role>`` (``ActionId.JOIN`` plus the rol
 wants distinct action ids within one actions block) and ``value`` ``<program id>:<role>``.
 """
 
-import json
 from collections.abc import Mapping, Sequence
 from datetime import date, time, timedelta
 from typing import Any, assert_never
@@ -30,25 +29,33 @@ from bot.services.enrolment import (
     NotificationKind,
     ProfileForm,
 )
-from bot.services.programs import program_end
+from bot.services.programs import program_last_day
 from bot.views.blocks import (
-    MODAL_TITLE_LIMIT,
+    SELECT_OPTIONS_LIMIT,
     Block,
     actions,
     button,
+    checkboxes,
     clip,
     context,
+    datepicker,
     header,
+    input_block,
     message,
-    plain,
+    modal,
+    multi_select,
+    number_input,
+    option,
+    read_metadata,
     section,
+    static_select,
+    text_input,
+    timepicker,
 )
 from bot.views.forms import FormState
 from storage.enums import Cadence, Purpose, Role, Visibility
 from storage.models import Participant, Program
 
-OPTION_TEXT_LIMIT = 75
-SELECT_OPTIONS_LIMIT = 100
 PICKER_PROGRAMS_LIMIT = 20
 # A sentinel for "no third skill": Slack's static_select cannot be cleared once picked.
 NO_SKILL = "__none__"
@@ -127,7 +134,7 @@ def _program_summary(program: Program, places_left: int) -> str:
         else f"all {program.places} mentee places are taken (mentors welcome)"
     )
     facts = [
-        date_span(program.start_date, program_end(program) - timedelta(days=1)),
+        date_span(program.start_date, program_last_day(program)),
         f"meets {CADENCE_LABELS[program.cadence].lower()}",
         places,
     ]
@@ -152,26 +159,28 @@ def build_join_modal(
         intro = f"You're joining *{escape(program.name)}* as a *{role.value}*."
     blocks: list[Block] = [
         section(f"{intro}\n{escape(purpose_label(program))}"),
-        _text_input(
+        input_block(
             BlockId.JOIN_SITUATION,
             "Where are you now?",
+            text_input(
+                participant.situation if participant else None,
+                multiline=True,
+                min_length=SITUATION_MIN,
+                max_length=STORY_MAX,
+            ),
             hint=(
                 "One paragraph: your role, what goes well, what gets in your way."
                 if mentee
                 else "One paragraph: your role, your experience, what you'd like to pass on."
             ),
-            initial=participant.situation if participant else "",
-            multiline=True,
-            min_length=SITUATION_MIN,
-            max_length=STORY_MAX,
         ),
-        _text_input(
+        input_block(
             BlockId.JOIN_AIM,
             "Where do you want to be in 6 to 12 months?",
+            text_input(
+                participant.aim if participant else None, multiline=True, max_length=STORY_MAX
+            ),
             hint="Specific beats big: “lead the quarterly review myself”, not “get promoted”.",
-            initial=participant.aim if participant else "",
-            multiline=True,
-            max_length=STORY_MAX,
         ),
     ]
     stored = (
@@ -184,105 +193,90 @@ def build_join_modal(
     else:
         blocks += [
             _skills_offered(program, [skill for skill, _ in stored]),
-            {
-                "type": "input",
-                "block_id": BlockId.JOIN_CAPACITY,
-                "label": plain("How many mentees can you take?"),
-                "hint": plain(f"Between {CAPACITY_MIN} and {CAPACITY_MAX}."),
-                "element": _with_initial(
-                    {
-                        "type": "number_input",
-                        "action_id": ActionId.INPUT,
-                        "is_decimal_allowed": False,
-                        "min_value": str(CAPACITY_MIN),
-                        "max_value": str(CAPACITY_MAX),
-                    },
-                    "initial_value",
-                    str(participant.capacity) if participant else None,
+            input_block(
+                BlockId.JOIN_CAPACITY,
+                "How many mentees can you take?",
+                number_input(
+                    participant.capacity if participant else None,
+                    low=CAPACITY_MIN,
+                    high=CAPACITY_MAX,
                 ),
-            },
+                hint=f"Between {CAPACITY_MIN} and {CAPACITY_MAX}.",
+            ),
         ]
     days = participant.work_days if participant else DEFAULT_DAYS
-    day_options = [_option(name, str(i)) for i, name in enumerate(WEEKDAYS, start=1)]
+    day_options = [option(name, str(i)) for i, name in enumerate(WEEKDAYS, start=1)]
     cadence = (participant.preferred_cadence if participant else None) or program.cadence
-    cadence_options = [_option(label, c.value) for c, label in CADENCE_LABELS.items()]
+    cadence_options = [option(label, c.value) for c, label in CADENCE_LABELS.items()]
+    list_max_length = LIST_MAX_ITEMS * (LIST_ITEM_MAX + 2)
     blocks += [
-        _text_input(
+        input_block(
             BlockId.JOIN_INTERESTS,
             "Interests",
+            text_input(
+                ", ".join(participant.interests) if participant else None,
+                max_length=list_max_length,
+                placeholder="e.g. climbing, product design, jazz",
+            ),
             hint=f"Comma-separated, up to {LIST_MAX_ITEMS}: common ground helps a match.",
-            initial=", ".join(participant.interests) if participant else "",
             optional=True,
-            max_length=LIST_MAX_ITEMS * (LIST_ITEM_MAX + 2),
-            placeholder="e.g. climbing, product design, jazz",
         ),
-        _text_input(
+        input_block(
             BlockId.JOIN_VALUES,
             "Values you care about",
-            hint=f"Comma-separated, up to {LIST_MAX_ITEMS}.",
-            initial=", ".join(participant.values) if participant else "",
-            optional=True,
-            max_length=LIST_MAX_ITEMS * (LIST_ITEM_MAX + 2),
-            placeholder="e.g. candour, curiosity, craft",
-        ),
-        {
-            "type": "input",
-            "block_id": BlockId.JOIN_DAYS,
-            "label": plain("Days you work"),
-            "element": _with_initial(
-                {"type": "checkboxes", "action_id": ActionId.INPUT, "options": day_options},
-                "initial_options",
-                [o for o in day_options if o["value"] in days] or None,
+            text_input(
+                ", ".join(participant.values) if participant else None,
+                max_length=list_max_length,
+                placeholder="e.g. candour, curiosity, craft",
             ),
-        },
-        _time_input(
+            hint=f"Comma-separated, up to {LIST_MAX_ITEMS}.",
+            optional=True,
+        ),
+        input_block(
+            BlockId.JOIN_DAYS, "Days you work", checkboxes(day_options, initial=list(days))
+        ),
+        input_block(
             BlockId.JOIN_WORK_START,
             "Your working day starts",
-            participant.work_start if participant else DEFAULT_WORK_START,
+            timepicker(participant.work_start if participant else DEFAULT_WORK_START),
         ),
-        _time_input(
+        input_block(
             BlockId.JOIN_WORK_END,
             "…and ends",
-            participant.work_end if participant else DEFAULT_WORK_END,
+            timepicker(participant.work_end if participant else DEFAULT_WORK_END),
         ),
-        _text_input(
+        input_block(
             BlockId.JOIN_AVAILABILITY,
             "Availability notes",
-            initial=participant.availability if participant else "",
+            text_input(
+                participant.availability if participant else None,
+                multiline=True,
+                max_length=AVAILABILITY_MAX,
+                placeholder="e.g. no meetings on Friday afternoons; away in August",
+            ),
             optional=True,
-            multiline=True,
-            max_length=AVAILABILITY_MAX,
-            placeholder="e.g. no meetings on Friday afternoons; away in August",
         ),
-        {
-            "type": "input",
-            "block_id": BlockId.JOIN_CADENCE,
-            "label": plain("How often would you like to meet?"),
-            "element": {
-                "type": "static_select",
-                "action_id": ActionId.INPUT,
-                "options": cadence_options,
-                "initial_option": _option(CADENCE_LABELS[cadence], cadence.value),
-            },
-        },
+        input_block(
+            BlockId.JOIN_CADENCE,
+            "How often would you like to meet?",
+            static_select(cadence_options, initial=cadence.value),
+        ),
         context("Times are in your own timezone, which comes from your Slack profile."),
     ]
-    title = "Your profile" if editing else f"Join {program.name}"
-    return {
-        "type": "modal",
-        "callback_id": CallbackId.JOIN,
-        "private_metadata": json.dumps({"program_id": program.id, "role": role.value}),
-        "title": plain(clip(title, MODAL_TITLE_LIMIT), MODAL_TITLE_LIMIT),
-        "submit": plain("Save" if editing else "Join", MODAL_TITLE_LIMIT),
-        "close": plain("Cancel", MODAL_TITLE_LIMIT),
-        "blocks": blocks,
-    }
+    return modal(
+        CallbackId.JOIN,
+        "Your profile" if editing else f"Join {program.name}",
+        blocks,
+        metadata={"program_id": program.id, "role": role.value},
+        submit="Save" if editing else "Join",
+        close="Cancel",
+    )
 
 
 def _gap_rows(program: Program, stored: Sequence[tuple[str, Any]]) -> list[Block]:
     skills = _competency_options(program)
     scores = [
-        _option(f"{n} {DASH} {SCORE_LABELS[n]}", str(n)) for n in range(SCORE_MIN, SCORE_MAX + 1)
+        option(f"{n} {DASH} {SCORE_LABELS[n]}", str(n)) for n in range(SCORE_MIN, SCORE_MAX + 1)
     ]
     rows: list[Block] = []
     for index, (skill_block, score_block) in enumerate(GAP_BLOCKS):
@@ -290,73 +284,42 @@ def _gap_rows(program: Program, stored: Sequence[tuple[str, Any]]) -> list[Block
         skill, score = stored[index] if index < len(stored) else (None, None)
         label = f"Skill to grow #{index + 1}" + (" (optional)" if optional else "")
         if skills:
-            options = [_option("No third skill", NO_SKILL), *skills] if optional else skills
-            element = _with_initial(
-                {"type": "static_select", "action_id": ActionId.INPUT, "options": options},
-                "initial_option",
-                _find_option(options, skill),
-            )
+            options = [option("No third skill", NO_SKILL), *skills] if optional else skills
+            element = static_select(options, initial=skill)
         else:
-            element = {
-                "type": "plain_text_input",
-                "action_id": ActionId.INPUT,
-                "max_length": LIST_ITEM_MAX,
-                **({"initial_value": skill} if skill else {}),
-            }
+            element = text_input(skill, max_length=LIST_ITEM_MAX)
+        rows.append(input_block(skill_block, label, element, optional=optional))
         rows.append(
-            {
-                "type": "input",
-                "block_id": skill_block,
-                "label": plain(label),
-                "optional": optional,
-                "element": element,
-            }
-        )
-        rows.append(
-            {
-                "type": "input",
-                "block_id": score_block,
-                "label": plain(f"How strong are you at it now? #{index + 1}"),
-                "hint": plain("1 = just starting, 5 = strong"),
-                "optional": optional,
-                "element": _with_initial(
-                    {"type": "static_select", "action_id": ActionId.INPUT, "options": scores},
-                    "initial_option",
-                    _find_option(scores, None if score is None else str(score)),
-                ),
-            }
+            input_block(
+                score_block,
+                f"How strong are you at it now? #{index + 1}",
+                static_select(scores, initial=score),
+                hint="1 = just starting, 5 = strong",
+                optional=optional,
+            )
         )
     return rows
 
 
 def _skills_offered(program: Program, stored: Sequence[str]) -> Block:
     skills = _competency_options(program)
-    block: Block = {
-        "type": "input",
-        "block_id": BlockId.JOIN_SKILLS_OFFERED,
-        "label": plain("Skills you can help with"),
-    }
+    label = "Skills you can help with"
     if skills:
-        initial = [o for o in (_find_option(skills, s) for s in stored) if o is not None]
-        block["element"] = _with_initial(
-            {"type": "multi_static_select", "action_id": ActionId.INPUT, "options": skills},
-            "initial_options",
-            initial or None,
+        return input_block(
+            BlockId.JOIN_SKILLS_OFFERED, label, multi_select(skills, initial=list(stored))
         )
-    else:
-        block["hint"] = plain("Comma-separated.")
-        block["element"] = {
-            "type": "plain_text_input",
-            "action_id": ActionId.INPUT,
-            **({"initial_value": ", ".join(stored)} if stored else {}),
-        }
-    return block
+    return input_block(
+        BlockId.JOIN_SKILLS_OFFERED,
+        label,
+        text_input(", ".join(stored) if stored else None),
+        hint="Comma-separated.",
+    )
 
 
 def read_join_target(view: Mapping[str, Any]) -> tuple[int, Role]:
     """The (program id, role) a join modal was opened for; ValueError if it was tampered with."""
+    data = read_metadata(view)
     try:
-        data = json.loads(view.get("private_metadata") or "{}")
         return int(data["program_id"]), Role(data["role"])
     except (KeyError, TypeError) as exc:
         raise ValueError("join modal without its program") from exc
@@ -460,28 +423,22 @@ def build_pause_modal(
             f"Take a break from *{name}*: no prompts or nudges, and your pairings pause too "
             "(your partners get a short note). You're back automatically on the day you pick."
         )
-    return {
-        "type": "modal",
-        "callback_id": CallbackId.PAUSE,
-        "private_metadata": json.dumps({"program_id": program.id}),
-        "title": plain("Take a break", MODAL_TITLE_LIMIT),
-        "submit": plain("Pause", MODAL_TITLE_LIMIT),
-        "close": plain("Cancel", MODAL_TITLE_LIMIT),
-        "blocks": [
+    return modal(
+        CallbackId.PAUSE,
+        "Take a break",
+        [
             section(intro),
-            {
-                "type": "input",
-                "block_id": BlockId.PAUSE_UNTIL,
-                "label": plain("Back on"),
-                "hint": plain(f"A day after today, at most {PAUSE_MAX_MONTHS} months ahead."),
-                "element": {
-                    "type": "datepicker",
-                    "action_id": ActionId.INPUT,
-                    "initial_date": (paused_until or today + DEFAULT_PAUSE).isoformat(),
-                },
-            },
+            input_block(
+                BlockId.PAUSE_UNTIL,
+                "Back on",
+                datepicker(paused_until or today + DEFAULT_PAUSE),
+                hint=f"A day after today, at most {PAUSE_MAX_MONTHS} months ahead.",
+            ),
         ],
-    }
+        metadata={"program_id": program.id},
+        submit="Pause",
+        close="Cancel",
+    )
 
 
 def build_leave_modal(
@@ -499,32 +456,25 @@ def build_leave_modal(
     blocks.append(section("\n".join(lines)))
     if partner_ids:
         blocks.append(
-            _text_input(
+            input_block(
                 BlockId.LEAVE_NOTE,
                 "A note to your partner" if len(partner_ids) == 1 else "A note to your partners",
+                text_input(
+                    multiline=True,
+                    max_length=NOTE_MAX,
+                    placeholder="e.g. thank you, and why you're leaving",
+                ),
                 optional=True,
-                multiline=True,
-                max_length=NOTE_MAX,
-                placeholder="e.g. thank you, and why you're leaving",
             )
         )
-    return {
-        "type": "modal",
-        "callback_id": CallbackId.LEAVE,
-        "private_metadata": json.dumps({"program_id": program.id}),
-        "title": plain(clip(f"Leave {program.name}", MODAL_TITLE_LIMIT), MODAL_TITLE_LIMIT),
-        "submit": plain("Leave", MODAL_TITLE_LIMIT),
-        "close": plain("Cancel", MODAL_TITLE_LIMIT),
-        "blocks": blocks,
-    }
-
-
-def read_program_id(view: Mapping[str, Any]) -> int:
-    """The program a pause or leave modal was opened for; ValueError if it was tampered with."""
-    try:
-        return int(json.loads(view.get("private_metadata") or "{}")["program_id"])
-    except (KeyError, TypeError) as exc:
-        raise ValueError("modal without its program") from exc
+    return modal(
+        CallbackId.LEAVE,
+        f"Leave {program.name}",
+        blocks,
+        metadata={"program_id": program.id},
+        submit="Leave",
+        close="Cancel",
+    )
 
 
 # --- notifications ------------------------------------------------------------------------------
@@ -541,7 +491,8 @@ def build_notification(notification: Notification) -> dict[str, Any]:
         case NotificationKind.PAUSED:
             text = (
                 f"You're paused in *{name}* until {back_on}: no prompts or nudges until then, "
-                f"and your partners know. Back sooner? `{COMMAND} resume {name}`."
+                "and a note to your partners is on its way. "
+                f"Back sooner? `{COMMAND} resume {name}`."
             )
         case NotificationKind.PARTNER_PAUSED:
             text = (
@@ -593,8 +544,8 @@ def build_notification(notification: Notification) -> dict[str, Any]:
             )
         case NotificationKind.REMATCH_CONFIRMED:
             text = (
-                f"Done: I've asked the leads of *{name}* to find you a new mentor. You'll get a "
-                "group DM when you're matched."
+                f"Done: your request for a new mentor is on its way to the leads of *{name}*. "
+                "You'll get a group DM when you're matched."
             )
         case NotificationKind.REMATCH_ALREADY_ASKED:
             text = (
@@ -604,6 +555,21 @@ def build_notification(notification: Notification) -> dict[str, Any]:
         case _:  # pragma: no cover - mypy checks every kind is handled
             assert_never(n.kind)
     return message(text, [section(text)])
+
+
+def notification_subject(notification: Notification) -> str:
+    """What a notification is, in the words its sender hears if it can't be delivered."""
+    match notification.kind:
+        case NotificationKind.PARTNER_PAUSED:
+            return "the news of your break"
+        case NotificationKind.PARTNER_RESUMED:
+            return "the news that you're back"
+        case NotificationKind.PARTNER_LEFT:
+            return "your goodbye note" if notification.note else "the news that you left"
+        case NotificationKind.REMATCH_REQUESTED:
+            return "your request for a new mentor"
+        case _:
+            return "your confirmation"
 
 
 # --- small helpers ------------------------------------------------------------------------------
@@ -650,76 +616,9 @@ def days_label(days: str) -> str:
     return ", ".join(names)
 
 
-def _option(text: str, value: str) -> dict[str, Any]:
-    return {"text": plain(text, OPTION_TEXT_LIMIT), "value": value}
-
-
-def _competency_options(program: Program) -> list[dict[str, Any]]:
+def _competency_options(program: Program) -> list[Block]:
     return [
-        _option(str(c), str(c)[:COMPETENCY_VALUE_MAX])
+        option(str(c), str(c)[:COMPETENCY_VALUE_MAX])
         for c in program.competencies[:SELECT_OPTIONS_LIMIT]
         if str(c)
     ]
-
-
-def _find_option(options: Sequence[dict[str, Any]], value: str | None) -> dict[str, Any] | None:
-    if value is None:
-        return None
-    wanted = value[:COMPETENCY_VALUE_MAX]
-    return next((o for o in options if o["value"] == wanted), None)
-
-
-def _with_initial(element: dict[str, Any], key: str, initial: Any) -> dict[str, Any]:
-    # Slack rejects empty or null initial values: leave the key out instead.
-    if initial:
-        element[key] = initial
-    return element
-
-
-def _text_input(
-    block_id: str,
-    label: str,
-    *,
-    hint: str | None = None,
-    initial: str = "",
-    optional: bool = False,
-    multiline: bool = False,
-    min_length: int | None = None,
-    max_length: int | None = None,
-    placeholder: str | None = None,
-) -> Block:
-    element: dict[str, Any] = {"type": "plain_text_input", "action_id": ActionId.INPUT}
-    if multiline:
-        element["multiline"] = True
-    if min_length is not None:
-        element["min_length"] = min_length
-    if max_length is not None:
-        element["max_length"] = max_length
-    if placeholder:
-        element["placeholder"] = plain(placeholder, 150)
-    if initial:
-        element["initial_value"] = initial
-    block: Block = {
-        "type": "input",
-        "block_id": block_id,
-        "label": plain(label),
-        "element": element,
-    }
-    if hint:
-        block["hint"] = plain(hint)
-    if optional:
-        block["optional"] = True
-    return block
-
-
-def _time_input(block_id: str, label: str, initial: time) -> Block:
-    return {
-        "type": "input",
-        "block_id": block_id,
-        "label": plain(label),
-        "element": {
-            "type": "timepicker",
-            "action_id": ActionId.INPUT,
-            "initial_time": f"{initial:%H:%M}",
-        },
-    }

@@ -1,6 +1,5 @@
 """Goal views: the overview modal, the goal form, agreement DMs, progress and milestones."""
 
-import json
 from collections.abc import Mapping
 from datetime import date
 from typing import Any
@@ -29,10 +28,16 @@ from bot.views.blocks import (
     button,
     clip,
     context,
+    datepicker,
     divider,
+    input_block,
     message,
-    plain,
+    modal,
+    option,
+    radio_buttons,
+    read_metadata,
     section,
+    text_input,
 )
 from bot.views.enrolment import escape
 from bot.views.forms import FormState
@@ -62,90 +67,11 @@ def day(value: date) -> str:
     return f"{value:%a} {value.day} {value:%b %Y}"
 
 
-def _modal(
-    callback_id: CallbackId,
-    title: str,
-    blocks: list[Block],
-    *,
-    metadata: Mapping[str, Any] | None = None,
-    submit: str | None = None,
-    close: str = "Close",
-) -> dict[str, Any]:
-    view: dict[str, Any] = {
-        "type": "modal",
-        "callback_id": callback_id.value,
-        "title": plain(title, 24),
-        "close": plain(close, 24),
-        "blocks": blocks,
-    }
-    if submit:
-        view["submit"] = plain(submit, 24)
-    if metadata is not None:
-        view["private_metadata"] = json.dumps(dict(metadata), separators=(",", ":"))
-    return view
-
-
-def _metadata(view: Mapping[str, Any]) -> dict[str, Any]:
-    try:
-        data = json.loads(str(view.get("private_metadata") or "{}"))
-    except ValueError:
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
 def _int(value: Any) -> int | None:
     try:
         return int(value)
     except (TypeError, ValueError):
         return None
-
-
-def _input(
-    block_id: str, label: str, element: Block, *, hint: str | None = None, optional: bool = False
-) -> Block:
-    block: Block = {
-        "type": "input",
-        "block_id": block_id,
-        "label": plain(label, 2000),
-        "element": element,
-    }
-    if hint:
-        block["hint"] = plain(hint, 2000)
-    if optional:
-        block["optional"] = True
-    return block
-
-
-def _text_input(
-    initial: str | None,
-    *,
-    max_length: int,
-    multiline: bool = False,
-    placeholder: str | None = None,
-) -> Block:
-    element: Block = {
-        "type": "plain_text_input",
-        "action_id": ActionId.INPUT.value,
-        "max_length": max_length,
-    }
-    if multiline:
-        element["multiline"] = True
-    if initial:
-        element["initial_value"] = initial
-    if placeholder:
-        element["placeholder"] = plain(placeholder, 150)
-    return element
-
-
-def _datepicker(initial: date | None, placeholder: str = "Pick a date") -> Block:
-    element: Block = {
-        "type": "datepicker",
-        "action_id": ActionId.INPUT.value,
-        "placeholder": plain(placeholder, 150),
-    }
-    if initial is not None:
-        element["initial_date"] = initial.isoformat()
-    return element
 
 
 # --- how a goal reads --------------------------------------------------------------------------
@@ -247,7 +173,7 @@ def build_goals_overview(board: GoalBoard, *, today: date) -> dict[str, Any]:
                 f"({closed} done or dropped)."
             )
         )
-    return _modal(CallbackId.GOALS, "Goals", blocks, metadata={"pairing_id": board.pairing_id})
+    return modal(CallbackId.GOALS, "Goals", blocks, metadata={"pairing_id": board.pairing_id})
 
 
 def _goal_buttons(goal: GoalView, *, viewer: str) -> Block:
@@ -316,10 +242,10 @@ def build_goal_form(
             )
         )
     blocks += [
-        _input(
+        input_block(
             BlockId.GOAL_STATEMENT,
             "The goal",
-            _text_input(
+            text_input(
                 g.statement if g else None,
                 max_length=STATEMENT_MAX,
                 multiline=True,
@@ -327,10 +253,10 @@ def build_goal_form(
             ),
             hint=statement_hint,
         ),
-        _input(
+        input_block(
             BlockId.GOAL_SUCCESS,
             "What success looks like",
-            _text_input(
+            text_input(
                 g.success_criteria if g else None,
                 max_length=SUCCESS_MAX,
                 multiline=True,
@@ -338,10 +264,10 @@ def build_goal_form(
             ),
             hint="How will you both know it worked?",
         ),
-        _input(
+        input_block(
             BlockId.GOAL_DUE,
             "Due date",
-            _datepicker(g.due_date if g else None),
+            datepicker(g.due_date if g else None),
             hint=f"After today, and by {day(last_day)}, the program's last day.",
         ),
         section(
@@ -354,10 +280,10 @@ def build_goal_form(
     for row in range(1, MILESTONES_MAX + 1):
         milestone = existing[row - 1] if row <= len(existing) else None
         blocks.append(
-            _input(
+            input_block(
                 f"{BlockId.GOAL_MILESTONE_TITLE_PREFIX}{row}",
                 f"Milestone {row}",
-                _text_input(
+                text_input(
                     milestone.title if milestone else None,
                     max_length=MILESTONE_TITLE_MAX,
                     placeholder=f"e.g. {MILESTONE_EXAMPLE}" if row == 1 else None,
@@ -366,10 +292,10 @@ def build_goal_form(
             )
         )
         blocks.append(
-            _input(
+            input_block(
                 f"{BlockId.GOAL_MILESTONE_DUE_PREFIX}{row}",
                 f"Milestone {row} date",
-                _datepicker(milestone.due_date if milestone else None),
+                datepicker(milestone.due_date if milestone else None),
                 optional=True,
             )
         )
@@ -380,21 +306,15 @@ def build_goal_form(
         "overview": overview_view_id,
     }
     title = "Edit goal" if goal else "Add a goal"
-    return _modal(
+    return modal(
         CallbackId.GOAL_FORM, title, blocks, metadata=metadata, submit="Save goal", close="Cancel"
     )
-
-
-def read_goal_target(view: Mapping[str, Any]) -> tuple[int | None, int | None]:
-    """The pairing id and the edited goal's id (None for a new goal) of a submitted goal form."""
-    meta = _metadata(view)
-    return _int(meta.get("pairing_id")), _int(meta.get("goal_id"))
 
 
 def read_goal_form(view: Mapping[str, Any]) -> GoalForm:
     """The goal form's answers, milestone rows matched to the milestones they edit."""
     state = FormState(dict(view))
-    ids = _metadata(view).get("milestone_ids") or []
+    ids = read_metadata(view).get("milestone_ids") or []
     rows = []
     for row in range(1, MILESTONES_MAX + 1):
         rows.append(
@@ -512,10 +432,10 @@ def build_suggest_modal(
     """Ask what should change about a proposed goal."""
     blocks: list[Block] = [
         section(f"<@{proposer_user_id}>'s proposed goal:\n{goal_details(goal)}"),
-        _input(
+        input_block(
             BlockId.GOAL_SUGGESTION,
             "What would you change?",
-            _text_input(
+            text_input(
                 None,
                 max_length=SUGGESTION_MAX,
                 multiline=True,
@@ -530,7 +450,7 @@ def build_suggest_modal(
         "ts": ts,
         "overview": overview_view_id,
     }
-    return _modal(
+    return modal(
         CallbackId.GOAL_SUGGEST,
         "Suggest a change",
         blocks,
@@ -540,20 +460,15 @@ def build_suggest_modal(
     )
 
 
-def read_goal_id(view: Mapping[str, Any]) -> int | None:
-    """The goal id a goal modal (suggestion, progress, milestones) is about."""
-    return _int(_metadata(view).get("goal_id"))
-
-
 def read_overview_id(view: Mapping[str, Any]) -> str | None:
     """The goals overview a modal was pushed from, to refresh it once something changed."""
-    overview = _metadata(view).get("overview")
+    overview = read_metadata(view).get("overview")
     return str(overview) if overview else None
 
 
 def read_message_ref(view: Mapping[str, Any]) -> tuple[str | None, str | None]:
     """The DM (channel, ts) a suggestion modal was opened from, if any."""
-    meta = _metadata(view)
+    meta = read_metadata(view)
     channel, ts = meta.get("channel"), meta.get("ts")
     return (str(channel) if channel else None, str(ts) if ts else None)
 
@@ -568,21 +483,15 @@ def read_suggestion(view: Mapping[str, Any]) -> str:
 
 def build_progress_modal(goal: GoalView, *, overview_view_id: str | None = None) -> dict[str, Any]:
     """How is the goal going: a status and a one-line note."""
-    options = [{"text": plain(f"{PROGRESS_LABELS[p]}", 75), "value": p.value} for p in GoalProgress]
-    radio: Block = {
-        "type": "radio_buttons",
-        "action_id": ActionId.INPUT.value,
-        "options": options,
-    }
-    current = next(o for o in options if o["value"] == goal.goal.progress.value)
-    radio["initial_option"] = current
+    options = [option(PROGRESS_LABELS[p], p.value) for p in GoalProgress]
+    radio = radio_buttons(options, initial=goal.goal.progress.value)
     blocks: list[Block] = [
         section(f"*{escape(clip(goal.goal.statement, 600))}*\nDue {day(goal.goal.due_date)}"),
-        _input(BlockId.GOAL_PROGRESS_STATUS, "How is it going?", radio),
-        _input(
+        input_block(BlockId.GOAL_PROGRESS_STATUS, "How is it going?", radio),
+        input_block(
             BlockId.GOAL_PROGRESS_NOTE,
             "One-line note",
-            _text_input(
+            text_input(
                 goal.goal.progress_note or None,
                 max_length=PROGRESS_NOTE_MAX,
                 placeholder="e.g. Ran the stakeholder update twice; the third is on Friday",
@@ -591,7 +500,7 @@ def build_progress_modal(goal: GoalView, *, overview_view_id: str | None = None)
         ),
         context("Either of you can update progress; every update is kept."),
     ]
-    return _modal(
+    return modal(
         CallbackId.GOAL_PROGRESS,
         "Update progress",
         blocks,
@@ -643,15 +552,10 @@ def build_milestones_modal(
         blocks.append(actions(*elements, block_id=f"milestone_{milestone.id}"))
     if goal.milestones:
         blocks.append(context(f"{goal.milestones_done} of {len(goal.milestones)} done."))
-    return _modal(
+    return modal(
         CallbackId.GOAL_MILESTONES,
         "Milestones",
         blocks,
         metadata={"goal_id": goal.goal_id, "overview": overview_view_id},
         close="Done",
     )
-
-
-def build_goal_notice(text: str) -> dict[str, Any]:
-    """A small modal that explains why something could not be done."""
-    return _modal(CallbackId.GOAL_NOTICE, "Goals", [section(f":warning: {text}")], close="OK")

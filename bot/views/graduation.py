@@ -1,6 +1,5 @@
 """Graduation views: the review modal, the DMs between the two parts, the celebrations."""
 
-import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -18,7 +17,7 @@ from bot.services.graduation import (
     GraduationReview,
 )
 from bot.views.blocks import (
-    MODAL_TITLE_LIMIT,
+    PLACEHOLDER_LIMIT,
     Block,
     actions,
     button,
@@ -26,9 +25,15 @@ from bot.views.blocks import (
     context,
     divider,
     header,
+    input_block,
     message,
+    modal,
+    option,
     plain,
+    radio_buttons,
     section,
+    static_select,
+    text_input,
 )
 from bot.views.enrolment import escape
 from bot.views.forms import FormState
@@ -68,39 +73,21 @@ def _goal_lines(goal: GoalReview, number: int) -> str:
     return line
 
 
-def _outcome_option(outcome: GoalOutcome) -> dict[str, Any]:
-    return {"text": plain(OUTCOME_LABELS[outcome], 75), "value": outcome.value}
-
-
-def _after_option(after: AfterProgram) -> dict[str, Any]:
-    return {"text": plain(AFTER_LABELS[after], 75), "value": after.value}
-
-
 def _goal_blocks(goal: GoalReview, number: int) -> list[Block]:
+    outcomes = [option(OUTCOME_LABELS[o], o.value) for o in reversed(GoalOutcome)]
     return [
         section(_goal_lines(goal, number)),
-        {
-            "type": "input",
-            "block_id": f"{BlockId.GRADUATION_GOAL_PREFIX}{goal.goal_id}",
-            "label": plain("Was it achieved?", 2000),
-            "element": {
-                "type": "static_select",
-                "action_id": ActionId.INPUT,
-                "options": [_outcome_option(o) for o in reversed(GoalOutcome)],
-                "initial_option": _outcome_option(goal.suggested),
-            },
-        },
-        {
-            "type": "input",
-            "block_id": f"{BlockId.GRADUATION_NOTE_PREFIX}{goal.goal_id}",
-            "optional": True,
-            "label": plain("What was achieved, in one line", 2000),
-            "element": {
-                "type": "plain_text_input",
-                "action_id": ActionId.INPUT,
-                "max_length": NOTE_MAX,
-            },
-        },
+        input_block(
+            f"{BlockId.GRADUATION_GOAL_PREFIX}{goal.goal_id}",
+            "Was it achieved?",
+            static_select(outcomes, initial=goal.suggested.value),
+        ),
+        input_block(
+            f"{BlockId.GRADUATION_NOTE_PREFIX}{goal.goal_id}",
+            "What was achieved, in one line",
+            text_input(max_length=NOTE_MAX),
+            optional=True,
+        ),
     ]
 
 
@@ -125,75 +112,73 @@ def build_graduation_modal(review: GraduationReview) -> dict[str, Any]:
             context(f"…and {review.more_goals} more goals: their progress stays as it is.")
         )
     blocks.append(divider())
-    after: dict[str, Any] = {
-        "type": "radio_buttons",
-        "action_id": ActionId.INPUT,
-        "options": [_after_option(a) for a in AfterProgram],
-    }
-    if review.mine is not None:
-        after["initial_option"] = _after_option(review.mine.after)
+    afters = [option(AFTER_LABELS[a], a.value) for a in AfterProgram]
     blocks.append(
-        {
-            "type": "input",
-            "block_id": BlockId.GRADUATION_AFTER,
-            "label": plain("After the program", 2000),
-            "hint": plain(
+        input_block(
+            BlockId.GRADUATION_AFTER,
+            "After the program",
+            radio_buttons(afters, initial=review.mine.after.value if review.mine else None),
+            hint=(
                 "Peer advisors keep in touch as equals, without program prompts. You continue "
-                "only if you both choose it.",
-                2000,
+                "only if you both choose it."
             ),
-            "element": after,
-        }
+        )
     )
+    # No builder in blocks.py for a conversations select: the only one the bot shows.
     channel: dict[str, Any] = {
         "type": "conversations_select",
         "action_id": ActionId.INPUT,
-        "placeholder": plain("No public celebration", 150),
+        "placeholder": plain("No public celebration", PLACEHOLDER_LIMIT),
         "filter": {"include": ["public"], "exclude_bot_users": True},
     }
     if review.mine is not None and review.mine.channel_id:
         channel["initial_conversation"] = review.mine.channel_id
     blocks.append(
-        {
-            "type": "input",
-            "block_id": BlockId.GRADUATION_CHANNEL,
-            "optional": True,
-            "label": plain("Celebrate in a channel?", 2000),
-            "hint": plain(
+        input_block(
+            BlockId.GRADUATION_CHANNEL,
+            "Celebrate in a channel?",
+            channel,
+            hint=(
                 "Only if you both pick a channel, in the mentee's choice. The post names you two, "
-                "the program and that you graduated: never your goals.",
-                2000,
+                "the program and that you graduated: never your goals."
             ),
-            "element": channel,
-        }
+            optional=True,
+        )
     )
     blocks.append(context(CLOSING_SIGNS))
-    return {
-        "type": "modal",
-        "callback_id": CallbackId.GRADUATION,
-        "title": plain("Graduation", MODAL_TITLE_LIMIT),
-        "submit": plain("Send my part", MODAL_TITLE_LIMIT),
-        "close": plain("Not yet", MODAL_TITLE_LIMIT),
-        "private_metadata": json.dumps({"pairing_id": review.pairing_id}),
-        "blocks": blocks,
-    }
+    return modal(
+        CallbackId.GRADUATION,
+        "Graduation",
+        blocks,
+        metadata={"pairing_id": review.pairing_id},
+        submit="Send my part",
+        close="Not yet",
+    )
 
 
-def read_graduation(view: Mapping[str, Any]) -> tuple[int, GraduationAnswers]:
-    """The pairing and the raw answers of a submitted graduation modal (ValueError if stale)."""
-    meta = json.loads(view.get("private_metadata") or "{}")
-    pairing_id = int(meta["pairing_id"])
+def _goal_id(block_id: str, prefix: str) -> int | None:
+    try:
+        return int(block_id.removeprefix(prefix))
+    except ValueError:
+        return None
+
+
+def read_graduation(view: Mapping[str, Any]) -> GraduationAnswers:
+    """The raw answers of a submitted graduation modal, keyed by goal id."""
     form = FormState(dict(view))
     values: Mapping[str, Any] = (view.get("state") or {}).get("values") or {}
     outcomes: dict[int, str | None] = {}
     notes: dict[int, str] = {}
     for block_id in values:
         if block_id.startswith(BlockId.GRADUATION_GOAL_PREFIX):
-            goal_id = int(block_id.removeprefix(BlockId.GRADUATION_GOAL_PREFIX))
-            outcomes[goal_id] = form.option(block_id)
+            goal_id = _goal_id(block_id, BlockId.GRADUATION_GOAL_PREFIX)
+            if goal_id is not None:
+                outcomes[goal_id] = form.option(block_id)
         elif block_id.startswith(BlockId.GRADUATION_NOTE_PREFIX):
-            notes[int(block_id.removeprefix(BlockId.GRADUATION_NOTE_PREFIX))] = form.text(block_id)
-    return pairing_id, GraduationAnswers(
+            goal_id = _goal_id(block_id, BlockId.GRADUATION_NOTE_PREFIX)
+            if goal_id is not None:
+                notes[goal_id] = form.text(block_id)
+    return GraduationAnswers(
         outcomes=outcomes,
         notes=notes,
         after=form.option(BlockId.GRADUATION_AFTER),
@@ -244,8 +229,9 @@ def build_graduation_waiting(result: GraduationResult) -> dict[str, Any]:
     """The DM to the person whose part is in, while the partner's is not."""
     if result.first_part:
         text = (
-            f":white_check_mark: Your part is in. I've asked <@{result.partner_user_id}> for "
-            "theirs; when it comes, you graduate and I'll celebrate with you both."
+            ":white_check_mark: Your part is in. My request for theirs is on its way to "
+            f"<@{result.partner_user_id}>; when it comes, you graduate and I'll celebrate with "
+            "you both."
         )
     else:
         text = (

@@ -4,7 +4,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from bot.commands import COMMAND, Subcommand
-from bot.views.blocks import MODAL_TITLE_LIMIT, context, header, message, plain, section
+from bot.ids import CallbackId
+from bot.views.blocks import context, header, message, modal, section
 
 
 def build_help(subcommands: Sequence[Subcommand], *, problem: str | None = None) -> dict[str, Any]:
@@ -33,9 +34,5 @@ def _lines(subcommands: Sequence[Subcommand]) -> str:
 
 def build_help_modal(subcommands: Sequence[Subcommand]) -> dict[str, Any]:
     """The same list in a modal, for the Home tab's button (Home has no channel to answer in)."""
-    return {
-        "type": "modal",
-        "title": plain("mentorbot commands", MODAL_TITLE_LIMIT),
-        "close": plain("Close", MODAL_TITLE_LIMIT),
-        "blocks": build_help(subcommands)["blocks"][1:],
-    }
+    # Nothing to submit: like a notice, it only says things.
+    return modal(CallbackId.HELP, "mentorbot commands", build_help(subcommands)["blocks"][1:])

@@ -6,7 +6,7 @@ from typing import Any
 from bot.commands import COMMAND
 from bot.ids import ActionId, BlockId
 from bot.services.home import EnrolmentCard, HomeData, JoinCard, LedCard
-from bot.views.blocks import Block, actions, button, context, divider, header, section
+from bot.views.blocks import Block, actions, button, context, divider, header, plain, section
 from bot.views.dashboard import pair_card
 from bot.views.program import STATUS_EMOJI, STATUS_LABELS, day
 from storage.enums import ParticipantStatus, ProgramStatus, Role
@@ -106,10 +106,10 @@ def _led(card: LedCard) -> list[Block]:
         buttons.insert(0, button("Match", ActionId.PROGRAM_MATCH, value=pid, style="primary"))
     close = button("Close", ActionId.PROGRAM_CLOSE, value=pid, style="danger")
     close["confirm"] = {
-        "title": {"type": "plain_text", "text": "Close this program?"},
-        "text": {"type": "plain_text", "text": f"{program.name} stops its schedule for good."},
-        "confirm": {"type": "plain_text", "text": "Close it"},
-        "deny": {"type": "plain_text", "text": "Keep it"},
+        "title": plain("Close this program?", 100),
+        "text": plain(f"{program.name} stops its schedule for good.", 300),
+        "confirm": plain("Close it", 30),
+        "deny": plain("Keep it", 30),
     }
     buttons.append(close)
     return [section(text), actions(*buttons, block_id=f"led_{pid}")]

@@ -1,6 +1,5 @@
 """Matching views: the lead's proposals, the swap modal, introductions, the board."""
 
-import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -16,7 +15,7 @@ from bot.services.pairing import (
     UnmatchedMentee,
 )
 from bot.views.blocks import (
-    MODAL_TITLE_LIMIT,
+    SELECT_OPTIONS_LIMIT,
     Block,
     actions,
     button,
@@ -24,9 +23,14 @@ from bot.views.blocks import (
     context,
     divider,
     header,
+    input_block,
     message,
+    modal,
+    option,
     plain,
     section,
+    static_select,
+    text_input,
 )
 
 UNMATCHED_SHOWN = 10
@@ -71,7 +75,7 @@ def build_proposals(page: ProposalPage, *, summary: str | None = None) -> dict[s
     if not page.rows:
         blocks.append(
             section(
-                "No open proposals. Approved pairs have been introduced; run "
+                "No open proposals. Approved pairs get their introduction by group DM; run "
                 f"`/mentor match {page.program_name}` again when new people join."
             )
         )
@@ -101,7 +105,7 @@ def build_proposals(page: ProposalPage, *, summary: str | None = None) -> dict[s
         approve_all["style"] = "primary"
         approve_all["confirm"] = {
             "title": plain("Approve every proposal?", 100),
-            "text": plain(f"{page.total} introductions will be sent right away."),
+            "text": plain(f"{page.total} introductions will go out right away."),
             "confirm": plain("Approve all", 30),
             "deny": plain("Not yet", 30),
         }
@@ -133,42 +137,56 @@ def build_swap_modal(
     program_id: int,
     mentee_user_id: str,
     choices: Sequence[tuple[int, str, float]],
+    channel_id: str | None = None,
+    message_ts: str | None = None,
 ) -> dict[str, Any]:
-    """Pick another mentor for a proposal; ``choices`` are (participant id, name, fit)."""
+    """Pick another mentor for a proposal; ``choices`` are (participant id, name, fit).
+
+    ``channel_id`` and ``message_ts`` name the proposals message to redraw once swapped.
+    """
     options = [
-        {"text": plain(f"{name} (fit {score:.0f})", 75), "value": str(participant_id)}
-        for participant_id, name, score in choices[:100]
+        option(f"{name} (fit {score:.0f})", str(participant_id))
+        for participant_id, name, score in choices[:SELECT_OPTIONS_LIMIT]
     ]
     blocks: list[Block] = [section(f"Who should mentor <@{mentee_user_id}> instead?")]
     if options:
         blocks.append(
-            {
-                "type": "input",
-                "block_id": BlockId.MATCH_SWAP_MENTOR,
-                "label": plain("Mentor", 2000),
-                "element": {
-                    "type": "static_select",
-                    "action_id": ActionId.INPUT,
-                    "placeholder": plain("Best fit first", 150),
-                    "options": options,
-                },
-            }
+            input_block(
+                BlockId.MATCH_SWAP_MENTOR,
+                "Mentor",
+                static_select(options, placeholder="Best fit first"),
+            )
         )
     else:
         blocks.append(
             section("No other mentor has room, or they were this mentee's mentor before.")
         )
-    view: dict[str, Any] = {
-        "type": "modal",
-        "callback_id": CallbackId.MATCH_SWAP,
-        "title": plain("Swap mentor", MODAL_TITLE_LIMIT),
-        "close": plain("Cancel", MODAL_TITLE_LIMIT),
-        "private_metadata": json.dumps({"pairing_id": pairing_id, "program_id": program_id}),
-        "blocks": blocks,
-    }
-    if options:
-        view["submit"] = plain("Swap", MODAL_TITLE_LIMIT)
-    return view
+    metadata: dict[str, Any] = {"pairing_id": pairing_id, "program_id": program_id}
+    if channel_id and message_ts:
+        metadata.update(channel=channel_id, ts=message_ts)
+    return modal(
+        CallbackId.MATCH_SWAP,
+        "Swap mentor",
+        blocks,
+        metadata=metadata,
+        submit="Swap" if options else None,
+        close="Cancel",
+    )
+
+
+def introduction_what(intro: Introduction) -> str:
+    """What an introduction is, in the lead's words, should it never arrive."""
+    people = [f"<@{user_id}>" for user_id in intro.user_ids]  # the mentor first
+    return f"the introduction of {', '.join(people[:-1])} and {people[-1]}"
+
+
+def approved_text(introductions: Sequence[Introduction]) -> str:
+    """The lead's answer to an approval: the introductions are queued, not yet delivered."""
+    if not introductions:
+        return "There were no open proposals left to approve."
+    if len(introductions) == 1:
+        return f"Approved: {introduction_what(introductions[0])} is on its way."
+    return f"Approved {len(introductions)}: their introductions are on their way."
 
 
 def build_introduction(intro: Introduction) -> dict[str, Any]:
@@ -261,29 +279,19 @@ def build_board_modal(
     ]
     for seat in seats[:MAX_BOARD_SIZE]:
         name = names.get(seat.mentor_user_id, seat.mentor_user_id)
-        element: dict[str, Any] = {
-            "type": "plain_text_input",
-            "action_id": ActionId.INPUT,
-            "max_length": 40,
-            "placeholder": plain(" / ".join(BOARD_ROLES), 150),
-        }
-        if seat.role:
-            element["initial_value"] = seat.role
         blocks.append(
-            {
-                "type": "input",
-                "optional": True,
-                "block_id": f"{BlockId.BOARD_ROLE_PREFIX}{seat.pairing_id}",
-                "label": plain(f"Role of {name}", 2000),
-                "element": element,
-            }
+            input_block(
+                f"{BlockId.BOARD_ROLE_PREFIX}{seat.pairing_id}",
+                f"Role of {name}",
+                text_input(seat.role, max_length=40, placeholder=" / ".join(BOARD_ROLES)),
+                optional=True,
+            )
         )
-    return {
-        "type": "modal",
-        "callback_id": CallbackId.BOARD,
-        "title": plain("Your board", MODAL_TITLE_LIMIT),
-        "submit": plain("Save", MODAL_TITLE_LIMIT),
-        "close": plain("Cancel", MODAL_TITLE_LIMIT),
-        "private_metadata": json.dumps({"program_id": program_id}),
-        "blocks": blocks,
-    }
+    return modal(
+        CallbackId.BOARD,
+        "Your board",
+        blocks,
+        metadata={"program_id": program_id},
+        submit="Save",
+        close="Cancel",
+    )

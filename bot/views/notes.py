@@ -1,7 +1,5 @@
 """Shared notes views: the notes modal, the document form, deleting, and telling the partner."""
 
-import json
-from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -17,19 +15,21 @@ from bot.services.notes import (
 from bot.services.plans import LINK_ERROR, TITLE_MAX, URL_MAX
 from bot.services.sessions import zone
 from bot.views.blocks import (
-    MODAL_TITLE_LIMIT,
     Block,
     actions,
     button,
     clip,
     context,
     divider,
+    input_block,
     message,
-    plain,
+    modal,
     section,
+    text_input,
 )
 from bot.views.enrolment import escape
-from bot.views.plans import link
+from bot.views.notice import build_notice_modal
+from bot.views.plans import confirm_dialog, link
 from storage.models import PairDocument
 
 PRIVACY = "Private to the two of you: program leads never see them."
@@ -44,28 +44,6 @@ def when(moment: datetime, tz: str) -> str:
 def _day(moment: datetime, tz: str) -> str:
     local = moment.astimezone(zone(tz))
     return f"{local:%a} {local.day} {local:%b %Y}"
-
-
-def _modal(
-    callback_id: CallbackId,
-    title: str,
-    blocks: list[Block],
-    *,
-    metadata: Mapping[str, Any],
-    submit: str | None = None,
-    close: str = "Close",
-) -> dict[str, Any]:
-    view: dict[str, Any] = {
-        "type": "modal",
-        "callback_id": callback_id.value,
-        "title": plain(title, MODAL_TITLE_LIMIT),
-        "close": plain(close, MODAL_TITLE_LIMIT),
-        "private_metadata": json.dumps(dict(metadata), separators=(",", ":")),
-        "blocks": blocks[:100],
-    }
-    if submit:
-        view["submit"] = plain(submit, MODAL_TITLE_LIMIT)
-    return view
 
 
 def _entry(entry: NoteEntry, tz: str) -> Block:
@@ -85,12 +63,11 @@ def _document(document: PairDocument, tz: str, *, live: bool) -> Block:
     remove = None
     if live:
         remove = button("Remove", ActionId.NOTES_DOCUMENT_REMOVE, value=str(document.id))
-        remove["confirm"] = {
-            "title": plain("Remove this document?", 100),
-            "text": plain(f"{clip(document.title, 200)} leaves your list (not the file).", 300),
-            "confirm": plain("Remove", 30),
-            "deny": plain("Keep it", 30),
-        }
+        remove["confirm"] = confirm_dialog(
+            "Remove this document?",
+            f"{clip(document.title, 200)} leaves your list (not the file).",
+            "Remove",
+        )
     return section(text, accessory=remove)
 
 
@@ -105,19 +82,16 @@ def build_notes_modal(notes: PairNotes, *, tz: str) -> dict[str, Any]:
     ]
     if notes.live:
         blocks.append(
-            {
-                "type": "input",
-                "block_id": BlockId.NOTES_NEW,
-                "label": plain("Add a note", 2000),
-                "hint": plain("Dated, and visible to both of you.", 2000),
-                "element": {
-                    "type": "plain_text_input",
-                    "action_id": ActionId.INPUT.value,
-                    "multiline": True,
-                    "max_length": NOTE_MAX,
-                    "placeholder": plain("What you discussed, decided or want to remember", 150),
-                },
-            }
+            input_block(
+                BlockId.NOTES_NEW,
+                "Add a note",
+                text_input(
+                    max_length=NOTE_MAX,
+                    multiline=True,
+                    placeholder="What you discussed, decided or want to remember",
+                ),
+                hint="Dated, and visible to both of you.",
+            )
         )
     else:
         blocks.append(context("This mentoring pair has ended; its notes are kept as they were."))
@@ -148,7 +122,7 @@ def build_notes_modal(notes: PairNotes, *, tz: str) -> dict[str, Any]:
             block_id="notes_delete",
         )
     )
-    return _modal(
+    return modal(
         CallbackId.NOTES,
         "Shared notes",
         blocks,
@@ -189,31 +163,19 @@ def build_document_form(*, pairing_id: int, notes_view_id: str | None) -> dict[s
     """Keep a document link with the pair: title and URL."""
     blocks: list[Block] = [
         section(f"A link to a file or doc you share. {PRIVACY}"),
-        {
-            "type": "input",
-            "block_id": BlockId.NOTES_DOCUMENT_TITLE,
-            "label": plain("Title", 2000),
-            "element": {
-                "type": "plain_text_input",
-                "action_id": ActionId.INPUT.value,
-                "max_length": TITLE_MAX,
-                "placeholder": plain("e.g. Q3 roadmap review slides", 150),
-            },
-        },
-        {
-            "type": "input",
-            "block_id": BlockId.NOTES_DOCUMENT_URL,
-            "label": plain("Link", 2000),
-            "hint": plain(f"{LINK_ERROR}.", 2000),
-            "element": {
-                "type": "plain_text_input",
-                "action_id": ActionId.INPUT.value,
-                "max_length": URL_MAX,
-                "placeholder": plain("https://…", 150),
-            },
-        },
+        input_block(
+            BlockId.NOTES_DOCUMENT_TITLE,
+            "Title",
+            text_input(max_length=TITLE_MAX, placeholder="e.g. Q3 roadmap review slides"),
+        ),
+        input_block(
+            BlockId.NOTES_DOCUMENT_URL,
+            "Link",
+            text_input(max_length=URL_MAX, placeholder="https://…"),
+            hint=f"{LINK_ERROR}.",
+        ),
     ]
-    return _modal(
+    return modal(
         CallbackId.NOTES_DOCUMENT,
         "Add a document",
         blocks,
@@ -235,7 +197,7 @@ def build_delete_confirm(
             f"<@{partner_user_id}> will be told. Goals, sessions and learning plans stay."
         )
     ]
-    return _modal(
+    return modal(
         CallbackId.NOTES_DELETE,
         "Delete notes",
         blocks,
@@ -259,14 +221,13 @@ def _counted(deleted: MaterialDeleted) -> str:
     )
 
 
-def build_deleted_notice(deleted: MaterialDeleted) -> dict[str, Any]:
+def build_deleted_notice(deleted: MaterialDeleted, *, partner_user_id: str) -> dict[str, Any]:
     """What the person who deleted the notes sees instead of the confirmation."""
-    return _modal(
-        CallbackId.MATERIAL_NOTICE,
-        "Deleted",
-        [section(f":wastebasket: Deleted: {_counted(deleted)}.")],
-        metadata={},
-        close="OK",
+    return build_notice_modal(
+        f":wastebasket: Deleted: {_counted(deleted)}. "
+        f"A message telling <@{partner_user_id}> is on its way.",
+        problem=False,
+        title="Deleted",
     )
 
 

@@ -1,6 +1,5 @@
 """Outside-feedback views: the mentee's ask modal, the colleague's DM and modal, the answers."""
 
-import json
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -15,17 +14,21 @@ from bot.services.outside_feedback import (
 )
 from bot.services.sessions import zone
 from bot.views.blocks import (
-    MODAL_TITLE_LIMIT,
     Block,
     actions,
     button,
     clip,
     context,
+    input_block,
     message,
-    plain,
+    modal,
+    option,
     section,
+    static_select,
+    text_input,
 )
 from bot.views.enrolment import escape, quote
+from bot.views.notice import build_notice_modal
 
 RATING_WORDS = {
     1: "1 · just starting",
@@ -41,60 +44,9 @@ def _day(moment: datetime, tz: str) -> str:
     return f"{local:%A} {local.day} {local:%B}"
 
 
-def _input(block_id: str, label: str, element: Block, *, optional: bool = False) -> Block:
-    block: Block = {
-        "type": "input",
-        "block_id": block_id,
-        "label": plain(label, 2000),
-        "element": element,
-    }
-    if optional:
-        block["optional"] = True
-    return block
-
-
-def _text(max_length: int, placeholder: str, *, initial: str = "") -> Block:
-    element: Block = {
-        "type": "plain_text_input",
-        "action_id": ActionId.INPUT.value,
-        "multiline": True,
-        "max_length": max_length,
-        "placeholder": plain(placeholder, 150),
-    }
-    if initial:
-        element["initial_value"] = initial
-    return element
-
-
-def _select(placeholder: str, options: list[tuple[str, str]]) -> Block:
-    return {
-        "type": "static_select",
-        "action_id": ActionId.INPUT.value,
-        "placeholder": plain(placeholder, 150),
-        "options": [{"text": plain(text, 75), "value": value} for text, value in options[:100]],
-    }
-
-
-def _modal(
-    callback_id: CallbackId,
-    title: str,
-    blocks: list[Block],
-    *,
-    metadata: Mapping[str, Any],
-    submit: str | None = None,
-    close: str = "Cancel",
-) -> dict[str, Any]:
-    view: dict[str, Any] = {
-        "type": "modal",
-        "callback_id": callback_id.value,
-        "title": plain(title, MODAL_TITLE_LIMIT),
-        "close": plain(close, MODAL_TITLE_LIMIT),
-        "private_metadata": json.dumps(dict(metadata), separators=(",", ":")),
-        "blocks": blocks,
-    }
-    if submit:
-        view["submit"] = plain(submit, MODAL_TITLE_LIMIT)
-    return view
+def _answer_input(max_length: int, placeholder: str, *, initial: str = "") -> Block:
+    """A multiline answer box: the question, or one part of the colleague's note."""
+    return text_input(initial, max_length=max_length, multiline=True, placeholder=placeholder)
 
 
 # --- asking ------------------------------------------------------------------------------------
@@ -112,24 +64,24 @@ def build_ask_modal(ask: AskContext, *, names: Mapping[str, str]) -> dict[str, A
     ]
     if len(ask.pairings) > 1:
         choices = [
-            (
+            option(
                 f"{c.program.name}: {names.get(c.partner_user_id) or 'your mentor'}",
                 str(c.pairing.id),
             )
             for c in ask.pairings
         ]
         blocks.append(
-            _input(
+            input_block(
                 BlockId.PAIRING,
                 "Which mentor may you share the answer with?",
-                _select("Pick a mentor", choices),
+                static_select(choices, placeholder="Pick a mentor"),
             )
         )
     blocks.append(
-        _input(
+        input_block(
             BlockId.OUTSIDE_FEEDBACK_QUESTION,
             "Your question (optional)",
-            _text(
+            _answer_input(
                 QUESTION_MAX,
                 "e.g. How did I come across in Tuesday's roadmap review?",
                 initial=ask.question,
@@ -138,43 +90,37 @@ def build_ask_modal(ask: AskContext, *, names: Mapping[str, str]) -> dict[str, A
         )
     )
     if ask.goals:
-        goal_input = _input(
-            BlockId.OUTSIDE_FEEDBACK_GOAL,
-            "Ask them to rate the skill behind one goal (optional)",
-            _select("No rating", [(g.statement, str(g.goal_id)) for g in ask.goals]),
-            optional=True,
+        blocks.append(
+            input_block(
+                BlockId.OUTSIDE_FEEDBACK_GOAL,
+                "Ask them to rate the skill behind one goal (optional)",
+                static_select(
+                    [option(g.statement, str(g.goal_id)) for g in ask.goals],
+                    placeholder="No rating",
+                ),
+                hint="They'll see this goal's wording, and nothing else of your mentoring.",
+                optional=True,
+            )
         )
-        goal_input["hint"] = plain(
-            "They'll see this goal's wording, and nothing else of your mentoring.", 2000
-        )
-        blocks.append(goal_input)
-    return _modal(
+    return modal(
         CallbackId.OUTSIDE_FEEDBACK_ASK,
         "Ask for feedback",
         blocks,
         metadata={"colleague": colleague},
         submit="Send request",
+        close="Cancel",
     )
 
 
 def build_ask_sent(request: OutsideRequest, *, tz: str) -> dict[str, Any]:
-    """What the mentee sees once the request is stored: where it went, until when."""
+    """What the mentee sees once the request is stored: where it goes, until when."""
     text = (
-        f":incoming_envelope: I've asked <@{request.colleague_user_id}> for feedback. Their "
-        f"answer comes to you by DM; the request stays open until {_day(request.expires_at, tz)}."
+        f":incoming_envelope: Your feedback request to <@{request.colleague_user_id}> is on its "
+        f"way. Their answer comes to you by DM; the request stays open until "
+        f"{_day(request.expires_at, tz)}. If it can't reach them, I'll tell you and you can ask "
+        "again."
     )
-    return _modal(
-        CallbackId.MATERIAL_NOTICE, "Request sent", [section(text)], metadata={}, close="OK"
-    )
-
-
-def build_ask_failed(request: OutsideRequest) -> dict[str, Any]:
-    """Tell the mentee the request could not be delivered, so it was withdrawn."""
-    text = (
-        f"I couldn't reach <@{request.colleague_user_id}> in Slack, so I withdrew your feedback "
-        "request. Check the name and try `/mentor ask-feedback` again."
-    )
-    return message(text, [section(f":warning: {text}")])
+    return build_notice_modal(text, problem=False, title="Request sent")
 
 
 # --- the colleague -----------------------------------------------------------------------------
@@ -216,7 +162,10 @@ def build_request_closed(request: OutsideRequest, *, declined: bool) -> dict[str
     if declined:
         text = f"You declined <@{mentee}>'s feedback request. No problem, and thanks for saying so."
     else:
-        text = f":white_check_mark: Thank you! Your feedback went to <@{mentee}>, and only to them."
+        text = (
+            f":white_check_mark: Thank you! Your feedback is on its way to <@{mentee}>, and only "
+            "to them."
+        )
     return message(text, [section(text)])
 
 
@@ -234,32 +183,37 @@ def build_feedback_modal(
     if request.question:
         blocks.append(section(f"They ask:\n{_question(request)}"))
     blocks += [
-        _input(
+        input_block(
             BlockId.OUTSIDE_FEEDBACK_DOES_WELL,
             "What they do well",
-            _text(ANSWER_MAX, "e.g. You keep the directors' review focused on decisions"),
+            _answer_input(ANSWER_MAX, "e.g. You keep the directors' review focused on decisions"),
         ),
-        _input(
+        input_block(
             BlockId.OUTSIDE_FEEDBACK_TO_CHANGE,
             "One thing to change",
-            _text(ANSWER_MAX, "e.g. Send the pre-read a day earlier so people come prepared"),
+            _answer_input(
+                ANSWER_MAX, "e.g. Send the pre-read a day earlier so people come prepared"
+            ),
         ),
     ]
     if request.goal_statement:
         blocks.append(
-            _input(
+            input_block(
                 BlockId.OUTSIDE_FEEDBACK_RATING,
                 f"How strong are they at the skill behind: “{clip(request.goal_statement, 300)}”?",
-                _select("Rate 1 to 5", [(RATING_WORDS[n], str(n)) for n in RATINGS]),
+                static_select(
+                    [option(RATING_WORDS[n], str(n)) for n in RATINGS], placeholder="Rate 1 to 5"
+                ),
                 optional=True,
             )
         )
-    return _modal(
+    return modal(
         CallbackId.OUTSIDE_FEEDBACK,
         "Give feedback",
         blocks,
         metadata={"request_id": request.id, "channel": channel, "ts": ts},
         submit="Send",
+        close="Cancel",
     )
 
 

@@ -12,7 +12,7 @@ from bot.services.pair_state import (
     StageView,
 )
 from bot.services.stages import ORDER
-from bot.views.blocks import Block, context, message, plain, section
+from bot.views.blocks import Block, context, message, option, section, static_select
 from storage.enums import Stage
 
 STEP_BACK_HINT = (
@@ -42,20 +42,18 @@ def _ladder(current: Stage) -> str:
     )
 
 
-def _option(pairing_id: int, stage: Stage) -> dict[str, Any]:
-    return {"text": plain(STAGE_NAMES[stage], 75), "value": stage_option_value(pairing_id, stage)}
-
-
 def build_stage_picker(view: StageView, *, note: str | None = None) -> dict[str, Any]:
     """Where the pairing is, with a select to move it to any stage but graduated."""
-    select: dict[str, Any] = {
-        "type": "static_select",
-        "action_id": ActionId.STAGE_MOVE,
-        "placeholder": plain("Move to…", 150),
-        "options": [_option(view.pairing_id, stage) for stage in MOVABLE_STAGES],
-    }
-    if view.stage in MOVABLE_STAGES:
-        select["initial_option"] = _option(view.pairing_id, view.stage)
+    select = static_select(
+        [
+            option(STAGE_NAMES[stage], stage_option_value(view.pairing_id, stage))
+            for stage in MOVABLE_STAGES
+        ],
+        # A graduated pair's stage is no option: the select then starts empty.
+        initial=stage_option_value(view.pairing_id, view.stage),
+        placeholder="Move to…",
+        action_id=ActionId.STAGE_MOVE,
+    )
     blocks: list[Block] = []
     if note:
         blocks.append(section(note))
@@ -81,7 +79,7 @@ def build_stage_moved_note(moved: StageMoved) -> str:
     """The line that confirms a move to the person who made it."""
     return (
         f":white_check_mark: Moved your pairing {_moved_words(moved)}. "
-        f"I've let <@{moved.partner_user_id}> know."
+        f"A note to <@{moved.partner_user_id}> is on its way."
     )
 
 
@@ -123,7 +121,7 @@ def build_pairing_pause_confirmation(change: PairingPauseChange) -> dict[str, An
     else:
         text = (
             f":arrow_forward: Your pairing with <@{partner}> in *{change.program_name}* is "
-            "running again. I've let them know."
+            "running again. A note to them is on its way."
         )
     return message(text, [section(text)])
 

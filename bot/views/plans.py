@@ -1,6 +1,5 @@
 """Learning-plan views: the plan modal (every goal, or one goal to manage) and its two forms."""
 
-import json
 from collections.abc import Mapping
 from datetime import date, timedelta
 from typing import Any
@@ -18,16 +17,21 @@ from bot.services.plans import (
     is_overdue,
 )
 from bot.views.blocks import (
-    MODAL_TITLE_LIMIT,
     SECTION_TEXT_LIMIT,
     Block,
     actions,
     button,
     clip,
     context,
+    datepicker,
     divider,
+    input_block,
+    modal,
+    option,
     plain,
     section,
+    static_select,
+    text_input,
 )
 from bot.views.enrolment import escape
 from storage.enums import ResourceKind, TaskStatus
@@ -43,36 +47,8 @@ def day(value: date) -> str:
     return f"{value:%a} {value.day} {value:%b}"
 
 
-def _modal(
-    callback_id: CallbackId,
-    title: str,
-    blocks: list[Block],
-    *,
-    metadata: Mapping[str, Any],
-    submit: str | None = None,
-    close: str = "Close",
-) -> dict[str, Any]:
-    view: dict[str, Any] = {
-        "type": "modal",
-        "callback_id": callback_id.value,
-        "title": plain(title, MODAL_TITLE_LIMIT),
-        "close": plain(close, MODAL_TITLE_LIMIT),
-        "private_metadata": json.dumps(dict(metadata), separators=(",", ":")),
-        "blocks": blocks[:100],
-    }
-    if submit:
-        view["submit"] = plain(submit, MODAL_TITLE_LIMIT)
-    return view
-
-
-def build_material_notice(text: str, *, title: str = "Mentoring") -> dict[str, Any]:
-    """A small modal that explains why something could not be done."""
-    return _modal(
-        CallbackId.MATERIAL_NOTICE, title, [section(f":warning: {text}")], metadata={}, close="OK"
-    )
-
-
-def _confirm(title: str, text: str, yes: str) -> dict[str, Any]:
+def confirm_dialog(title: str, text: str, yes: str) -> dict[str, Any]:
+    """A button's "are you sure?" dialog; the way out keeps the item."""
     return {
         "title": plain(title, 100),
         "text": plain(text, 300),
@@ -199,7 +175,7 @@ def build_plan_modal(
         more = _more(min(len(plan.goals), MAX_GOALS_SHOWN), len(plan.goals), "goals not shown")
         if more:
             blocks.append(context(more + ": open one from `/mentor goals`."))
-    return _modal(
+    return modal(
         CallbackId.PLAN,
         "Learning plan",
         blocks,
@@ -226,7 +202,7 @@ def _one_goal(goal: GoalPlan, *, today: date, live: bool) -> list[Block]:
         remove = None
         if live:
             remove = button("Remove", ActionId.PLAN_RESOURCE_REMOVE, value=str(resource.id))
-            remove["confirm"] = _confirm(
+            remove["confirm"] = confirm_dialog(
                 "Remove this resource?", clip(resource.title, 200), "Remove"
             )
         blocks.append(section(text, accessory=remove))
@@ -264,38 +240,11 @@ def _task_menu(task: PracticeTask) -> Block:
     return {
         "type": "overflow",
         "action_id": ActionId.PLAN_TASK_MENU.value,
-        "options": [
-            {"text": plain(text, 75), "value": f"{value}:{task.id}"} for text, value in choices
-        ],
+        "options": [option(text, f"{value}:{task.id}") for text, value in choices],
     }
 
 
 # --- the forms ---------------------------------------------------------------------------------
-
-
-def _input(
-    block_id: str, label: str, element: Block, *, hint: str | None = None, optional: bool = False
-) -> Block:
-    block: Block = {
-        "type": "input",
-        "block_id": block_id,
-        "label": plain(label, 2000),
-        "element": element,
-    }
-    if hint:
-        block["hint"] = plain(hint, 2000)
-    if optional:
-        block["optional"] = True
-    return block
-
-
-def _text(max_length: int, placeholder: str) -> Block:
-    return {
-        "type": "plain_text_input",
-        "action_id": ActionId.INPUT.value,
-        "max_length": max_length,
-        "placeholder": plain(placeholder, 150),
-    }
 
 
 def form_metadata(target: PlanTarget, plan: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -307,28 +256,23 @@ def build_resource_form(
     target: PlanTarget, *, plan: Mapping[str, Any] | None = None
 ) -> dict[str, Any]:
     """Add a resource to a goal's plan: title, link, kind."""
-    kinds = [{"text": plain(label, 75), "value": kind.value} for kind, label in KIND_LABELS.items()]
+    kinds = [option(label, kind.value) for kind, label in KIND_LABELS.items()]
     blocks: list[Block] = [
         section(f"For *{escape(clip(target.statement, 300))}*"),
-        _input(
+        input_block(
             BlockId.PLAN_RESOURCE_TITLE,
             "Title",
-            _text(TITLE_MAX, "e.g. Crucial Conversations, chapter 3"),
+            text_input(max_length=TITLE_MAX, placeholder="e.g. Crucial Conversations, chapter 3"),
         ),
-        _input(
+        input_block(
             BlockId.PLAN_RESOURCE_KIND,
             "Kind",
-            {
-                "type": "static_select",
-                "action_id": ActionId.INPUT.value,
-                "placeholder": plain("Article, book, course…", 150),
-                "options": kinds,
-            },
+            static_select(kinds, placeholder="Article, book, course…"),
         ),
-        _input(
+        input_block(
             BlockId.PLAN_RESOURCE_URL,
             "Link",
-            _text(URL_MAX, "https://…"),
+            text_input(max_length=URL_MAX, placeholder="https://…"),
             hint=(
                 f"{LINK_ERROR}. Needed for an article, course or video; "
                 f"optional for a {KIND_LABELS[ResourceKind.BOOK].lower()} or a person."
@@ -336,7 +280,7 @@ def build_resource_form(
             optional=True,
         ),
     ]
-    return _modal(
+    return modal(
         CallbackId.PLAN_RESOURCE,
         "Add a resource",
         blocks,
@@ -352,24 +296,19 @@ def build_task_form(
     """Add a practice task to a goal's plan: title and due date."""
     blocks: list[Block] = [
         section(f"For *{escape(clip(target.statement, 300))}*"),
-        _input(
+        input_block(
             BlockId.PLAN_TASK_TITLE,
             "Practice task",
-            _text(TITLE_MAX, "e.g. Run the Monday stand-up on my own"),
+            text_input(max_length=TITLE_MAX, placeholder="e.g. Run the Monday stand-up on my own"),
         ),
-        _input(
+        input_block(
             BlockId.PLAN_TASK_DUE,
             "Due",
-            {
-                "type": "datepicker",
-                "action_id": ActionId.INPUT.value,
-                "initial_date": (today + timedelta(days=7)).isoformat(),
-                "placeholder": plain("Pick a date", 150),
-            },
+            datepicker(today + timedelta(days=7)),
             hint="Overdue tasks show on your Home tab and join your next session's agenda.",
         ),
     ]
-    return _modal(
+    return modal(
         CallbackId.PLAN_TASK,
         "Add a practice task",
         blocks,

@@ -24,20 +24,29 @@ from bot.services.programs import (
     SESSION_MINUTES,
     ProgramCounts,
     ProgramForm,
-    program_end,
+    program_last_day,
     program_midpoint,
 )
 from bot.views.blocks import (
-    MODAL_TITLE_LIMIT,
+    PLACEHOLDER_LIMIT,
     Block,
     button,
+    checkboxes,
     clip,
     context,
+    datepicker,
     header,
+    input_block,
     message,
+    modal,
     mrkdwn,
+    number_input,
+    option,
     plain,
+    radio_buttons,
     section,
+    static_select,
+    text_input,
 )
 from bot.views.forms import FormState
 from storage.enums import Cadence, ProgramStatus, Purpose, ReviewStyle, Structure, Visibility
@@ -46,7 +55,6 @@ from storage.models import Program
 # Slack allows 50 blocks in a message: a header, the programs, and a closing line.
 LIST_MAX_PROGRAMS = 45
 SECTION_FIELD_LIMIT = 2000
-OPTION_TEXT_LIMIT = 75
 
 PURPOSE_LABELS = {
     Purpose.ENGAGEMENT: "Engagement",
@@ -90,46 +98,45 @@ def build_program_modal(
 ) -> dict[str, Any]:
     """The program design modal: empty with sensible defaults, or ``program`` to edit."""
     p = program
-    purpose_options = _choices(PURPOSE_LABELS)
-    structure_options = _choices(STRUCTURE_LABELS)
-    review_options = _choices(REVIEW_LABELS)
-    cadence_options = _choices(CADENCE_LABELS)
-    visibility_options = _choices(VISIBILITY_LABELS)
     minutes = sorted({*SESSION_MINUTES, *([p.session_minutes] if p else [])})
-    minute_options = [_option(f"{m} minutes", str(m)) for m in minutes]
+    minute_options = [option(f"{m} minutes", str(m)) for m in minutes]
     length_options = [
-        _option(f"{n} month{'' if n == 1 else 's'}", str(n))
+        option(f"{n} month{'' if n == 1 else 's'}", str(n))
         for n in range(LENGTH_MIN, LENGTH_MAX + 1)
     ]
-    measure_options = [_option(label, value) for value, label in MEASURES.items()]
-    chosen_measures = p.tracked_measures if p else list(MEASURES)
+    measure_options = [option(label, value) for value, label in MEASURES.items()]
+    group_size = p.group_size if p and p.structure is Structure.GROUP else None
 
     blocks: list[Block] = [
         header("Why"),
-        _input(
+        input_block(
             BlockId.PROGRAM_NAME,
             "Name",
-            _text_input(
+            text_input(
                 p.name if p else None, max_length=NAME_MAX, placeholder="e.g. Spring 2026 cohort"
             ),
             hint="People use it in commands, so keep it short.",
         ),
-        _input(
+        input_block(
             BlockId.PROGRAM_PURPOSE,
             "Purpose",
-            _select(purpose_options, p.purpose if p else None, placeholder="What is it for?"),
+            static_select(
+                _choices(PURPOSE_LABELS),
+                initial=p.purpose if p else None,
+                placeholder="What is it for?",
+            ),
         ),
-        _input(
+        input_block(
             BlockId.PROGRAM_PURPOSE_DETAIL,
             "Purpose, in a line",
-            _text_input(p.purpose_detail if p else None, max_length=PURPOSE_DETAIL_MAX),
+            text_input(p.purpose_detail if p else None, max_length=PURPOSE_DETAIL_MAX),
             hint="Needed when the purpose is Other.",
             optional=True,
         ),
-        _input(
+        input_block(
             BlockId.PROGRAM_COMPANY_GOAL,
             "Company goal it serves",
-            _text_input(
+            text_input(
                 p.company_goal if p else None,
                 max_length=LONG_TEXT_MAX,
                 multiline=True,
@@ -137,16 +144,18 @@ def build_program_modal(
             ),
         ),
         header("Shape"),
-        _input(
+        input_block(
             BlockId.PROGRAM_STRUCTURE,
             "Structure",
-            _radio(structure_options, p.structure if p else Structure.ONE_TO_ONE),
+            radio_buttons(
+                _choices(STRUCTURE_LABELS), initial=p.structure if p else Structure.ONE_TO_ONE
+            ),
         ),
-        _input(
+        input_block(
             BlockId.PROGRAM_GROUP_SIZE,
             "Group size",
-            _number_input(
-                p.group_size if p and p.structure is Structure.GROUP else None,
+            number_input(
+                _within(group_size, GROUP_SIZE_MIN, GROUP_SIZE_MAX),
                 low=GROUP_SIZE_MIN,
                 high=GROUP_SIZE_MAX,
             ),
@@ -156,72 +165,76 @@ def build_program_modal(
             ),
             optional=True,
         ),
-        _input(
+        input_block(
             BlockId.PROGRAM_PLACES,
             "Places",
-            _number_input(p.places if p else 20, low=PLACES_MIN, high=PLACES_MAX),
+            number_input(
+                _within(p.places if p else 20, PLACES_MIN, PLACES_MAX),
+                low=PLACES_MIN,
+                high=PLACES_MAX,
+            ),
             hint="How many mentees the program can take.",
         ),
-        _input(
+        input_block(
             BlockId.PROGRAM_VISIBILITY,
             "Who may join",
-            _radio(visibility_options, p.visibility if p else Visibility.OPEN),
+            radio_buttons(
+                _choices(VISIBILITY_LABELS), initial=p.visibility if p else Visibility.OPEN
+            ),
         ),
         header("Rhythm"),
-        _input(
+        input_block(
             BlockId.PROGRAM_CADENCE,
             "Pairs meet",
-            _select(cadence_options, p.cadence if p else Cadence.BIWEEKLY),
+            static_select(_choices(CADENCE_LABELS), initial=p.cadence if p else Cadence.BIWEEKLY),
         ),
-        _input(
+        input_block(
             BlockId.PROGRAM_SESSION_MINUTES,
             "Session length",
-            _select(minute_options, str(p.session_minutes) if p else "60"),
+            static_select(minute_options, initial=p.session_minutes if p else 60),
         ),
-        _input(
-            BlockId.PROGRAM_START,
-            "Start date",
-            _datepicker(p.start_date if p else today),
-        ),
-        _input(
+        input_block(BlockId.PROGRAM_START, "Start date", datepicker(p.start_date if p else today)),
+        input_block(
             BlockId.PROGRAM_END,
             "End date",
-            _datepicker(None, placeholder="Or pick a length below"),
+            datepicker(None, placeholder="Or pick a length below"),
             hint="Optional. If you pick one, the length is worked out from it in whole months.",
             optional=True,
         ),
-        _input(
+        input_block(
             BlockId.PROGRAM_LENGTH,
             "Length",
-            _select(length_options, str(p.length_months if p else DEFAULT_LENGTH_MONTHS)),
+            static_select(length_options, initial=p.length_months if p else DEFAULT_LENGTH_MONTHS),
             hint="Most programs run 6 to 12 months. The midpoint check is set halfway.",
         ),
         header("Measuring success"),
-        _input(
+        input_block(
             BlockId.PROGRAM_SUCCESS,
             "How you'll know it worked",
-            _text_input(
+            text_input(
                 p.success_measures if p else None,
                 max_length=LONG_TEXT_MAX,
                 multiline=True,
                 placeholder="e.g. 80% of mentees reach their goals; two internal promotions",
             ),
         ),
-        _input(
+        input_block(
             BlockId.PROGRAM_MEASURES,
             "Measures to track",
-            _checkboxes(measure_options, chosen_measures),
+            checkboxes(measure_options, initial=p.tracked_measures if p else list(MEASURES)),
             optional=True,
         ),
-        _input(
+        input_block(
             BlockId.PROGRAM_REVIEW_STYLE,
             "Reviews",
-            _radio(review_options, p.review_style if p else ReviewStyle.CASUAL),
+            radio_buttons(
+                _choices(REVIEW_LABELS), initial=p.review_style if p else ReviewStyle.CASUAL
+            ),
         ),
-        _input(
+        input_block(
             BlockId.PROGRAM_COMPETENCIES,
             "Skill-matrix competencies",
-            _text_input(
+            text_input(
                 "\n".join(p.competencies) if p else None,
                 max_length=3000,
                 multiline=True,
@@ -233,14 +246,14 @@ def build_program_modal(
             ),
         ),
         header("Leads and digest"),
-        _input(
+        input_block(
             BlockId.PROGRAM_DIGEST_CHANNEL,
             "Digest channel",
             _conversation_select(p.digest_channel_id if p else None),
             hint="Where the weekly digest for leads goes. Invite me there with /invite @mentorbot.",
             optional=True,
         ),
-        _input(
+        input_block(
             BlockId.PROGRAM_CO_LEADS,
             "Co-leads",
             _users_select(co_lead_ids),
@@ -248,17 +261,15 @@ def build_program_modal(
             optional=True,
         ),
     ]
-    view: dict[str, Any] = {
-        "type": "modal",
-        "callback_id": CallbackId.PROGRAM.value,
-        "title": plain("Edit program" if p else "New program", MODAL_TITLE_LIMIT),
-        "submit": plain("Save" if p else "Create", MODAL_TITLE_LIMIT),
-        "close": plain("Cancel", MODAL_TITLE_LIMIT),
-        "blocks": blocks,
-    }
-    if p is not None and p.id is not None:
-        view["private_metadata"] = str(p.id)
-    return view
+    return modal(
+        CallbackId.PROGRAM,
+        "Edit program" if p else "New program",
+        blocks,
+        # The edited program's id, bare: ``edited_program_id`` reads it back.
+        metadata=str(p.id) if p is not None and p.id is not None else None,
+        submit="Save" if p else "Create",
+        close="Cancel",
+    )
 
 
 def read_program_form(view: Mapping[str, Any]) -> ProgramForm:
@@ -293,114 +304,20 @@ def edited_program_id(view: Mapping[str, Any]) -> int | None:
     return int(metadata) if metadata.isdigit() else None
 
 
-def _input(
-    block_id: str, label: str, element: Block, *, hint: str | None = None, optional: bool = False
-) -> Block:
-    block: Block = {
-        "type": "input",
-        "block_id": block_id,
-        "label": plain(label, 2000),
-        "element": element,
-    }
-    if hint:
-        block["hint"] = plain(hint, 2000)
-    if optional:
-        block["optional"] = True
-    return block
-
-
-def _option(text: str, value: str) -> Block:
-    return {"text": plain(text, OPTION_TEXT_LIMIT), "value": value}
-
-
 def _choices(labels: Mapping[Any, str]) -> list[Block]:
-    return [_option(label, str(value)) for value, label in labels.items()]
+    return [option(label, str(value)) for value, label in labels.items()]
 
 
-def _initial(options: Sequence[Block], value: object) -> Block | None:
-    """The option with ``value``; Slack rejects an initial option that is not among them."""
-    return next((o for o in options if value is not None and o["value"] == str(value)), None)
-
-
-def _select(options: list[Block], value: object, *, placeholder: str = "Choose") -> Block:
-    element: Block = {
-        "type": "static_select",
-        "action_id": ActionId.INPUT.value,
-        "options": options,
-        "placeholder": plain(placeholder, 150),
-    }
-    initial = _initial(options, value)
-    if initial is not None:
-        element["initial_option"] = initial
-    return element
-
-
-def _radio(options: list[Block], value: object) -> Block:
-    element: Block = {
-        "type": "radio_buttons",
-        "action_id": ActionId.INPUT.value,
-        "options": options,
-    }
-    initial = _initial(options, value)
-    if initial is not None:
-        element["initial_option"] = initial
-    return element
-
-
-def _checkboxes(options: list[Block], values: Sequence[str]) -> Block:
-    element: Block = {"type": "checkboxes", "action_id": ActionId.INPUT.value, "options": options}
-    chosen = [o for o in options if o["value"] in values]
-    if chosen:  # Slack rejects an empty initial_options array
-        element["initial_options"] = chosen
-    return element
-
-
-def _text_input(
-    value: str | None, *, max_length: int, multiline: bool = False, placeholder: str | None = None
-) -> Block:
-    element: Block = {
-        "type": "plain_text_input",
-        "action_id": ActionId.INPUT.value,
-        "max_length": max_length,
-    }
-    if multiline:
-        element["multiline"] = True
-    if value:
-        element["initial_value"] = value
-    if placeholder:
-        element["placeholder"] = plain(placeholder, 150)
-    return element
-
-
-def _number_input(value: int | None, *, low: int, high: int) -> Block:
-    element: Block = {
-        "type": "number_input",
-        "action_id": ActionId.INPUT.value,
-        "is_decimal_allowed": False,
-        "min_value": str(low),
-        "max_value": str(high),
-    }
-    if value is not None and low <= value <= high:
-        element["initial_value"] = str(value)
-    return element
-
-
-def _datepicker(value: date | None, *, placeholder: str = "Pick a date") -> Block:
-    element: Block = {
-        "type": "datepicker",
-        "action_id": ActionId.INPUT.value,
-        "placeholder": plain(placeholder, 150),
-    }
-    if value is not None:
-        element["initial_date"] = value.isoformat()
-    return element
+def _within(value: int | None, low: int, high: int) -> int | None:
+    """``value`` if Slack would accept it as the initial value of a number input, else None."""
+    return value if value is not None and low <= value <= high else None
 
 
 def _conversation_select(channel_id: str | None) -> Block:
     element: Block = {
         "type": "conversations_select",
         "action_id": ActionId.INPUT.value,
-        "placeholder": plain("Pick a channel", 150),
+        "placeholder": plain("Pick a channel", PLACEHOLDER_LIMIT),
         "filter": {"include": ["public", "private"], "exclude_bot_users": True},
     }
     if channel_id:
@@ -412,7 +329,7 @@ def _users_select(user_ids: Sequence[str]) -> Block:
     element: Block = {
         "type": "multi_users_select",
         "action_id": ActionId.INPUT.value,
-        "placeholder": plain("Pick people", 150),
+        "placeholder": plain("Pick people", PLACEHOLDER_LIMIT),
         "max_selected_items": CO_LEADS_MAX,
     }
     if user_ids:
@@ -426,7 +343,7 @@ def _users_select(user_ids: Sequence[str]) -> Block:
 def build_program_created(program: Program, *, co_lead_ids: Sequence[str]) -> dict[str, Any]:
     """The creator's DM: the program as saved, its computed dates, and what to do next."""
     name, arg = program.name, command_arg(program.name)
-    end, midpoint = program_end(program), program_midpoint(program)
+    end, midpoint = program_last_day(program), program_midpoint(program)
     fields = [
         f"*Purpose*\n{purpose_text(program)}",
         f"*Company goal*\n{clip(program.company_goal, 500)}",
@@ -496,7 +413,7 @@ def _list_entry(program: Program, counts: ProgramCounts) -> Block:
     status = program.status
     return section(
         f"{STATUS_EMOJI[status]} *{program.name}* · {STATUS_LABELS[status]}\n"
-        f"{day(program.start_date)} → {day(program_end(program))} · "
+        f"{day(program.start_date)} → {day(program_last_day(program))} · "
         f"midpoint {day(program_midpoint(program))} · {CADENCE_LABELS[program.cadence].lower()}\n"
         f"Places filled: {counts.mentees_active}/{program.places} · "
         f"enrolled: {_count(counts.mentors, 'mentor')}, {_count(counts.mentees, 'mentee')}"
@@ -508,7 +425,7 @@ def build_program_announcement(
 ) -> dict[str, Any]:
     """The channel announcement with a Join button for each role."""
     assert program.id is not None
-    end = program_end(program)
+    end = program_last_day(program)
     places = (
         f"{places_left} of {program.places} mentee places left"
         if places_left
@@ -573,11 +490,11 @@ def build_status_changed(program: Program) -> dict[str, Any]:
     return message(text, [section(text)])
 
 
-def build_invite_me_first(program: Program, *, channel_id: str) -> dict[str, Any]:
-    """Why the announcement is not up: the bot is not in that channel."""
+def build_announcement_queued(program: Program, *, channel_id: str) -> dict[str, Any]:
+    """The lead's confirmation: the announcement is on its way (they hear if it can't land)."""
     text = (
-        f":warning: I can't post in <#{channel_id}> yet. Invite me with `/invite @mentorbot`, "
-        f"then run `{COMMAND} program announce {command_arg(program.name)}` again."
+        f":mega: The announcement of *{program.name}* is on its way to <#{channel_id}>. "
+        "If I can't post there, I'll tell you why."
     )
     return message(text, [section(text)])
 

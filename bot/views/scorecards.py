@@ -1,6 +1,5 @@
 """Post-session scorecards: the one-tap rating DM, the comment modal, the low-score suggestion."""
 
-import json
 from typing import Any
 
 from bot.ids import ActionId, BlockId, CallbackId
@@ -17,15 +16,16 @@ from bot.services.scorecards import (
     ScorecardView,
 )
 from bot.views.blocks import (
-    MODAL_TITLE_LIMIT,
     Block,
     actions,
     button,
     clip,
     context,
+    input_block,
     message,
-    plain,
+    modal,
     section,
+    text_input,
 )
 from bot.views.feedback import local_day
 
@@ -107,35 +107,28 @@ def build_scorecard_comment_modal(
     *, scorecard_id: int, comment: str, channel: str | None, ts: str | None
 ) -> dict[str, Any]:
     """The optional comment on a scorecard."""
-    element: dict[str, Any] = {
-        "type": "plain_text_input",
-        "action_id": ActionId.INPUT,
-        "multiline": True,
-        "max_length": COMMENT_MAX,
-        "placeholder": plain("Anything your ratings don't say", 150),
-    }
-    if comment:
-        element["initial_value"] = comment
-    return {
-        "type": "modal",
-        "callback_id": CallbackId.SCORECARD_COMMENT,
-        "title": plain("Your comment", MODAL_TITLE_LIMIT),
-        "submit": plain("Save", MODAL_TITLE_LIMIT),
-        "close": plain("Cancel", MODAL_TITLE_LIMIT),
-        "private_metadata": json.dumps(
-            {"scorecard_id": scorecard_id, "channel": channel, "ts": ts}
-        ),
-        "blocks": [
-            {
-                "type": "input",
-                "block_id": BlockId.SCORECARD_COMMENT,
-                "optional": True,
-                "label": plain("Comment (optional)", 2000),
-                "element": element,
-            },
+    return modal(
+        CallbackId.SCORECARD_COMMENT,
+        "Your comment",
+        [
+            input_block(
+                BlockId.SCORECARD_COMMENT,
+                "Comment (optional)",
+                text_input(
+                    comment,
+                    multiline=True,
+                    max_length=COMMENT_MAX,
+                    placeholder="Anything your ratings don't say",
+                ),
+                optional=True,
+            ),
             context("Private to your mentoring pair; leave it empty to remove your comment."),
         ],
-    }
+        # Where the scorecard is, so it is redrawn with the comment once saved.
+        metadata={"scorecard_id": scorecard_id, "channel": channel, "ts": ts},
+        submit="Save",
+        close="Cancel",
+    )
 
 
 def _suggestion_text(suggestion: LowScoreSuggestion) -> str:

@@ -1,6 +1,5 @@
 """Session views: the schedule, cancel and log modals, and the DMs that tell the pair."""
 
-import json
 import math
 from collections.abc import Sequence
 from datetime import date, datetime
@@ -23,18 +22,23 @@ from bot.services.sessions import (
     zone,
 )
 from bot.views.blocks import (
-    MODAL_TITLE_LIMIT,
     Block,
     actions,
     button,
     clip,
     context,
+    datepicker,
+    input_block,
     message,
-    plain,
+    modal,
+    multi_select,
+    number_input,
+    option,
     section,
+    static_select,
+    text_input,
+    timepicker,
 )
-
-INVITE_FILENAME = "mentoring-session.ics"
 
 
 def format_when(start: datetime, tz: str) -> str:
@@ -55,45 +59,6 @@ def format_hours(hours: float) -> str:
     return f"{tenths / 10:.1f}".removesuffix(".0")
 
 
-def _input(
-    block_id: str,
-    label: str,
-    element: dict[str, Any],
-    *,
-    optional: bool = False,
-    hint: str | None = None,
-) -> Block:
-    block: Block = {
-        "type": "input",
-        "block_id": block_id,
-        "label": plain(label, 2000),
-        "element": {"action_id": ActionId.INPUT, **element},
-    }
-    if optional:
-        block["optional"] = True
-    if hint:
-        block["hint"] = plain(hint, 2000)
-    return block
-
-
-def _option(text: str, value: str) -> dict[str, Any]:
-    return {"text": plain(text, 75), "value": value}
-
-
-def _modal(
-    callback_id: str, title: str, blocks: list[Block], *, submit: str, meta: dict[str, Any]
-) -> dict[str, Any]:
-    return {
-        "type": "modal",
-        "callback_id": callback_id,
-        "title": plain(title, MODAL_TITLE_LIMIT),
-        "submit": plain(submit, MODAL_TITLE_LIMIT),
-        "close": plain("Close", MODAL_TITLE_LIMIT),
-        "private_metadata": json.dumps(meta),
-        "blocks": blocks,
-    }
-
-
 # --- schedule ------------------------------------------------------------------------------------
 
 
@@ -109,16 +74,8 @@ def build_schedule_modal(
     place = zone(tz).key
     moving = defaults.meeting_id is not None and defaults.start is not None
     blocks: list[Block] = []
-    date_element: dict[str, Any] = {"type": "datepicker", "placeholder": plain("Pick a day")}
-    time_element: dict[str, Any] = {
-        "type": "timepicker",
-        "timezone": place,
-        "placeholder": plain("Pick a time"),
-    }
-    if moving and defaults.start is not None:
-        local = defaults.start.astimezone(zone(tz))
-        date_element["initial_date"] = local.date().isoformat()
-        time_element["initial_time"] = f"{local:%H:%M}"
+    local = defaults.start.astimezone(zone(tz)) if moving and defaults.start else None
+    if local is not None and defaults.start is not None:
         blocks.append(
             section(
                 f"Your next session with <@{partner_user_id}> is on "
@@ -130,23 +87,31 @@ def build_schedule_modal(
             section(f"Plan your next session with <@{partner_user_id}> in *{program_name}*.")
         )
     minutes = defaults.minutes if defaults.minutes in SESSION_LENGTHS else 60
-    length_options = [_option(f"{m} minutes", str(m)) for m in SESSION_LENGTHS]
+    # The picker shows and returns the time in the person's own timezone.
+    time_element = {
+        **timepicker(None if local is None else local.time()),
+        "timezone": place,
+    }
     blocks += [
-        _input(BlockId.SESSION_DATE, "Day", date_element),
-        _input(
+        input_block(
+            BlockId.SESSION_DATE,
+            "Day",
+            datepicker(None if local is None else local.date(), placeholder="Pick a day"),
+        ),
+        input_block(
             BlockId.SESSION_TIME,
             f"Start time ({place})",
             time_element,
             hint=f"In your Slack timezone, {place}. Your partner sees the time in theirs.",
         ),
-        _input(
+        input_block(
             BlockId.SESSION_LENGTH,
             "Length",
-            {
-                "type": "static_select",
-                "options": length_options,
-                "initial_option": _option(f"{minutes} minutes", str(minutes)),
-            },
+            static_select(
+                [option(f"{m} minutes", str(m)) for m in SESSION_LENGTHS],
+                initial=str(minutes),
+                placeholder="Pick a length",
+            ),
         ),
         context("You both get a DM with the time in your own timezone and a calendar invite."),
     ]
@@ -162,18 +127,18 @@ def build_schedule_modal(
                 block_id="session_cancel",
             )
         )
-    return _modal(
+    return modal(
         CallbackId.SCHEDULE,
         "Move the session" if moving else "Schedule a session",
         blocks,
+        metadata={"pairing_id": pairing_id, "meeting_id": defaults.meeting_id},
         submit="Move it" if moving else "Schedule",
-        meta={"pairing_id": pairing_id, "meeting_id": defaults.meeting_id},
     )
 
 
 def build_cancel_modal(*, pairing_id: int, meeting_id: int, when: str) -> dict[str, Any]:
     """Confirm cancelling a session, with an optional reason for the partner."""
-    view = _modal(
+    return modal(
         CallbackId.SESSION_CANCEL,
         "Cancel the session",
         [
@@ -181,23 +146,21 @@ def build_cancel_modal(*, pairing_id: int, meeting_id: int, when: str) -> dict[s
                 f"Cancel the session on *{when}*? Your partner is told, and the calendar "
                 "invite is withdrawn."
             ),
-            _input(
+            input_block(
                 BlockId.SESSION_CANCEL_REASON,
                 "Reason (optional)",
-                {
-                    "type": "plain_text_input",
-                    "multiline": True,
-                    "max_length": CANCEL_REASON_MAX,
-                    "placeholder": plain("Shared with your partner only"),
-                },
+                text_input(
+                    multiline=True,
+                    max_length=CANCEL_REASON_MAX,
+                    placeholder="Shared with your partner only",
+                ),
                 optional=True,
             ),
         ],
+        metadata={"pairing_id": pairing_id, "meeting_id": meeting_id},
         submit="Cancel session",
-        meta={"pairing_id": pairing_id, "meeting_id": meeting_id},
+        close="Keep it",
     )
-    view["close"] = plain("Keep it", MODAL_TITLE_LIMIT)
-    return view
 
 
 def build_session_dm(change: SessionChange, *, viewer_user_id: str, tz: str) -> dict[str, Any]:
@@ -250,6 +213,17 @@ def invite_texts(change: SessionChange, *, names: dict[str, str]) -> tuple[str, 
     return summary, description, [mentee, mentor]
 
 
+def invite_title(change: SessionChange, summary: str) -> str:
+    """The title the shared invite shows in Slack."""
+    return f"Cancelled: {summary}" if change.kind is ChangeKind.CANCELLED else summary
+
+
+def invite_filename(change: SessionChange) -> str:
+    """The invite's file name, unique per session and SEQUENCE: a share whose outcome is
+    unknown is found again in the DM by this name."""
+    return f"mentoring-session-{change.meeting_id}-{change.sequence}.ics"
+
+
 # --- log -----------------------------------------------------------------------------------------
 
 
@@ -266,78 +240,71 @@ def build_log_modal(
     """Record a held session: day, minutes, goals touched, private notes, up to 3 action items."""
     blocks: list[Block] = [
         section(f"Log a session you held with <@{partner_user_id}>."),
-        _input(
-            BlockId.LOG_DATE,
-            "Day you met",
-            {"type": "datepicker", "initial_date": today.isoformat()},
-        ),
-        _input(
+        input_block(BlockId.LOG_DATE, "Day you met", datepicker(today, placeholder="Pick a day")),
+        input_block(
             BlockId.LOG_MINUTES,
             "Minutes",
-            {
-                "type": "number_input",
-                "is_decimal_allowed": False,
-                "min_value": str(MINUTES_MIN),
-                "max_value": str(MINUTES_MAX),
-                "initial_value": str(min(max(default_minutes, MINUTES_MIN), MINUTES_MAX)),
-            },
+            number_input(
+                min(max(default_minutes, MINUTES_MIN), MINUTES_MAX),
+                low=MINUTES_MIN,
+                high=MINUTES_MAX,
+            ),
         ),
     ]
     if goals:
         blocks.append(
-            _input(
+            input_block(
                 BlockId.LOG_GOALS,
                 "Goals you worked on",
-                {
-                    "type": "multi_static_select",
-                    "placeholder": plain("Pick goals"),
-                    "options": [_option(statement, str(gid)) for gid, statement in goals[:100]],
-                },
+                multi_select(
+                    [option(statement, str(gid)) for gid, statement in goals],
+                    placeholder="Pick goals",
+                ),
                 optional=True,
             )
         )
     blocks.append(
-        _input(
+        input_block(
             BlockId.LOG_NOTES,
             "Notes",
-            {"type": "plain_text_input", "multiline": True, "max_length": NOTES_MAX},
+            text_input(multiline=True, max_length=NOTES_MAX),
             optional=True,
             hint="Private to the two of you: program leads never see them.",
         )
     )
     owners = [
-        _option(f"Me ({names.get(me) or 'you'})", me),
-        _option(names.get(partner_user_id) or "My partner", partner_user_id),
+        option(f"Me ({names.get(me) or 'you'})", me),
+        option(names.get(partner_user_id) or "My partner", partner_user_id),
     ]
     blocks.append(context("*Action items* for before the next session: each needs a description."))
     for index in range(1, ACTION_ITEMS_MAX + 1):
         blocks += [
-            _input(
+            input_block(
                 f"{BlockId.LOG_ACTION_TEXT_PREFIX}{index}",
                 f"Action item {index}",
-                {"type": "plain_text_input", "max_length": ACTION_TEXT_MAX},
+                text_input(max_length=ACTION_TEXT_MAX),
                 optional=True,
             ),
-            _input(
+            input_block(
                 f"{BlockId.LOG_ACTION_OWNER_PREFIX}{index}",
                 f"Owner of item {index}",
-                {"type": "static_select", "placeholder": plain("The mentee"), "options": owners},
+                static_select(owners, placeholder="The mentee"),
                 optional=True,
                 hint="Left empty, the mentee owns it.",
             ),
-            _input(
+            input_block(
                 f"{BlockId.LOG_ACTION_DUE_PREFIX}{index}",
                 f"Due date of item {index}",
-                {"type": "datepicker"},
+                datepicker(),
                 optional=True,
             ),
         ]
-    return _modal(
+    return modal(
         CallbackId.LOG,
         "Log a session",
         blocks,
+        metadata={"pairing_id": pairing_id},
         submit="Log it",
-        meta={"pairing_id": pairing_id},
     )
 
 

@@ -1,6 +1,5 @@
 """The skill matrix: the scoring modal, the "waiting" DMs, the side-by-side comparison."""
 
-import json
 from typing import Any
 
 from bot.ids import ActionId, BlockId, CallbackId
@@ -13,23 +12,21 @@ from bot.services.skills import (
     SubmittedScores,
 )
 from bot.views.blocks import (
-    MODAL_TITLE_LIMIT,
     Block,
     actions,
     button,
     context,
     header,
+    input_block,
     message,
-    plain,
+    modal,
+    option,
     section,
+    static_select,
 )
 from storage.enums import Role
 
 PRIVATE_NOTE = "Private to your mentoring pair. Program leads see only average growth."
-
-
-def _option(score: int) -> dict[str, Any]:
-    return {"text": plain(f"{score} · {LEVELS[score]}", 75), "value": str(score)}
 
 
 def _round_name(round_: int) -> str:
@@ -50,23 +47,15 @@ def build_skills_modal(form: SkillForm) -> dict[str, Any]:
             "have both submitted; then you'll see them side by side, and gaps become topics."
         ),
     ]
+    levels = [option(f"{score} · {name}", str(score)) for score, name in LEVELS.items()]
     for position, competency in enumerate(form.competencies):
-        element: dict[str, Any] = {
-            "type": "static_select",
-            "action_id": ActionId.INPUT,
-            "placeholder": plain("1 to 5", 150),
-            "options": [_option(score) for score in LEVELS],
-        }
         mine = form.my_scores.get(competency)
-        if mine in LEVELS:
-            element["initial_option"] = _option(mine)
         blocks.append(
-            {
-                "type": "input",
-                "block_id": f"{BlockId.SKILL_PREFIX}{position}",
-                "label": plain(competency, 2000),
-                "element": element,
-            }
+            input_block(
+                f"{BlockId.SKILL_PREFIX}{position}",
+                competency,
+                static_select(levels, initial=mine, placeholder="1 to 5"),
+            )
         )
     if form.submitted:
         blocks.append(
@@ -75,17 +64,14 @@ def build_skills_modal(form: SkillForm) -> dict[str, Any]:
                 "scores until they submit theirs."
             )
         )
-    return {
-        "type": "modal",
-        "callback_id": CallbackId.SKILLS,
-        "title": plain("Skill matrix", MODAL_TITLE_LIMIT),
-        "submit": plain("Save scores", MODAL_TITLE_LIMIT),
-        "close": plain("Cancel", MODAL_TITLE_LIMIT),
-        "private_metadata": json.dumps(
-            {"pairing_id": form.pairing_id, "round": form.round, "key": form.competencies_key}
-        ),
-        "blocks": blocks,
-    }
+    return modal(
+        CallbackId.SKILLS,
+        "Skill matrix",
+        blocks,
+        metadata={"pairing_id": form.pairing_id, "round": form.round, "key": form.competencies_key},
+        submit="Save scores",
+        close="Cancel",
+    )
 
 
 def build_skills_saved(saved: SubmittedScores) -> dict[str, Any]:
@@ -208,10 +194,10 @@ def build_skill_comparison(
 def build_skill_comparison_modal(
     comparison: SkillComparison, *, agenda_added: int | None = None
 ) -> dict[str, Any]:
-    """The same comparison in a modal, for buttons on the Home tab."""
-    return {
-        "type": "modal",
-        "title": plain("Skill matrix", MODAL_TITLE_LIMIT),
-        "close": plain("Close", MODAL_TITLE_LIMIT),
-        "blocks": _comparison_blocks(comparison, agenda_added=agenda_added),
-    }
+    """The same comparison in a modal, for buttons on the Home tab (nothing to submit)."""
+    # The skill matrix's callback id: its buttons redraw it in place, as they do the form.
+    return modal(
+        CallbackId.SKILLS,
+        "Skill matrix",
+        _comparison_blocks(comparison, agenda_added=agenda_added),
+    )

@@ -1,6 +1,5 @@
 """Survey views: the DM prompt with its button, the survey modal, and the thank-you."""
 
-import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -16,14 +15,18 @@ from bot.services.surveys import (
     survey_value,
 )
 from bot.views.blocks import (
-    MODAL_TITLE_LIMIT,
     Block,
     actions,
     button,
     context,
+    input_block,
     message,
-    plain,
+    modal,
+    option,
+    radio_buttons,
+    read_metadata,
     section,
+    text_input,
 )
 from bot.views.forms import FormState
 from storage.enums import Role, SurveyKind
@@ -101,68 +104,33 @@ def build_survey_prompt(
     return message(f"{SURVEY_TITLES[kind]}: {program_name}", blocks)
 
 
-def _scale_element(question: Question, initial: str | None) -> dict[str, Any]:
+def _scale_element(question: Question, initial: str | None) -> Block:
     options = [
-        {"text": plain(f"{score} · {word}", 75), "value": str(score)}
+        option(f"{score} · {word}", str(score))
         for score, word in enumerate(question.scale_words, start=1)
     ]
-    element: dict[str, Any] = {
-        "type": "radio_buttons",
-        "action_id": ActionId.INPUT,
-        "options": options,
-    }
-    chosen = next((o for o in options if o["value"] == initial), None)
-    if chosen:
-        element["initial_option"] = chosen
-    return element
+    return radio_buttons(options, initial=initial)
 
 
-def _yes_no_element(initial: str | None) -> dict[str, Any]:
-    options = [
-        {"text": plain("Yes", 75), "value": "yes"},
-        {"text": plain("No", 75), "value": "no"},
-    ]
-    element: dict[str, Any] = {
-        "type": "radio_buttons",
-        "action_id": ActionId.INPUT,
-        "options": options,
-    }
-    chosen = next((o for o in options if o["value"] == initial), None)
-    if chosen:
-        element["initial_option"] = chosen
-    return element
+def _yes_no_element(initial: str | None) -> Block:
+    return radio_buttons([option("Yes", "yes"), option("No", "no")], initial=initial)
 
 
-def _text_element(initial: str | None) -> dict[str, Any]:
-    element: dict[str, Any] = {
-        "type": "plain_text_input",
-        "action_id": ActionId.INPUT,
-        "multiline": True,
-        "max_length": TEXT_MAX,
-    }
-    if initial:
-        element["initial_value"] = initial[:TEXT_MAX]
-    return element
-
-
-def _input(question: Question, form: SurveyForm) -> Block:
+def _question_input(question: Question, form: SurveyForm) -> Block:
     initial = form.answers.get(question.key)
     if question.type is QuestionType.SCALE:
-        element = _scale_element(question, initial)
-    elif question.type is QuestionType.YES_NO:
-        element = _yes_no_element(initial)
-    else:
-        element = _text_element(initial)
-    block: Block = {
-        "type": "input",
-        "block_id": question.block_id,
-        "label": plain(question.label(form.role), 2000),
-        "element": element,
-    }
-    if question.type is QuestionType.TEXT:
-        block["optional"] = True
-        block["hint"] = plain("Optional. Only your pair can ever read this.", 2000)
-    return block
+        return input_block(
+            question.block_id, question.label(form.role), _scale_element(question, initial)
+        )
+    if question.type is QuestionType.YES_NO:
+        return input_block(question.block_id, question.label(form.role), _yes_no_element(initial))
+    return input_block(
+        question.block_id,
+        question.label(form.role),
+        text_input((initial or "")[:TEXT_MAX], max_length=TEXT_MAX, multiline=True),
+        hint="Optional. Only your pair can ever read this.",
+        optional=True,
+    )
 
 
 def build_survey_modal(form: SurveyForm) -> dict[str, Any]:
@@ -188,27 +156,22 @@ def build_survey_modal(form: SurveyForm) -> dict[str, Any]:
     blocks: list[Block] = [section(intro)]
     if form.answered_at is not None:
         blocks.append(context("You answered this before; sending it again replaces your answers."))
-    blocks.extend(_input(question, form) for question in form.questions)
+    blocks.extend(_question_input(question, form) for question in form.questions)
     blocks.append(context(PRIVACY))
-    return {
-        "type": "modal",
-        "callback_id": CallbackId.SURVEY,
-        "title": plain(SURVEY_TITLES[form.kind], MODAL_TITLE_LIMIT),
-        "submit": plain("Send", MODAL_TITLE_LIMIT),
-        "close": plain("Later", MODAL_TITLE_LIMIT),
-        "private_metadata": json.dumps({"pairing_id": form.pairing_id, "kind": form.kind.value}),
-        "blocks": blocks,
-    }
+    return modal(
+        CallbackId.SURVEY,
+        SURVEY_TITLES[form.kind],
+        blocks,
+        metadata={"pairing_id": form.pairing_id, "kind": form.kind.value},
+        submit="Send",
+        close="Later",
+    )
 
 
 def read_survey_target(view: Mapping[str, Any]) -> tuple[int, SurveyKind]:
     """The pairing and survey a submitted modal is about; UserError when it is out of date."""
-    try:
-        meta = json.loads(view.get("private_metadata") or "{}")
-        value = f"{int(meta['pairing_id'])}:{meta['kind']}"
-    except (ValueError, KeyError, TypeError):
-        value = ""
-    return parse_survey_value(value)
+    meta = read_metadata(view)
+    return parse_survey_value(f"{meta.get('pairing_id')}:{meta.get('kind')}")
 
 
 def read_survey_answers(
@@ -232,10 +195,9 @@ def build_survey_thanks(saved: SurveySaved) -> dict[str, Any]:
         f":white_check_mark: Thank you: your {SURVEY_TITLES[saved.kind].lower()} for "
         f"*{saved.program_name}* is {again}. The same button lets you change your answers."
     )
-    return {
-        "type": "modal",
-        "callback_id": CallbackId.SURVEY_DONE,
-        "title": plain(SURVEY_TITLES[saved.kind], MODAL_TITLE_LIMIT),
-        "close": plain("Done", MODAL_TITLE_LIMIT),
-        "blocks": [section(text), context(PRIVACY)],
-    }
+    return modal(
+        CallbackId.SURVEY_DONE,
+        SURVEY_TITLES[saved.kind],
+        [section(text), context(PRIVACY)],
+        close="Done",
+    )

@@ -107,6 +107,12 @@ def pacer_for(deps: Deps) -> Pacer:
         return pacer
 
 
+def use_pacer(deps: Deps, pacer: Pacer) -> None:
+    """Make ``pacer`` the one this bot's deliveries share (tests and benchmarks control time)."""
+    with _pacers_lock:
+        _pacers[deps] = pacer
+
+
 @dataclass
 class DeliveryReport:
     """What one delivery pass did."""

@@ -16,6 +16,7 @@ from bot.gateway import METHOD_SCOPES, SlackGateway, build_client
 from bot.sandbox.slack_double import SlackDouble
 from bot.wiring.app import build_app
 from bot.wiring.server import build_wsgi_app
+from scheduler.delivery import Pacer, use_pacer
 from storage.db import make_engine
 from storage.migrate import upgrade
 from tests.harness import SIGNING_SECRET, SlackToBot, serve
@@ -127,6 +128,8 @@ def deps(settings: Settings, engine: Engine, clock: FrozenClock) -> Iterator[Dep
     deps = Deps(
         settings=settings, engine=engine, gateway=SlackGateway(client, strict=True), clock=clock
     )
+    # Pacing is tested on its own with a fake clock; here it would only make tests wait.
+    use_pacer(deps, Pacer(sleep=lambda _: None))
     yield deps
     # Work handed off after an ack finishes before the database goes away.
     deps.background.shutdown(wait=True)

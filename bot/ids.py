@@ -30,6 +30,7 @@ class CallbackId(StrEnum):
     AGENDA = "agenda_modal"
     # --- pair journey: feedback, scorecards, skills
     FEEDBACK = "feedback_modal"
+    FEEDBACK_SENT = "feedback_sent_modal"
     SCORECARD_COMMENT = "scorecard_comment_modal"
     SKILLS = "skills_modal"
     # --- pair journey: stages, surveys, graduation

@@ -2,7 +2,7 @@
 join, pause and leave modals."""
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from slack_bolt import App
@@ -255,32 +255,37 @@ def save_join(form: Submission) -> Closing:
 def save_pause(form: Submission) -> Closing:
     """Pause the person (and their pairings) until the day they picked; partners hear it."""
     until = form.state.date(BlockId.PAUSE_UNTIL)
-    program_id = form.meta_id("program_id", "That program")
-    with form.deps.session() as session:
-        program = get_program_by_id(session, team_id=form.team_id, program_id=program_id)
-        notifications = [
-            n
-            for participant in _enrolments(session, program, form.user_id)
-            for n in pause_participation(
-                session=session, participant=participant, until=until, now=form.now()
-            )
-        ]
-        _queue_news(form, session, notifications, own_too=True)
-    return None
+    return _change_enrolments(
+        form,
+        lambda session, participant: pause_participation(
+            session=session, participant=participant, until=until, now=form.now()
+        ),
+    )
 
 
 def save_leave(form: Submission) -> Closing:
     """Leave the program: pairings end, partners get the note (mentees an offer to re-match)."""
     note = form.state.text(BlockId.LEAVE_NOTE)
+    return _change_enrolments(
+        form,
+        lambda session, participant: leave_program(
+            session=session, participant=participant, note=note, now=form.now()
+        ),
+    )
+
+
+def _change_enrolments(
+    form: Submission, change: Callable[[Session, Participant], list[Notification]]
+) -> Closing:
+    """Apply ``change`` to each of the person's enrolments in the modal's program; everyone
+    it concerns hears of it through the outbox, the person too (the modal is closing)."""
     program_id = form.meta_id("program_id", "That program")
     with form.deps.session() as session:
         program = get_program_by_id(session, team_id=form.team_id, program_id=program_id)
         notifications = [
             n
             for participant in _enrolments(session, program, form.user_id)
-            for n in leave_program(
-                session=session, participant=participant, note=note, now=form.now()
-            )
+            for n in change(session, participant)
         ]
         _queue_news(form, session, notifications, own_too=True)
     return None

@@ -5,7 +5,6 @@ are pushed on top of it and remember its view id, so it can be redrawn once they
 Messages to the partner (agreement requests, "agreed", change suggestions) go through the outbox.
 """
 
-import logging
 from datetime import date
 from typing import Any
 
@@ -13,7 +12,6 @@ from slack_bolt import App
 from sqlmodel import Session
 
 from bot.commands import Subcommand
-from bot.gateway import SlackCallError
 from bot.ids import ActionId, BlockId, CallbackId
 from bot.services.access import pairing_for
 from bot.services.goals import (
@@ -57,8 +55,6 @@ from handlers.listeners import (
     on_click,
     on_submit,
 )
-
-log = logging.getLogger(__name__)
 
 GOALS = Subcommand(
     "goals", "goals [@partner]", "Write, agree and track your goals, milestones and progress."
@@ -252,22 +248,10 @@ def save_suggestion(form: Submission) -> Closing:
     channel, ts = read_message_ref(form.view)
     overview = read_overview_id(form.view)
     pairing_id = decision.goal.goal.pairing_id
-    form.later(lambda: _settle_agreement_dm(form, channel, ts, settled))
+    # The agreement DM the suggestion was opened from, without its decision buttons.
+    form.later(lambda: form.replace_message(channel, ts, settled))
     form.later(lambda: _redraw_overview(form, overview, pairing_id=pairing_id))
     return None
-
-
-def _settle_agreement_dm(
-    form: Submission, channel: str | None, ts: str | None, message: dict[str, Any]
-) -> None:
-    """The agreement DM the suggestion was opened from, without its decision buttons."""
-    if not channel or not ts:
-        return
-    try:
-        form.deps.gateway.update_message(channel, ts, message)
-    except SlackCallError as error:
-        # The suggestion is stored and on its way; stale buttons only refuse when clicked.
-        log.warning("goal DM not updated", extra={"error": error.error})
 
 
 # --- progress ----------------------------------------------------------------------------------

@@ -239,6 +239,18 @@ class Interaction:
         except SlackCallError as error:
             log.warning("modal not redrawn", extra={"error": error.error})
 
+    def replace_message(self, channel: object, ts: object, message: dict[str, Any]) -> bool:
+        """Replace one of the bot's messages the person acted from (a DM whose buttons are
+        spent); Slack trouble is logged: what was stored stands either way."""
+        if not channel or not ts:
+            return False
+        try:
+            self.deps.gateway.update_message(str(channel), str(ts), message)
+        except SlackCallError as error:
+            log.warning("message not updated", extra={"error": error.error})
+            return False
+        return True
+
     def tell(self, text: str, *, problem: bool = True) -> None:
         """Say one thing privately, wherever the person will see it."""
         self.answer(build_notice(text, problem=problem), notice=text, problem=problem)
@@ -320,12 +332,7 @@ class Click(Interaction):
                     self.response_url, {**message, "replace_original": True}
                 )
             return False
-        try:
-            self.deps.gateway.update_message(self.channel_id, self.message_ts, message)
-        except SlackCallError as error:
-            log.warning("message not updated", extra={"error": error.error})
-            return False
-        return True
+        return self.replace_message(self.channel_id, self.message_ts, message)
 
 
 @dataclass(eq=False)
@@ -333,7 +340,7 @@ class Submission(Interaction):
     """A modal submitted (``view_submission``)."""
 
     view: dict[str, Any] = field(default_factory=dict)
-    _later: list[Callable[[], None]] = field(default_factory=list)
+    _later: list[Callable[[], object]] = field(default_factory=list)
 
     @property
     def state(self) -> FormState:
@@ -356,7 +363,7 @@ class Submission(Interaction):
         """The actor's timezone as cached, whatever its age: the ack must not wait on Slack."""
         return self.deps.directory.tz(team_id=self.team_id, user_id=self.user_id, max_age=None)
 
-    def later(self, work: Callable[[], None]) -> None:
+    def later(self, work: Callable[[], object]) -> None:
         """Run ``work`` once the modal has been answered (slow work, Slack calls)."""
         self._later.append(work)
 
@@ -364,7 +371,7 @@ class Submission(Interaction):
 # --- running a handler: the one error path --------------------------------------------------------
 
 
-def _run(interaction: Interaction, what: str, work: Callable[[], Answer]) -> None:
+def _run(interaction: Interaction, what: str, work: Callable[[], object]) -> None:
     """Run a command's or click's handler after its ack, and show its answer or its problem."""
     try:
         answer = work()

@@ -8,14 +8,13 @@ unit of work that approved the pairs: they land once, in a group DM, or the lead
 import logging
 import re
 from collections.abc import Sequence
+from typing import Any
 
 from slack_bolt import App
 
 from bot.commands import Subcommand
-from bot.deps import Deps
 from bot.directory import cached_names
 from bot.errors import FieldErrors, NotFound, UserError
-from bot.gateway import SlackCallError
 from bot.ids import ActionId, BlockId, CallbackId
 from bot.services.pairing import (
     Introduction,
@@ -268,20 +267,14 @@ def save_swap(form: Submission) -> Closing:
             now=form.now(),
         )
     channel, ts = form.metadata.get("channel"), form.metadata.get("ts")
-    if channel and ts:
-        deps = form.deps
-        form.later(lambda: _redraw_proposals(deps, program, str(channel), str(ts)))
+    form.later(lambda: form.replace_message(channel, ts, _proposals_of(form, program)))
     return None
 
 
-def _redraw_proposals(deps: Deps, program: Program, channel: str, ts: str) -> None:
-    """Redraw a proposals message after a swap; the swap stands if Slack refuses (logged)."""
-    with deps.read() as session:
-        proposals = build_proposals(proposal_page(session, program=program))
-    try:
-        deps.gateway.update_message(channel, ts, proposals)
-    except SlackCallError as error:
-        log.warning("proposals not redrawn", extra={"error": error.error})
+def _proposals_of(i: Interaction, program: Program) -> dict[str, Any]:
+    """The proposals message of ``program`` as it stands now (its first page)."""
+    with i.deps.read() as session:
+        return build_proposals(proposal_page(session, program=program))
 
 
 # --- /mentor pair --------------------------------------------------------------------------------

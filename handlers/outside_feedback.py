@@ -10,18 +10,14 @@ request DM is keyed by its request: if the outbox finally gives up on it, the me
 (the outbox tells the sender) and the request stops counting as open, so they can ask again.
 """
 
-import logging
-
 from slack_bolt import App
 
 from bot.commands import Subcommand
 from bot.directory import CACHE_TTL, cached_names
 from bot.errors import UserError
-from bot.gateway import SlackCallError
 from bot.ids import ActionId, BlockId, CallbackId
 from bot.services.outside_feedback import (
     REQUEST_DM_RULE,
-    OutsideRequest,
     answer_request,
     ask_context,
     ask_for_feedback,
@@ -58,8 +54,6 @@ from handlers.listeners import (
     on_submit,
     reply,
 )
-
-log = logging.getLogger(__name__)
 
 ASK = Subcommand(
     "ask-feedback",
@@ -193,19 +187,6 @@ def decline(click: Click) -> Answer:
     return None
 
 
-def _close_request_dm(i: Interaction, channel: object, ts: object, request: OutsideRequest) -> None:
-    """Take the buttons off the colleague's request DM once they answered."""
-    if not channel or not ts:
-        return
-    try:
-        i.deps.gateway.update_message(
-            str(channel), str(ts), build_request_closed(request, declined=False)
-        )
-    except SlackCallError as error:
-        # The answer is stored and on its way; stale buttons only refuse a second answer.
-        log.warning("feedback DM not updated", extra={"error": error.error})
-
-
 def save_feedback(form: Submission) -> Closing:
     """Store the colleague's note; it goes to the mentee only, through the outbox."""
     state = form.state
@@ -232,8 +213,10 @@ def save_feedback(form: Submission) -> Closing:
                 program_id=request.program_id or None,
             ),
         )
+    # Take the buttons off the colleague's request DM: stale ones only refuse a second answer.
     channel, ts = form.metadata.get("channel"), form.metadata.get("ts")
-    form.later(lambda: _close_request_dm(form, channel, ts, request))
+    closed = build_request_closed(request, declined=False)
+    form.later(lambda: form.replace_message(channel, ts, closed))
     return None
 
 

@@ -4,15 +4,11 @@ The prompt itself is queued by whoever asks first (logging a session, or the pla
 after an unlogged session's end): ``scheduler.rules.scorecard_prompt_now``.
 """
 
-import logging
 import re
-from typing import Any
 
 from slack_bolt import App
 
-from bot.deps import Deps
 from bot.errors import UserError
-from bot.gateway import SlackCallError
 from bot.ids import ActionId, BlockId, CallbackId
 from bot.services.scorecards import (
     LowScoreSuggestion,
@@ -42,8 +38,6 @@ from handlers.listeners import (
     on_click,
     on_submit,
 )
-
-log = logging.getLogger(__name__)
 
 _DIMENSION_OF = {prefix.value: dimension for dimension, prefix in RATING_PREFIXES.items()}
 RATING_ACTION = re.compile(
@@ -106,14 +100,6 @@ def show_comment_form(click: Click) -> Answer:
     )
 
 
-def _redraw_card(deps: Deps, channel: str, ts: str, message: dict[str, Any]) -> None:
-    """Show the saved comment on the scorecard; it is saved whether or not this works."""
-    try:
-        deps.gateway.update_message(channel, ts, message)
-    except SlackCallError as error:
-        log.warning("scorecard not redrawn", extra={"error": error.error})
-
-
 def save_comment(form: Submission) -> Closing:
     """Save the comment, then redraw the scorecard message it was written from."""
     scorecard_id = form.meta_id("scorecard_id", "That scorecard")
@@ -127,10 +113,10 @@ def save_comment(form: Submission) -> Closing:
             scorecard_id=scorecard_id,
             comment=comment,
         )
+    # The scorecard message shows the saved comment (it is saved whether or not this works).
     channel, ts = form.metadata.get("channel"), form.metadata.get("ts")
-    if channel and ts:
-        shown = build_scorecard_prompt(card, tz=tz)
-        form.later(lambda: _redraw_card(form.deps, str(channel), str(ts), shown))
+    shown = build_scorecard_prompt(card, tz=tz)
+    form.later(lambda: form.replace_message(channel, ts, shown))
     return None
 
 

@@ -13,6 +13,7 @@ from bot.directory import cached_names
 from bot.errors import NotFound
 from bot.ids import ActionId, BlockId, CallbackId
 from bot.services.access import pairing_for, partner_of
+from bot.services.goals import pair_goals
 from bot.services.programs import get_program_by_id
 from bot.services.sessions import (
     ACTION_ITEMS_MAX,
@@ -28,7 +29,6 @@ from bot.services.sessions import (
     log_session,
     mark_moved,
     meeting_for,
-    pair_goals,
     schedule_defaults,
     schedule_session,
 )
@@ -266,7 +266,7 @@ def _log_view(i: Interaction, pairing: Pairing, program: Program) -> Modal:
     tz = i.tz()
     names = {u: i.deps.directory.name(team_id=i.team_id, user_id=u) for u in (i.user_id, partner)}
     with i.deps.read() as session:
-        goals = [(g.id or 0, g.statement) for g in pair_goals(session, pairing=pairing)]
+        goals = [(g.id or 0, g.statement) for g in pair_goals(session, pairing_id=pairing.id or 0)]
     return Modal(
         build_log_modal(
             pairing_id=pairing.id or 0,

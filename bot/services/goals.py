@@ -191,7 +191,8 @@ class GoalCounts:
 
 
 def pair_goals(session: Session, *, pairing_id: int) -> list[Goal]:
-    """The pair's goals in position order, withdrawn ones left out."""
+    """The pair's goals in position order, withdrawn ones left out: the one definition of
+    "the pair's goals" that goals, sessions, plans and graduation share."""
     return list(
         session.exec(
             select(Goal)

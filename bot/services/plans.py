@@ -17,10 +17,10 @@ from sqlmodel import Session, col, select
 from bot.errors import FieldErrors, NotFound, UserError
 from bot.ids import BlockId
 from bot.services.access import OPEN_STATUSES, pairing_for
-from bot.services.goals import CLOSED_PROGRESS, goal_for
+from bot.services.goals import CLOSED_PROGRESS, goal_for, pair_goals
 from bot.services.programs import get_program_by_id
 from storage.enums import GoalStatus, ResourceKind, TaskStatus
-from storage.models import Goal, LearningResource, Pairing, PracticeTask
+from storage.models import Goal, LearningResource, PracticeTask
 
 TITLE_MAX = 150
 URL_MAX = 2000
@@ -163,22 +163,6 @@ def _plans_of(session: Session, *, team_id: str, goals: list[Goal]) -> list[Goal
     ]
 
 
-def _pair_goals(session: Session, *, pairing: Pairing) -> list[Goal]:
-    """The pair's goals that still exist, open ones first, in the pair's order."""
-    goals = list(
-        session.exec(
-            select(Goal)
-            .where(
-                Goal.team_id == pairing.team_id,
-                Goal.pairing_id == pairing.id,
-                col(Goal.status) != GoalStatus.WITHDRAWN,
-            )
-            .order_by(col(Goal.position), col(Goal.id))
-        )
-    )
-    return sorted(goals, key=lambda g: g.progress in CLOSED_PROGRESS)
-
-
 def learning_plan(
     session: Session,
     *,
@@ -193,7 +177,11 @@ def learning_plan(
         goals = [goal]
     elif pairing_id is not None:
         pairing = pairing_for(session, team_id=team_id, user_id=user_id, pairing_id=pairing_id)
-        goals = _pair_goals(session, pairing=pairing)
+        # Open goals first, each group in the pair's order.
+        goals = sorted(
+            pair_goals(session, pairing_id=pairing.id or 0),
+            key=lambda g: g.progress in CLOSED_PROGRESS,
+        )
     else:
         raise ValueError("name a pairing or a goal")
     program = get_program_by_id(session, team_id=team_id, program_id=pairing.program_id)

@@ -17,9 +17,10 @@ from sqlmodel import Session, col, func, select
 from bot.errors import FieldErrors, NotFound, UserError
 from bot.ids import BlockId
 from bot.services.access import OPEN_STATUSES, pairing_for, role_in
+from bot.services.goals import pair_goals
 from bot.services.programs import program_end
 from bot.services.stages import PairEvent, note_event
-from storage.enums import GoalStatus, MeetingStatus, PairingStatus, ProgramStatus
+from storage.enums import MeetingStatus, PairingStatus, ProgramStatus
 from storage.models import ActionItem, AgendaItem, Goal, Meeting, MeetingGoal, Pairing, Program
 
 SESSION_LENGTHS = (30, 45, 60, 90, 120)
@@ -521,21 +522,6 @@ def hours_summary(
 # --- logging a held session ----------------------------------------------------------------------
 
 
-def pair_goals(session: Session, *, pairing: Pairing) -> list[Goal]:
-    """The pair's goals a session can touch (withdrawn ones left out), in their order."""
-    return list(
-        session.exec(
-            select(Goal)
-            .where(
-                Goal.team_id == pairing.team_id,
-                Goal.pairing_id == pairing.id,
-                Goal.status != GoalStatus.WITHDRAWN,
-            )
-            .order_by(col(Goal.position), col(Goal.id))
-        ).all()
-    )
-
-
 def _check_log(
     form: LogForm,
     *,
@@ -630,7 +616,7 @@ def log_session(
     """Record a held session: the scheduled one it was, or a new one; goals, notes, actions."""
     role_in(pairing, by_user_id)
     check_open(pairing, program)
-    goals = pair_goals(session, pairing=pairing)
+    goals = pair_goals(session, pairing_id=pairing.id or 0)
     day, minutes, goal_ids = _check_log(
         form, pairing=pairing, program=program, goals=goals, tz=tz, now=now
     )

@@ -271,6 +271,39 @@ def multi_select(
     return element
 
 
+def conversations_select(
+    initial: str | None = None,
+    *,
+    placeholder: str = "Pick a channel",
+    include: Sequence[str] = ("public", "private"),
+) -> Block:
+    """A channel picker (bots' DMs left out)."""
+    element: Block = {
+        "type": "conversations_select",
+        "action_id": ActionId.INPUT.value,
+        "placeholder": plain(placeholder, PLACEHOLDER_LIMIT),
+        "filter": {"include": list(include), "exclude_bot_users": True},
+    }
+    if initial:
+        element["initial_conversation"] = initial
+    return element
+
+
+def multi_users_select(
+    initial: Sequence[str] = (), *, most: int, placeholder: str = "Pick people"
+) -> Block:
+    """A picker of up to ``most`` people."""
+    element: Block = {
+        "type": "multi_users_select",
+        "action_id": ActionId.INPUT.value,
+        "placeholder": plain(placeholder, PLACEHOLDER_LIMIT),
+        "max_selected_items": most,
+    }
+    if initial:
+        element["initial_users"] = list(initial)[:most]
+    return element
+
+
 def checkboxes(options: Sequence[Block], *, initial: Sequence[object] = ()) -> Block:
     """A checkbox group (Slack allows 10 options)."""
     element: Block = {

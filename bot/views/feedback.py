@@ -1,21 +1,21 @@
 """Structured feedback: the three-part modal, the DM that delivers it, the confirmation."""
 
-import json
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.ids import ActionId, BlockId, CallbackId
+from bot.ids import BlockId, CallbackId
 from bot.services.feedback import PART_MAX, FeedbackTarget, SavedFeedback
 from bot.views.blocks import (
-    MODAL_TITLE_LIMIT,
     Block,
     clip,
     context,
     header,
+    input_block,
     message,
-    plain,
+    modal,
     section,
+    text_input,
 )
 
 WHY_THREE_PARTS = (
@@ -76,55 +76,34 @@ def build_feedback_modal(target: FeedbackTarget, *, tz: str) -> dict[str, Any]:
         else {}
     )
     for block_id, label, hint, placeholder in PARTS:
-        element: dict[str, Any] = {
-            "type": "plain_text_input",
-            "action_id": ActionId.INPUT,
-            "multiline": True,
-            "max_length": PART_MAX,
-            "placeholder": plain(placeholder, 150),
-        }
-        if block_id in initial:
-            element["initial_value"] = initial[block_id]
-        blocks.append(
-            {
-                "type": "input",
-                "block_id": block_id,
-                "label": plain(label, 2000),
-                "hint": plain(hint, 2000),
-                "element": element,
-            }
+        element = text_input(
+            initial.get(block_id), max_length=PART_MAX, multiline=True, placeholder=placeholder
         )
+        blocks.append(input_block(block_id, label, element, hint=hint))
     if existing:
         blocks.append(context("You gave feedback on this session already: saving replaces it."))
     blocks.append(context("Only your partner sees this. Program leads never see feedback text."))
-    return {
-        "type": "modal",
-        "callback_id": CallbackId.FEEDBACK,
-        "title": plain("Feedback", MODAL_TITLE_LIMIT),
-        "submit": plain("Send feedback", MODAL_TITLE_LIMIT),
-        "close": plain("Cancel", MODAL_TITLE_LIMIT),
-        "private_metadata": json.dumps(
-            {"pairing_id": target.pairing_id, "meeting_id": target.meeting_id}
-        ),
-        "blocks": blocks,
-    }
+    return modal(
+        CallbackId.FEEDBACK,
+        "Feedback",
+        blocks,
+        metadata={"pairing_id": target.pairing_id, "meeting_id": target.meeting_id},
+        submit="Send feedback",
+        close="Cancel",
+    )
 
 
 def build_feedback_sent(saved: SavedFeedback) -> dict[str, Any]:
     """The modal after sending: what happens next."""
     verb = "updated feedback" if saved.edited else "feedback"
-    return {
-        "type": "modal",
-        "title": plain("Feedback sent", MODAL_TITLE_LIMIT),
-        "close": plain("Done", MODAL_TITLE_LIMIT),
-        "blocks": [
-            section(f"Thank you! Your {verb} is on its way to <@{saved.to_user_id}>."),
-            context(
-                "Agree on the next action together at your next session. "
-                "If it can't be delivered, I'll tell you."
-            ),
-        ],
-    }
+    blocks = [
+        section(f"Thank you! Your {verb} is on its way to <@{saved.to_user_id}>."),
+        context(
+            "Agree on the next action together at your next session. "
+            "If it can't be delivered, I'll tell you."
+        ),
+    ]
+    return modal(CallbackId.FEEDBACK_SENT, "Feedback sent", blocks, close="Done")
 
 
 def build_feedback_message(saved: SavedFeedback, *, tz: str) -> dict[str, Any]:

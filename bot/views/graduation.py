@@ -17,19 +17,18 @@ from bot.services.graduation import (
     GraduationReview,
 )
 from bot.views.blocks import (
-    PLACEHOLDER_LIMIT,
     Block,
     actions,
     button,
     clip,
     context,
+    conversations_select,
     divider,
     header,
     input_block,
     message,
     modal,
     option,
-    plain,
     radio_buttons,
     section,
     static_select,
@@ -124,15 +123,11 @@ def build_graduation_modal(review: GraduationReview) -> dict[str, Any]:
             ),
         )
     )
-    # No builder in blocks.py for a conversations select: the only one the bot shows.
-    channel: dict[str, Any] = {
-        "type": "conversations_select",
-        "action_id": ActionId.INPUT,
-        "placeholder": plain("No public celebration", PLACEHOLDER_LIMIT),
-        "filter": {"include": ["public"], "exclude_bot_users": True},
-    }
-    if review.mine is not None and review.mine.channel_id:
-        channel["initial_conversation"] = review.mine.channel_id
+    channel = conversations_select(
+        review.mine.channel_id if review.mine is not None else None,
+        placeholder="No public celebration",
+        include=("public",),
+    )
     blocks.append(
         input_block(
             BlockId.GRADUATION_CHANNEL,

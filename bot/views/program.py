@@ -28,21 +28,21 @@ from bot.services.programs import (
     program_midpoint,
 )
 from bot.views.blocks import (
-    PLACEHOLDER_LIMIT,
     Block,
     button,
     checkboxes,
     clip,
     context,
+    conversations_select,
     datepicker,
     header,
     input_block,
     message,
     modal,
     mrkdwn,
+    multi_users_select,
     number_input,
     option,
-    plain,
     radio_buttons,
     section,
     static_select,
@@ -249,14 +249,14 @@ def build_program_modal(
         input_block(
             BlockId.PROGRAM_DIGEST_CHANNEL,
             "Digest channel",
-            _conversation_select(p.digest_channel_id if p else None),
+            conversations_select(p.digest_channel_id if p else None),
             hint="Where the weekly digest for leads goes. Invite me there with /invite @mentorbot.",
             optional=True,
         ),
         input_block(
             BlockId.PROGRAM_CO_LEADS,
             "Co-leads",
-            _users_select(co_lead_ids),
+            multi_users_select(co_lead_ids, most=CO_LEADS_MAX),
             hint=f"Up to {CO_LEADS_MAX} people who may run this program with you.",
             optional=True,
         ),
@@ -311,30 +311,6 @@ def _choices(labels: Mapping[Any, str]) -> list[Block]:
 def _within(value: int | None, low: int, high: int) -> int | None:
     """``value`` if Slack would accept it as the initial value of a number input, else None."""
     return value if value is not None and low <= value <= high else None
-
-
-def _conversation_select(channel_id: str | None) -> Block:
-    element: Block = {
-        "type": "conversations_select",
-        "action_id": ActionId.INPUT.value,
-        "placeholder": plain("Pick a channel", PLACEHOLDER_LIMIT),
-        "filter": {"include": ["public", "private"], "exclude_bot_users": True},
-    }
-    if channel_id:
-        element["initial_conversation"] = channel_id
-    return element
-
-
-def _users_select(user_ids: Sequence[str]) -> Block:
-    element: Block = {
-        "type": "multi_users_select",
-        "action_id": ActionId.INPUT.value,
-        "placeholder": plain("Pick people", PLACEHOLDER_LIMIT),
-        "max_selected_items": CO_LEADS_MAX,
-    }
-    if user_ids:
-        element["initial_users"] = list(user_ids)[:CO_LEADS_MAX]
-    return element
 
 
 # --- messages ----------------------------------------------------------------------------------

@@ -49,8 +49,9 @@ METHOD_SCOPES: dict[str, tuple[str, ...]] = {
     # A DM needs im:write; a group DM (introductions) needs mpim:write.
     "conversations.open": ("im:write", "mpim:write"),
     "users.info": ("users:read",),
-    # Reconciling a send whose outcome is unknown: look for its metadata in the conversation.
-    "conversations.history": ("im:history", "channels:history", "groups:history"),
+    # Reconciling a send whose outcome is unknown: look for its metadata in the conversation
+    # (a DM, a group DM introducing a pair, or a channel).
+    "conversations.history": ("im:history", "mpim:history", "channels:history", "groups:history"),
     "views.open": (),
     "views.push": (),
     "views.update": (),

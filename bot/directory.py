@@ -31,6 +31,7 @@ class Person:
     team_id: str
     user_id: str
     real_name: str = ""
+    email: str | None = None
     tz: str = "UTC"
     is_admin: bool = False
     is_bot: bool = False
@@ -44,6 +45,7 @@ class Person:
             team_id=row.team_id,
             user_id=row.user_id,
             real_name=row.real_name,
+            email=row.email,
             tz=row.tz or "UTC",
             is_admin=row.is_admin or row.is_owner,
             is_bot=row.is_bot,
@@ -92,6 +94,7 @@ class Directory:
                 )
             ).first() or SlackUser(team_id=team_id, user_id=info.user_id)
             row.real_name = info.real_name
+            row.email = info.email
             row.tz = info.tz
             row.tz_offset_seconds = info.tz_offset_seconds
             row.is_admin = info.is_admin or info.is_owner

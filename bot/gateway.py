@@ -48,7 +48,8 @@ METHOD_SCOPES: dict[str, tuple[str, ...]] = {
     "chat.update": ("chat:write",),
     # A DM needs im:write; a group DM (introductions) needs mpim:write.
     "conversations.open": ("im:write", "mpim:write"),
-    "users.info": ("users:read",),
+    # users:read.email adds the person's email: calendar invites name people by it.
+    "users.info": ("users:read", "users:read.email"),
     # Reconciling a send whose outcome is unknown: look for its metadata in the conversation
     # (a DM, a group DM introducing a pair, or a channel).
     "conversations.history": ("im:history", "mpim:history", "channels:history", "groups:history"),
@@ -93,6 +94,7 @@ class SlackUserInfo:
     user_id: str
     team_id: str
     real_name: str
+    email: str | None
     tz: str
     tz_offset_seconds: int
     is_admin: bool
@@ -297,6 +299,7 @@ class SlackGateway:
             user_id=str(user["id"]),
             team_id=str(user.get("team_id", "")),
             real_name=str(user.get("real_name") or user.get("name") or ""),
+            email=str((user.get("profile") or {}).get("email") or "") or None,
             tz=str(user.get("tz") or "UTC"),
             tz_offset_seconds=int(user.get("tz_offset") or 0),
             is_admin=bool(user.get("is_admin")),

@@ -90,6 +90,8 @@ class SlackUser(SQLModel, table=True):
     team_id: str = _team_id()
     user_id: str = _user_id()
     real_name: str = Field(default="", max_length=255)
+    # Only with the users:read.email scope; calendar invites name people by it.
+    email: str | None = Field(default=None, max_length=255)
     tz: str = Field(default="UTC", max_length=64)
     tz_offset_seconds: int = 0
     is_admin: bool = False
@@ -176,12 +178,17 @@ class Participant(SQLModel, table=True):
     )
     situation: str = _text()
     aim: str = _text()
-    # [{"skill": "...", "score": 1-5}]: a mentee's gaps, or the skills a mentor offers.
+    # [{"skill": "...", "score": 1-5}]: a mentee's gaps (self-scored), or the skills a mentor
+    # offers with the level they offer each at.
     skills: list[dict[str, Any]] = _json_list()
+    # A mentor's skills they want to practise as a mentor (coaching, giving hard feedback...).
+    practising: list[str] = _json_list()
     interests: list[str] = _json_list()
     values: list[str] = _json_list()
     availability: str = _text()
     preferred_cadence: Cadence | None = Field(default=None, sa_type=EnumText(Cadence))
+    # Quieter mode: only the prompts that need an answer (no reminders or nudges for information).
+    quiet: bool = False
     capacity: int = 1
     timezone: str = Field(default="UTC", max_length=64)
     work_start: time = Field(default=time(9, 0))

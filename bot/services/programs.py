@@ -630,6 +630,26 @@ def set_program_status(
     return program
 
 
+def start_if_due(*, session: Session, program: Program, today: date, now: datetime) -> bool:
+    """Start an enrolling program whose start date has come and that has a running pair.
+
+    A lead should never be left with a program that was matched but never started: it starts by
+    itself on its start date (the scheduler asks every hour), or at the first approval once that
+    date has passed. Returns whether it started now.
+    """
+    if program.status is not ProgramStatus.ENROLLING or program.start_date > today:
+        return False
+    running = session.exec(
+        select(Pairing.id).where(
+            Pairing.program_id == program.id, col(Pairing.status) == PairingStatus.ACTIVE
+        )
+    ).first()
+    if running is None:
+        return False
+    set_program_status(session=session, program=program, status=ProgramStatus.ACTIVE, now=now)
+    return True
+
+
 def _require_free_name(
     session: Session, *, team_id: str, name: str, program_id: int | None
 ) -> None:

@@ -60,6 +60,10 @@ class Planned:
     file: SharedFile | None = None
     # Pairings whose conversation becomes the one this lands in (introductions).
     conversation_of: tuple[int, ...] = ()
+    # A prompt that may share one message with the recipient's other such prompts of the day.
+    bundle: bool = False
+    # False for a prompt that only informs (a reminder): people in quieter mode don't get it.
+    needs_answer: bool = True
 
     def extras(self) -> dict[str, Any]:
         """What the delivery needs beyond the message, as stored in ``Delivery.extras``."""
@@ -79,6 +83,10 @@ class Planned:
             }
         if self.conversation_of:
             extras["conversation_of"] = list(self.conversation_of)
+        if self.bundle:
+            extras["bundle"] = True
+        if not self.needs_answer:
+            extras["informational"] = True
         return extras
 
 
@@ -134,6 +142,16 @@ class Claim:
     def conversation_of(self) -> list[int]:
         """Pairings that keep this delivery's conversation once it is sent."""
         return [int(i) for i in self.extras.get("conversation_of") or []]
+
+    @property
+    def bundle(self) -> bool:
+        """Whether it may share one message with the recipient's other prompts of the day."""
+        return bool(self.extras.get("bundle"))
+
+    @property
+    def needs_answer(self) -> bool:
+        """False for a prompt that only informs, which quieter mode leaves out."""
+        return not self.extras.get("informational")
 
 
 def enqueue(session: Session, planned: Sequence[Planned], *, now: datetime) -> int:

@@ -51,6 +51,9 @@ class Settings:
     log_level: str = "INFO"
     log_format: LogFormat = LogFormat.TEXT
     listener_threads: int = 16
+    # Every SQL statement in the log: for debugging the database only, never left on (it shows
+    # what people wrote).
+    sql_echo: bool = False
 
     @property
     def default_mode(self) -> Mode:
@@ -110,6 +113,7 @@ def load_settings(
         listener_threads=_int(
             get("LISTENER_THREADS"), "LISTENER_THREADS", default=16, low=1, high=256
         ),
+        sql_echo=_bool(get("SQL_ECHO"), "SQL_ECHO"),
     )
 
 
@@ -190,6 +194,16 @@ def _int(value: str | None, name: str, *, default: int, low: int, high: int) -> 
     if not low <= number <= high:
         raise ConfigError(f"{name} must be a whole number from {low} to {high}, got {value!r}")
     return number
+
+
+def _bool(value: str | None, name: str) -> bool:
+    if value is None:
+        return False
+    if value.lower() in ("1", "true", "yes", "on"):
+        return True
+    if value.lower() in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name} must be true or false, got {value!r}")
 
 
 def _choice(value: str | None, name: str, choices: tuple[str, ...], *, default: str) -> str:

@@ -50,14 +50,44 @@ def _extras(record: logging.LogRecord) -> dict[str, Any]:
     return {k: v for k, v in vars(record).items() if k not in _STANDARD_ATTRS}
 
 
-def configure_logging(level: str, fmt: LogFormat) -> None:
+class LibraryFloor(logging.Filter):
+    """Keeps third-party records below each library's floor out, whatever level its loggers have.
+
+    Setting a level on ``slack_bolt`` is not enough: Bolt gives each of its child loggers the
+    root's level when it creates them. And below INFO the Slack libraries log request and message
+    bodies, SQLAlchemy rows: people's words, which no log line may carry.
+    """
+
+    def __init__(self, floors: dict[str, int]) -> None:
+        super().__init__()
+        self.floors = floors
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Whether the record may be written."""
+        for name, floor in self.floors.items():
+            if record.name == name or record.name.startswith(f"{name}."):
+                return record.levelno >= floor
+        return True
+
+
+def library_floors(level: str, *, sql_echo: bool = False) -> dict[str, int]:
+    """The lowest level each library may log at: WARNING, or INFO when we debug (never DEBUG:
+    that is where they print bodies); SQL statements only with ``sql_echo``."""
+    chatty = logging.INFO if level == "DEBUG" else logging.WARNING
+    floors = dict.fromkeys(("slack_bolt", "slack_sdk", "apscheduler", "waitress"), chatty)
+    floors["alembic"] = logging.INFO
+    floors["sqlalchemy"] = logging.INFO if sql_echo else logging.WARNING
+    return floors
+
+
+def configure_logging(level: str, fmt: LogFormat, *, sql_echo: bool = False) -> None:
     """Send every log line to stderr in the chosen format."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter() if fmt is LogFormat.JSON else TextFormatter())
+    floors = library_floors(level, sql_echo=sql_echo)
+    handler.addFilter(LibraryFloor(floors))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    # Third-party chatter stays at WARNING unless we debug.
-    quiet = logging.DEBUG if level == "DEBUG" else logging.WARNING
-    for name in ("slack_bolt", "slack_sdk", "apscheduler", "waitress", "alembic", "sqlalchemy"):
-        logging.getLogger(name).setLevel(max(quiet, logging.getLevelName(level)))
+    for name, floor in floors.items():
+        logging.getLogger(name).setLevel(max(floor, logging.getLevelName(level)))

@@ -4,9 +4,11 @@ SQLite is the zero-set-up default (one process); PostgreSQL serves real deployme
 running copies of the bot. Both get the same schema from the same migrations.
 """
 
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, text
@@ -41,10 +43,17 @@ def is_sqlite(url: str) -> bool:
 
 
 def make_engine(url: str, *, echo: bool = False) -> Engine:
-    """Create an engine tuned for the backend behind ``url``."""
+    """Create an engine tuned for the backend behind ``url``.
+
+    Statement parameters are kept out of error messages: they hold what people wrote, and an
+    error's message ends up in a log line.
+    """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        return _sqlite_engine(url, in_memory=parsed.database in (None, "", ":memory:"), echo=echo)
+        in_memory = parsed.database in (None, "", ":memory:")
+        if not in_memory:
+            _private_file(Path(str(parsed.database)))
+        return _sqlite_engine(url, in_memory=in_memory, echo=echo)
     # PostgreSQL's JIT compiles any query its planner guesses to be costly: for the short
     # planning and claiming queries of a bot it adds ~100 ms each and saves nothing. A URL that
     # sets its own server options keeps them.
@@ -52,6 +61,7 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
     return create_engine(
         url,
         echo=echo,
+        hide_parameters=True,
         pool_pre_ping=True,
         pool_size=10,
         max_overflow=10,
@@ -59,12 +69,31 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
     )
 
 
+# The database file and SQLite's -wal and -shm beside it hold people's private words: only the
+# bot's own user may read them. (SQLite creates the side files with the database's mode.)
+PRIVATE_MODE = 0o600
+
+
+def _private_file(path: Path) -> None:
+    """Create the SQLite file readable by its owner only, or take away others' access to it.
+
+    A missing folder is left alone: connecting then fails with SQLite's own clear error.
+    """
+    if not path.parent.is_dir():
+        return
+    descriptor = os.open(path, os.O_CREAT | os.O_RDWR, PRIVATE_MODE)
+    os.close(descriptor)
+    for file in (path, path.with_name(f"{path.name}-wal"), path.with_name(f"{path.name}-shm")):
+        if file.exists() and file.stat().st_mode & 0o077:
+            file.chmod(PRIVATE_MODE)
+
+
 def _sqlite_engine(url: str, *, in_memory: bool, echo: bool) -> Engine:
     kwargs: dict[str, Any] = {"connect_args": {"check_same_thread": False}}
     if in_memory:
         # One shared connection, or every new connection would see an empty database.
         kwargs["poolclass"] = StaticPool
-    engine = create_engine(url, echo=echo, **kwargs)
+    engine = create_engine(url, echo=echo, hide_parameters=True, **kwargs)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:

@@ -144,5 +144,5 @@ def app(deps: Deps) -> App:
 @pytest.fixture
 def bot(app: App, engine: Engine, slack: SlackDouble) -> Iterator[SlackToBot]:
     """Slack's side of the conversation with the bot, served over HTTP by waitress."""
-    with serve(build_wsgi_app(app, engine)) as url:
+    with serve(build_wsgi_app(app, engine, signing_secret=SIGNING_SECRET)) as url:
         yield SlackToBot(url, slack=slack)

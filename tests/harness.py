@@ -17,10 +17,9 @@ from typing import Any
 from urllib.parse import urlencode
 
 from waitress import wasyncore
-from waitress.server import create_server
 
 from bot.sandbox import slack_double
-from bot.wiring.server import WSGIApp
+from bot.wiring.server import WSGIApp, http_server
 from tests.forms import Answer, fill
 
 SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
@@ -42,8 +41,8 @@ class Response:
 @contextmanager
 def serve(wsgi_app: WSGIApp) -> Iterator[str]:
     """Serve ``wsgi_app`` with waitress on a free loopback port; yields its base URL."""
-    # waitress' type stubs lag behind its runtime attributes (effective_port, trigger, _map).
-    server: Any = create_server(wsgi_app, host="127.0.0.1", port=0, threads=8)
+    # The server `mentorbot run --http` runs, on a free port.
+    server: Any = http_server(wsgi_app, host="127.0.0.1", port=0, threads=8)
     thread = threading.Thread(target=server.run, name="bot-http", daemon=True)
     thread.start()
     try:

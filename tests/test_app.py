@@ -12,7 +12,7 @@ from bot.sandbox.slack_double import SlackDouble
 from bot.wiring.server import build_wsgi_app
 from storage.db import make_engine
 from tests.blockkit import assert_valid_view
-from tests.harness import SlackToBot, eventually, now, serve
+from tests.harness import SIGNING_SECRET, SlackToBot, eventually, now, serve
 
 
 def _help_lines(response_json: dict[str, object]) -> str:
@@ -131,7 +131,7 @@ def test_healthz_reports_the_database(bot: SlackToBot, app: App) -> None:
     healthy = bot.get("/healthz")
     assert (healthy.status, healthy.json()) == (200, {"ok": True})
     broken = make_engine("sqlite:////nonexistent-dir/mentorbot.db")
-    with serve(build_wsgi_app(app, broken)) as url:
+    with serve(build_wsgi_app(app, broken, signing_secret=SIGNING_SECRET)) as url:
         down = SlackToBot(url).get("/healthz")
     assert (down.status, down.json()) == (503, {"ok": False, "error": "database unavailable"})
 

@@ -31,7 +31,7 @@ def socket_runtime(slack: SlackDouble, tmp_path: Path) -> Iterator[Runtime]:
         database_url=f"sqlite:///{tmp_path / 'bot.db'}",
     )
     runtime = Runtime(settings)
-    runtime.start(migrate=True, verify_requests=False)
+    runtime.start(migrate=True)
     thread = threading.Thread(target=runtime.serve_socket_mode, daemon=True)
     thread.start()
     slack.wait_for_socket_client(timeout=10)

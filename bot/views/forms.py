@@ -6,6 +6,8 @@ Each input block holds one element, so values are looked up by ``block_id`` alon
 from datetime import date, time
 from typing import Any
 
+from bot.errors import FieldErrors
+
 
 class FormState:
     """Typed access to the values of a submitted view."""
@@ -31,14 +33,27 @@ class FormState:
         return [str(o["value"]) for o in self._element(block_id).get("selected_options") or []]
 
     def date(self, block_id: str) -> date | None:
-        """A date picker's date."""
+        """A date picker's date; a forged one (``2026-02-30``) is that field's error."""
         value = self._element(block_id).get("selected_date")
-        return date.fromisoformat(value) if value else None
+        if not value:
+            return None
+        try:
+            return date.fromisoformat(str(value))
+        except ValueError:
+            raise FieldErrors(
+                {block_id: "That isn't a date: pick one from the calendar."}
+            ) from None
 
     def time(self, block_id: str) -> time | None:
-        """A time picker's time."""
+        """A time picker's time; a forged one (``25:99``) is that field's error."""
         value = self._element(block_id).get("selected_time")
-        return time.fromisoformat(value) if value else None
+        if not value:
+            return None
+        try:
+            return time.fromisoformat(str(value))
+        except ValueError:
+            problem = "That isn't a time: pick one from the list."
+            raise FieldErrors({block_id: problem}) from None
 
     def user(self, block_id: str) -> str | None:
         """A user select's user id."""

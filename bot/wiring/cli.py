@@ -163,7 +163,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         settings = load_settings()
-        configure_logging(settings.log_level, settings.log_format)
+        configure_logging(settings.log_level, settings.log_format, sql_echo=settings.sql_echo)
         if args.command == "db":
             return _db(settings, args.db_command)
         if args.command == "tick":
@@ -311,7 +311,7 @@ def _run(settings: Settings, mode: Mode, port: int | None, migrate: bool) -> int
 
     runtime = Runtime(settings)
     try:
-        runtime.start(migrate=migrate, verify_requests=mode is Mode.HTTP)
+        runtime.start(migrate=migrate)
     except BoltError as exc:
         runtime.stop()
         print(

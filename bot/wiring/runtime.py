@@ -35,9 +35,9 @@ class Runtime:
         self._socket_handler: SocketModeHandler | None = None
         self._stopped = threading.Event()
 
-    def start(self, *, migrate: bool, verify_requests: bool) -> None:
+    def start(self, *, migrate: bool) -> None:
         """Open the database (migrating it first), build the app, start the scheduler."""
-        self.engine = make_engine(self.settings.database_url)
+        self.engine = make_engine(self.settings.database_url, echo=self.settings.sql_echo)
         if migrate:
             upgrade(self.engine)
         log.info("database ready", extra={"revision": current_revision(self.engine)})
@@ -49,7 +49,7 @@ class Runtime:
             clock=self.clock,
         )
         # Bolt calls auth.test here: a wrong token fails now, not at the first request.
-        self.app = build_app(deps, verify_requests=verify_requests)
+        self.app = build_app(deps)
         self.scheduler = build_scheduler(deps)
         self.scheduler.start()
 
@@ -58,7 +58,9 @@ class Runtime:
         if self.app is None or self.engine is None:
             raise RuntimeError("start() first")
         serve_http(
-            build_wsgi_app(self.app, self.engine),
+            build_wsgi_app(
+                self.app, self.engine, signing_secret=self.settings.slack_signing_secret or ""
+            ),
             host="0.0.0.0",  # noqa: S104 - a server listens on every interface of its container
             port=port,
             threads=self.settings.listener_threads,

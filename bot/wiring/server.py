@@ -1,9 +1,26 @@
-"""HTTP mode: Slack's requests on ``POST /slack/events`` and a health check, served by waitress."""
+"""HTTP mode: Slack's requests on ``POST /slack/events`` and a health check, served by waitress.
 
+Every request is checked here before Bolt sees it, because Bolt reads and parses whatever arrives
+and logs the body of a request that fails its signature check:
+
+- a body over ``MAX_BODY_BYTES`` is refused (413) before it is read; waitress refuses larger
+  ones too, so a 300 MB POST costs neither memory nor log space;
+- the signature (``v0=`` HMAC-SHA256 of ``v0:{timestamp}:{body}`` with the signing secret) and a
+  timestamp within five minutes are checked on the raw bytes: anything else is 401, logged
+  without its body;
+- a signed body that is not a Slack payload (not UTF-8, not a form or JSON object, a payload
+  that is not a JSON object with a type) is 400, and nothing is stored.
+"""
+
+import hashlib
+import hmac
+import io
 import json
 import logging
+import time
 from collections.abc import Callable, Iterable
 from typing import Any
+from urllib.parse import parse_qs
 
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
@@ -16,19 +33,35 @@ log = logging.getLogger(__name__)
 
 EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
+# Slack's largest payload is a view submission: a view of up to 250 kB with its state, form-
+# encoded (which can triple it). 2 MiB is well above that, and far below a memory problem.
+MAX_BODY_BYTES = 2 * 1024 * 1024
+# Slack signs each request with its time; older ones may be replays.
+MAX_REQUEST_AGE = 300
 
 StartResponse = Callable[..., Any]
 WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 
 
-def build_wsgi_app(app: App, engine: Engine) -> WSGIApp:
-    """The WSGI application: Bolt for Slack's requests, our own answer for the health check."""
+def build_wsgi_app(
+    app: App,
+    engine: Engine,
+    *,
+    signing_secret: str,
+    clock: Callable[[], float] = time.time,
+) -> WSGIApp:
+    """The WSGI application: checked Slack requests for Bolt, our own answer for the health
+    check (``clock`` tells the time the request timestamps are checked against)."""
     slack_handler = SlackRequestHandler(app)
 
     def wsgi_app(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
         method = environ.get("REQUEST_METHOD", "GET")
         if path == EVENTS_PATH and method == "POST":
+            refusal = _check(environ, signing_secret, clock())
+            if refusal is not None:
+                status, error = refusal
+                return _json(start_response, status, {"ok": False, "error": error})
             return slack_handler(environ, start_response)
         if path == HEALTH_PATH and method in ("GET", "HEAD"):
             healthy = ping(engine)
@@ -40,6 +73,88 @@ def build_wsgi_app(app: App, engine: Engine) -> WSGIApp:
     return wsgi_app
 
 
+def _check(environ: dict[str, Any], secret: str, now: float) -> tuple[str, str] | None:
+    """Read and check a request to ``/slack/events``; (status, error) when it is refused.
+
+    The body read is put back in ``environ`` for Bolt.
+    """
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return "400 Bad Request", "bad_content_length"
+    if length > MAX_BODY_BYTES:
+        log.warning("request refused: body too large", extra={"bytes": length})
+        return "413 Payload Too Large", "payload_too_large"
+    body = environ["wsgi.input"].read(length) if length > 0 else b""
+    environ["wsgi.input"] = io.BytesIO(body)
+    environ["CONTENT_LENGTH"] = str(len(body))
+    timestamp = str(environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP") or "")
+    signature = str(environ.get("HTTP_X_SLACK_SIGNATURE") or "")
+    if not _signed(secret, timestamp, signature, body, now):
+        # Never the body: it is whatever an unauthenticated stranger chose to send.
+        log.info(
+            "request refused: invalid signature",
+            extra={"bytes": len(body), "timestamp": timestamp[:20]},
+        )
+        return "401 Unauthorized", "invalid_request"
+    problem = _malformed(body, str(environ.get("CONTENT_TYPE") or ""))
+    if problem is not None:
+        log.warning("request refused: not a Slack payload", extra={"problem": problem})
+        return "400 Bad Request", problem
+    return None
+
+
+def _signed(secret: str, timestamp: str, signature: str, body: bytes, now: float) -> bool:
+    """Whether Slack signed this body, recently (Slack's v0 request signature)."""
+    if not timestamp.isdigit() or abs(now - int(timestamp)) > MAX_REQUEST_AGE:
+        return False
+    base = b"v0:" + timestamp.encode() + b":" + body
+    expected = "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(expected, signature)
+
+
+def _malformed(body: bytes, content_type: str) -> str | None:
+    """Why a signed body is not a payload Slack sends, or None when it is one."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        return "not_utf8"
+    if content_type.startswith("application/json"):
+        try:
+            data = json.loads(text)
+        except ValueError:
+            return "invalid_json"
+        return None if isinstance(data, dict) and isinstance(data.get("type"), str) else "bad_shape"
+    form = parse_qs(text, keep_blank_values=True)
+    if "payload" in form:
+        try:
+            payload = json.loads(form["payload"][0])
+        except ValueError:
+            return "invalid_payload"
+        if not isinstance(payload, dict) or not isinstance(payload.get("type"), str):
+            return "bad_shape"
+        return _interaction_problem(payload)
+    if "command" in form:
+        return None if form["command"][0].startswith("/") else "bad_command"
+    if "ssl_check" in form:
+        return None
+    return "bad_shape"
+
+
+def _interaction_problem(payload: dict[str, Any]) -> str | None:
+    """What a block action or view submission lacks that every listener relies on."""
+    kind = payload["type"]
+    if kind == "block_actions":
+        actions = payload.get("actions")
+        if not isinstance(actions, list) or not actions or not isinstance(actions[0], dict):
+            return "no_actions"
+    if kind in ("view_submission", "view_closed") and not isinstance(payload.get("view"), dict):
+        return "no_view"
+    if not isinstance(payload.get("user"), dict):
+        return "no_user"
+    return None
+
+
 def _json(start_response: StartResponse, status: str, payload: dict[str, Any]) -> list[bytes]:
     body = json.dumps(payload).encode()
     start_response(
@@ -48,8 +163,21 @@ def _json(start_response: StartResponse, status: str, payload: dict[str, Any]) -
     return [body]
 
 
+def http_server(wsgi_app: WSGIApp, *, host: str, port: int, threads: int) -> Any:
+    """The waitress server for ``wsgi_app``, not yet running (``port`` 0: any free one)."""
+    return create_server(
+        wsgi_app,
+        host=host,
+        port=port,
+        threads=threads,
+        ident="mentorbot",
+        # Waitress would buffer up to 1 GB by default: it refuses larger bodies itself (413).
+        max_request_body_size=MAX_BODY_BYTES,
+    )
+
+
 def serve_http(wsgi_app: WSGIApp, *, host: str, port: int, threads: int) -> None:
     """Serve until SIGINT/SIGTERM raise in the main thread; waitress closes its sockets then."""
-    server = create_server(wsgi_app, host=host, port=port, threads=threads, ident="mentorbot")
+    server = http_server(wsgi_app, host=host, port=port, threads=threads)
     log.info("serving Slack requests over HTTP", extra={"host": host, "port": port})
     server.run()

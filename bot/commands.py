@@ -62,6 +62,8 @@ HELP_ORDER = (
     "resume",
     "graduate",
     "leave",
+    "my-data",
+    "forget-me",
     "program",
     "match",
     "pair",

@@ -15,6 +15,8 @@ class CallbackId(StrEnum):
     JOIN = "join_modal"
     PAUSE = "pause_modal"
     LEAVE = "leave_modal"
+    # the confirmation of /mentor forget-me: what will go, and one button to erase it
+    FORGET_ME = "forget_me_modal"
     MATCH_SWAP = "match_swap_modal"
     BOARD = "board_modal"
     # --- pair journey: goals

@@ -13,7 +13,6 @@ from slack_bolt import App
 from bot.commands import Subcommand
 from bot.errors import UserError
 from bot.export import csv_bytes, csv_filename, digest_for, report_for
-from bot.gateway import SlackCallError
 from bot.ids import ActionId
 from bot.services.digest import cohort_metrics
 from bot.services.programs import get_program, get_program_by_id
@@ -133,24 +132,18 @@ def export_csv(command: Command) -> Answer:
     program = _lead_program(command, command.words, action="export its metrics")
     with command.deps.read() as session:
         metrics = cohort_metrics(session, program=program, now=command.now())
-    gateway = command.deps.gateway
-    try:
-        # The lead's own answer, straight to their DM: nobody else gets it.
-        dm = gateway.open_conversation([command.user_id])
-        gateway.upload_file(
-            dm,
-            filename=csv_filename(metrics),
-            content=csv_bytes(metrics),
-            title=f"{metrics.program_name}: per-pair metrics",
-            initial_comment=(
-                f"Per-pair metrics of *{metrics.program_name}* on {metrics.today:%d %B %Y}: "
-                f"{len(metrics.pairs):,} pairs. Numbers and codes only: notes, feedback and "
-                "comments stay with each pair."
-            ),
-        )
-    except SlackCallError as error:
-        command.tell(f"I couldn't send you the CSV ({error.error}). Try again in a minute.")
-        return None
+    refused = command.send_file_to_self(
+        filename=csv_filename(metrics),
+        content=csv_bytes(metrics),
+        title=f"{metrics.program_name}: per-pair metrics",
+        comment=(
+            f"Per-pair metrics of *{metrics.program_name}* on {metrics.today:%d %B %Y}: "
+            f"{len(metrics.pairs):,} pairs. Numbers and codes only: notes, feedback and "
+            "comments stay with each pair."
+        ),
+    )
+    if refused:
+        raise UserError(f"I couldn't send you the CSV ({refused}). Try again in a minute.")
     return reply(
         f"The CSV of *{metrics.program_name}* is in your DM with me: {len(metrics.pairs):,} pairs."
     )

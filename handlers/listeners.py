@@ -251,6 +251,22 @@ class Interaction:
             return False
         return True
 
+    def send_file_to_self(
+        self, *, filename: str, content: bytes, title: str, comment: str
+    ) -> str | None:
+        """Share a file in the actor's own DM with the bot (their export, their data): an
+        answer to them alone, too large for the outbox. Slack's error (logged) if it refused."""
+        gateway = self.deps.gateway
+        try:
+            channel = gateway.open_conversation([self.user_id])
+            gateway.upload_file(
+                channel, filename=filename, content=content, title=title, initial_comment=comment
+            )
+        except SlackCallError as error:
+            log.warning("file not shared", extra={"file": filename, "error": error.error})
+            return error.error
+        return None
+
     def tell(self, text: str, *, problem: bool = True) -> None:
         """Say one thing privately, wherever the person will see it."""
         self.answer(build_notice(text, problem=problem), notice=text, problem=problem)

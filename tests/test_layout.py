@@ -123,10 +123,10 @@ def test_only_the_outbox_and_the_answer_to_the_actor_post_messages() -> None:
         "handlers/listeners.py",
         "scheduler/delivery.py",
     }
-    # Conversations are opened by the delivery engine, and for the CSV a lead exports to
-    # their own DM (their answer, too large for the outbox).
+    # Conversations are opened by the delivery engine, and for a file someone asked for
+    # themselves (their export, their data: an answer too large for the outbox).
     assert _calling(r"gateway\.open_conversation\(") == {
-        "handlers/digest.py",
+        "handlers/listeners.py",
         "scheduler/delivery.py",
     }
 

@@ -33,7 +33,9 @@ from storage.models import (
     SlackUser,
 )
 from storage.types import EnumText
-from tests.pairs import AGREED_GOAL, MENTEE, MENTOR, TEAM, make_pair
+from tests.blockkit import assert_valid_view
+from tests.harness import SlackToBot, eventually
+from tests.pairs import AGREED_GOAL, MENTEE, MENTOR, TEAM, make_pair, posts
 
 NOW = datetime(2026, 3, 20, 12, tzinfo=UTC)
 ALICE_WORDS = "alice-private-words-1f2e"
@@ -250,3 +252,51 @@ def test_retention_purges_a_closed_programs_words_after_its_days(
     assert ALICE_WORDS not in words
     assert BOB_WORDS not in words
     assert (meeting.minutes_held, meeting.status) == (60, MeetingStatus.HELD)
+
+
+# --- through the bot -----------------------------------------------------------------------------
+
+
+def test_my_data_comes_as_a_json_file_in_the_persons_dm(
+    bot: SlackToBot, slack: SlackDouble, engine: Engine
+) -> None:
+    make_pair(engine, slack)
+    _seed_words(engine)
+    answer = bot.ask("my-data", user_id=MENTEE)
+    assert "in your DM with me" in answer["text"]
+    [shared] = slack.uploaded_files
+    assert shared.channel_id == slack.dm_channel_id(MENTEE)
+    data = json.loads(shared.content)
+    assert data["user_id"] == MENTEE
+    assert ALICE_WORDS in json.dumps(data["yours"])
+    assert BOB_WORDS in json.dumps(data["shared_with_your_pairs"])
+
+
+def test_forget_me_says_what_goes_then_erases_it_and_tells_the_partner(
+    bot: SlackToBot, slack: SlackDouble, engine: Engine
+) -> None:
+    make_pair(engine, slack)
+    _seed_words(engine)
+    bot.command("forget-me", user_id=MENTEE, trigger_id=slack.new_trigger_id())
+    [opened] = slack.wait_for("views.open")
+    view = opened.params["view"]
+    assert_valid_view(view, surface="modal")
+    shown = json.dumps(view)
+    assert "your profile in 1 program(s)" in shown
+    assert "1 shared note(s) you wrote" in shown
+    assert "Want a copy first?" in shown
+    with session_scope(engine) as session:
+        assert ALICE_WORDS in json.dumps(
+            [r.model_dump(mode="json") for r in session.exec(select(PairNote))]
+        )
+    done = bot.submit(view, {}, user_id=MENTEE).json()
+    assert done["response_action"] == "update"
+    assert "erased" in json.dumps(done["view"])
+    with session_scope(engine) as session:
+        pairing = session.exec(select(Pairing)).one()
+        notes = [r.body for r in session.exec(select(PairNote))]
+    assert pairing.status.value == "ended"
+    assert ALICE_WORDS not in json.dumps(notes)
+    # Bob hears his mentee left, through the outbox.
+    assert eventually(lambda: bool(posts(slack, MENTOR)))
+    assert "left" in json.dumps(posts(slack, MENTOR)[-1])

@@ -238,6 +238,26 @@ def _count(result: Any) -> int:
     return int(getattr(result, "rowcount", 0) or 0)
 
 
+def words_of(session: Session, *, team_id: str, user_id: str) -> dict[str, int]:
+    """How many rows of each table hold words the person wrote (what forgetting erases)."""
+    counts: dict[str, int] = {}
+    for model, groups in FREE_TEXT.items():
+        for words in groups:
+            if words.author is None:
+                continue
+            found = len(
+                session.exec(
+                    select(model.id).where(  # type: ignore[attr-defined]
+                        col(model.team_id) == team_id,  # type: ignore[attr-defined]
+                        col(getattr(model, words.author)) == user_id,
+                    )
+                ).all()
+            )
+            if found:
+                counts[_name(model)] = counts.get(_name(model), 0) + found
+    return counts
+
+
 def forget_person(session: Session, *, team_id: str, user_id: str, now: datetime) -> Forgotten:
     """Erase the person's profile and words, and make them a pseudonym everywhere else."""
     report = Forgotten(pseudonym=pseudonym())

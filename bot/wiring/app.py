@@ -20,6 +20,7 @@ from handlers import (
     notes,
     outside_feedback,
     plans,
+    privacy,
     programs,
     scorecards,
     sessions,
@@ -73,6 +74,7 @@ def build_app(deps: Deps) -> App:
     plans.register(app, router)
     notes.register(app, router)
     outside_feedback.register(app, router)
+    privacy.register(app, router)
     app.error(_log_unhandled)
     return app
 

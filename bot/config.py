@@ -54,6 +54,8 @@ class Settings:
     # Every SQL statement in the log: for debugging the database only, never left on (it shows
     # what people wrote).
     sql_echo: bool = False
+    # Days after a program closes before its pairs' words are purged (a program may set its own).
+    retention_days: int = 365
 
     @property
     def default_mode(self) -> Mode:
@@ -114,6 +116,9 @@ def load_settings(
             get("LISTENER_THREADS"), "LISTENER_THREADS", default=16, low=1, high=256
         ),
         sql_echo=_bool(get("SQL_ECHO"), "SQL_ECHO"),
+        retention_days=_int(
+            get("RETENTION_DAYS"), "RETENTION_DAYS", default=365, low=1, high=36500
+        ),
     )
 
 

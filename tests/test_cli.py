@@ -124,3 +124,53 @@ def test_tick_refuses_a_naive_time(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit):
         build_parser().parse_args(["tick", "--at", "2026-03-02T09:00"])
     assert "give a timezone" in capsys.readouterr().err
+
+
+def test_purge_says_what_it_would_erase_then_erases_it(tmp_path: Path) -> None:
+    from datetime import UTC, date, datetime, timedelta
+
+    from sqlmodel import select
+
+    from storage.db import make_engine, session_scope
+    from storage.enums import ProgramStatus, Role
+    from storage.migrate import upgrade
+    from storage.models import Participant, Program
+
+    url = f"sqlite:///{tmp_path / 'bot.db'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    with session_scope(engine) as session:
+        program = Program(
+            team_id="T1",
+            name="Old cohort",
+            status=ProgramStatus.CLOSED,
+            start_date=date(2024, 1, 1),
+            closed_at=datetime.now(UTC) - timedelta(days=400),
+            created_by="ULEAD",
+        )
+        session.add(program)
+        session.flush()
+        session.add(
+            Participant(
+                team_id="T1",
+                program_id=program.id or 0,
+                user_id="U1",
+                role=Role.MENTEE,
+                situation="words that must go",
+            )
+        )
+    engine.dispose()
+    env = {"DATABASE_URL": url}
+    dry = _mentorbot("purge", "--dry-run", cwd=tmp_path, env=env)
+    assert dry.returncode == 0, dry.stderr
+    assert "Old cohort" in dry.stdout
+    assert "participant: would erase the words of 1 row(s)" in dry.stdout
+    done = _mentorbot("purge", cwd=tmp_path, env=env)
+    assert "participant: erased the words of 1 row(s)" in done.stdout
+    engine = make_engine(url)
+    with session_scope(engine) as session:
+        [kept] = session.exec(select(Participant)).all()
+    engine.dispose()
+    assert (kept.situation, kept.role) == ("", Role.MENTEE)
+    again = _mentorbot("purge", cwd=tmp_path, env={**env, "RETENTION_DAYS": "500"})
+    assert again.stdout.strip() == "nothing to purge: no closed program is past its retention"

@@ -117,6 +117,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     retry.add_argument("id", type=_positive, help="the delivery's id (from `mentorbot outbox`)")
 
+    purge = commands.add_parser(
+        "purge",
+        help="erase the words of programs closed longer ago than their retention",
+        description=(
+            "Erase what people wrote in programs closed more than their retention ago "
+            "(RETENTION_DAYS, or the program's own setting); counts, dates and scores stay."
+        ),
+    )
+    purge.add_argument(
+        "--dry-run", action="store_true", help="say what would be erased, change nothing"
+    )
+
     export = commands.add_parser(
         "export",
         help="write a program's per-pair metrics to a CSV file",
@@ -172,6 +184,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _outbox(settings, args)
         if args.command == "export":
             return _export(settings, args)
+        if args.command == "purge":
+            return _purge(settings, dry_run=args.dry_run)
         return _run(settings, args.mode or settings.default_mode, args.port, not args.no_migrate)
     except ConfigError as exc:
         print(f"mentorbot: {exc}", file=sys.stderr)
@@ -237,6 +251,30 @@ def _tick(settings: Settings, at: datetime | None) -> int:
         f"reconciled {delivered.reconciled}, retrying {delivered.retried}, "
         f"failed {delivered.failed}, dropped {delivered.dropped}"
     )
+    return 0
+
+
+def _purge(settings: Settings, *, dry_run: bool) -> int:
+    from bot.services.privacy import due_for_purge, purge_program_words
+
+    deps = _offline_deps(settings)
+    try:
+        with deps.session() as session:
+            programs = due_for_purge(
+                session, now=deps.now(), retention_days=settings.retention_days
+            )
+            report = purge_program_words(session, programs=programs, dry_run=dry_run)
+    finally:
+        deps.engine.dispose()
+    verb = "would erase" if dry_run else "erased"
+    if not report.programs:
+        print("nothing to purge: no closed program is past its retention")
+        return 0
+    for program_id, name in report.programs:
+        print(f"program {program_id} ({name})")
+    for table, rows in sorted(report.rows.items()):
+        if rows:
+            print(f"  {table}: {verb} the words of {rows} row(s)")
     return 0
 
 

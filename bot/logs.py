@@ -74,8 +74,9 @@ def library_floors(level: str, *, sql_echo: bool = False) -> dict[str, int]:
     """The lowest level each library may log at: WARNING, or INFO when we debug (never DEBUG:
     that is where they print bodies); SQL statements only with ``sql_echo``."""
     chatty = logging.INFO if level == "DEBUG" else logging.WARNING
-    floors = dict.fromkeys(("slack_bolt", "slack_sdk", "apscheduler", "waitress"), chatty)
-    floors["alembic"] = logging.INFO
+    floors = dict.fromkeys(
+        ("slack_bolt", "slack_sdk", "apscheduler", "waitress", "alembic"), chatty
+    )
     floors["sqlalchemy"] = logging.INFO if sql_echo else logging.WARNING
     return floors
 

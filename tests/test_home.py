@@ -133,7 +133,8 @@ def test_an_admin_sees_each_program_with_its_counts_and_controls(
         spring_id = spring.id
     view = _home(bot, slack, "UADMIN")
     text = _text(view)
-    assert "3 of 10 places filled · 1 mentors · 3 mentees (0 matched, 3 unmatched)" in text
+    assert "3 of 10 places filled · 1 mentor · 3 mentees (0 matched)" in text
+    assert "*Waiting on you:* 3 mentees without a mentor" in text
     assert "Old" not in text
     buttons = _buttons(view)
     assert (ActionId.PROGRAM_MATCH, str(spring_id)) in buttons

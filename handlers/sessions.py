@@ -1,16 +1,21 @@
 """Sessions: `/mentor schedule` (schedule, move, cancel) and `/mentor log`, with their modals.
 
 Whatever changes a session tells both people in the unit of work that stored the change: each
-gets a DM in their own timezone and the calendar invite, through the outbox.
+gets a DM in their own timezone and the calendar invite, through the outbox. The invite names
+both by their Slack email; the DM says whom it could not name, and the file goes regardless.
 """
+
+import logging
+from dataclasses import dataclass
 
 from slack_bolt import App
 from sqlmodel import Session
 
-from bot.calendar import build_invite
+from bot.calendar import Invitee, build_invite, usable_email
 from bot.commands import Subcommand
-from bot.directory import cached_names
+from bot.directory import CACHE_TTL
 from bot.errors import NotFound
+from bot.gateway import SlackCallError
 from bot.ids import ActionId, BlockId, CallbackId
 from bot.services.access import pairing_for, partner_of
 from bot.services.goals import pair_goals
@@ -64,6 +69,8 @@ from scheduler.outbox import Planned, SharedFile
 from scheduler.rules import scorecard_prompt_now
 from storage.models import Pairing, Program
 
+log = logging.getLogger(__name__)
+
 SCHEDULE = Subcommand(
     "schedule", "schedule [@partner]", "Schedule, move or cancel your next mentoring session."
 )
@@ -84,31 +91,76 @@ def _rows(session: Session, i: Interaction, pairing_id: int) -> tuple[Pairing, P
     return pairing, get_program_by_id(session, team_id=i.team_id, program_id=pairing.program_id)
 
 
-def _zones(i: Interaction, pairing: Pairing) -> dict[str, str]:
-    """Both people's timezones, looked up before any unit of work (the partner's as cached)."""
-    partner = partner_of(pairing, i.user_id)
+@dataclass(frozen=True, slots=True)
+class Someone:
+    """One of the pair as Slack describes them: timezone, name and (maybe) email."""
+
+    tz: str = "UTC"
+    name: str = ""
+    email: str | None = None
+
+
+def _someone(i: Interaction, user_id: str, *, fresh: bool) -> Someone:
+    """A person from the directory: asked of Slack when ``fresh`` and the cache is a day old,
+    else as cached (a submission's ack must not wait on Slack; its modal's opening asked)."""
+    try:
+        person = i.deps.directory.person(
+            team_id=i.team_id, user_id=user_id, max_age=CACHE_TTL if fresh else None
+        )
+    except (SlackCallError, NotFound) as error:
+        # The session still changes: the DM uses UTC and says the invite lacks this person.
+        log.warning("person unknown for a session", extra={"user_id": user_id, "error": str(error)})
+        return Someone()
+    return Someone(tz=person.tz, name=person.real_name, email=usable_email(person.email))
+
+
+def _people(i: Interaction, pairing: Pairing, *, fresh: bool = False) -> dict[str, Someone]:
+    """Both people of the pair, looked up before any unit of work."""
     return {
-        i.user_id: i.tz(),
-        partner: i.deps.directory.tz(team_id=i.team_id, user_id=partner, max_age=None),
+        user_id: _someone(i, user_id, fresh=fresh)
+        for user_id in (pairing.mentee_user_id, pairing.mentor_user_id)
     }
 
 
 # --- telling both people -------------------------------------------------------------------------
 
 
-def _invite(session: Session, i: Interaction, change: SessionChange) -> SharedFile:
-    """The .ics of the change, named uniquely for its session and SEQUENCE."""
-    names = cached_names(
-        session, team_id=i.team_id, user_ids=[change.mentee_user_id, change.mentor_user_id]
+def _organizer(change: SessionChange, people: dict[str, Someone]) -> Invitee | None:
+    """Who the invite comes from: the person who first scheduled the session.
+
+    Calendars accept an invitation only from an organizer with an address, and take updates to
+    an event only from the organizer it came from: the first scheduler stays the organizer
+    through every move and the cancellation, whoever makes them. Without their email, the
+    other person of the pair (the session is theirs as much); without either, nobody.
+    """
+    other = (
+        change.mentor_user_id
+        if change.organizer_user_id == change.mentee_user_id
+        else change.mentee_user_id
     )
-    summary, description, attendees = invite_texts(change, names=names)
+    for user_id in (change.organizer_user_id, other):
+        someone = people.get(user_id)
+        if someone is not None and someone.email:
+            return Invitee(someone.name, someone.email)
+    return None
+
+
+def _invite(i: Interaction, change: SessionChange, people: dict[str, Someone]) -> SharedFile:
+    """The .ics of the change, named uniquely for its session and SEQUENCE."""
+    names = {user_id: someone.name for user_id, someone in people.items() if someone.name}
+    summary, description = invite_texts(change, names=names)
+    attendees = [
+        Invitee(people[user_id].name, email)
+        for user_id in (change.mentee_user_id, change.mentor_user_id)
+        if (email := people[user_id].email)
+    ]
     content = build_invite(
         uid=change.ics_uid,
         start=change.start,
         minutes=change.minutes,
         summary=summary,
         description=description,
-        organizer_name="mentorbot",
+        organizer=_organizer(change, people),
         attendees=attendees,
         sequence=change.sequence,
         cancelled=change.kind is ChangeKind.CANCELLED,
@@ -126,13 +178,14 @@ def _tell_both(
     i: Interaction,
     change: SessionChange,
     *,
-    zones: dict[str, str],
+    people: dict[str, Someone],
     program_id: int | None,
 ) -> None:
     """Queue each person's DM (in their timezone) and calendar invite with the change."""
     if change.kind is ChangeKind.UNCHANGED:
         return
-    invite = _invite(session, i, change)
+    invite = _invite(i, change, people)
+    without_email = [user_id for user_id, someone in people.items() if not someone.email]
     planned: list[Planned] = []
     for person in (change.mentee_user_id, change.mentor_user_id):
         planned.append(
@@ -140,7 +193,12 @@ def _tell_both(
                 i,
                 to=person,
                 rule=f"session_{change.kind.value}",
-                message=build_session_dm(change, viewer_user_id=person, tz=zones[person]),
+                message=build_session_dm(
+                    change,
+                    viewer_user_id=person,
+                    tz=people[person].tz,
+                    without_email=without_email,
+                ),
                 what=_WHAT[change.kind],
                 pairing_id=change.pairing_id,
                 program_id=program_id,
@@ -172,7 +230,9 @@ def _tell_both(
 def _schedule_view(i: Interaction, pairing: Pairing, program: Program) -> Modal:
     """The schedule modal for the pair (prefilled when a session is there to move)."""
     check_open(pairing, program)
-    tz = i.tz()
+    # Opening may ask Slack: both people's emails and zones are then fresh for the submission,
+    # which must read them from the cache.
+    tz = _people(i, pairing, fresh=True)[i.user_id].tz
     with i.deps.read() as session:
         defaults = schedule_defaults(session, pairing=pairing, program=program, now=i.now())
     return Modal(
@@ -202,7 +262,7 @@ def save_schedule(form: Submission) -> Closing:
     meeting_id = None
     if form.metadata.get("meeting_id") is not None:
         meeting_id = form.meta_id("meeting_id", "That session")
-    zones = _zones(form, form.pair.pairing)
+    people = _people(form, form.pair.pairing)
     with form.deps.session() as session:
         pairing, program = _rows(session, form, form.pair.id)
         change = schedule_session(
@@ -210,12 +270,12 @@ def save_schedule(form: Submission) -> Closing:
             pairing=pairing,
             program=program,
             by_user_id=form.user_id,
-            tz=zones[form.user_id],
+            tz=people[form.user_id].tz,
             form=answers,
             meeting_id=meeting_id,
             now=form.now(),
         )
-        _tell_both(session, form, change, zones=zones, program_id=program.id)
+        _tell_both(session, form, change, people=people, program_id=program.id)
     return None
 
 
@@ -240,7 +300,7 @@ def save_cancel(form: Submission) -> Closing:
     """Cancel the session (the row stays, CANCELLED), close the modals and tell both."""
     reason = form.state.text(BlockId.SESSION_CANCEL_REASON)
     meeting_id = form.meta_id("meeting_id", "That session")
-    zones = _zones(form, form.pair.pairing)
+    people = _people(form, form.pair.pairing)
     with form.deps.session() as session:
         pairing, program = _rows(session, form, form.pair.id)
         change = cancel_session(
@@ -252,7 +312,7 @@ def save_cancel(form: Submission) -> Closing:
             reason=reason,
             now=form.now(),
         )
-        _tell_both(session, form, change, zones=zones, program_id=program.id)
+        _tell_both(session, form, change, people=people, program_id=program.id)
     return Clear()
 
 
@@ -306,7 +366,9 @@ def _log_form(state: FormState) -> LogForm:
 def save_log(form: Submission) -> Closing:
     """Record the held session, queueing both people's DMs and the mentee's scorecard with it."""
     answers = _log_form(form.state)
-    zones = _zones(form, form.pair.pairing)
+    people = _people(form, form.pair.pairing)
+    partner = partner_of(form.pair.pairing, form.user_id)
+    zones = {form.user_id: people[form.user_id].tz, partner: people[partner].tz}
     mentee_tz = zones[form.pair.pairing.mentee_user_id]
     with form.deps.session() as session:
         pairing, program = _rows(session, form, form.pair.id)
@@ -372,7 +434,7 @@ def answer_did_you_meet(click: Click) -> Answer:
             )
             mark_moved(session, meeting=moved)
         return _schedule_view(click, pairing, program)
-    zones = _zones(click, pairing)
+    people = _people(click, pairing, fresh=True)
     with click.deps.session() as session:
         pairing, program = _rows(session, click, meeting.pairing_id)
         change = cancel_session(
@@ -384,7 +446,7 @@ def answer_did_you_meet(click: Click) -> Answer:
             reason="did not happen",
             now=click.now(),
         )
-        _tell_both(session, click, change, zones=zones, program_id=program.id)
+        _tell_both(session, click, change, people=people, program_id=program.id)
     partner = partner_of(pairing, click.user_id)
     return Reply(
         build_notice(

@@ -1,4 +1,4 @@
-"""The agenda as the pair lives it: the mentee owns it, the mentor reads it once submitted."""
+"""The agenda as the pair lives it: the mentee owns it, and saving it shares it with the mentor."""
 
 import json
 from datetime import UTC, date, datetime, time, timedelta
@@ -15,7 +15,7 @@ from bot.services.agenda import add_agenda_items, agenda_for
 from scheduler.delivery import Deliverer, Pacer
 from storage.db import session_scope
 from storage.enums import AgendaSource, MeetingStatus
-from storage.models import ActionItem, AgendaItem, Meeting, Pairing
+from storage.models import ActionItem, AgendaItem, Delivery, Meeting, Pairing
 from tests.blockkit import assert_valid_view
 from tests.conftest import FrozenClock
 from tests.harness import SlackToBot
@@ -65,71 +65,171 @@ def open_agenda(bot: SlackToBot, slack: SlackDouble, user_id: str, count: int) -
     return view
 
 
+def shares(engine: Engine) -> list[Delivery]:
+    """The agenda DMs planned in the outbox, oldest first."""
+    with session_scope(engine) as session:
+        return list(
+            session.exec(
+                select(Delivery).where(Delivery.rule == "agenda_shared").order_by(col(Delivery.id))
+            )
+        )
+
+
 def block_ids(view: dict[str, Any]) -> set[str]:
     """The block ids of a view."""
     return {str(b.get("block_id")) for b in view["blocks"] if b.get("block_id")}
 
 
-def test_the_mentee_adds_items_and_the_mentor_sees_not_submitted_yet(
+def agenda_dms(slack: SlackDouble, count: int) -> list[dict[str, Any]]:
+    """The agenda DMs Bob got, once ``count`` messages went out, each checked."""
+    posted = [c.params for c in slack.wait_for("chat.postMessage", count=count)]
+    for params in posted:
+        assert params["channel"] == slack.dm_channel_id(BOB)
+        assert_valid_view(params, surface="message")
+    return posted
+
+
+def save(
+    bot: SlackToBot, view: dict[str, Any], answers: dict[str, Any], user_id: str = ALICE
+) -> dict[str, Any] | None:
+    """Submit the agenda modal; the notice it was replaced by (checked), or None if it closed."""
+    answer = bot.submit(view, answers, user_id=user_id)
+    assert answer.status == 200
+    if not answer.body:
+        return None
+    body = answer.json()
+    assert body["response_action"] == "update", body
+    assert_valid_view(body["view"], surface="modal")
+    return dict(body["view"])
+
+
+def test_the_modal_says_saving_shares_it_and_the_mentee_owns_it(
     bot: SlackToBot, slack: SlackDouble, engine: Engine, meeting_id: int
 ) -> None:
+    mentee_view = open_agenda(bot, slack, ALICE, 1)
+    assert mentee_view["submit"]["text"] == "Save and share"
+    text = json.dumps(mentee_view)
+    assert "Saving shares the agenda with <@U0002>" in text
+    assert "Tuesday 10 March, 15:00 (Europe/Berlin)" in text
+    # No checkbox to miss: the button itself shares.
+    assert BlockId.AGENDA_SUBMIT not in block_ids(mentee_view)
+    mentor_view = open_agenda(bot, slack, BOB, 2)
+    assert mentor_view["submit"]["text"] == "Save"
+    text = json.dumps(mentor_view)
+    assert "<@U0001> owns the agenda and hasn't shared it yet" in text
+    assert "Tuesday 10 March, 10:00 (America/New_York)" in text
+    assert "Suggest an item to your mentee" in text
+
+
+def test_saving_shares_the_agenda_with_the_mentor(
+    bot: SlackToBot, slack: SlackDouble, engine: Engine, clock: FrozenClock, meeting_id: int
+) -> None:
     view = open_agenda(bot, slack, ALICE, 1)
-    assert "Tuesday 10 March, 15:00 (Europe/Berlin)" in json.dumps(view)
-    answer = bot.submit(
-        view, {BlockId.AGENDA_NEW: "My promotion case\n- Feedback on my talk\n\n"}, user_id=ALICE
-    )
-    assert answer.status == 200
+    notice = save(bot, view, {BlockId.AGENDA_NEW: "My promotion case\n- Feedback on my talk\n\n"})
+    assert notice is not None
+    assert "Saved and shared: <@U0002> gets your agenda by DM." in json.dumps(notice)
     assert [(i.text, i.source, i.meeting_id, i.added_by) for i in items(engine)] == [
         ("My promotion case", AgendaSource.MENTEE, meeting_id, ALICE),
         ("Feedback on my talk", AgendaSource.MENTEE, meeting_id, ALICE),
     ]
-    mentor_view = open_agenda(bot, slack, BOB, 2)
-    text = json.dumps(mentor_view)
-    assert "has not submitted the agenda yet" in text
-    assert "Tuesday 10 March, 10:00 (America/New_York)" in text
-    assert "My promotion case" not in text
-    assert BlockId.AGENDA_SUBMIT not in block_ids(mentor_view)
-    assert slack.calls_to("chat.postMessage") == []
-    with session_scope(engine) as session:
-        meeting = session.get(Meeting, meeting_id)
-        assert meeting is not None
-        assert meeting.agenda_submitted_at is None
-
-
-def test_submitting_dms_the_mentor_the_agenda(
-    bot: SlackToBot, slack: SlackDouble, engine: Engine, clock: FrozenClock, meeting_id: int
-) -> None:
-    view = open_agenda(bot, slack, ALICE, 1)
-    answer = bot.submit(
-        view,
-        {BlockId.AGENDA_NEW: "Practise the all-hands talk", BlockId.AGENDA_SUBMIT: ["submit"]},
-        user_id=ALICE,
-    ).json()
-    assert answer["response_action"] == "update"
-    assert_valid_view(answer["view"], surface="modal")
-    assert "Your agenda is on its way to <@U0002>." in json.dumps(answer["view"])
     with session_scope(engine) as session:
         meeting = session.get(Meeting, meeting_id)
         assert meeting is not None
         assert meeting.agenda_submitted_at == clock.current
-    [dm] = slack.wait_for("chat.postMessage")
-    assert dm.params["channel"] == slack.dm_channel_id(BOB)
-    assert_valid_view(dm.params, surface="message")
-    text = json.dumps(dm.params)
-    assert "<@U0001> submitted the agenda" in text
+    [dm] = agenda_dms(slack, 1)
+    assert dm["text"].startswith("<@U0001> shared the agenda for your session on ")
+    text = json.dumps(dm)
     assert "Tuesday 10 March, 10:00 (America/New_York)" in text
-    assert "Practise the all-hands talk" in text
+    assert "My promotion case" in text
+    assert "Feedback on my talk" in text
+    assert "Updated" not in text
     mentor_view = open_agenda(bot, slack, BOB, 2)
-    assert "Practise the all-hands talk" in json.dumps(mentor_view)
-    assert "not submitted" not in json.dumps(mentor_view)
+    text = json.dumps(mentor_view)
+    assert "Feedback on my talk" in text
+    assert "<@U0001> shared this agenda with you on Monday 2 March, 04:00" in text
+    mentee_view = open_agenda(bot, slack, ALICE, 3)
+    assert "Shared with <@U0002> on Monday 2 March, 10:00 (Europe/Berlin)" in json.dumps(
+        mentee_view
+    )
 
 
-def test_an_empty_agenda_cannot_be_submitted_and_long_input_is_refused(
+def test_an_unchanged_agenda_is_not_sent_again_and_each_change_is_sent_once_as_an_update(
+    bot: SlackToBot, slack: SlackDouble, engine: Engine, clock: FrozenClock, meeting_id: int
+) -> None:
+    first = open_agenda(bot, slack, ALICE, 1)
+    save(bot, first, {BlockId.AGENDA_NEW: "Practise the all-hands talk"})
+    agenda_dms(slack, 1)
+    # Saved again as it is (and the very same submission replayed): nothing new for Bob.
+    again = open_agenda(bot, slack, ALICE, 2)
+    for _ in range(2):
+        notice = save(bot, again, {})
+        assert notice is not None
+        assert "<@U0002> already has this agenda, so no new DM went out" in json.dumps(notice)
+    clock.advance(timedelta(hours=1))
+    edit = open_agenda(bot, slack, ALICE, 3)
+    notice = save(bot, edit, {BlockId.AGENDA_NEW: "Ask about the reorg"})
+    assert notice is not None
+    assert "<@U0002> gets the updated agenda by DM" in json.dumps(notice)
+    [_, updated] = agenda_dms(slack, 2)
+    assert updated["text"].startswith("Updated agenda: <@U0001> changed the agenda for your ")
+    assert "*Updated agenda.*" in json.dumps(updated["blocks"][0])
+    assert "Practise the all-hands talk" in json.dumps(updated)
+    assert "Ask about the reorg" in json.dumps(updated)
+    # Taking everything off is news too; saving the empty agenda again is not.
+    emptied = open_agenda(bot, slack, ALICE, 4)
+    remove = f"{BlockId.AGENDA_REMOVE_PREFIX}0"
+    notice = save(bot, emptied, {remove: [str(i.id) for i in items(engine)]})
+    assert notice is not None
+    assert "hears that the agenda is empty now" in json.dumps(notice)
+    [*_, cleared] = agenda_dms(slack, 3)
+    assert cleared["text"].startswith("Updated agenda: <@U0001> cleared the agenda")
+    assert "Nothing is on it now" in json.dumps(cleared)
+    assert save(bot, open_agenda(bot, slack, ALICE, 5), {}) is None
+    with session_scope(engine) as session:
+        meeting = session.get(Meeting, meeting_id)
+        assert meeting is not None
+        assert meeting.agenda_submitted_at is None
+    # Back to the very first agenda: Bob's latest news is "empty", so it goes again.
+    save(
+        bot, open_agenda(bot, slack, ALICE, 6), {BlockId.AGENDA_NEW: "Practise the all-hands talk"}
+    )
+    [*_, back] = agenda_dms(slack, 4)
+    assert back["text"].startswith("Updated agenda: <@U0001> changed the agenda")
+    assert "Practise the all-hands talk" in json.dumps(back)
+    assert len(shares(engine)) == 4
+
+
+def test_a_moved_session_keeps_its_shared_agenda(
+    bot: SlackToBot, slack: SlackDouble, engine: Engine, clock: FrozenClock, meeting_id: int
+) -> None:
+    save(bot, open_agenda(bot, slack, ALICE, 1), {BlockId.AGENDA_NEW: "Practise the talk"})
+    agenda_dms(slack, 1)
+    bot.command("schedule", user_id=ALICE)
+    schedule_view = opened_view(slack, 2)
+    bot.submit(
+        schedule_view,
+        {BlockId.SESSION_DATE: date(2026, 3, 12), BlockId.SESSION_TIME: time(15)},
+        user_id=ALICE,
+    )
+    slack.wait_for("files.completeUploadExternal", count=2)
+    with session_scope(engine) as session:
+        moved = session.exec(select(Meeting).where(Meeting.status == MeetingStatus.SCHEDULED)).one()
+    assert moved.id != meeting_id
+    assert moved.agenda_submitted_at is not None
+    view = open_agenda(bot, slack, ALICE, 3)
+    assert "Thursday 12 March, 15:00 (Europe/Berlin)" in json.dumps(view)
+    assert "Shared with <@U0002>" in json.dumps(view)
+    notice = save(bot, view, {})
+    assert notice is not None
+    assert "already has this agenda" in json.dumps(notice)
+    assert len(shares(engine)) == 1
+
+
+def test_an_empty_agenda_shares_nothing_and_long_input_is_refused(
     bot: SlackToBot, slack: SlackDouble, engine: Engine, meeting_id: int
 ) -> None:
     view = open_agenda(bot, slack, ALICE, 1)
-    empty = bot.submit(view, {BlockId.AGENDA_SUBMIT: ["submit"]}, user_id=ALICE).json()
-    assert "at least one item" in empty["errors"][BlockId.AGENDA_NEW]
+    assert save(bot, view, {}) is None
     six = "\n".join(f"item {n}" for n in range(6))
     assert (
         "up to 5"
@@ -141,6 +241,17 @@ def test_an_empty_agenda_cannot_be_submitted_and_long_input_is_refused(
     assert "Item 2 is too long" in long["errors"][BlockId.AGENDA_NEW]
     assert items(engine) == []
     assert slack.calls_to("chat.postMessage") == []
+
+
+def test_the_mentors_dm_shows_agenda_text_as_text(
+    bot: SlackToBot, slack: SlackDouble, meeting_id: int
+) -> None:
+    view = open_agenda(bot, slack, ALICE, 1)
+    save(bot, view, {BlockId.AGENDA_NEW: "<!channel> read <https://evil.example|our wiki> & more"})
+    [dm] = agenda_dms(slack, 1)
+    text = json.dumps(dm)
+    assert "&lt;!channel&gt; read &lt;https://evil.example|our wiki&gt; &amp; more" in text
+    assert "<!channel>" not in text
 
 
 def test_open_action_items_join_the_agenda_once_and_drop_off_when_done(
@@ -215,11 +326,17 @@ def test_action_items_from_a_logged_session_reach_the_next_agenda(
     view = open_agenda(bot, slack, ALICE, 2)
     assert "None is scheduled yet" in json.dumps(view)
     assert "Ask two peers for feedback" in json.dumps(view)
-    bot.submit(view, {BlockId.AGENDA_NEW: "Talk about the reorg"}, user_id=ALICE)
+    notice = save(bot, view, {BlockId.AGENDA_NEW: "Talk about the reorg"})
+    assert notice is not None
+    assert "Saved and shared" in json.dumps(notice)
     assert {(i.text, i.meeting_id) for i in items(engine)} == {
         ("Ask two peers for feedback", None),
         ("Talk about the reorg", None),
     }
+    # No session yet: Bob gets it for "your next session".
+    [shared] = shares(engine)
+    assert shared.recipient_id == BOB
+    assert shared.payload["text"] == "<@U0001> shared the agenda for your next session"
     # Scheduling the session carries the agenda over to it.
     bot.command("schedule", user_id=ALICE)
     schedule_view = opened_view(slack, 3)
@@ -236,30 +353,45 @@ def test_action_items_from_a_logged_session_reach_the_next_agenda(
     again = open_agenda(bot, slack, ALICE, 4)
     assert "Tuesday 10 March, 15:00 (Europe/Berlin)" in json.dumps(again)
     assert len(items(engine)) == 2
+    # Now it is the agenda of a dated session: saving tells Bob which one, once.
+    assert "Saving shares the agenda with <@U0002>" in json.dumps(again)
+    save(bot, again, {})
+    save(bot, again, {})
+    assert [d.payload["text"] for d in shares(engine)] == [
+        "<@U0001> shared the agenda for your next session",
+        "<@U0001> shared the agenda for your session on Tuesday 10 March, 10:00 (America/New_York)",
+    ]
 
 
-def test_the_mentor_may_add_an_item_but_not_submit(
+def test_the_mentor_adds_items_marked_as_theirs_and_only_the_mentees_save_shares(
     bot: SlackToBot, slack: SlackDouble, engine: Engine, meeting_id: int
 ) -> None:
     mentor_view = open_agenda(bot, slack, BOB, 1)
-    bot.submit(mentor_view, {BlockId.AGENDA_NEW: "Bring your draft"}, user_id=BOB)
+    assert save(bot, mentor_view, {BlockId.AGENDA_NEW: "Bring your draft"}, user_id=BOB) is None
     [item] = items(engine)
     assert (item.text, item.source, item.added_by) == ("Bring your draft", AgendaSource.MENTOR, BOB)
     mentee_view = open_agenda(bot, slack, ALICE, 2)
-    assert "Bring your draft" in json.dumps(mentee_view)
-    # Bob replays Alice's form with "submit" ticked: refused, nothing changes.
-    forged = bot.submit(
-        mentee_view,
-        {BlockId.AGENDA_NEW: "sneaky", BlockId.AGENDA_SUBMIT: ["submit"]},
-        user_id=BOB,
-    ).json()
-    assert "only they can submit" in forged["errors"][BlockId.AGENDA_NEW]
-    assert len(items(engine)) == 1
+    assert f"Bring your draft _(from <@{BOB}>)_" in json.dumps(mentee_view)
+    # Bob's own suggestion is no news to Bob: Alice saving it as it is sends nothing.
+    assert save(bot, mentee_view, {}) is None
+    # Bob replays Alice's form: his save never shares, and what he adds is his.
+    assert save(bot, mentee_view, {BlockId.AGENDA_NEW: "sneaky"}, user_id=BOB) is None
+    assert {(i.text, i.source) for i in items(engine)} == {
+        ("Bring your draft", AgendaSource.MENTOR),
+        ("sneaky", AgendaSource.MENTOR),
+    }
+    assert shares(engine) == []
     with session_scope(engine) as session:
         meeting = session.get(Meeting, meeting_id)
         assert meeting is not None
         assert meeting.agenda_submitted_at is None
-    assert slack.calls_to("chat.postMessage") == []
+    # Alice adds her own item: Bob gets the agenda, his items marked as his.
+    save(bot, open_agenda(bot, slack, ALICE, 3), {BlockId.AGENDA_NEW: "My promotion case"})
+    [dm] = agenda_dms(slack, 1)
+    text = json.dumps(dm)
+    assert "My promotion case" in text
+    assert "Bring your draft _(yours)_" in text
+    assert len(shares(engine)) == 1
 
 
 def test_the_mentee_removes_items_and_the_agenda_button_opens_it(
@@ -305,11 +437,7 @@ def test_a_third_person_can_neither_open_nor_change_the_agenda(
     assert slack.calls_to("views.open") == []
 
     view = open_agenda(bot, slack, ALICE, 1)
-    forged = bot.submit(
-        view,
-        {BlockId.AGENDA_NEW: "Read their notes", BlockId.AGENDA_SUBMIT: ["submit"]},
-        user_id=OUTSIDER,
-    ).json()
+    forged = bot.submit(view, {BlockId.AGENDA_NEW: "Read their notes"}, user_id=OUTSIDER).json()
     assert forged["response_action"] == "errors"
     assert "another mentoring pair" in forged["errors"][BlockId.AGENDA_NEW]
     assert items(engine) == []
@@ -317,14 +445,10 @@ def test_a_third_person_can_neither_open_nor_change_the_agenda(
 
 
 def _submit_agenda(bot: SlackToBot, slack: SlackDouble) -> None:
-    """Alice adds an item and submits the agenda to Bob."""
+    """Alice adds an item and saves the agenda, which shares it with Bob."""
     view = open_agenda(bot, slack, ALICE, 1)
-    answer = bot.submit(
-        view,
-        {BlockId.AGENDA_NEW: "Practise the all-hands talk", BlockId.AGENDA_SUBMIT: ["submit"]},
-        user_id=ALICE,
-    )
-    assert answer.json()["response_action"] == "update"
+    notice = save(bot, view, {BlockId.AGENDA_NEW: "Practise the all-hands talk"})
+    assert notice is not None
 
 
 def test_the_mentors_agenda_dm_is_retried_after_a_server_error_and_lands_once(

@@ -3,14 +3,13 @@
 import json
 from collections import defaultdict
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any, cast
+from typing import Any
 
 import pytest
 from icalendar import Calendar
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from bot.calendar import build_invite
 from bot.deps import Deps
 from bot.ids import ActionId, BlockId, CallbackId
 from bot.sandbox import slack_double
@@ -34,6 +33,24 @@ from tests.pairs import add_pair
 
 TEAM = slack_double.DEFAULT_TEAM_ID
 ALICE, BOB, OUTSIDER = "U0001", "U0002", "UADMIN"
+EMAILS = {ALICE: "alice@example.com", BOB: "bob@example.com"}
+
+
+def give_emails(slack: SlackDouble, *user_ids: str) -> None:
+    """Slack shares these people's emails from now on (as with the users:read.email scope)."""
+    known = {
+        ALICE: ("alice", "Alice Ng", "Europe/Berlin"),
+        BOB: ("bob", "Bob Ode", "America/New_York"),
+    }
+    for user_id in user_ids:
+        name, real_name, tz = known[user_id]
+        slack.add_user(user_id, name=name, real_name=real_name, tz=tz, email=EMAILS[user_id])
+
+
+@pytest.fixture
+def emails(slack: SlackDouble) -> None:
+    """Slack shares both Alice's and Bob's emails."""
+    give_emails(slack, ALICE, BOB)
 
 
 def make_pair(session: Session, *, name: str = "Spring cohort") -> Pairing:
@@ -100,6 +117,12 @@ def invites(slack: SlackDouble, count: int) -> dict[str, Calendar]:
     return shared
 
 
+def addresses(event: Any, name: str = "attendee") -> list[str]:
+    """The addresses of a property an event may hold once or many times (ATTENDEE), sorted."""
+    found = event.get(name, [])
+    return sorted(str(a) for a in (found if isinstance(found, list) else [found]))
+
+
 def button_values(message: dict[str, Any]) -> dict[str, str]:
     """Action id -> value of every button in a message."""
     return {
@@ -133,58 +156,11 @@ def schedule(
     return view
 
 
-# --- the invite ----------------------------------------------------------------------------------
-
-
-def test_build_invite_parses_back_with_utc_times() -> None:
-    start = datetime(2026, 3, 10, 15, tzinfo=UTC) - timedelta(hours=1)
-    raw = build_invite(
-        uid="abc@mentorbot",
-        start=start,
-        minutes=45,
-        summary="Mentoring: Alice & Bob",
-        description="Agenda in Slack",
-        organizer_name="mentorbot",
-        attendees=["Alice Ng", "Bob Ode"],
-        sequence=2,
-        now=datetime(2026, 3, 2, 9, tzinfo=UTC),
-    )
-    calendar = Calendar.from_ical(raw)
-    assert str(calendar["method"]) == "REQUEST"
-    assert str(calendar["version"]) == "2.0"
-    assert "mentorbot" in str(calendar["prodid"])
-    [event] = calendar.walk("VEVENT")
-    assert event.decoded("dtstart") == datetime(2026, 3, 10, 14, tzinfo=UTC)
-    assert event.decoded("dtend") == datetime(2026, 3, 10, 14, 45, tzinfo=UTC)
-    assert b"DTSTART:20260310T140000Z" in raw
-    assert str(event["uid"]) == "abc@mentorbot"
-    assert int(str(event["sequence"])) == 2
-    assert str(event["status"]) == "CONFIRMED"
-    attendees = cast(list[Any], event["attendee"])
-    assert [a.params["cn"] for a in attendees] == ["Alice Ng", "Bob Ode"]
-    cancelled = Calendar.from_ical(
-        build_invite(
-            uid="abc@mentorbot",
-            start=start,
-            minutes=45,
-            summary="s",
-            description="d",
-            organizer_name="mentorbot",
-            attendees=[],
-            sequence=3,
-            cancelled=True,
-            now=datetime(2026, 3, 2, 9, tzinfo=UTC),
-        )
-    )
-    assert str(cancelled["method"]) == "CANCEL"
-    assert str(cancelled.walk("VEVENT")[0]["status"]) == "CANCELLED"
-
-
 # --- schedule ------------------------------------------------------------------------------------
 
 
 def test_schedule_stores_utc_and_dms_each_in_their_own_timezone(
-    bot: SlackToBot, slack: SlackDouble, engine: Engine, pairing_id: int
+    bot: SlackToBot, slack: SlackDouble, engine: Engine, pairing_id: int, emails: None
 ) -> None:
     view = schedule(bot, slack, day=date(2026, 3, 10), at=time(15, 0))
     assert "Europe/Berlin" in json.dumps(view)
@@ -225,6 +201,9 @@ def test_schedule_stores_utc_and_dms_each_in_their_own_timezone(
         assert event.decoded("dtend") == datetime(2026, 3, 10, 15, tzinfo=UTC)
         assert str(event["uid"]) == meeting.ics_uid
         assert int(str(event["sequence"])) == 0
+        assert str(event["organizer"]) == "mailto:alice@example.com"
+        assert addresses(event) == ["mailto:alice@example.com", "mailto:bob@example.com"]
+    assert all("couldn't add" not in json.dumps(dm) for dm in (alice, bob))
 
     with session_scope(engine) as session:
         assert session.get(Pairing, pairing_id).stage is Stage.RAPPORT  # type: ignore[union-attr]
@@ -284,7 +263,12 @@ def test_reschedule_keeps_the_moved_row_and_links_it(
 
 
 def test_cancel_keeps_the_row_and_sends_a_cancel_invite(
-    bot: SlackToBot, slack: SlackDouble, engine: Engine, clock: FrozenClock, pairing_id: int
+    bot: SlackToBot,
+    slack: SlackDouble,
+    engine: Engine,
+    clock: FrozenClock,
+    pairing_id: int,
+    emails: None,
 ) -> None:
     schedule(bot, slack, day=date(2026, 3, 10), at=time(15, 0))
     dms(slack, 2)
@@ -707,7 +691,12 @@ def test_did_you_meet_it_moved_keeps_history_and_opens_scheduling(
 
 
 def test_did_you_meet_cancelled_records_it_and_a_stranger_cannot(
-    bot: SlackToBot, slack: SlackDouble, engine: Engine, clock: FrozenClock, pairing_id: int
+    bot: SlackToBot,
+    slack: SlackDouble,
+    engine: Engine,
+    clock: FrozenClock,
+    pairing_id: int,
+    emails: None,
 ) -> None:
     meeting_id = _past_meeting(engine, pairing_id)
     clock.current = datetime(2026, 3, 3, 10, tzinfo=UTC)

@@ -1,14 +1,21 @@
-"""The agenda of a pair's next session: the mentee owns it, the mentor reads it once submitted.
+"""The agenda of a pair's next session: the mentee owns it, and saving it shares it.
 
 An agenda belongs to the upcoming SCHEDULED meeting, or (``meeting_id`` None) to "the next
 session" while none is scheduled; scheduling one carries those items over. Open action items from
 earlier sessions join the agenda by themselves, once each, and drop off when done.
+
+When the mentee saves an agenda that differs from the one the mentor last got, the mentor gets
+it by DM through the outbox (marked as updated after the first). The outbox is the record of
+what was shared: each share's dedupe key holds a digest of the agenda it carried, so saving an
+unchanged agenda plans nothing, and two saves racing with the same agenda plan one DM.
 """
 
+import hashlib
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
+from enum import StrEnum
 
 from sqlalchemy import ColumnElement
 from sqlmodel import Session, col, func, select
@@ -19,13 +26,17 @@ from bot.services.access import OPEN_STATUSES, role_in
 from bot.services.plans import overdue_tasks
 from bot.services.sessions import get_meeting, next_meeting, not_running, upcoming_meetings
 from storage.enums import AgendaSource, MeetingStatus, Role
-from storage.models import ActionItem, AgendaItem, Meeting, Pairing
+from storage.models import ActionItem, AgendaItem, Delivery, Meeting, Pairing
 
 __all__ = [
     "AGENDA_NEW_MAX",
+    "AGENDA_SHARED_RULE",
     "AGENDA_TEXT_MAX",
     "AgendaLine",
+    "AgendaSaved",
+    "AgendaShare",
     "AgendaView",
+    "ShareKind",
     "add_agenda_items",
     "agenda_for",
     "next_meeting",
@@ -36,6 +47,9 @@ __all__ = [
     "upcoming_meetings",
     "update_agenda",
 ]
+
+# The outbox rule of the mentor's agenda DM; its dedupe keys are the record of what was shared.
+AGENDA_SHARED_RULE = "agenda_shared"
 
 AGENDA_NEW_MAX = 5
 AGENDA_TEXT_MAX = 200
@@ -66,13 +80,38 @@ class AgendaView:
     meeting_id: int | None
     meeting_start: datetime | None
     meeting_minutes: int | None
-    submitted_at: datetime | None
+    # When the mentor last got it (None: never, or the last news was that it is empty).
+    shared_at: datetime | None
     lines: list[AgendaLine]
 
     @property
-    def submitted(self) -> bool:
-        """Whether the mentee has submitted it to the mentor."""
-        return self.submitted_at is not None
+    def shared(self) -> bool:
+        """Whether the mentor has had this agenda by DM."""
+        return self.shared_at is not None
+
+
+class ShareKind(StrEnum):
+    """What the mentor's DM says about the agenda."""
+
+    SHARED = "shared"  # the first time the mentor gets this session's agenda
+    UPDATED = "updated"  # it changed since the mentor last got it
+    CLEARED = "cleared"  # the mentee took every item off
+
+
+@dataclass(frozen=True, slots=True)
+class AgendaShare:
+    """One DM to the mentor about the agenda, keyed so the same agenda is never sent twice."""
+
+    kind: ShareKind
+    key: str
+
+
+@dataclass(frozen=True, slots=True)
+class AgendaSaved:
+    """An agenda as saved, and the DM it owes the mentor (None: nothing new for them)."""
+
+    agenda: AgendaView
+    share: AgendaShare | None
 
 
 def _pk(row: Pairing | Meeting | AgendaItem) -> int:
@@ -116,6 +155,87 @@ def _open_actions(session: Session, *, pairing: Pairing) -> list[ActionItem]:
     )
 
 
+# --- what the mentor was sent ------------------------------------------------------------------
+
+
+def _digest(lines: Sequence[AgendaLine]) -> str:
+    """A fingerprint of the agenda as the mentor reads it, leaving out the mentor's own items
+    (adding one is no news to them)."""
+    text = "\n".join(
+        f"{line.source.value}\t{line.text}"
+        for line in lines
+        if line.source is not AgendaSource.MENTOR
+    )
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+_EMPTY = _digest([])
+
+
+@dataclass(frozen=True, slots=True)
+class _LastShare:
+    count: int
+    digest: str
+    at: datetime
+
+
+def _share_prefix(session: Session, *, pairing: Pairing, meeting: Meeting | None) -> str:
+    """The start of the dedupe keys of one session's agenda DMs.
+
+    A session is known by its calendar UID, which survives moves; "the next session" by the
+    pair's latest meeting, so an agenda written after a session was held starts afresh.
+    """
+    if meeting is not None:
+        about = meeting.ics_uid or f"meeting-{_pk(meeting)}"
+    else:
+        latest = session.exec(
+            select(func.max(Meeting.id)).where(Meeting.pairing_id == pairing.id)
+        ).one()
+        about = f"next-{latest or 0}"
+    return f"{AGENDA_SHARED_RULE}:{_pk(pairing)}:{about}:"
+
+
+def _last_share(session: Session, *, pairing: Pairing, prefix: str) -> _LastShare | None:
+    """The latest agenda DM planned under ``prefix``, and how many there were."""
+    rows = session.exec(
+        select(Delivery.dedupe_key, Delivery.created_at)
+        .where(
+            Delivery.team_id == pairing.team_id,
+            Delivery.pairing_id == pairing.id,
+            Delivery.rule == AGENDA_SHARED_RULE,
+            col(Delivery.dedupe_key).startswith(prefix, autoescape=True),
+        )
+        .order_by(col(Delivery.id).desc())
+    ).all()
+    if not rows:
+        return None
+    key, at = rows[0]
+    return _LastShare(count=len(rows), digest=key.rsplit(":", 1)[-1], at=at)
+
+
+def _shared_at(last: _LastShare | None) -> datetime | None:
+    return None if last is None or last.digest == _EMPTY else last.at
+
+
+def _share(
+    last: _LastShare | None, *, prefix: str, lines: Sequence[AgendaLine]
+) -> AgendaShare | None:
+    """The DM the mentor is owed for the agenda now: none if they already have it."""
+    digest = _digest(lines)
+    if last is None:
+        if digest == _EMPTY:
+            return None
+        return AgendaShare(ShareKind.SHARED, f"{prefix}1:{digest}")
+    if digest == last.digest:
+        return None
+    kind = ShareKind.CLEARED if digest == _EMPTY else ShareKind.UPDATED
+    # The count keeps an agenda changed back to an earlier version a new DM, not a repeat.
+    return AgendaShare(kind, f"{prefix}{last.count + 1}:{digest}")
+
+
+# --- reading and changing ----------------------------------------------------------------------
+
+
 def agenda_for(session: Session, *, pairing: Pairing, meeting: Meeting | None) -> AgendaView:
     """The agenda of ``meeting`` (None: the next session's), read only."""
     meeting_id = None if meeting is None else _pk(meeting)
@@ -146,7 +266,15 @@ def agenda_for(session: Session, *, pairing: Pairing, meeting: Meeting | None) -
         meeting_id=meeting_id,
         meeting_start=None if meeting is None else meeting.scheduled_start,
         meeting_minutes=None if meeting is None else meeting.duration_minutes,
-        submitted_at=None if meeting is None else meeting.agenda_submitted_at,
+        # An agenda submitted before saving shared it has no DM on record, only its time.
+        shared_at=_shared_at(
+            _last_share(
+                session,
+                pairing=pairing,
+                prefix=_share_prefix(session, pairing=pairing, meeting=meeting),
+            )
+        )
+        or (None if meeting is None else meeting.agenda_submitted_at),
         lines=lines,
     )
 
@@ -353,16 +481,13 @@ def update_agenda(
     new_items: Sequence[str],
     remove_ids: Sequence[int],
     done_action_ids: Sequence[int],
-    submit: bool,
     now: datetime,
-) -> AgendaView:
-    """Apply an agenda form: add, remove, tick action items done, and (the mentee) submit."""
+) -> AgendaSaved:
+    """Apply an agenda form: add, remove, tick action items done; a mentee's save shares it."""
     role = role_in(pairing, user_id)
     _check_live(pairing)
     meeting = _target(session, pairing=pairing, meeting_id=meeting_id, now=now)
     target_id = None if meeting is None else _pk(meeting)
-    if submit and role is not Role.MENTEE:
-        raise Forbidden("The mentee owns the agenda, so only they can submit it.")
     items = {_pk(i): i for i in _items(session, pairing=pairing, meeting_id=target_id)}
     for item_id in remove_ids:
         item = items.get(item_id)
@@ -403,13 +528,17 @@ def update_agenda(
     pull_action_items(session, pairing=pairing, meeting_id=target_id, now=now)
     pull_overdue_tasks(session, pairing=pairing, meeting_id=target_id, now=now)
     view = agenda_for(session, pairing=pairing, meeting=meeting)
-    if submit:
-        if not view.lines:
-            raise FieldErrors(
-                {BlockId.AGENDA_NEW: "Add at least one item before you submit the agenda."}
-            )
-        if meeting is not None:
-            meeting.agenda_submitted_at = now
-            session.add(meeting)
-            view = agenda_for(session, pairing=pairing, meeting=meeting)
-    return view
+    if role is not Role.MENTEE:
+        return AgendaSaved(view, None)  # the mentee owns the agenda: only their save shares it
+    prefix = _share_prefix(session, pairing=pairing, meeting=meeting)
+    share = _share(
+        _last_share(session, pairing=pairing, prefix=prefix), prefix=prefix, lines=view.lines
+    )
+    if share is None:
+        return AgendaSaved(view, None)
+    shared_at = None if share.kind is ShareKind.CLEARED else now
+    if meeting is not None:
+        # What the Home tab reads: whether the upcoming session has an agenda the mentor has.
+        meeting.agenda_submitted_at = shared_at
+        session.add(meeting)
+    return AgendaSaved(replace(view, shared_at=shared_at), share)

@@ -3,6 +3,9 @@
 History is kept: a rescheduled meeting becomes MOVED and points on to its replacement through
 ``rescheduled_from_id``; a cancelled one stays as a CANCELLED row (the lapse rules count them).
 Times are stored in UTC and taken in the acting person's own timezone.
+
+A session is one calendar event however often it moves: the rows of a move chain share one
+``ics_uid``, and its SEQUENCE is how far along the chain a row is (a cancellation one more).
 """
 
 import uuid
@@ -89,6 +92,8 @@ class SessionChange:
     minutes: int
     ics_uid: str
     sequence: int
+    # Who first scheduled the session: the invite's organizer through every move.
+    organizer_user_id: str
     previous_start: datetime | None = None
     cancel_reason: str = ""
 
@@ -215,18 +220,28 @@ def next_meeting(session: Session, *, pairing: Pairing, now: datetime) -> Meetin
     return upcoming_meetings(session, pairing_ids=[_pk(pairing)], now=now).get(_pk(pairing))
 
 
-def invite_sequence(session: Session, *, meeting: Meeting) -> int:
-    """The calendar SEQUENCE of the meeting: how many times its session was moved before."""
-    sequence, seen = 0, {meeting.id}
+def _chain(session: Session, *, meeting: Meeting) -> tuple[Meeting, int]:
+    """The first row of the meeting's move chain, and how many moves lead from it to this one."""
+    first, moves, seen = meeting, 0, {meeting.id}
     previous_id = meeting.rescheduled_from_id
     while previous_id is not None and previous_id not in seen:
         previous = session.get(Meeting, previous_id)
         if previous is None:
             break
         seen.add(previous_id)
-        sequence += 1
+        first, moves = previous, moves + 1
         previous_id = previous.rescheduled_from_id
-    return sequence
+    return first, moves
+
+
+def invite_sequence(session: Session, *, meeting: Meeting) -> int:
+    """The calendar SEQUENCE of the meeting: how many times its session was moved before."""
+    return _chain(session, meeting=meeting)[1]
+
+
+def _organizer(session: Session, *, meeting: Meeting, fallback: str) -> str:
+    """Who first scheduled the meeting's session (``fallback`` for rows from before that)."""
+    return _chain(session, meeting=meeting)[0].scheduled_by or meeting.scheduled_by or fallback
 
 
 def schedule_defaults(
@@ -297,6 +312,7 @@ def _start_of(
 
 
 def _change(
+    session: Session,
     kind: ChangeKind,
     meeting: Meeting,
     *,
@@ -320,6 +336,7 @@ def _change(
         minutes=meeting.duration_minutes,
         ics_uid=meeting.ics_uid,
         sequence=sequence,
+        organizer_user_id=_organizer(session, meeting=meeting, fallback=by_user_id),
         previous_start=previous_start,
         cancel_reason=meeting.cancel_reason,
     )
@@ -340,6 +357,63 @@ def _move_agenda(
     for item in items:
         item.meeting_id = to_meeting_id
         session.add(item)
+
+
+def _awaiting_new_time(session: Session, *, pairing: Pairing) -> Meeting | None:
+    """The pair's latest session if someone answered "It moved" and no new time is set yet.
+
+    Its next time continues it (same calendar event, SEQUENCE one more) rather than start a
+    second event beside the one already in both calendars.
+    """
+    latest = session.exec(
+        select(Meeting).where(Meeting.pairing_id == pairing.id).order_by(col(Meeting.id).desc())
+    ).first()
+    # A successor would be a later row, so the latest row, if MOVED, has none.
+    if latest is None or latest.status is not MeetingStatus.MOVED:
+        return None
+    return latest
+
+
+def _move(
+    session: Session,
+    old: Meeting,
+    *,
+    pairing: Pairing,
+    program: Program,
+    by_user_id: str,
+    start: datetime,
+    minutes: int,
+    now: datetime,
+) -> SessionChange:
+    """The session's new row at its new time; the old one is kept, MOVED, and points on to it."""
+    old.status = MeetingStatus.MOVED
+    session.add(old)
+    moved = Meeting(
+        team_id=pairing.team_id,
+        pairing_id=_pk(pairing),
+        status=MeetingStatus.SCHEDULED,
+        scheduled_start=start,
+        duration_minutes=minutes,
+        scheduled_by=by_user_id,
+        rescheduled_from_id=old.id,
+        # The same calendar event: apps move the one they have instead of adding a second.
+        ics_uid=old.ics_uid or new_ics_uid(),
+        agenda_submitted_at=old.agenda_submitted_at,
+        created_at=now,
+    )
+    session.add(moved)
+    session.flush()
+    _move_agenda(session, pairing=pairing, from_meeting_id=old.id, to_meeting_id=moved.id)
+    return _change(
+        session,
+        ChangeKind.RESCHEDULED,
+        moved,
+        pairing=pairing,
+        program=program,
+        by_user_id=by_user_id,
+        sequence=invite_sequence(session, meeting=old) + 1,
+        previous_start=old.scheduled_start,
+    )
 
 
 def schedule_session(
@@ -365,6 +439,21 @@ def schedule_session(
                     "and open the schedule again to move it."
                 }
             )
+        note_event(session, pairing=pairing, event=PairEvent.SESSION_SCHEDULED)
+        moved = _awaiting_new_time(session, pairing=pairing)
+        if moved is not None:
+            # Its agenda went back to "the next session" when it was marked moved.
+            _move_agenda(session, pairing=pairing, from_meeting_id=None, to_meeting_id=moved.id)
+            return _move(
+                session,
+                moved,
+                pairing=pairing,
+                program=program,
+                by_user_id=by_user_id,
+                start=start,
+                minutes=minutes,
+                now=now,
+            )
         meeting = Meeting(
             team_id=pairing.team_id,
             pairing_id=_pk(pairing),
@@ -378,8 +467,8 @@ def schedule_session(
         session.add(meeting)
         session.flush()
         _move_agenda(session, pairing=pairing, from_meeting_id=None, to_meeting_id=meeting.id)
-        note_event(session, pairing=pairing, event=PairEvent.SESSION_SCHEDULED)
         return _change(
+            session,
             ChangeKind.SCHEDULED,
             meeting,
             pairing=pairing,
@@ -395,41 +484,25 @@ def schedule_session(
                 "and open the schedule again."
             }
         )
-    sequence = invite_sequence(session, meeting=old)
     if old.scheduled_start == start and old.duration_minutes == minutes:
         return _change(
+            session,
             ChangeKind.UNCHANGED,
             old,
             pairing=pairing,
             program=program,
             by_user_id=by_user_id,
-            sequence=sequence,
+            sequence=invite_sequence(session, meeting=old),
         )
-    old.status = MeetingStatus.MOVED
-    session.add(old)
-    moved = Meeting(
-        team_id=pairing.team_id,
-        pairing_id=_pk(pairing),
-        status=MeetingStatus.SCHEDULED,
-        scheduled_start=start,
-        duration_minutes=minutes,
-        scheduled_by=by_user_id,
-        rescheduled_from_id=old.id,
-        ics_uid=old.ics_uid or new_ics_uid(),
-        agenda_submitted_at=old.agenda_submitted_at,
-        created_at=now,
-    )
-    session.add(moved)
-    session.flush()
-    _move_agenda(session, pairing=pairing, from_meeting_id=old.id, to_meeting_id=moved.id)
-    return _change(
-        ChangeKind.RESCHEDULED,
-        moved,
+    return _move(
+        session,
+        old,
         pairing=pairing,
         program=program,
         by_user_id=by_user_id,
-        sequence=sequence + 1,
-        previous_start=old.scheduled_start,
+        start=start,
+        minutes=minutes,
+        now=now,
     )
 
 
@@ -465,6 +538,7 @@ def cancel_session(
     if meeting.ics_uid is None:
         meeting.ics_uid = new_ics_uid()
     return _change(
+        session,
         ChangeKind.CANCELLED,
         meeting,
         pairing=pairing,
@@ -722,7 +796,14 @@ def meeting_for(session: Session, *, team_id: str, user_id: str, meeting_id: int
 
 
 def mark_moved(session: Session, *, meeting: Meeting) -> None:
-    """A session that did not happen at its time: kept as history, MOVED, with nothing new yet."""
+    """A session that did not happen at its time: kept as history, MOVED, with nothing new yet.
+
+    Its agenda waits for the next session, as a cancelled one's does; the next time scheduled
+    continues the same calendar event (``schedule_session``).
+    """
     if meeting.status is MeetingStatus.SCHEDULED:
         meeting.status = MeetingStatus.MOVED
         session.add(meeting)
+        pairing = session.get(Pairing, meeting.pairing_id)
+        if pairing is not None:
+            _move_agenda(session, pairing=pairing, from_meeting_id=meeting.id, to_meeting_id=None)

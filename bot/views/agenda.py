@@ -1,9 +1,17 @@
-"""Agenda views: the agenda modal (the mentee edits and submits, the mentor reads) and its DM."""
+"""Agenda views: the agenda modal (the mentee edits it and saving shares it, the mentor reads and
+may add), the mentor's DM, and what the mentee is told once it is saved."""
 
 from typing import Any
 
 from bot.ids import ActionId, BlockId, CallbackId
-from bot.services.agenda import AGENDA_NEW_MAX, AGENDA_TEXT_MAX, AgendaLine, AgendaView
+from bot.services.agenda import (
+    AGENDA_NEW_MAX,
+    AGENDA_TEXT_MAX,
+    AgendaLine,
+    AgendaSaved,
+    AgendaView,
+    ShareKind,
+)
 from bot.views.blocks import (
     Block,
     actions,
@@ -18,13 +26,15 @@ from bot.views.blocks import (
     section,
     text_input,
 )
+from bot.views.enrolment import escape
 from bot.views.sessions import format_day, format_when
 from storage.enums import AgendaSource
 
 # Slack allows 10 options in a checkbox group: longer lists are split over several groups.
 CHECKBOXES_PER_GROUP = 10
 CHECKBOX_GROUPS_MAX = 5
-SUBMIT_VALUE = "submit"
+# The mentee's submit button: saving is sharing, and the button says so.
+SAVE_AND_SHARE = "Save and share"
 _SOURCE_NOTES = {
     AgendaSource.MENTOR: "from your mentor",
     AgendaSource.SCORECARD: "from a scorecard",
@@ -33,28 +43,23 @@ _SOURCE_NOTES = {
 }
 
 
-def _line(line: AgendaLine, *, mentor_user_id: str) -> str:
+def _line(line: AgendaLine, *, mentor_user_id: str, viewer_user_id: str | None = None) -> str:
     if line.source is AgendaSource.ACTION_ITEM:
         owner = f"<@{line.owner_user_id}>" if line.owner_user_id else "someone"
         due = f", due {format_day(line.due_date)}" if line.due_date else ""
-        return f"• {line.text} _(action item: {owner}{due})_"
+        return f"• {escape(line.text)} _(action item: {owner}{due})_"
     note = _SOURCE_NOTES.get(line.source)
     if line.source is AgendaSource.MENTOR:
-        note = f"from <@{mentor_user_id}>"
-    return f"• {line.text}" + (f" _({note})_" if note else "")
+        note = "yours" if viewer_user_id == mentor_user_id else f"from <@{mentor_user_id}>"
+    return f"• {escape(line.text)}" + (f" _({note})_" if note else "")
 
 
-def agenda_lines(agenda: AgendaView, *, lines: list[AgendaLine] | None = None) -> str:
-    """The agenda as a bulleted list."""
-    shown = agenda.lines if lines is None else lines
-    return "\n".join(_line(line, mentor_user_id=agenda.mentor_user_id) for line in shown)
-
-
-def _visible(agenda: AgendaView, viewer_user_id: str) -> list[AgendaLine]:
-    """The mentee sees everything; the mentor sees the mentee's items once submitted."""
-    if viewer_user_id == agenda.mentee_user_id or agenda.submitted or agenda.meeting_id is None:
-        return agenda.lines
-    return [line for line in agenda.lines if line.source is not AgendaSource.MENTEE]
+def agenda_lines(agenda: AgendaView, *, viewer_user_id: str | None = None) -> str:
+    """The agenda as a bulleted list (the mentor's own items marked "yours" for the mentor)."""
+    return "\n".join(
+        _line(line, mentor_user_id=agenda.mentor_user_id, viewer_user_id=viewer_user_id)
+        for line in agenda.lines
+    )
 
 
 def _checkbox_groups(
@@ -90,36 +95,49 @@ def _heading(agenda: AgendaView, *, viewer_user_id: str, tz: str) -> str:
     )
 
 
-def build_agenda_modal(
-    agenda: AgendaView, *, viewer_user_id: str, tz: str, mentor_name: str = ""
-) -> dict[str, Any]:
-    """The agenda: the mentee adds, removes and submits; the mentor reads and may add."""
+def _sharing_note(agenda: AgendaView, *, viewer_user_id: str, tz: str) -> str:
+    """Where the agenda stands with the mentor, told to whoever has the modal open."""
+    mentor, mentee = agenda.mentor_user_id, agenda.mentee_user_id
+    when = None if agenda.shared_at is None else format_when(agenda.shared_at, tz)
+    if viewer_user_id == mentee:
+        if when is None:
+            return (
+                f":outbox_tray: *Saving shares the agenda with <@{mentor}>*: they get it by DM. "
+                "You own it: add, remove and tick off items as you go."
+            )
+        return (
+            f":white_check_mark: Shared with <@{mentor}> on {when}. "
+            "*When you change it, saving sends them the update.*"
+        )
+    if when is None:
+        return (
+            f"<@{mentee}> owns the agenda and hasn't shared it yet: you'll get a DM when they "
+            "save it. Items you add show as yours."
+        )
+    return f"<@{mentee}> shared this agenda with you on {when}. Items you add show as yours."
+
+
+def build_agenda_modal(agenda: AgendaView, *, viewer_user_id: str, tz: str) -> dict[str, Any]:
+    """The agenda: the mentee adds, removes and ticks off (saving shares it); the mentor reads
+    and may add items of their own."""
     is_mentee = viewer_user_id == agenda.mentee_user_id
-    shown = _visible(agenda, viewer_user_id)
     blocks: list[Block] = [section(_heading(agenda, viewer_user_id=viewer_user_id, tz=tz))]
-    if shown:
-        blocks.append(section(agenda_lines(agenda, lines=shown)))
+    if agenda.lines:
+        blocks.append(section(agenda_lines(agenda, viewer_user_id=viewer_user_id)))
     else:
         blocks.append(section("_Nothing on the agenda yet._"))
-    if not is_mentee and agenda.meeting_id is not None and not agenda.submitted:
-        blocks.append(
-            context(
-                f"<@{agenda.mentee_user_id}> has not submitted the agenda yet: "
-                "you'll get a DM when they do."
-            )
-        )
-    elif agenda.submitted and agenda.submitted_at is not None:
-        blocks.append(context(f"Submitted on {format_when(agenda.submitted_at, tz)}."))
+    # A section, not a context: the one thing to know before pressing the button.
+    blocks.append(section(_sharing_note(agenda, viewer_user_id=viewer_user_id, tz=tz)))
     removable = [
         (clip(line.text, 75), str(line.id))
-        for line in shown
+        for line in agenda.lines
         if line.source is not AgendaSource.ACTION_ITEM
         and (is_mentee or line.added_by == viewer_user_id)
     ]
     blocks += _checkbox_groups(BlockId.AGENDA_REMOVE_PREFIX, "Take off the agenda", removable)
     actions_open = [
         (clip(line.text, 75), str(line.action_item_id))
-        for line in shown
+        for line in agenda.lines
         if line.action_item_id is not None
     ]
     blocks += _checkbox_groups(
@@ -140,47 +158,53 @@ def build_agenda_modal(
             optional=True,
         )
     )
-    if is_mentee:
-        who = mentor_name or "your mentor"
-        label = (
-            f"Send the updated agenda to {who}"
-            if agenda.submitted
-            else f"Submit the agenda to {who}"
-        )
-        blocks.append(
-            input_block(
-                BlockId.AGENDA_SUBMIT,
-                "Submit",
-                checkboxes([option(label, SUBMIT_VALUE)]),
-                optional=True,
-            )
-        )
-        blocks.append(context("You own the agenda: your mentor sees it once you submit it."))
     return modal(
         CallbackId.AGENDA,
         "Agenda",
         blocks,
         metadata={"pairing_id": agenda.pairing_id, "meeting_id": agenda.meeting_id},
-        submit="Save",
+        submit=SAVE_AND_SHARE if is_mentee else "Save",
     )
 
 
-def build_agenda_dm(agenda: AgendaView, *, tz: str) -> dict[str, Any]:
-    """Tell the mentor the mentee submitted the agenda, with its items."""
+def build_agenda_dm(agenda: AgendaView, *, tz: str, kind: ShareKind) -> dict[str, Any]:
+    """Tell the mentor the mentee shared the agenda, or changed it since (marked as updated)."""
     mentee = agenda.mentee_user_id
     if agenda.meeting_start is None:
-        text = f"<@{mentee}> shared the agenda for your next session"
+        session = "your next session"
     else:
-        text = (
-            f"<@{mentee}> submitted the agenda for your session on "
-            f"{format_when(agenda.meeting_start, tz)}"
-        )
+        session = f"your session on {format_when(agenda.meeting_start, tz)}"
+    if kind is ShareKind.SHARED:
+        text = f"<@{mentee}> shared the agenda for {session}"
+        heading = f":memo: {text}:"
+    elif kind is ShareKind.UPDATED:
+        text = f"Updated agenda: <@{mentee}> changed the agenda for {session}"
+        heading = f":memo: *Updated agenda.* <@{mentee}> changed the agenda for {session}. Now:"
+    else:
+        text = f"Updated agenda: <@{mentee}> cleared the agenda for {session}"
+        heading = f":memo: *Updated agenda.* <@{mentee}> cleared the agenda for {session}."
+    listed = agenda_lines(agenda, viewer_user_id=agenda.mentor_user_id)
     blocks: list[Block] = [
-        section(f":memo: {text}:"),
-        section(agenda_lines(agenda) or "_No items._"),
+        section(heading),
+        section(listed or "_Nothing is on it now._"),
         actions(
             button("Open the agenda", ActionId.AGENDA_OPEN, value=str(agenda.pairing_id)),
             block_id="agenda_actions",
         ),
+        context(f"<@{mentee}> owns the agenda; items you add show as yours."),
     ]
     return message(text, blocks)
+
+
+def saved_notice(saved: AgendaSaved) -> str | None:
+    """What the mentee is told once their agenda is saved (None: nothing to say)."""
+    mentor = saved.agenda.mentor_user_id
+    if saved.share is None:
+        if not saved.agenda.shared:
+            return None  # nothing on it, nothing shared
+        return f"Saved. <@{mentor}> already has this agenda, so no new DM went out."
+    return {
+        ShareKind.SHARED: f"Saved and shared: <@{mentor}> gets your agenda by DM.",
+        ShareKind.UPDATED: f"Saved. <@{mentor}> gets the updated agenda by DM.",
+        ShareKind.CLEARED: f"Saved. <@{mentor}> hears that the agenda is empty now.",
+    }[saved.share.kind]

@@ -39,6 +39,7 @@ from bot.views.blocks import (
     text_input,
     timepicker,
 )
+from bot.views.enrolment import escape
 
 
 def format_when(start: datetime, tz: str) -> str:
@@ -163,8 +164,33 @@ def build_cancel_modal(*, pairing_id: int, meeting_id: int, when: str) -> dict[s
     )
 
 
-def build_session_dm(change: SessionChange, *, viewer_user_id: str, tz: str) -> dict[str, Any]:
-    """Tell one of the pair about a session, in their own timezone, with what to do next."""
+def _missing_emails(
+    change: SessionChange, *, viewer_user_id: str, without_email: Sequence[str]
+) -> str | None:
+    """Say plainly whom the invite could not name, and that the file works all the same."""
+    missing = [u for u in (change.mentee_user_id, change.mentor_user_id) if u in without_email]
+    if not missing:
+        return None
+    if len(missing) == 2:
+        who, whose = "either of you", "your emails"
+    elif missing == [viewer_user_id]:
+        who, whose = "you", "your email"
+    else:
+        who, whose = f"<@{missing[0]}>", "their email"
+    use = "remove the session from" if change.kind is ChangeKind.CANCELLED else "add it to"
+    return (
+        f":information_source: I couldn't add {who} to the invite: Slack didn't share {whose} "
+        f"with me. The file below still works: open it to {use} your calendar."
+    )
+
+
+def build_session_dm(
+    change: SessionChange, *, viewer_user_id: str, tz: str, without_email: Sequence[str] = ()
+) -> dict[str, Any]:
+    """Tell one of the pair about a session, in their own timezone, with what to do next.
+
+    ``without_email``: people Slack shared no email of, so the invite could not name them.
+    """
     partner = (
         change.mentee_user_id if viewer_user_id == change.mentor_user_id else change.mentor_user_id
     )
@@ -176,7 +202,7 @@ def build_session_dm(change: SessionChange, *, viewer_user_id: str, tz: str) -> 
         text = f"Session with <@{partner}> on {when} is cancelled."
         lines = [f":x: {text}"]
         if change.cancel_reason:
-            lines.append(f"_Reason:_ {clip(change.cancel_reason, 500)}")
+            lines.append(f"_Reason:_ {escape(clip(change.cancel_reason, 500))}")
         notes = [f"Cancelled by {by}. The calendar invite below removes it from your calendar."]
         buttons.append(button("Schedule another", ActionId.SCHEDULE_OPEN, value=pairing))
     else:
@@ -197,12 +223,15 @@ def build_session_dm(change: SessionChange, *, viewer_user_id: str, tz: str) -> 
             )
         buttons.append(button("Reschedule", ActionId.SCHEDULE_OPEN, value=pairing))
     blocks: list[Block] = [section("\n".join(lines)), context(*notes)]
+    missing = _missing_emails(change, viewer_user_id=viewer_user_id, without_email=without_email)
+    if missing is not None:
+        blocks.append(context(missing))
     blocks.append(actions(*buttons, block_id="session_actions"))
     return message(text, blocks)
 
 
-def invite_texts(change: SessionChange, *, names: dict[str, str]) -> tuple[str, str, list[str]]:
-    """The invite's summary, description and attendee names."""
+def invite_texts(change: SessionChange, *, names: dict[str, str]) -> tuple[str, str]:
+    """The invite's summary and description (``names``: real names by user id)."""
     mentor = names.get(change.mentor_user_id) or "your mentor"
     mentee = names.get(change.mentee_user_id) or "your mentee"
     summary = f"Mentoring: {mentee} & {mentor}"
@@ -210,7 +239,7 @@ def invite_texts(change: SessionChange, *, names: dict[str, str]) -> tuple[str, 
         f"Mentoring session in {change.program_name}. {mentee} owns the agenda: "
         "add to it in Slack with /mentor agenda. Log the session afterwards with /mentor log."
     )
-    return summary, description, [mentee, mentor]
+    return summary, description
 
 
 def invite_title(change: SessionChange, summary: str) -> str:
@@ -327,14 +356,16 @@ def build_logged_message(logged: LoggedSession, *, viewer_user_id: str, tz: str)
         text = f"<@{logged.logged_by}> logged your session on {day}: {logged.minutes} minutes"
     lines = [f":white_check_mark: {text}.", _hours_line(logged.hours)]
     if logged.goals:
-        lines.append("*Goals worked on:* " + "; ".join(clip(g, 150) for g in logged.goals[:10]))
+        lines.append(
+            "*Goals worked on:* " + "; ".join(escape(clip(g, 150)) for g in logged.goals[:10])
+        )
     if logged.actions:
         lines.append("*Action items:*")
         for action in logged.actions:
             due = f", due {format_day(action.due_date)}" if action.due_date else ""
-            lines.append(f"• {action.text} (<@{action.owner_user_id}>{due})")
+            lines.append(f"• {escape(action.text)} (<@{action.owner_user_id}>{due})")
     if logged.notes and viewer_user_id != logged.logged_by:
-        lines.append(f"*Notes:* {clip(logged.notes, 600)}")
+        lines.append(f"*Notes:* {escape(clip(logged.notes, 600))}")
     pairing = str(logged.pairing_id)
     blocks: list[Block] = [
         section("\n".join(lines)),

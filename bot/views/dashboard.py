@@ -68,7 +68,7 @@ def pair_card(board: PairDashboard, *, tz: str, today: date) -> list[Block]:
     if choice.pairing.status is PairingStatus.PAUSED:
         facts.append("paused")
     if board.next_session:
-        agenda = "agenda submitted" if board.agenda_submitted else "no agenda yet"
+        agenda = "agenda shared" if board.agenda_submitted else "no agenda yet"
         facts.append(f"next: {local_time(board.next_session, tz)} ({agenda})")
     else:
         facts.append("no session scheduled")

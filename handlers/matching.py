@@ -11,16 +11,19 @@ from collections.abc import Sequence
 from typing import Any
 
 from slack_bolt import App
+from sqlmodel import Session
 
 from bot.commands import Subcommand
 from bot.directory import cached_names
 from bot.errors import FieldErrors, NotFound, UserError
 from bot.ids import ActionId, BlockId, CallbackId
+from bot.services.enrolment import local_today
 from bot.services.pairing import (
     Introduction,
     approve_proposals,
     board_role_clash,
     board_seats,
+    explain_proposal,
     leave_for_later,
     mentee_programs,
     pair_by_hand,
@@ -30,8 +33,9 @@ from bot.services.pairing import (
     swap_choices,
     swap_mentor,
 )
-from bot.services.programs import get_program, get_program_by_id
+from bot.services.programs import get_program, get_program_by_id, start_if_due
 from bot.views.matching import (
+    MATCH_WHY,
     approved_text,
     build_board,
     build_board_modal,
@@ -39,7 +43,9 @@ from bot.views.matching import (
     build_match_summary,
     build_proposals,
     build_swap_modal,
+    build_why_modal,
     introduction_what,
+    start_text,
 )
 from handlers.commands import CommandRouter
 from handlers.common import check_lead, message_to
@@ -182,8 +188,21 @@ def _redraw(click: Click, program: Program, offset: int = 0) -> None:
     click.update_message(build_proposals(proposals))
 
 
+def _start_if_due(i: Interaction, session: Session, program: Program) -> str:
+    """Start the program if its start date has come (a matched program is never left unstarted);
+    what the lead should hear about its start, in the approval's answer."""
+    now = i.now()
+    # The start date is a day in the program's calendar: its lead's timezone when it was made.
+    today = local_today(program.timezone, now)
+    started = start_if_due(session=session, program=program, today=today, now=now)
+    if started:
+        log.info("program started at approval", extra={"program_id": program.id})
+    return start_text(program, started=started, today=today)
+
+
 def _approve(click: Click, program: Program, pairing_ids: list[int] | None) -> Answer:
     with click.deps.session() as session:
+        program = get_program_by_id(session, team_id=click.team_id, program_id=program.id or 0)
         intros = approve_proposals(
             session,
             program=program,
@@ -192,8 +211,9 @@ def _approve(click: Click, program: Program, pairing_ids: list[int] | None) -> A
             now=click.now(),
         )
         click.send(session, *_introductions(click, program, intros))
+        start = _start_if_due(click, session, program) if intros else ""
     _redraw(click, program)
-    return reply(approved_text(intros))
+    return reply(" ".join(part for part in (approved_text(intros), start) if part))
 
 
 def approve(click: Click) -> Answer:
@@ -225,6 +245,15 @@ def show_page(click: Click) -> Answer:
     program = _led_program(click, id_from(program_id, "That program"))
     _redraw(click, program, offset=id_from(offset or "0"))
     return None
+
+
+def show_why(click: Click) -> Answer:
+    """ "Why this match?": the parts of a proposal's fit, recomputed now, for a lead only."""
+    pairing_id = click.id()
+    program = _program_of_proposal(click, pairing_id)
+    with click.deps.read() as session:
+        whys = explain_proposal(session, program=program, pairing_id=pairing_id, now=click.now())
+    return Modal(build_why_modal(whys))
 
 
 def show_swap(click: Click) -> Answer:
@@ -296,6 +325,7 @@ def pair_command(command: Command) -> Answer:
         program = get_program(session, team_id=command.team_id, name=" ".join(args[2:]))
     check_lead(command, program, action="pair people")
     with command.deps.session() as session:
+        program = get_program_by_id(session, team_id=command.team_id, program_id=program.id or 0)
         intro = pair_by_hand(
             session,
             program=program,
@@ -305,9 +335,9 @@ def pair_command(command: Command) -> Answer:
             now=command.now(),
         )
         command.send(session, *_introductions(command, program, [intro]))
-    return reply(
-        f"Paired <@{mentor_id}> with <@{mentee_id}>. Their introduction is on its way.",
-    )
+        start = _start_if_due(command, session, program)
+    paired = f"Paired <@{mentor_id}> with <@{mentee_id}>. Their introduction is on its way."
+    return reply(f"{paired} {start}".strip())
 
 
 # --- /mentor board -------------------------------------------------------------------------------
@@ -398,6 +428,7 @@ def register(app: App, router: CommandRouter) -> None:
     on_click(app, ActionId.MATCH_LATER, set_aside)
     on_click(app, ActionId.MATCH_PAGE, show_page)
     on_click(app, ActionId.MATCH_SWAP, show_swap)
+    on_click(app, MATCH_WHY, show_why)
     on_click(app, ActionId.BOARD_EDIT, show_board_roles)
     on_submit(app, CallbackId.MATCH_SWAP, save_swap, errors_at=BlockId.MATCH_SWAP_MENTOR)
     on_submit(app, CallbackId.BOARD, save_board_roles)

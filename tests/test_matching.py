@@ -9,10 +9,14 @@ from dataclasses import replace
 import pytest
 
 from bot.services.matching import (
+    NEUTRAL_LEVEL,
     Candidate,
     MatchResult,
+    MatchWeights,
+    explain,
     fit,
     form_groups,
+    overlap_words,
     propose_matches,
     working_overlap_minutes,
 )
@@ -338,12 +342,223 @@ def test_reasons_name_the_skill_and_the_shared_interests() -> None:
 
     (proposal,) = result.proposals
     assert proposal.reasons == [
-        "offers Stakeholder communication at 5/5 (their biggest gap, 2/5)",
-        "45 h a week of overlapping working hours",
-        "3 shared interests: chess, Hiking and jazz",
+        "offers Stakeholder communication at 5/5, their biggest gap (self-rated 2/5)",
+        "shared interests: chess, Hiking and jazz",
+        "shared value: curiosity",
+        "both at work 09:00\N{EN DASH}18:00, Mon\N{EN DASH}Fri, in the same timezone",
     ]
     assert fit(person, match).score == proposal.score
     assert fit(person, match).reasons == proposal.reasons
+
+
+def test_a_level_is_named_only_when_the_mentor_stated_it() -> None:
+    person = mentee(1, skills={"Negotiation": 2, "Hiring": 4})
+    stated = mentor(10, skills={"Negotiation": 4, "Hiring": 5})
+    unstated = mentor(11, skills={"Negotiation": None, "Hiring": None})
+
+    assert fit(person, stated).reasons[:2] == [
+        "offers Negotiation at 4/5, their biggest gap (self-rated 2/5)",
+        "offers Hiring at 5/5, a gap (self-rated 4/5)",
+    ]
+    reasons = fit(person, unstated).reasons
+    assert reasons[:2] == [
+        "offers Negotiation (level not stated), their biggest gap (self-rated 2/5)",
+        "offers Hiring (level not stated), a gap (self-rated 4/5)",
+    ]
+    # No level is made up: the only scores named are the mentee's own.
+    assert [r for r in reasons if "/5" in r and "self-rated" not in r] == []
+    # It counts as the middle of the scale: like a stated 3, between a stated 1 and a stated 5.
+    middle = mentor(12, skills={"Negotiation": NEUTRAL_LEVEL, "Hiring": NEUTRAL_LEVEL})
+    assert fit(person, unstated).score == fit(person, middle).score
+    low, high = (mentor(13, skills={"Negotiation": n, "Hiring": n}) for n in (1, 5))
+    assert fit(person, low).score < fit(person, unstated).score < fit(person, high).score
+
+
+def test_a_mentor_without_levels_is_still_matched_and_a_stated_level_wins_a_tie() -> None:
+    person = mentee(1, skills={"Negotiation": 1})
+    unstated = mentor(10, skills={"Negotiation": None})
+    expert = mentor(11, skills={"Negotiation": 5})
+
+    assert _mentor_of(propose_matches([person], [unstated])) == {1: 10}
+    assert _mentor_of(propose_matches([person], [unstated, expert])) == {1: 11}
+
+
+def test_every_shared_interest_and_value_is_named_beside_the_skills() -> None:
+    person = mentee(
+        1,
+        skills={"Negotiation": 1, "Hiring": 2, "Data": 3},
+        interests=frozenset({"chess", "sailing"}),
+        values=frozenset({"Candour", "Craft", "Kindness"}),
+    )
+    match = mentor(
+        10,
+        skills={"Negotiation": 3, "Hiring": 5, "Data": 4},
+        interests=frozenset({"Sailing"}),
+        values=frozenset({"candour", "kindness"}),
+    )
+
+    assert fit(person, match).reasons == [
+        "offers Hiring at 5/5, a gap (self-rated 2/5)",
+        "offers Negotiation at 3/5, their biggest gap (self-rated 1/5)",
+        "offers Data at 4/5, a gap (self-rated 3/5)",
+        "shared interest: sailing",
+        "shared values: Candour and Kindness",
+        "both at work 09:00\N{EN DASH}18:00, Mon\N{EN DASH}Fri, in the same timezone",
+    ]
+    alone = mentor(11, skills={"Negotiation": 3}, interests=frozenset({"golf"}))
+    assert not [r for r in fit(person, alone).reasons if r.startswith("shared")]
+
+
+DASH = "\N{EN DASH}"
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "words"),
+    [
+        pytest.param(
+            {"utc_offset_minutes": 60},
+            {"utc_offset_minutes": -300},
+            f"working hours overlap 3 h a day, Mon{DASH}Fri: 15:00{DASH}18:00 for the mentee, "
+            f"09:00{DASH}12:00 for the mentor",
+            id="Berlin and New York",
+        ),
+        pytest.param(
+            {"utc_offset_minutes": 330, "work_start_minute": 10 * 60},
+            {"utc_offset_minutes": 0, "work_start_minute": 8 * 60 + 30, "work_end_minute": 17 * 60},
+            f"working hours overlap 4 h a day, Mon{DASH}Fri: 14:00{DASH}18:00 for the mentee, "
+            f"08:30{DASH}12:30 for the mentor",
+            id="India and London, half an hour off",
+        ),
+        pytest.param(
+            {"utc_offset_minutes": 780, "work_days": frozenset({1})},
+            {
+                "utc_offset_minutes": -600,
+                "work_start_minute": 600,
+                "work_end_minute": 19 * 60,
+                "work_days": frozenset({7}),
+            },
+            f"working hours overlap 9 h a day, Mon: 09:00{DASH}18:00 for the mentee, "
+            f"Sun 10:00{DASH}19:00 for the mentor",
+            id="Monday in Samoa is Sunday in Hawaii",
+        ),
+        pytest.param(
+            {"work_start_minute": 22 * 60, "work_end_minute": 6 * 60},
+            {"work_start_minute": 0, "work_end_minute": 8 * 60},
+            f"both at work 00:00{DASH}06:00, Tue{DASH}Fri, in the same timezone",
+            id="night shift crosses local midnight",
+        ),
+        pytest.param(
+            {"work_days": frozenset({1, 2, 3, 4, 5})},
+            {"work_days": frozenset({1, 3}), "work_end_minute": 12 * 60},
+            f"both at work 09:00{DASH}12:00, Mon and Wed, in the same timezone",
+            id="two days only",
+        ),
+        pytest.param(
+            {"work_start_minute": 0, "work_end_minute": 0},
+            {"work_start_minute": 0, "work_end_minute": 0, "work_days": frozenset({1, 5})},
+            "working hours overlap 48 h a week",
+            id="round the clock",
+        ),
+        pytest.param(
+            {}, {"work_days": frozenset({6, 7})}, "no overlapping working hours", id="none"
+        ),
+    ],
+)
+def test_overlap_is_told_as_the_hours_both_are_at_work(
+    a: dict[str, object], b: dict[str, object], words: str
+) -> None:
+    first, second = mentee(1, **a), mentor(2, **b)
+
+    assert overlap_words(first, second) == words
+    if working_overlap_minutes(first, second):
+        assert fit(first, second).reasons[-1] == words
+
+
+def test_working_hours_that_differ_by_day_are_told_a_week_at_a_time() -> None:
+    night = mentee(1, work_start_minute=22 * 60, work_end_minute=6 * 60)
+    # The mentor's day catches the first hour of each night shift and the last hour of it.
+    long_days = mentor(
+        2, work_start_minute=5 * 60, work_end_minute=23 * 60, work_days=frozenset(range(1, 8))
+    )
+
+    assert working_overlap_minutes(night, long_days) == 10 * 60
+    assert overlap_words(night, long_days) == (
+        f"working hours overlap 10 h a week (Mon{DASH}Sat for the mentee)"
+    )
+
+
+def test_why_this_match_gives_each_part_its_weight_and_what_it_came_from() -> None:
+    person = mentee(
+        1,
+        skills={"Negotiation": 2, "Hiring": 4, "Data": 2},
+        interests=frozenset({"chess", "jazz", "hiking"}),
+        values=frozenset({"candour"}),
+        utc_offset_minutes=60,
+    )
+    match = mentor(
+        10,
+        skills={"negotiation": 4, "Hiring": None},
+        interests=frozenset({"Jazz", "chess"}),
+        values=frozenset({"Candour", "craft"}),
+        utc_offset_minutes=-300,
+    )
+
+    result = explain(person, match)
+
+    assert result.score == fit(person, match).score == 65.8
+    assert [(p.name, p.weight, round(p.value, 2), round(p.points, 2)) for p in result.parts] == [
+        ("Skills", 0.5, 0.44, 22.0),
+        ("Shared interests", 0.15, 1.0, 15.0),
+        ("Shared values", 0.1, 1.0, 10.0),
+        ("Time overlap", 0.25, 0.75, 18.75),
+    ]
+    skills, interests, values, hours = (p.basis for p in result.parts)
+    assert skills == [
+        "Data: self-rated 2/5, a need of 4; not offered, so it counts 0",
+        "Negotiation: self-rated 2/5, a need of 4; offered at level 4/5",
+        "Hiring: self-rated 4/5, a need of 2; offered with no level stated, so it counts 3 "
+        "(the middle)",
+        "need \N{MULTIPLICATION SIGN} level, summed, out of 5 \N{MULTIPLICATION SIGN} the "
+        "needs: 22 \N{DIVISION SIGN} 50 = 0.44",
+    ]
+    assert interests == [
+        "shared: chess and jazz",
+        "the mentee lists 3 interests, the mentor 2 interests; 2 shared count fully: "
+        "2 \N{DIVISION SIGN} 2 = 1.00",
+    ]
+    assert values[0] == "shared: candour"
+    assert hours == [
+        f"working hours overlap 3 h a day, Mon{DASH}Fri: 15:00{DASH}18:00 for the mentee, "
+        f"09:00{DASH}12:00 for the mentor",
+        "the mentee's clock is UTC+1, the mentor's UTC-5",
+        "15 h a week in common, out of 20 h that count fully: 0.75",
+    ]
+    assert result.blockers == []
+
+
+def test_an_empty_part_says_why_it_is_empty() -> None:
+    result = explain(mentee(1), mentor(2, interests=frozenset({"chess"})))
+
+    skills, interests, values, _ = result.parts
+    assert (skills.value, skills.basis) == (0.0, ["the mentee named no skills to grow"])
+    assert interests.basis == [
+        "no interests shared",
+        "the mentee lists 0 interests, the mentor 1 interest, so there is nothing to compare",
+    ]
+    assert values.points == 0.0
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_the_parts_add_up_to_the_fit_for_any_pair(seed: int) -> None:
+    mentees, mentors, past = _cohort(seed, n_mentees=12, n_mentors=8)
+    weights = MatchWeights(skills=0.4, interests=0.3, values=0.2, timezone=0.1, value_cap=1)
+
+    for person, other in itertools.product(mentees, mentors):
+        result = explain(person, other, weights, past_pairs=past)
+        assert result.score == fit(person, other, weights, past_pairs=past).score
+        assert abs(sum(p.points for p in result.parts) - result.score) <= 0.05 + 1e-9
+        assert sum(p.weight for p in result.parts) == pytest.approx(1.0)
+        assert all(0.0 <= p.value <= 1.0 and p.basis for p in result.parts)
 
 
 def test_alternatives_are_the_next_best_mentors_with_their_scores() -> None:
@@ -412,7 +627,32 @@ def test_groups_leave_extra_members_for_a_later_round_and_skip_past_pairs() -> N
     reasons = {u.mentee_id: u.reasons[0] for u in result.unmatched}
     assert reasons[1] == "all 2 fitting mentors (<@U20> and <@U21>) were already their mentors"
     assert "left for a later round: more members than group places" in reasons.values()
-    assert result.groups[0].reasons[0] == "offers Hiring, a gap for all 3 members"
+    assert result.groups[0].reasons[0] == "offers Hiring at 5/5, a gap for all 3 members"
+
+
+def test_group_reasons_name_every_shared_interest_and_value_and_no_made_up_level() -> None:
+    members = [
+        mentee(
+            1, skills={"Hiring": 2}, interests=frozenset({"chess"}), values=frozenset({"Craft"})
+        ),
+        mentee(2, skills={"Hiring": 3, "Data": 1}, interests=frozenset({"chess", "jazz"})),
+    ]
+    lead = mentor(
+        20,
+        skills={"Hiring": None, "Data": 4},
+        interests=frozenset({"Chess", "Jazz"}),
+        values=frozenset({"craft"}),
+    )
+
+    (group,) = form_groups(members, [lead], group_size=2).groups
+
+    assert group.reasons == [
+        "offers Hiring (level not stated), a gap for all 2 members",
+        "offers Data at 4/5, a gap for 1 of 2 members",
+        "shared interests: Chess (all 2 members) and Jazz (1 of 2 members)",
+        "shared value: craft (1 of 2 members)",
+        "working hours overlap at least 45 h a week with all 2 members",
+    ]
 
 
 # --- determinism and size -------------------------------------------------------------------------

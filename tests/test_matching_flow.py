@@ -12,6 +12,7 @@ from bot.deps import Deps
 from bot.ids import ActionId, BlockId
 from bot.sandbox import slack_double
 from bot.sandbox.slack_double import RecordedCall, SlackDouble
+from bot.views.matching import MATCH_WHY
 from scheduler.delivery import Deliverer, Pacer
 from storage.db import session_scope
 from storage.enums import DeliveryStatus, PairingStatus, ProgramStatus, Role, Structure
@@ -24,6 +25,12 @@ from tests.pairs import posts
 TEAM = slack_double.DEFAULT_TEAM_ID
 LEAD = "UADMIN"
 COMPETENCIES = ["Public speaking", "Negotiation", "Python", "Leadership"]
+DASH = "\N{EN DASH}"
+# The cohort's program began on 1 March; the clock says Monday 2 March.
+STARTED = (
+    "*Spring cohort* has started: it was due to start on Sunday 1 March and now has a running "
+    "pair, so prompts and check-ins run for its pairs from now on."
+)
 
 
 def _program(
@@ -32,12 +39,13 @@ def _program(
     structure: Structure = Structure.ONE_TO_ONE,
     name: str = "Spring cohort",
     status: ProgramStatus = ProgramStatus.ENROLLING,
+    start_date: date = date(2026, 3, 1),
 ) -> Program:
     program = Program(
         team_id=TEAM,
         name=name,
         status=status,
-        start_date=date(2026, 3, 1),
+        start_date=start_date,
         competencies=COMPETENCIES,
         structure=structure,
         group_size=2,
@@ -57,15 +65,21 @@ def _person(
     *,
     capacity: int = 1,
     interests: tuple[str, ...] = (),
+    values: tuple[str, ...] = (),
+    stated: bool = True,
 ) -> Participant:
+    """An enrolment; a mentor's levels are stated unless ``stated`` is False (a mentor who
+    joined before levels were asked: their scores are the old placeholder)."""
     assert program.id is not None
+    mark = {"stated": True} if role is Role.MENTOR and stated else {}
     participant = Participant(
         team_id=TEAM,
         program_id=program.id,
         user_id=user_id,
         role=role,
-        skills=[{"skill": s, "score": v} for s, v in skills.items()],
+        skills=[{"skill": s, "score": v, **mark} for s, v in skills.items()],
         interests=list(interests),
+        values=list(values),
         capacity=capacity,
         timezone="Europe/Berlin",
         work_start=time(9),
@@ -234,7 +248,8 @@ def test_approving_introduces_the_pair_in_a_group_dm(
     url = _click(bot, slack, ActionId.MATCH_APPROVE, str(target.id))
     answer = bot.answer_to(url)
     assert answer["text"] == (
-        f"Approved: the introduction of <@{target.mentor_user_id}> and <@UE2> is on its way."
+        f"Approved: the introduction of <@{target.mentor_user_id}> and <@UE2> is on its way. "
+        + STARTED
     )
     [opened] = _group_opens(slack)
     assert set(opened.params["users"].split(",")) == {target.mentor_user_id, "UE2"}
@@ -276,7 +291,9 @@ def test_approve_all_introduces_everyone(
     _proposals_dm(slack)
     program_id = cohort["UE1"].program_id
     url = _click(bot, slack, ActionId.MATCH_APPROVE_ALL, str(program_id))
-    assert bot.answer_to(url)["text"] == "Approved 4: their introductions are on their way."
+    assert bot.answer_to(url)["text"] == (
+        "Approved 4: their introductions are on their way. " + STARTED
+    )
     opened = _group_opens(slack, count=4)
     assert all(p.status is PairingStatus.ACTIVE for p in _pairings(engine))
     assert {frozenset(c.params["users"].split(",")) for c in opened} == {
@@ -409,7 +426,9 @@ def test_pair_by_hand_introduces_right_away(
     bot: SlackToBot, slack: SlackDouble, engine: Engine, cohort: dict[str, Participant]
 ) -> None:
     answer = bot.ask("pair <@UM3|um3> <@UE1|ue1> Spring cohort", user_id=LEAD)
-    assert answer["text"] == "Paired <@UM3> with <@UE1>. Their introduction is on its way."
+    assert answer["text"] == (
+        "Paired <@UM3> with <@UE1>. Their introduction is on its way. " + STARTED
+    )
     [intro] = slack.wait_for("chat.postMessage")
     assert intro.params["channel"] == slack.dm_channel_id("UM3", "UE1")
     [pairing] = _pairings(engine)
@@ -528,7 +547,7 @@ def test_group_programs_form_groups_introduced_together(
     assert pairings[0].group_key == pairings[1].group_key
     url = _click(bot, slack, ActionId.MATCH_APPROVE_ALL, str(program_id))
     assert bot.answer_to(url)["text"] == (
-        "Approved: the introduction of <@UM1>, <@UE1> and <@UE2> is on its way."
+        "Approved: the introduction of <@UM1>, <@UE1> and <@UE2> is on its way. " + STARTED
     )
     [opened] = _group_opens(slack)
     assert set(opened.params["users"].split(",")) == {"UM1", "UE1", "UE2"}
@@ -536,3 +555,267 @@ def test_group_programs_form_groups_introduced_together(
     [intro] = _introductions(slack)
     assert "Meet your mentoring group" in intro["text"]
     assert eventually(lambda: {p.conversation_id for p in _pairings(engine)} == {intro["channel"]})
+
+
+# --- why this match, and reasons that say only what is true --------------------------------------
+
+
+def _why_modal(bot: SlackToBot, slack: SlackDouble, pairing_id: int | None) -> dict[str, Any]:
+    """Click "Why this match?" on a proposal; the modal that opened, checked against Block Kit."""
+    before = len(slack.calls_to("views.open"))
+    _click(bot, slack, MATCH_WHY, str(pairing_id))
+    view: dict[str, Any] = slack.wait_for("views.open", count=before + 1)[before].params["view"]
+    assert_valid_view(view, surface="modal")
+    return view
+
+
+def _proposal_text(dm: dict[str, Any], mentor_user_id: str) -> str:
+    """The section of the proposals DM that shows one mentor's proposal."""
+    [text] = [
+        b["text"]["text"]
+        for b in dm["blocks"]
+        if b["type"] == "section" and b["text"]["text"].startswith(f"*<@{mentor_user_id}>*")
+    ]
+    return str(text)
+
+
+def test_a_mentee_with_gaps_the_mentor_offers_at_stated_levels_hears_those_levels(
+    bot: SlackToBot, slack: SlackDouble, engine: Engine
+) -> None:
+    with session_scope(engine) as session:
+        program = _program(session)
+        _person(
+            session,
+            program,
+            "UM1",
+            Role.MENTOR,
+            {"Negotiation": 4, "Python": 2},
+            interests=("Chess", "sailing"),
+            values=("candour",),
+        )
+        _person(
+            session,
+            program,
+            "UE1",
+            Role.MENTEE,
+            {"Negotiation": 1, "Python": 3},
+            interests=("chess", "jazz", "Sailing"),
+            values=("Candour", "craft"),
+        )
+    bot.command("match Spring cohort", user_id=LEAD)
+    text = _proposal_text(_proposals_dm(slack), "UM1")
+
+    assert text.splitlines()[1:] == [
+        "• offers Negotiation at 4/5, their biggest gap (self-rated 1/5)",
+        "• offers Python at 2/5, a gap (self-rated 3/5)",
+        "• shared interests: chess and sailing",
+        "• shared value: candour",
+        f"• both at work 09:00{DASH}18:00, Mon{DASH}Fri, in the same timezone",
+    ]
+    [pairing] = _pairings(engine)
+    assert pairing.match_reasons == [line.removeprefix("• ") for line in text.splitlines()[1:]]
+
+
+def test_a_mentor_who_stated_no_level_is_never_given_one(
+    bot: SlackToBot, slack: SlackDouble, engine: Engine
+) -> None:
+    with session_scope(engine) as session:
+        program = _program(session)
+        # Joined before levels were asked: the stored 5 is a placeholder nobody gave.
+        _person(session, program, "UM1", Role.MENTOR, {"Negotiation": 5}, stated=False)
+        _person(session, program, "UE1", Role.MENTEE, {"Negotiation": 2, "Python": 3})
+    bot.command("match Spring cohort", user_id=LEAD)
+    dm = _proposals_dm(slack)
+    text = _proposal_text(dm, "UM1")
+
+    assert "• offers Negotiation (level not stated), their biggest gap (self-rated 2/5)" in text
+    assert "5/5" not in json.dumps(dm)
+    [pairing] = _pairings(engine)
+    # Counted as the middle of the scale: 50 x (4 x 3) / (5 x 7) for skills, 25 for the hours.
+    assert pairing.match_score == 42.1
+    view = _why_modal(bot, slack, pairing.id)
+    shown = json.dumps(view, ensure_ascii=False)
+    assert "offered with no level stated, so it counts 3 (the middle)" in shown
+    assert "5/5" not in shown
+
+
+def test_why_this_match_shows_the_score_parts_to_a_lead(
+    bot: SlackToBot, slack: SlackDouble, engine: Engine
+) -> None:
+    with session_scope(engine) as session:
+        program = _program(session)
+        mentor = _person(
+            session,
+            program,
+            "UM1",
+            Role.MENTOR,
+            {"Negotiation": 4},
+            interests=("chess", "<!channel>"),
+            values=("craft",),
+        )
+        mentor.practising = ["giving hard feedback"]
+        session.add(mentor)
+        _person(
+            session,
+            program,
+            "UE1",
+            Role.MENTEE,
+            {"Negotiation": 2, "Python": 3},
+            interests=("Chess", "<!channel>"),
+        )
+    slack.add_user("UE1", tz="America/New_York")
+    bot.command("match Spring cohort", user_id=LEAD)
+    dm = _proposals_dm(slack)
+    [pairing] = _pairings(engine)
+    why = [
+        e
+        for b in dm["blocks"]
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e["action_id"] == MATCH_WHY
+    ]
+    assert [(e["text"]["text"], e["value"]) for e in why] == [("Why this match?", str(pairing.id))]
+    assert "&lt;!channel&gt;" in _proposal_text(dm, "UM1")  # their words can't ping anyone
+
+    view = _why_modal(bot, slack, pairing.id)
+
+    assert view["title"]["text"] == "Why this match?"
+    assert "submit" not in view
+    sections = [b["text"]["text"] for b in view["blocks"] if b["type"] == "section"]
+    assert sections[0] == f"*<@UM1> and <@UE1>* · fit *{pairing.match_score:.1f}* of 100"
+    heads = [text.splitlines()[0] for text in sections[1:]]
+    assert heads == [
+        "*Skills* · weight 50% · 0.46 of 1 \N{RIGHTWARDS ARROW} *22.9* points",
+        "*Shared interests* · weight 15% · 1.00 of 1 \N{RIGHTWARDS ARROW} *15.0* points",
+        "*Shared values* · weight 10% · 0.00 of 1 \N{RIGHTWARDS ARROW} *0.0* points",
+        "*Time overlap* · weight 25% · 1.00 of 1 \N{RIGHTWARDS ARROW} *25.0* points",
+    ]
+    shown = json.dumps(view, ensure_ascii=False)
+    assert "Negotiation: self-rated 2/5, a need of 4; offered at level 4/5" in shown
+    assert "Python: self-rated 3/5, a need of 3; not offered, so it counts 0" in shown
+    assert "shared: &lt;!channel&gt; and chess" in shown
+    assert "the mentee lists 2 interests, the mentor 2 interests" in shown
+    assert "The mentor wants to practise giving hard feedback (not part of the fit)." in shown
+    assert "<!channel>" not in shown
+
+
+def test_why_this_match_is_for_leads_only_and_follows_profile_changes(
+    bot: SlackToBot, slack: SlackDouble, engine: Engine, cohort: dict[str, Participant]
+) -> None:
+    bot.command("match Spring cohort", user_id=LEAD)
+    _proposals_dm(slack)
+    target = next(p for p in _pairings(engine) if p.mentee_user_id == "UE2")
+
+    url = _click(bot, slack, MATCH_WHY, str(target.id), user_id="U0001")
+    refusal = bot.answer_to(url)
+    assert "Only workspace admins and the leads of *Spring cohort*" in refusal["text"]
+    assert slack.calls_to("views.open") == []
+
+    with session_scope(engine) as session:
+        mentor = session.get(Participant, cohort["UM2"].id)
+        assert mentor is not None
+        mentor.skills = [{"skill": "Python", "score": 2, "stated": True}]
+        session.add(mentor)
+    view = _why_modal(bot, slack, target.id)
+    shown = json.dumps(view, ensure_ascii=False)
+    assert "Python: self-rated 1/5, a need of 5; offered at level 2/5" in shown
+    assert f"Proposed at fit {target.match_score:.1f}; a profile has changed since" in shown
+
+    _click(bot, slack, ActionId.MATCH_LATER, str(target.id))
+    slack.wait_for("chat.update")
+    url = _click(bot, slack, MATCH_WHY, str(target.id))
+    assert "already decided, or replaced" in bot.answer_to(url)["text"]
+    assert len(slack.calls_to("views.open")) == 1
+
+
+def test_why_this_match_explains_each_member_of_a_group(
+    bot: SlackToBot, slack: SlackDouble, engine: Engine
+) -> None:
+    with session_scope(engine) as session:
+        program = _program(session, structure=Structure.GROUP)
+        _person(session, program, "UM1", Role.MENTOR, {"Leadership": 5})
+        for user_id in ("UE1", "UE2"):
+            _person(session, program, user_id, Role.MENTEE, {"Leadership": 1, "Python": 2})
+    bot.command("match Spring cohort", user_id=LEAD)
+    _proposals_dm(slack)
+    first = _pairings(engine)[0]
+
+    view = _why_modal(bot, slack, first.id)
+
+    pairs = [
+        b["text"]["text"].split(" · ")[0]
+        for b in view["blocks"]
+        if b["type"] == "section" and b["text"]["text"].startswith("*<@UM1> and")
+    ]
+    assert pairs == ["*<@UM1> and <@UE1>*", "*<@UM1> and <@UE2>*"]
+    assert "at capacity" not in json.dumps(view)  # groups ignore capacity, as matching does
+
+
+# --- starting is offered at approval -------------------------------------------------------------
+
+
+def _status(engine: Engine) -> ProgramStatus:
+    with session_scope(engine) as session:
+        return session.exec(select(Program)).one().status
+
+
+def test_approving_starts_a_program_whose_start_date_has_come(
+    bot: SlackToBot, slack: SlackDouble, engine: Engine, cohort: dict[str, Participant]
+) -> None:
+    assert _status(engine) is ProgramStatus.ENROLLING
+    bot.command("match Spring cohort", user_id=LEAD)
+    _proposals_dm(slack)
+    first, second = _pairings(engine)[:2]
+
+    url = _click(bot, slack, ActionId.MATCH_APPROVE, str(first.id))
+
+    assert bot.answer_to(url)["text"].endswith(" is on its way. " + STARTED)
+    assert _status(engine) is ProgramStatus.ACTIVE
+    # Once it runs, the next approval has nothing to say about starting.
+    slack.wait_for("chat.update")
+    url = _click(bot, slack, ActionId.MATCH_APPROVE, str(second.id))
+    assert bot.answer_to(url)["text"].endswith(" is on its way.")
+    assert _status(engine) is ProgramStatus.ACTIVE
+
+
+def test_approving_leaves_a_program_whose_start_date_is_ahead_to_start_by_itself(
+    bot: SlackToBot, slack: SlackDouble, engine: Engine
+) -> None:
+    with session_scope(engine) as session:
+        program = _program(session, start_date=date(2026, 4, 1))
+        _person(session, program, "UM1", Role.MENTOR, {"Python": 5})
+        _person(session, program, "UE1", Role.MENTEE, {"Python": 1, "Negotiation": 2})
+    bot.command("match Spring cohort", user_id=LEAD)
+    _proposals_dm(slack)
+    [proposal] = _pairings(engine)
+
+    url = _click(bot, slack, ActionId.MATCH_APPROVE, str(proposal.id))
+
+    assert bot.answer_to(url)["text"] == (
+        "Approved: the introduction of <@UM1> and <@UE1> is on its way. *Spring cohort* starts "
+        "by itself on its start date, Wednesday 1 April; prompts and check-ins begin then. "
+        "To start it sooner: `/mentor program start Spring cohort`."
+    )
+    assert _status(engine) is ProgramStatus.ENROLLING
+    assert _pairings(engine)[0].status is PairingStatus.ACTIVE
+
+
+def test_a_program_starts_on_its_start_date_in_its_own_timezone(
+    bot: SlackToBot, slack: SlackDouble, engine: Engine, clock: FrozenClock
+) -> None:
+    with session_scope(engine) as session:
+        program = _program(session, start_date=date(2026, 3, 3))
+        program.timezone = "Asia/Tokyo"  # 3 March begins there at 15:00 UTC on 2 March
+        _person(session, program, "UM1", Role.MENTOR, {"Python": 5}, capacity=2)
+        for mentee in ("UE1", "UE2"):
+            _person(session, program, mentee, Role.MENTEE, {"Python": 1, "Negotiation": 2})
+
+    clock.current = clock.current.replace(hour=14, minute=30)
+    early = bot.ask("pair <@UM1|um1> <@UE1|ue1> Spring cohort", user_id=LEAD)
+    assert "*Spring cohort* starts by itself on its start date, Tuesday 3 March" in early["text"]
+    assert _status(engine) is ProgramStatus.ENROLLING
+
+    clock.current = clock.current.replace(hour=15, minute=30)
+    answer = bot.ask("pair <@UM1|um1> <@UE2|ue2> Spring cohort", user_id=LEAD)
+    assert "*Spring cohort* has started: it was due to start on Tuesday 3 March" in answer["text"]
+    assert _status(engine) is ProgramStatus.ACTIVE

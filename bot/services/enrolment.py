@@ -5,7 +5,7 @@ handlers queue those in the outbox in the same unit of work, so a change and its
 together and a Slack failure never half-writes rows.
 """
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from enum import StrEnum
@@ -54,14 +54,19 @@ NOTE_MAX = 1000
 PAUSE_MAX_MONTHS = 6
 # Slack option values hold 150 characters; longer competency names are sent clipped.
 COMPETENCY_VALUE_MAX = 150
-# Mentors offer skills they are strong in; the matrix has no separate mentor level.
-OFFERED_SKILL_SCORE = 5
+# Rows of offered skills a mentor's form shows (more when their profile already has more).
+OFFER_ROWS, OFFER_MAX = 5, 10
 
 GAP_BLOCKS = (
     (BlockId.JOIN_SKILL_1, BlockId.JOIN_SCORE_1),
     (BlockId.JOIN_SKILL_2, BlockId.JOIN_SCORE_2),
     (BlockId.JOIN_SKILL_3, BlockId.JOIN_SCORE_3),
 )
+# Block ids of the join modal's newer inputs; they belong with the others in bot.ids.BlockId.
+# A mentor's offered skills: (skill, the level they offer it at), one pair of inputs per row.
+OFFER_BLOCKS = tuple((f"join_offer_skill_{n}", f"join_offer_level_{n}") for n in range(1, 11))
+JOIN_PRACTISING = "join_practising"
+JOIN_QUIET = "join_quiet"
 
 
 # --- what comes in, what goes out ---------------------------------------------------------------
@@ -69,7 +74,8 @@ GAP_BLOCKS = (
 
 @dataclass(frozen=True, slots=True)
 class GapRow:
-    """One skill-gap row of the join form as submitted: a skill and its self-score, raw."""
+    """One skill row of the join form as submitted, raw: a skill and a mentee's self-score in it,
+    or the level a mentor offers it at."""
 
     skill: str | None = None
     score: str | None = None
@@ -82,7 +88,8 @@ class ProfileForm:
     situation: str = ""
     aim: str = ""
     gaps: tuple[GapRow, ...] = ()
-    skills_offered: tuple[str, ...] = ()
+    offers: tuple[GapRow, ...] = ()
+    practising: str = ""
     capacity: str = ""
     interests: str = ""
     values: str = ""
@@ -91,6 +98,7 @@ class ProfileForm:
     work_end: time | None = None
     availability: str = ""
     cadence: str | None = None
+    quiet: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +107,7 @@ class ProfileData:
 
     situation: str
     aim: str
+    # A mentee's gaps with their self-scores, or a mentor's skills with the levels they stated.
     skills: tuple[tuple[str, int], ...]
     interests: tuple[str, ...]
     values: tuple[str, ...]
@@ -108,6 +117,8 @@ class ProfileData:
     availability: str
     preferred_cadence: Cadence
     capacity: int
+    practising: tuple[str, ...] = ()
+    quiet: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -261,11 +272,13 @@ def validate_profile(form: ProfileForm, *, program: Program, role: Role) -> Prof
         minimum=AIM_MIN,
         too_short=(f"Say where you want to be in 6 to 12 months (at least {AIM_MIN} characters)."),
     )
+    practising: tuple[str, ...] = ()
     if role == Role.MENTEE:
         skills = _skill_gaps(form.gaps, program, errors)
         capacity = 1
     else:
-        skills = _skills_offered(form.skills_offered, program, errors)
+        skills = _skills_offered(form.offers, program, errors)
+        practising = _short_list(form.practising, "things to practise", JOIN_PRACTISING, errors)
         capacity = _capacity(form.capacity, errors)
     interests = _short_list(form.interests, "interests", BlockId.JOIN_INTERESTS, errors)
     values = _short_list(form.values, "values", BlockId.JOIN_VALUES, errors)
@@ -301,7 +314,16 @@ def validate_profile(form: ProfileForm, *, program: Program, role: Role) -> Prof
         availability=form.availability,
         preferred_cadence=cadence,
         capacity=capacity,
+        practising=practising,
+        quiet=form.quiet,
     )
+
+
+def stated_level(entry: Mapping[str, object]) -> int | None:
+    """The level a mentor stated for one offered skill; None for skills stored before levels
+    were asked (their score was a placeholder that nobody gave)."""
+    score = entry.get("score")
+    return int(score) if entry.get("stated") is True and isinstance(score, int) else None
 
 
 def competency_matching(program: Program, value: str) -> str | None:
@@ -360,20 +382,33 @@ def _skill_gaps(
 
 
 def _skills_offered(
-    values: Sequence[str], program: Program, errors: dict[str, str]
+    rows: Sequence[GapRow], program: Program, errors: dict[str, str]
 ) -> tuple[tuple[str, int], ...]:
-    skills: list[str] = []
-    for value in values:
-        skill = _skill_from(value, program)
+    """A mentor's skills, each with the level they offer it at (a skill without one is refused:
+    matching never makes a level up)."""
+    offered: list[tuple[str, int]] = []
+    seen: set[str] = set()
+    for row, (skill_block, level_block) in zip(rows, OFFER_BLOCKS, strict=False):
+        if not row.skill:
+            continue  # an empty row; a level picked without a skill is left out with it
+        skill = _skill_from(row.skill, program)
         if skill is None:
-            errors[BlockId.JOIN_SKILLS_OFFERED] = (
-                f"{value} isn't one of this program's skills any more."
+            errors[skill_block] = f"{row.skill} isn't one of this program's skills any more."
+            continue
+        if skill.lower() in seen:
+            errors[skill_block] = f"You picked {skill} twice."
+            continue
+        seen.add(skill.lower())
+        level = _int_or_none(row.score)
+        if level is None or not SCORE_MIN <= level <= SCORE_MAX:
+            errors[level_block] = (
+                "Say the level you can help at, from 1 (the basics) to 5 (expert)."
             )
-        elif skill.lower() not in {s.lower() for s in skills}:
-            skills.append(skill)
-    if not skills and BlockId.JOIN_SKILLS_OFFERED not in errors:
-        errors[BlockId.JOIN_SKILLS_OFFERED] = "Pick at least one skill you can help with."
-    return tuple((skill, OFFERED_SKILL_SCORE) for skill in skills)
+            continue
+        offered.append((skill, level))
+    if not seen and not any(block in errors for block, _ in OFFER_BLOCKS):
+        errors[OFFER_BLOCKS[0][0]] = "Pick at least one skill you can help with."
+    return tuple(offered)
 
 
 def _capacity(raw: str, errors: dict[str, str]) -> int:
@@ -472,7 +507,14 @@ def _lock(session: Session, program: Program) -> None:
 def _apply(participant: Participant, profile: ProfileData, *, timezone: str, now: datetime) -> None:
     participant.situation = profile.situation
     participant.aim = profile.aim
-    participant.skills = [{"skill": skill, "score": score} for skill, score in profile.skills]
+    # A mentor's levels are marked as stated: entries stored before levels were asked carry a
+    # placeholder score that matching must not read as a level.
+    stated = {"stated": True} if participant.role is Role.MENTOR else {}
+    participant.skills = [
+        {"skill": skill, "score": score, **stated} for skill, score in profile.skills
+    ]
+    participant.practising = list(profile.practising)
+    participant.quiet = profile.quiet
     participant.interests = list(profile.interests)
     participant.values = list(profile.values)
     participant.work_days = profile.work_days

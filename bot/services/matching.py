@@ -3,13 +3,18 @@
 Pure domain code: it takes plain frozen ``Candidate`` values (the caller loads and converts the
 rows) and returns proposals with plain-English reasons; no Slack, no database, no I/O.
 
+Reasons say only what is true: a mentor's level in a skill is named only when the mentor stated
+it, shared interests and values are always named when there are any, and working-hours overlap is
+told as the hours both people are at work. ``explain`` gives the score's parts for one pair.
+
 Score of a pair (0-100, rounded to 0.1)::
 
     score = 100 * (w_s*S + w_i*I + w_v*V + w_t*T) / (w_s + w_i + w_v + w_t)
 
     S  skills     sum(need_g * level_g) / (5 * sum(need_g)) over the mentee's gaps g, where
                   need_g = 6 - the mentee's self-score (a 1/5 gap weighs 5, a 5/5 one weighs 1) and
-                  level_g = the mentor's score in g (0 when they don't offer it); 0 with no gaps
+                  level_g = the level the mentor stated for g, NEUTRAL_LEVEL when they offer g
+                  without a stated level, 0 when they don't offer it; 0 with no gaps
     I  interests  min(1, shared / min(interest_cap, mentee's count, mentor's count))
     V  values     min(1, shared / min(value_cap, mentee's count, mentor's count))
     T  timezone   min(1, weekly overlap of working hours / full_overlap_minutes)
@@ -31,7 +36,7 @@ members still without one.
 import math
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import reduce
+from functools import lru_cache, reduce
 from typing import Any
 
 import numpy as np
@@ -45,9 +50,14 @@ MINUTES_PER_DAY = 24 * 60
 MINUTES_PER_WEEK = 7 * MINUTES_PER_DAY
 WORKWEEK = frozenset({1, 2, 3, 4, 5})
 DEFAULT_MIN_SCORE = 15.0
-MAX_REASONS = 3
+# Reasons per pair: up to three offered gaps, then interests, values and working hours.
+MAX_SKILL_REASONS = 3
+MAX_REASONS = MAX_SKILL_REASONS + 3
 MAX_ALTERNATIVES = 3
 MAX_LEVEL = 5
+# A skill a mentor offers without a stated level (they joined before levels were asked) counts
+# as the middle of the scale: neither favoured nor ruled out, and no reason names it as a level.
+NEUTRAL_LEVEL = 3
 
 # Scores are handled as integer tenths so the solver, ``fit`` and the brute force agree exactly.
 _TENTHS = 10
@@ -55,23 +65,34 @@ _FULL_TENTHS = 100 * _TENTHS
 # Rows of mentees scored at once: bounds the dense temporaries to a few MB each.
 _CHUNK_ROWS = 256
 _LISTED = 5
+_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+# Typographic dash for ranges (spelled out so linters do not mistake it for a hyphen).
+_DASH = "\N{EN DASH}"
+# The signs of the score's arithmetic as people read it (spelled out for the same reason).
+_TIMES, _DIVIDED = "\N{MULTIPLICATION SIGN}", "\N{DIVISION SIGN}"
 
 # scipy ships without type hints, so its sparse arrays are Any; the alias says what they hold.
 _Sparse = Any
 # A working-hours group: UTC offset, local start minute, length in minutes, ISO work days.
 _TzKey = tuple[int, int, int, frozenset[int]]
+# A stretch of a day: local start minute and length in minutes.
+_Window = tuple[int, int]
 _Int = NDArray[np.int64]
 _Bool = NDArray[np.bool_]
 
 
 @dataclass(frozen=True)
 class Candidate:
-    """One participant as matching sees them (a mentee's gaps or a mentor's offer)."""
+    """One participant as matching sees them (a mentee's gaps or a mentor's offer).
+
+    ``skills`` maps a skill to the mentee's self-score, or to the level the mentor offers it at;
+    a mentor's ``None`` means they offer the skill but stated no level.
+    """
 
     participant_id: int
     user_id: str
     role: Role
-    skills: dict[str, int] = field(default_factory=dict, hash=False)
+    skills: dict[str, int | None] = field(default_factory=dict, hash=False)
     interests: frozenset[str] = frozenset()
     values: frozenset[str] = frozenset()
     utc_offset_minutes: int = 0
@@ -135,6 +156,31 @@ class Fit:
     def feasible(self) -> bool:
         """True when nothing rules the pair out."""
         return not self.blockers
+
+
+@dataclass(frozen=True)
+class ScorePart:
+    """One part of a pair's fit: its weight, its value and what the value was computed from."""
+
+    name: str
+    # The part's share of the whole fit (its weight over the sum of the weights), 0 to 1.
+    weight: float
+    # How well the pair does on this part, 0 to 1.
+    value: float
+    # ``100 * weight * value``: the fit points this part brings.
+    points: float
+    # How ``value`` was reached, one line each, in plain words.
+    basis: list[str]
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """A pair's fit with its parts, whose points add up to the score (give or take rounding)."""
+
+    score: float
+    parts: list[ScorePart]
+    reasons: list[str]
+    blockers: list[str]
 
 
 @dataclass(frozen=True)
@@ -265,8 +311,47 @@ def fit(
     overlap = int(cohort.overlap[cohort.mentees.tz_group[0], cohort.mentors.tz_group[0]])
     return Fit(
         score=int(cohort.tenths[0, 0]) / _TENTHS,
-        reasons=_pair_reasons(mentee, mentor, weights, overlap),
+        reasons=_pair_reasons(mentee, mentor, overlap),
         blockers=_blockers(cohort, mentee, mentor, overlap),
+    )
+
+
+def explain(
+    mentee: Candidate,
+    mentor: Candidate,
+    weights: MatchWeights = MatchWeights(),
+    *,
+    past_pairs: Collection[tuple[str, str]] = (),
+    min_score: float = DEFAULT_MIN_SCORE,
+) -> Explanation:
+    """The score of one pair split into its parts (skills, interests, values, time overlap)."""
+    result = fit(mentee, mentor, weights, past_pairs=past_pairs, min_score=min_score)
+    share = 1 / weights.total
+    overlap = working_overlap_minutes(mentee, mentor)
+    interests = _share_part(
+        "Shared interests",
+        "interest",
+        mentee.interests,
+        mentor.interests,
+        cap=weights.interest_cap,
+        weight=weights.interests * share,
+    )
+    values = _share_part(
+        "Shared values",
+        "value",
+        mentee.values,
+        mentor.values,
+        cap=weights.value_cap,
+        weight=weights.values * share,
+    )
+    parts = [
+        _skills_part(mentee, mentor, weights.skills * share),
+        interests,
+        values,
+        _time_part(mentee, mentor, overlap, weights, weights.timezone * share),
+    ]
+    return Explanation(
+        score=result.score, parts=parts, reasons=result.reasons, blockers=result.blockers
     )
 
 
@@ -282,8 +367,33 @@ def _norm(text: str) -> str:
     return " ".join(text.split()).casefold()
 
 
-def _level(score: int) -> int:
-    return min(max(int(score), 1), MAX_LEVEL)
+def _level(score: int | None) -> int:
+    return NEUTRAL_LEVEL if score is None else min(max(int(score), 1), MAX_LEVEL)
+
+
+def _gaps(mentee: Candidate) -> dict[str, tuple[str, int]]:
+    """Normalised skill -> (the name as written, the self-score); a skill named twice keeps the
+    lower score, as scoring does."""
+    gaps: dict[str, tuple[str, int]] = {}
+    for name, score in mentee.skills.items():
+        key = _norm(name)
+        if key and (key not in gaps or _level(score) < gaps[key][1]):
+            gaps[key] = (name.strip(), _level(score))
+    return gaps
+
+
+def _offers(mentor: Candidate) -> dict[str, int | None]:
+    """Normalised skill -> the stated level (None: offered without one); a skill named twice
+    keeps the level scoring uses (the higher), a stated one on a tie."""
+    offers: dict[str, int | None] = {}
+    for name, level in mentor.skills.items():
+        key = _norm(name)
+        if not key:
+            continue
+        rank = (_level(level), level is not None)
+        if key not in offers or rank > (_level(offers[key]), offers[key] is not None):
+            offers[key] = None if level is None else _level(level)
+    return offers
 
 
 def _rows_to_sparse(rows: Sequence[Mapping[int, int]], width: int) -> _Sparse:
@@ -308,11 +418,12 @@ def _encode_skills(
     rows = []
     for person in people:
         row: dict[int, int] = {}
-        for name, score in person.skills.items():
-            if name.strip():
-                value = MAX_LEVEL + 1 - _level(score) if as_need else _level(score)
-                key = vocab.setdefault(_norm(name), len(vocab))
-                row[key] = max(row.get(key, 0), value)
+        if as_need:
+            for key, (_, score) in _gaps(person).items():
+                row[vocab.setdefault(key, len(vocab))] = MAX_LEVEL + 1 - score
+        else:
+            for key, level in _offers(person).items():
+                row[vocab.setdefault(key, len(vocab))] = _level(level)
         rows.append(row)
     return rows
 
@@ -625,9 +736,16 @@ def _shared(mine: Iterable[str], theirs: Iterable[str]) -> list[str]:
     return [own[key] for key in sorted(own.keys() & _terms(theirs).keys())]
 
 
-def _hours(minutes: int) -> str:
-    hours = round(minutes / 60, 1)
-    return f"{hours:g} h"
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" + ("" if count == 1 else "s")
+
+
+def _duration(minutes: int) -> str:
+    """Minutes as people say them: 45 min, 3 h, 3 h 30 min."""
+    hours, rest = divmod(int(minutes), 60)
+    if not hours:
+        return f"{rest} min"
+    return f"{hours} h" + (f" {rest} min" if rest else "")
 
 
 def _utc(offset_minutes: int) -> str:
@@ -640,58 +758,189 @@ def _mention(user_id: str) -> str:
     return f"<@{user_id}>"
 
 
-def _skill_reasons(mentee: Candidate, mentor: Candidate, weight: float) -> list[tuple[float, str]]:
-    gaps = {_norm(k): (k.strip(), _level(v)) for k, v in mentee.skills.items() if k.strip()}
-    offers = {_norm(k): _level(v) for k, v in mentor.skills.items() if k.strip()}
-    if not gaps:
-        return []
+def _days(days: Iterable[int]) -> str:
+    """ISO weekdays as people say them: Mon-Fri (with an en dash), or Mon, Wed and Fri."""
+    numbers = sorted(set(days))
+    names = [_WEEKDAYS[d - 1] for d in numbers]
+    if len(numbers) > 2 and numbers == list(range(numbers[0], numbers[-1] + 1)):
+        return f"{names[0]}{_DASH}{names[-1]}"
+    return _join(names)
+
+
+def _window(start: int, length: int) -> str:
+    """A stretch of a day in 24-hour clock times; one past midnight ends the next morning."""
+    end = start + length
+    shown = end if end == MINUTES_PER_DAY else end % MINUTES_PER_DAY
+    return f"{start // 60:02d}:{start % 60:02d}{_DASH}{shown // 60:02d}:{shown % 60:02d}"
+
+
+def _work_stretches(key: _TzKey) -> list[tuple[int, int]]:
+    """Someone's working time as [start, end) minutes of a UTC week that starts on Monday."""
+    offset, start, length, days = key
+    stretches = []
+    for day in days:
+        first = ((day - 1) * MINUTES_PER_DAY + start - offset) % MINUTES_PER_WEEK
+        if first + length <= MINUTES_PER_WEEK:
+            stretches.append((first, first + length))
+        else:
+            stretches += [(first, MINUTES_PER_WEEK), (0, first + length - MINUTES_PER_WEEK)]
+    return stretches
+
+
+def _common_stretches(a: _TzKey, b: _TzKey) -> list[tuple[int, int]]:
+    """The stretches of the UTC week both are at work, merged; one may run past the week's end."""
+    pieces = sorted(
+        (max(s1, s2), min(e1, e2))
+        for s1, e1 in _work_stretches(a)
+        for s2, e2 in _work_stretches(b)
+        if max(s1, s2) < min(e1, e2)
+    )
+    merged: list[list[int]] = []
+    for start, end in pieces:
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    # A stretch that reaches the end of the week goes on at its start (Sunday into Monday).
+    if len(merged) > 1 and merged[0][0] == 0 and merged[-1][1] == MINUTES_PER_WEEK:
+        merged[-1][1] += merged.pop(0)[1]
+    return [(start, end) for start, end in merged]
+
+
+def _local_windows(stretches: Sequence[tuple[int, int]], offset: int) -> dict[_Window, list[int]]:
+    """(local start minute, length) -> the ISO weekdays it falls on, at UTC ``offset``."""
+    windows: dict[_Window, list[int]] = {}
+    for start, end in stretches:
+        day, minute = divmod((start + offset) % MINUTES_PER_WEEK, MINUTES_PER_DAY)
+        windows.setdefault((minute, end - start), []).append(day + 1)
+    return windows
+
+
+@lru_cache(maxsize=4096)
+def _overlap_words(mentee: _TzKey, mentor: _TzKey) -> str:
+    """When both are at work, in each one's own clock time (cached: few distinct schedules)."""
+    stretches = _common_stretches(mentee, mentor)
+    total = sum(end - start for start, end in stretches)
+    if not total:
+        return "no overlapping working hours"
+    mine, theirs = _local_windows(stretches, mentee[0]), _local_windows(stretches, mentor[0])
+    weekly = f"working hours overlap {_duration(total)} a week"
+    if any(length >= MINUTES_PER_DAY for _, length in mine):
+        return weekly  # round the clock: no day or window to name
+    if len(mine) != 1:
+        return f"{weekly} ({_days(day for days in mine.values() for day in days)} for the mentee)"
+    [((start, length), days)] = mine.items()
+    [((their_start, _), their_days)] = theirs.items()
+    if mentee[0] == mentor[0]:
+        return f"both at work {_window(start, length)}, {_days(days)}, in the same timezone"
+    other_days = "" if sorted(their_days) == sorted(days) else f"{_days(their_days)} "
+    return (
+        f"working hours overlap {_duration(length)} a day, {_days(days)}: "
+        f"{_window(start, length)} for the mentee, "
+        f"{other_days}{_window(their_start, length)} for the mentor"
+    )
+
+
+def overlap_words(mentee: Candidate, mentor: Candidate) -> str:
+    """When both people are at work, in words: the hours a day and each one's clock times."""
+    return _overlap_words(_tz_key(mentee), _tz_key(mentor))
+
+
+def _which_gap(score: int, gaps: Mapping[str, tuple[str, int]]) -> str:
+    lowest = min(s for _, s in gaps.values())
+    if score != lowest:
+        return "a gap"
+    tied = sum(s == lowest for _, s in gaps.values()) > 1
+    return "one of their biggest gaps" if tied else "their biggest gap"
+
+
+def _skill_reasons(mentee: Candidate, mentor: Candidate) -> list[str]:
+    """One line per gap the mentor offers, most fit points first; a level only if stated."""
+    gaps, offers = _gaps(mentee), _offers(mentor)
     total_need = sum(MAX_LEVEL + 1 - score for _, score in gaps.values())
-    lowest = min(score for _, score in gaps.values())
-    tied = sum(score == lowest for _, score in gaps.values()) > 1
-    out = []
+    found = []
     for key, (name, score) in gaps.items():
-        if key in offers:
-            points = weight * (MAX_LEVEL + 1 - score) * offers[key] / (MAX_LEVEL * total_need)
-            if score != lowest:
-                which = "a gap they rate"
-            else:
-                which = "one of their biggest gaps," if tied else "their biggest gap,"
-            out.append((points, f"offers {name} at {offers[key]}/5 ({which} {score}/5)"))
-    return out
-
-
-def _share_points(shared: int, mine: int, theirs: int, cap: int) -> float:
-    scale = min(cap, mine, theirs)
-    return min(shared / scale, 1.0) if scale else 0.0
-
-
-def _pair_reasons(mentee: Candidate, mentor: Candidate, w: MatchWeights, overlap: int) -> list[str]:
-    """The top reasons for a pair's fit, in score points, most important first."""
-    scale = 100 / w.total
-    found = _skill_reasons(mentee, mentor, w.skills * scale)
-    interests = _shared(mentee.interests, mentor.interests)
-    if interests:
-        counts = len(_terms(mentee.interests)), len(_terms(mentor.interests))
-        points = _share_points(len(interests), *counts, w.interest_cap)
-        text = (
-            f"shared interest: {interests[0]}"
-            if len(interests) == 1
-            else f"{len(interests)} shared interests: {_listed(interests)}"
+        if key not in offers:
+            continue
+        level = offers[key]
+        points = (MAX_LEVEL + 1 - score) * _level(level) / (MAX_LEVEL * total_need)
+        offered = (
+            f"offers {name} (level not stated)" if level is None else f"offers {name} at {level}/5"
         )
-        found.append((w.interests * scale * points, text))
-    values = _shared(mentee.values, mentor.values)
-    if values:
-        counts = len(_terms(mentee.values)), len(_terms(mentor.values))
-        points = _share_points(len(values), *counts, w.value_cap)
-        noun = "value" if len(values) == 1 else "values"
-        found.append((w.values * scale * points, f"shares the {noun} {_join(values)}"))
+        text = f"{offered}, {_which_gap(score, gaps)} (self-rated {score}/5)"
+        found.append((-points, key, text))
+    return [text for _, _, text in sorted(found)][:MAX_SKILL_REASONS]
+
+
+def _shared_line(noun: str, mine: Iterable[str], theirs: Iterable[str]) -> list[str]:
+    shared = _shared(mine, theirs)
+    if not shared:
+        return []
+    return [f"shared {noun if len(shared) == 1 else noun + 's'}: {_listed(shared)}"]
+
+
+def _pair_reasons(mentee: Candidate, mentor: Candidate, overlap: int) -> list[str]:
+    """Every true reason for a pair's fit: the gaps the mentor offers (most points first), then
+    shared interests, shared values and the hours both are at work."""
+    found = _skill_reasons(mentee, mentor)
+    found += _shared_line("interest", mentee.interests, mentor.interests)
+    found += _shared_line("value", mentee.values, mentor.values)
     if overlap > 0:
-        points = min(overlap / w.full_overlap_minutes, 1.0)
-        found.append(
-            (w.timezone * scale * points, f"{_hours(overlap)} a week of overlapping working hours")
-        )
-    found.sort(key=lambda item: -item[0])
-    return [text for points, text in found if points > 0][:MAX_REASONS]
+        found.append(overlap_words(mentee, mentor))
+    return found
+
+
+def _skills_part(mentee: Candidate, mentor: Candidate, weight: float) -> ScorePart:
+    gaps, offers = _gaps(mentee), _offers(mentor)
+    if not gaps:
+        return ScorePart("Skills", weight, 0.0, 0.0, ["the mentee named no skills to grow"])
+    basis, got, most = [], 0, 0
+    for key, (name, score) in sorted(gaps.items(), key=lambda item: (item[1][1], item[0])):
+        need, level = MAX_LEVEL + 1 - score, _level(offers[key]) if key in offers else 0
+        if key not in offers:
+            offered = "not offered, so it counts 0"
+        elif offers[key] is None:
+            offered = f"offered with no level stated, so it counts {NEUTRAL_LEVEL} (the middle)"
+        else:
+            offered = f"offered at level {level}/5"
+        got, most = got + need * level, most + MAX_LEVEL * need
+        basis.append(f"{name}: self-rated {score}/5, a need of {need}; {offered}")
+    value = got / most
+    summed = f"need {_TIMES} level, summed, out of 5 {_TIMES} the needs"
+    basis.append(f"{summed}: {got} {_DIVIDED} {most} = {value:.2f}")
+    return ScorePart("Skills", weight, value, 100 * weight * value, basis)
+
+
+def _share_part(
+    name: str, noun: str, mine: Iterable[str], theirs: Iterable[str], *, cap: int, weight: float
+) -> ScorePart:
+    shared = _shared(mine, theirs)
+    own, other = len(_terms(mine)), len(_terms(theirs))
+    scale = min(cap, own, other)
+    value = min(len(shared) / scale, 1.0) if scale else 0.0
+    basis = [f"shared: {_listed(shared)}" if shared else f"no {noun}s shared"]
+    lists = f"the mentee lists {_plural(own, noun)}, the mentor {_plural(other, noun)}"
+    if scale:
+        counted = min(len(shared), scale)
+        share = f"{counted} {_DIVIDED} {scale} = {value:.2f}"
+        basis.append(f"{lists}; {scale} shared count fully: {share}")
+    else:
+        basis.append(f"{lists}, so there is nothing to compare")
+    return ScorePart(name, weight, value, 100 * weight * value, basis)
+
+
+def _time_part(
+    mentee: Candidate, mentor: Candidate, overlap: int, w: MatchWeights, weight: float
+) -> ScorePart:
+    value = min(overlap / w.full_overlap_minutes, 1.0)
+    basis = [
+        overlap_words(mentee, mentor),
+        f"the mentee's clock is {_utc(mentee.utc_offset_minutes)}, "
+        f"the mentor's {_utc(mentor.utc_offset_minutes)}",
+        f"{_duration(overlap)} a week in common, out of {_duration(w.full_overlap_minutes)} "
+        f"that count fully: {value:.2f}",
+    ]
+    return ScorePart("Time overlap", weight, value, 100 * weight * value, basis)
 
 
 def _blockers(cohort: _Cohort, mentee: Candidate, mentor: Candidate, overlap: int) -> list[str]:
@@ -766,7 +1015,7 @@ def _proposal(
         mentee_user_id=mentee.user_id,
         mentor_user_id=mentor.user_id,
         score=int(cohort.tenths[row, col]) / _TENTHS,
-        reasons=_pair_reasons(mentee, mentor, cohort.weights, overlap),
+        reasons=_pair_reasons(mentee, mentor, overlap),
         alternatives=alternatives,
     )
 
@@ -792,10 +1041,6 @@ def _offered_gaps(cohort: _Cohort, row: int, cols: _Bool) -> str:
     mentee = cohort.mentees.people[row]
     offered = {_norm(k) for i in np.flatnonzero(cols) for k in cohort.mentors.people[i].skills}
     return _join([g for g in _gap_names(mentee) if _norm(g) in offered], "or")
-
-
-def _plural(count: int, noun: str) -> str:
-    return f"{count} {noun}" + ("" if count == 1 else "s")
 
 
 def _mentions(cohort: _Cohort, cols: _Bool) -> str:
@@ -901,47 +1146,42 @@ def _members(count: int, size: int) -> str:
 
 
 def _common_terms(
-    offered: Iterable[str], held: Sequence[Iterable[str]], weight: float, template: str
-) -> list[tuple[float, str]]:
-    """One (points, text) per term of the mentor's that some members hold too."""
+    offered: Iterable[str], held: Sequence[Iterable[str]]
+) -> list[tuple[int, str, str, str]]:
+    """(members who hold it, normalised term, term, who) per term of the mentor's that some
+    members hold too, most widely held first."""
     sets = [_terms(terms) for terms in held]
     found = []
-    for key, term in sorted(_terms(offered).items()):
+    for key, term in _terms(offered).items():
         count = sum(key in own for own in sets)
         if count:
-            who = _members(count, len(sets))
-            found.append((weight * count, template.format(term=term, who=who)))
-    return found
+            found.append((count, key, term, _members(count, len(sets))))
+    return sorted(found, key=lambda item: (-item[0], item[1]))
 
 
-def _group_reasons(
-    mentor: Candidate, members: Sequence[Candidate], w: MatchWeights, overlap: int
-) -> list[str]:
-    """What the group has in common with its mentor, most important first."""
-    found = [
-        *_common_terms(
-            mentor.skills, [m.skills for m in members], w.skills, "offers {term}, a gap for {who}"
-        ),
-        *_common_terms(
-            mentor.interests,
-            [m.interests for m in members],
-            w.interests / w.interest_cap,
-            "shares the interest {term} with {who}",
-        ),
-        *_common_terms(
-            mentor.values,
-            [m.values for m in members],
-            w.values / w.value_cap,
-            "shares the value {term} with {who}",
-        ),
-    ]
+def _group_reasons(mentor: Candidate, members: Sequence[Candidate], overlap: int) -> list[str]:
+    """What the group has in common with its mentor: gaps offered (most widely held first), then
+    every shared interest and value, then the working hours they share."""
+    offers = _offers(mentor)
+    found = []
+    for _, key, term, who in _common_terms(mentor.skills, [m.skills for m in members]):
+        level = offers[key]
+        offered = (
+            f"offers {term} (level not stated)" if level is None else f"offers {term} at {level}/5"
+        )
+        found.append(f"{offered}, a gap for {who}")
+    found = found[:MAX_SKILL_REASONS]
+    for noun, offered_terms, held in (
+        ("interest", mentor.interests, [m.interests for m in members]),
+        ("value", mentor.values, [m.values for m in members]),
+    ):
+        common = [f"{term} ({who})" for _, _, term, who in _common_terms(offered_terms, held)]
+        if common:
+            found.append(f"shared {noun if len(common) == 1 else noun + 's'}: {_listed(common)}")
     if overlap > 0:
         everyone = _members(len(members), len(members))
-        points = w.timezone * len(members) * min(overlap / w.full_overlap_minutes, 1.0)
-        text = f"at least {_hours(overlap)} a week of shared working hours with {everyone}"
-        found.append((points, text))
-    found.sort(key=lambda item: -item[0])
-    return [text for _, text in found][:MAX_REASONS]
+        found.append(f"working hours overlap at least {_duration(overlap)} a week with {everyone}")
+    return found
 
 
 def _group(cohort: _Cohort, col: int, rows: Sequence[int]) -> Group:
@@ -956,5 +1196,5 @@ def _group(cohort: _Cohort, col: int, rows: Sequence[int]) -> Group:
         mentee_ids=[m.participant_id for m in members],
         mentee_user_ids=[m.user_id for m in members],
         score=round(float(cohort.tenths[ordered, col].mean()) / _TENTHS, 1),
-        reasons=_group_reasons(mentor, members, cohort.weights, int(overlaps.min())),
+        reasons=_group_reasons(mentor, members, int(overlaps.min())),
     )

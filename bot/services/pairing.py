@@ -18,7 +18,16 @@ from sqlalchemy import delete, func, update
 from sqlmodel import Session, col, select
 
 from bot.errors import Forbidden, NotFound, UserError
-from bot.services.matching import Candidate, MatchWeights, fit, form_groups, propose_matches
+from bot.services.enrolment import stated_level
+from bot.services.matching import (
+    Candidate,
+    Explanation,
+    MatchWeights,
+    explain,
+    fit,
+    form_groups,
+    propose_matches,
+)
 from storage.enums import FlagKind, PairingStatus, ParticipantStatus, Role, Stage, Structure
 from storage.models import Flag, Pairing, Participant, Program
 
@@ -82,8 +91,23 @@ class PersonIntro:
     user_id: str
     role: Role
     aim: str
+    # Skill names; a mentor's carry the level they stated ("Negotiation (4/5)").
     skills: tuple[str, ...]
     interests: tuple[str, ...]
+    # What a mentor wants to practise as a mentor.
+    practising: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class MatchWhy:
+    """Why one mentor was proposed for one mentee: the fit's parts as things stand now."""
+
+    mentor_user_id: str
+    mentee_user_id: str
+    # The fit stored with the proposal, and the one computed now from the current profiles.
+    proposed_score: float | None
+    explanation: Explanation
+    practising: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,13 +157,19 @@ def _utc_offset_minutes(tz: str, now: datetime) -> int:
     return int(offset.total_seconds() // 60) if offset else 0
 
 
+def _skills(participant: Participant) -> dict[str, int | None]:
+    if participant.role is Role.MENTOR:
+        return {str(s["skill"]): stated_level(s) for s in participant.skills}
+    return {str(s["skill"]): int(s.get("score", 3)) for s in participant.skills}
+
+
 def _candidate(participant: Participant, *, load: int, now: datetime) -> Candidate:
     assert participant.id is not None
     return Candidate(
         participant_id=participant.id,
         user_id=participant.user_id,
         role=participant.role,
-        skills={str(s["skill"]): int(s.get("score", 3)) for s in participant.skills},
+        skills=_skills(participant),
         interests=frozenset(i.strip().lower() for i in participant.interests if i.strip()),
         values=frozenset(v.strip().lower() for v in participant.values if v.strip()),
         utc_offset_minutes=_utc_offset_minutes(participant.timezone, now),
@@ -294,7 +324,7 @@ def _proposed(
         group_key=group_key,
         status=PairingStatus.PROPOSED,
         match_score=score,
-        match_reasons=list(reasons)[:3],
+        match_reasons=list(reasons),
     )
 
 
@@ -514,10 +544,46 @@ def swap_mentor(
     pairing.mentor_id = mentor_participant_id
     pairing.mentor_user_id = mentor.user_id
     pairing.match_score = result.score
-    pairing.match_reasons = list(result.reasons)[:3]
+    pairing.match_reasons = list(result.reasons)
     session.add(pairing)
     session.flush()
     return pairing
+
+
+def explain_proposal(
+    session: Session, *, program: Program, pairing_id: int, now: datetime
+) -> list[MatchWhy]:
+    """The fit of an open proposal split into its parts, one per member of a group."""
+    members = _proposal_members(session, program=program, pairing_id=pairing_id)
+    people = {
+        p.id: p
+        for p in session.exec(
+            select(Participant).where(
+                col(Participant.id).in_([members[0].mentor_id, *(m.mentee_id for m in members)])
+            )
+        )
+    }
+    mentor = people[members[0].mentor_id]
+    # Groups ignore a mentor's capacity, as matching does: only a one-to-one load can block.
+    grouped = program.structure is Structure.GROUP
+    load = 0 if grouped else _live_loads(session, program=program)[_pk(mentor)]
+    mentor_candidate = _candidate(mentor, load=load, now=now)
+    history = past_pairs(session, team_id=program.team_id)
+    return [
+        MatchWhy(
+            mentor_user_id=mentor.user_id,
+            mentee_user_id=pairing.mentee_user_id,
+            proposed_score=pairing.match_score,
+            explanation=explain(
+                _candidate(people[pairing.mentee_id], load=0, now=now),
+                mentor_candidate,
+                MatchWeights(),
+                past_pairs=history,
+            ),
+            practising=tuple(mentor.practising),
+        )
+        for pairing in members
+    ]
 
 
 # --- pairing by hand -------------------------------------------------------------------------
@@ -612,7 +678,7 @@ def pair_by_hand(
         status=PairingStatus.ACTIVE,
         stage=Stage.RAPPORT,
         match_score=result.score,
-        match_reasons=["paired by a program lead", *list(result.reasons)[:2]],
+        match_reasons=["paired by a program lead", *result.reasons],
         approved_by=lead_user_id,
         started_at=now,
     )
@@ -649,12 +715,18 @@ def record_conversation(session: Session, *, pairing_ids: Sequence[int], channel
 
 
 def _person(participant: Participant) -> PersonIntro:
+    mentor = participant.role is Role.MENTOR
+    skills = []
+    for entry in participant.skills:
+        level = stated_level(entry) if mentor else None
+        skills.append(str(entry["skill"]) + (f" ({level}/5)" if level is not None else ""))
     return PersonIntro(
         user_id=participant.user_id,
         role=participant.role,
         aim=participant.aim,
-        skills=tuple(str(s["skill"]) for s in participant.skills),
+        skills=tuple(skills),
         interests=tuple(participant.interests),
+        practising=tuple(participant.practising) if mentor else (),
     )
 
 

@@ -16,9 +16,14 @@ from bot.services.enrolment import (
     CAPACITY_MIN,
     COMPETENCY_VALUE_MAX,
     GAP_BLOCKS,
+    JOIN_PRACTISING,
+    JOIN_QUIET,
     LIST_ITEM_MAX,
     LIST_MAX_ITEMS,
     NOTE_MAX,
+    OFFER_BLOCKS,
+    OFFER_MAX,
+    OFFER_ROWS,
     PAUSE_MAX_MONTHS,
     SCORE_MAX,
     SCORE_MIN,
@@ -28,6 +33,7 @@ from bot.services.enrolment import (
     Notification,
     NotificationKind,
     ProfileForm,
+    stated_level,
 )
 from bot.services.programs import program_last_day
 from bot.views.blocks import (
@@ -43,7 +49,6 @@ from bot.views.blocks import (
     input_block,
     message,
     modal,
-    multi_select,
     number_input,
     option,
     read_metadata,
@@ -73,6 +78,14 @@ CADENCE_LABELS = {
     Cadence.AS_NEEDED: "As needed",
 }
 SCORE_LABELS = {1: "just starting", 2: "learning", 3: "getting there", 4: "good", 5: "strong"}
+# The level a mentor offers a skill at: how far they can take someone in it.
+LEVEL_LABELS = {1: "the basics", 2: "some experience", 3: "solid", 4: "advanced", 5: "expert"}
+QUIET_VALUE = "quiet"
+QUIET_LABEL = "Only prompts that need an answer"
+QUIET_HINT = (
+    "Quieter mode: you still get every prompt that asks you for something (an agenda, a "
+    "scorecard, a survey); reminders and for-your-information nudges are left out."
+)
 
 
 def join_action_id(role: Role) -> str:
@@ -184,15 +197,33 @@ def build_join_modal(
         ),
     ]
     stored = (
-        [(str(s.get("skill", "")), s.get("score")) for s in participant.skills]
+        [
+            (str(s.get("skill", "")), s.get("score") if mentee else stated_level(s))
+            for s in participant.skills
+        ]
         if participant
         else []
     )
+    list_max_length = LIST_MAX_ITEMS * (LIST_ITEM_MAX + 2)
     if mentee:
         blocks += _gap_rows(program, stored)
     else:
         blocks += [
-            _skills_offered(program, [skill for skill, _ in stored]),
+            *_offer_rows(program, stored),
+            input_block(
+                JOIN_PRACTISING,
+                "What do you want to practise as a mentor?",
+                text_input(
+                    ", ".join(participant.practising) if participant else None,
+                    max_length=list_max_length,
+                    placeholder="e.g. coaching, giving hard feedback, listening",
+                ),
+                hint=(
+                    f"Comma-separated, up to {LIST_MAX_ITEMS}. "
+                    "Your mentees see it in your introduction."
+                ),
+                optional=True,
+            ),
             input_block(
                 BlockId.JOIN_CAPACITY,
                 "How many mentees can you take?",
@@ -208,7 +239,7 @@ def build_join_modal(
     day_options = [option(name, str(i)) for i, name in enumerate(WEEKDAYS, start=1)]
     cadence = (participant.preferred_cadence if participant else None) or program.cadence
     cadence_options = [option(label, c.value) for c, label in CADENCE_LABELS.items()]
-    list_max_length = LIST_MAX_ITEMS * (LIST_ITEM_MAX + 2)
+    quiet = [QUIET_VALUE] if participant and participant.quiet else []
     blocks += [
         input_block(
             BlockId.JOIN_INTERESTS,
@@ -261,6 +292,13 @@ def build_join_modal(
             "How often would you like to meet?",
             static_select(cadence_options, initial=cadence.value),
         ),
+        input_block(
+            JOIN_QUIET,
+            "Prompts",
+            checkboxes([option(QUIET_LABEL, QUIET_VALUE)], initial=quiet),
+            hint=QUIET_HINT,
+            optional=True,
+        ),
         context("Times are in your own timezone, which comes from your Slack profile."),
     ]
     return modal(
@@ -301,19 +339,46 @@ def _gap_rows(program: Program, stored: Sequence[tuple[str, Any]]) -> list[Block
     return rows
 
 
-def _skills_offered(program: Program, stored: Sequence[str]) -> Block:
+def _offer_rows(program: Program, stored: Sequence[tuple[str, Any]]) -> list[Block]:
+    """A skill and the level the mentor offers it at, per row; the first row is required."""
     skills = _competency_options(program)
-    label = "Skills you can help with"
-    if skills:
-        return input_block(
-            BlockId.JOIN_SKILLS_OFFERED, label, multi_select(skills, initial=list(stored))
+    levels = [
+        option(f"{n} {DASH} {LEVEL_LABELS[n]}", str(n)) for n in range(SCORE_MIN, SCORE_MAX + 1)
+    ]
+    shown = min(OFFER_MAX, max(OFFER_ROWS, len(stored)))
+    rows: list[Block] = [
+        context(
+            "*Skills you can help with*, and the level you can help at in each: matching "
+            "weighs a mentee's gap by it, and their lead sees it with the proposal."
         )
-    return input_block(
-        BlockId.JOIN_SKILLS_OFFERED,
-        label,
-        text_input(", ".join(stored) if stored else None),
-        hint="Comma-separated.",
-    )
+    ]
+    if len(stored) > OFFER_MAX:
+        rows.append(
+            context(
+                f"You offer {len(stored)} skills; this form holds {OFFER_MAX}, "
+                "so saving it keeps the ones below."
+            )
+        )
+    for index, (skill_block, level_block) in enumerate(OFFER_BLOCKS[:shown]):
+        optional = index > 0
+        skill, level = stored[index] if index < len(stored) else (None, None)
+        label = f"Skill you offer #{index + 1}" + (" (optional)" if optional else "")
+        if skills:
+            options = [option("No skill here", NO_SKILL), *skills] if optional else skills
+            element = static_select(options, initial=skill)
+        else:
+            element = text_input(skill, max_length=LIST_ITEM_MAX)
+        rows.append(input_block(skill_block, label, element, optional=optional))
+        rows.append(
+            input_block(
+                level_block,
+                f"Your level in it #{index + 1}",
+                static_select(levels, initial=level),
+                hint="1 = the basics, 5 = expert: how far you can take someone in it",
+                optional=optional,
+            )
+        )
+    return rows
 
 
 def read_join_target(view: Mapping[str, Any]) -> tuple[int, Role]:
@@ -333,14 +398,12 @@ def read_profile_form(state: FormState) -> ProfileForm:
         value = state.option(block_id) or state.text(block_id) or None
         return None if value == NO_SKILL else value
 
-    offered = state.options(BlockId.JOIN_SKILLS_OFFERED) or [
-        part.strip() for part in state.text(BlockId.JOIN_SKILLS_OFFERED).split(",")
-    ]
     return ProfileForm(
         situation=state.text(BlockId.JOIN_SITUATION),
         aim=state.text(BlockId.JOIN_AIM),
         gaps=tuple(GapRow(skill(s), state.option(n)) for s, n in GAP_BLOCKS),
-        skills_offered=tuple(s for s in offered if s),
+        offers=tuple(GapRow(skill(s), state.option(n)) for s, n in OFFER_BLOCKS),
+        practising=state.text(JOIN_PRACTISING),
         capacity=state.text(BlockId.JOIN_CAPACITY),
         interests=state.text(BlockId.JOIN_INTERESTS),
         values=state.text(BlockId.JOIN_VALUES),
@@ -349,6 +412,7 @@ def read_profile_form(state: FormState) -> ProfileForm:
         work_end=state.time(BlockId.JOIN_WORK_END),
         availability=state.text(BlockId.JOIN_AVAILABILITY),
         cadence=state.option(BlockId.JOIN_CADENCE),
+        quiet=QUIET_VALUE in state.options(JOIN_QUIET),
     )
 
 
@@ -383,12 +447,19 @@ def build_join_confirmation(
     return message(text, blocks)
 
 
+def _skill_summary(participant: Participant) -> str:
+    """Each skill with its self-score (a mentee) or the level it is offered at (a mentor)."""
+    mentee = participant.role == Role.MENTEE
+    shown = []
+    for entry in participant.skills:
+        score = entry.get("score") if mentee else stated_level(entry)
+        level = "level not stated" if score is None else f"{score}/5"
+        shown.append(f"{escape(str(entry.get('skill')))} ({level})")
+    return ", ".join(shown)
+
+
 def _profile_fields(participant: Participant) -> list[dict[str, Any]]:
-    skills = ", ".join(
-        escape(str(s.get("skill")))
-        + (f" ({s.get('score')}/5)" if participant.role == Role.MENTEE else "")
-        for s in participant.skills
-    )
+    skills = _skill_summary(participant)
     hours = (
         f"{days_label(participant.work_days)} {participant.work_start:%H:%M}{DASH}"
         f"{participant.work_end:%H:%M} ({escape(participant.timezone)})"
@@ -402,6 +473,16 @@ def _profile_fields(participant: Participant) -> list[dict[str, Any]]:
     if participant.role == Role.MENTOR:
         count = participant.capacity
         fields.append(("Can take", f"{count} mentee{'s' if count != 1 else ''}"))
+        if participant.practising:
+            fields.append(
+                ("Want to practise", ", ".join(escape(p) for p in participant.practising))
+            )
+    prompts = (
+        "Quieter mode: only those that need an answer"
+        if participant.quiet
+        else "All of them, reminders included"
+    )
+    fields.append(("Prompts", prompts))
     return [{"type": "mrkdwn", "text": clip(f"*{k}*\n{v}", 2000)} for k, v in fields]
 
 

@@ -1,9 +1,13 @@
-"""Matching views: the lead's proposals, the swap modal, introductions, the board."""
+"""Matching views: the lead's proposals, "why this match?", the swap modal, introductions, the
+board."""
 
 from collections.abc import Sequence
+from datetime import date
 from typing import Any
 
+from bot.commands import COMMAND
 from bot.ids import ActionId, BlockId, CallbackId
+from bot.services.matching import ScorePart
 from bot.services.pairing import (
     BOARD_ROLES,
     MAX_BOARD_SIZE,
@@ -11,6 +15,7 @@ from bot.services.pairing import (
     BoardSeat,
     Introduction,
     MatchRound,
+    MatchWhy,
     ProposalPage,
     UnmatchedMentee,
 )
@@ -32,7 +37,14 @@ from bot.views.blocks import (
     static_select,
     text_input,
 )
+from bot.views.enrolment import day_label, escape
+from storage.enums import ProgramStatus
+from storage.models import Program
 
+# Ids of the "why this match?" button and modal; they belong with the others in bot.ids.
+# The button's value is the proposal's pairing id, like the other proposal buttons.
+MATCH_WHY = "match_why"
+MATCH_WHY_MODAL = "match_why_modal"
 UNMATCHED_SHOWN = 10
 CADENCE_WORDS = {
     "weekly": "every week",
@@ -86,14 +98,14 @@ def build_proposals(page: ProposalPage, *, summary: str | None = None) -> dict[s
         )
     for row in page.rows:
         who = f"*<@{row.mentor_user_id}>* mentors {_mentions(row.mentee_user_ids)}"
-        reasons = "\n".join(f"• {reason}" for reason in row.reasons) or "• no strong signal"
-        blocks.append(section(f"{who} · fit *{row.score:.0f}*\n{reasons}"))
+        blocks.append(section(f"{who} · fit *{row.score:.0f}*\n{_bullets(row.reasons)}"))
         value = str(row.pairing_id)
         blocks.append(
             actions(
                 button("Approve", ActionId.MATCH_APPROVE, value=value, style="primary"),
                 button("Swap mentor", ActionId.MATCH_SWAP, value=value),
                 button("Leave for later", ActionId.MATCH_LATER, value=value),
+                button("Why this match?", MATCH_WHY, value=value),
                 block_id=f"proposal_{row.pairing_id}",
             )
         )
@@ -129,6 +141,71 @@ def build_proposals(page: ProposalPage, *, summary: str | None = None) -> dict[s
         )
     text = f"Match proposals for {page.program_name}: {page.total} to review"
     return message(text, blocks)
+
+
+def _bullets(reasons: Sequence[str]) -> str:
+    """Reasons as a list; they quote what people wrote (interests, skills), so it is escaped."""
+    return "\n".join(f"• {escape(reason)}" for reason in reasons) or "• no strong signal"
+
+
+def _percent(share: float) -> str:
+    return f"{share * 100:.0f}%"
+
+
+def _part_text(part: ScorePart) -> str:
+    head = (
+        f"*{part.name}* · weight {_percent(part.weight)} · {part.value:.2f} of 1 "
+        f"\N{RIGHTWARDS ARROW} *{part.points:.1f}* points"
+    )
+    return clip(head + "\n" + _bullets(part.basis), 3000)
+
+
+def _why_blocks(why: MatchWhy, *, many: bool) -> list[Block]:
+    result = why.explanation
+    pair = f"<@{why.mentor_user_id}> and <@{why.mentee_user_id}>"
+    blocks: list[Block] = [section(f"*{pair}* · fit *{result.score:.1f}* of 100")]
+    if not many:
+        blocks.append(
+            context(
+                "Each part scores 0 to 1 and counts by its weight; the fit is their weighted "
+                "sum out of 100."
+            )
+        )
+    blocks += [section(_part_text(part)) for part in result.parts]
+    notes = []
+    if why.proposed_score is not None and abs(why.proposed_score - result.score) >= 0.05:
+        notes.append(
+            f"Proposed at fit {why.proposed_score:.1f}; a profile has changed since, so these "
+            "parts are as things stand now."
+        )
+    if result.blockers:
+        blockers = "; ".join(escape(blocker) for blocker in result.blockers)
+        notes.append(f"Would not be proposed now: {blockers}.")
+    if why.practising:
+        practising = ", ".join(escape(item) for item in why.practising)
+        notes.append(f"The mentor wants to practise {practising} (not part of the fit).")
+    if notes:
+        blocks.append(context(*(clip(note, 2000) for note in notes)))
+    return blocks
+
+
+def build_why_modal(whys: Sequence[MatchWhy]) -> dict[str, Any]:
+    """The parts of a proposal's fit: skills, interests, values, time overlap, with their
+    weights and what each was computed from (one set per member of a group)."""
+    blocks: list[Block] = []
+    for index, why in enumerate(whys):
+        if index:
+            blocks.append(divider())
+        blocks += _why_blocks(why, many=len(whys) > 1)
+    if len(whys) > 1:
+        blocks.insert(
+            0,
+            context(
+                "A group's fit is the average of its members' fits. Each part scores 0 to 1 "
+                "and counts by its weight."
+            ),
+        )
+    return modal(MATCH_WHY_MODAL, "Why this match?", blocks, close="Close")
 
 
 def build_swap_modal(
@@ -189,6 +266,23 @@ def approved_text(introductions: Sequence[Introduction]) -> str:
     return f"Approved {len(introductions)}: their introductions are on their way."
 
 
+def start_text(program: Program, *, started: bool, today: date) -> str:
+    """What an approval did to the program's start, and why ("" when there is nothing to say)."""
+    name = escape(program.name)
+    if started:
+        return (
+            f"*{name}* has started: it was due to start on {day_label(program.start_date)} and "
+            "now has a running pair, so prompts and check-ins run for its pairs from now on."
+        )
+    if program.status is ProgramStatus.ENROLLING and program.start_date > today:
+        return (
+            f"*{name}* starts by itself on its start date, {day_label(program.start_date)}; "
+            "prompts and check-ins begin then. To start it sooner: "
+            f"`{COMMAND} program start {name}`."
+        )
+    return ""
+
+
 def build_introduction(intro: Introduction) -> dict[str, Any]:
     """The group DM that introduces a new pairing (or group) and starts rapport."""
     mentees = [m.user_id for m in intro.mentees]
@@ -203,17 +297,17 @@ def build_introduction(intro: Introduction) -> dict[str, Any]:
     for person in (intro.mentor, *intro.mentees):
         facts = []
         if person.aim:
-            facts.append(f"_Aims for:_ {clip(person.aim, 300)}")
+            facts.append(f"_Aims for:_ {escape(clip(person.aim, 300))}")
         if person.skills:
             label = "Offers" if person.role.value == "mentor" else "Wants to grow"
-            facts.append(f"_{label}:_ {', '.join(person.skills[:5])}")
+            facts.append(f"_{label}:_ {escape(', '.join(person.skills[:5]))}")
+        if person.practising:
+            facts.append(f"_Wants to practise:_ {escape(', '.join(person.practising[:5]))}")
         if person.interests:
-            facts.append(f"_Into:_ {', '.join(person.interests[:5])}")
+            facts.append(f"_Into:_ {escape(', '.join(person.interests[:5]))}")
         blocks.append(section(f"*<@{person.user_id}>* ({person.role.value})\n" + "\n".join(facts)))
     if intro.reasons:
-        blocks.append(
-            section("*Why you were matched*\n" + "\n".join(f"• {r}" for r in intro.reasons))
-        )
+        blocks.append(section("*Why you were matched*\n" + _bullets(intro.reasons)))
     cadence = CADENCE_WORDS.get(intro.cadence, intro.cadence)
     blocks.append(
         section(

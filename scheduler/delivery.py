@@ -1,16 +1,23 @@
 """Sending the outbox: paced like Slack wants, retried when that helps, never sent twice.
 
-Each claimed delivery goes through: drop if its moment passed -> resolve the conversation (and
-store it) -> if the previous attempt's outcome is unknown, look for the message first -> wait
-for the channel's and the workspace's pace -> send with the dedupe key as message metadata ->
-mark sent. A 429 waits out ``Retry-After``; 5xx and network errors back off exponentially with
-jitter up to a limit; permanent errors (the person left, the channel is gone) fail for good and
-are raised to the program's leads as a red flag.
+Each claimed delivery goes through: drop if its moment passed (or it only informs someone in
+quieter mode) -> resolve the conversation (and store it) -> if the previous attempt's outcome is
+unknown, look for the message first -> wait for the channel's and the workspace's pace -> send
+with the dedupe key as message metadata -> mark sent. A 429 waits out ``Retry-After``; 5xx and
+network errors back off exponentially with jitter up to a limit; permanent errors (the person
+left, the channel is gone) fail for good and are raised to the program's leads as a red flag.
+
+Routine prompts (``Claim.bundle``) due for one person in one batch go as one message with a
+section each (``bot.views.bundle``). Its metadata carries a key of its own and every bundled
+dedupe key; before the send each bundled row stores that key (``sent_as``), so a retry after an
+unknown outcome looks for the message by it and marks every row that went in it sent. Rows
+come back from a failed bundle together (one back-off), and go as one message again.
 """
 
 import logging
 import os
 import random
+import secrets
 import socket
 import threading
 import time
@@ -19,8 +26,9 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot.deps import Deps
 from bot.export import chart_filename, chart_png
@@ -28,12 +36,13 @@ from bot.gateway import SlackCallError
 from bot.services.digest import cohort_metrics
 from bot.services.leads import program_lead_ids
 from bot.services.pairing import record_conversation
+from bot.views.bundle import build_bundle, can_bundle, pack
 from bot.views.prompts import build_delivery_failure, build_undelivered
 from scheduler import outbox
 from scheduler.outbox import OUTCOME_UNKNOWN, Claim, Planned
 from scheduler.rules import DIGEST_RULE
 from storage.enums import FlagKind
-from storage.models import Flag, Program
+from storage.models import Flag, Participant, Program
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +50,13 @@ METADATA_EVENT = "mentorbot_delivery"
 MAX_ATTEMPTS = 6
 BACKOFF_BASE = timedelta(seconds=5)
 BACKOFF_CAP = timedelta(minutes=10)
+# Why an informational prompt was not sent to someone who chose the quieter mode.
+QUIET_MODE = "quiet mode"
+# Slack refused what a message says: a bundle of prompts is then sent a prompt at a time, so
+# that sharing a message never stops a prompt that would have gone on its own.
+CONTENT_ERRORS = frozenset(
+    {"invalid_blocks", "invalid_blocks_format", "msg_too_long", "invalid_metadata_format"}
+)
 
 
 class Pacer:
@@ -123,6 +139,8 @@ class DeliveryReport:
     retried: int = 0
     failed: int = 0
     dropped: int = 0
+    # Messages that carried several deliveries (each is counted in ``sent``).
+    bundles: int = 0
     errors: list[str] = field(default_factory=list)
 
 
@@ -145,6 +163,7 @@ class Deliverer:
         batch: int = 50,
         max_attempts: int = MAX_ATTEMPTS,
         rng: random.Random | None = None,
+        bundling: bool = True,
     ) -> None:
         self.deps = deps
         self.worker = worker
@@ -153,25 +172,87 @@ class Deliverer:
         self.batch = batch
         self.max_attempts = max_attempts
         self.rng = rng or random.Random()  # noqa: S311 - jitter, not security
+        # False sends every prompt on its own (bench/bench_messages.py measures the difference).
+        self.bundling = bundling
 
     def run(self, *, max_batches: int = 100) -> DeliveryReport:
         """Deliver everything due now, a batch at a time."""
         report = DeliveryReport()
         for _ in range(max_batches):
             with self.deps.session() as session:
-                claims = outbox.claim(
+                claimed = outbox.claim(
                     session,
                     worker=self.worker,
                     now=self.deps.now(),
                     lease=self.lease,
                     limit=self.batch,
+                    whole_bundles=self.bundling,
                 )
-            if not claims:
+                claims = self._drop_quiet(session, claimed, report)
+            if not claimed:
                 break
-            report.claimed += len(claims)
-            for claim in claims:
-                self._deliver(claim, report)
+            report.claimed += len(claimed)
+            for unit in self._units(claims):
+                if len(unit) == 1 and not self._bundleable(unit[0]):
+                    self._deliver(unit[0], report)
+                else:
+                    self._deliver_together(unit, report)
         return report
+
+    def _drop_quiet(
+        self, session: Session, claims: list[Claim], report: DeliveryReport
+    ) -> list[Claim]:
+        """Drop the prompts that only inform people who chose the quieter mode.
+
+        In the claim's unit of work; the mode is the one of the prompt's program (of any of the
+        person's programs for a message outside one), read as the prompt goes out.
+        """
+        informing = [c for c in claims if not c.needs_answer]
+        if not informing:
+            return claims
+        rows = session.exec(
+            select(Participant.team_id, Participant.program_id, Participant.user_id).where(
+                col(Participant.quiet).is_(True),
+                col(Participant.user_id).in_({c.recipient_id for c in informing}),
+            )
+        ).all()
+        in_program = {(team, program, user) for team, program, user in rows}
+        anywhere = {(team, user) for team, _, user in rows}
+        quiet = {
+            c.id
+            for c in informing
+            if (c.team_id, c.program_id, c.recipient_id) in in_program
+            or (c.program_id is None and (c.team_id, c.recipient_id) in anywhere)
+        }
+        for claim_id in quiet:
+            outbox.mark_dropped(
+                session, delivery_id=claim_id, worker=self.worker, reason=QUIET_MODE
+            )
+        report.dropped += len(quiet)
+        return [c for c in claims if c.id not in quiet]
+
+    @staticmethod
+    def _bundleable(claim: Claim) -> bool:
+        """A routine prompt in a person's DM, a plain message: it may share one with others."""
+        return (
+            claim.bundle
+            and not claim.members
+            and claim.file is None
+            and not claim.conversation_of
+            and claim.recipient_id[:1] in ("U", "W")
+            and can_bundle(claim.payload)
+        )
+
+    def _units(self, claims: list[Claim]) -> list[list[Claim]]:
+        """The batch as what is sent together: each person's routine prompts, the rest alone."""
+        units: dict[tuple[Any, ...], list[Claim]] = {}
+        for claim in claims:
+            if self.bundling and self._bundleable(claim):
+                key: tuple[Any, ...] = ("bundle", claim.team_id, claim.recipient_id)
+            else:
+                key = ("alone", claim.id)
+            units.setdefault(key, []).append(claim)
+        return list(units.values())
 
     def _deliver(self, claim: Claim, report: DeliveryReport) -> None:
         now = self.deps.now()
@@ -191,10 +272,118 @@ class Deliverer:
             self.pacer.wait(claim.team_id, channel)
             ts = self._send(claim, channel)
         except SlackCallError as error:
-            self._failed_call(claim, error, report)
+            self._failed_call([claim], error, report)
             return
         self._sent(claim, channel, ts)
         report.sent += 1
+
+    def _deliver_together(self, claims: list[Claim], report: DeliveryReport) -> None:
+        """Send one person's routine prompts as one message (a few, past Slack's limits).
+
+        The expired are dropped first, and those whose last send may have landed are looked up.
+        """
+        now = self.deps.now()
+        expired = [c for c in claims if c.expires_at is not None and now > c.expires_at]
+        if expired:
+            with self.deps.session() as session:
+                for claim in expired:
+                    outbox.mark_dropped(
+                        session, delivery_id=claim.id, worker=self.worker, reason="expired"
+                    )
+            report.dropped += len(expired)
+        gone = {c.id for c in expired}
+        live = [c for c in claims if c.id not in gone]
+        if not live:
+            return
+        try:
+            # One person's DM: any row that resolved it already knows it.
+            known = next((c.channel_id for c in live if c.channel_id), None)
+            channel = known or self.deps.gateway.open_conversation([live[0].recipient_id])
+            found = self._find_sent(live, channel)
+        except SlackCallError as error:
+            self._failed_call(live, error, report, channel=None)
+            return
+        if found:
+            landed = [c for c in live if c.sent_as in found]
+            with self.deps.session() as session:
+                for claim in landed:
+                    outbox.mark_sent(
+                        session,
+                        delivery_id=claim.id,
+                        worker=self.worker,
+                        ts=found[claim.sent_as],
+                        now=self.deps.now(),
+                    )
+            log.info("delivery reconciled", extra={"delivery_ids": [c.id for c in landed]})
+            report.reconciled += len(landed)
+            live = [c for c in live if c.sent_as not in found]
+        for part in pack([c.payload for c in live]):
+            self._post([live[i] for i in part], channel, report)
+
+    def _find_sent(self, claims: list[Claim], channel: str) -> dict[str, str]:
+        """The ts of each message the claims' unknown-outcome sends left, by metadata key."""
+        since: dict[str, datetime] = {}
+        for claim in claims:
+            if claim.needs_check:
+                since[claim.sent_as] = min(since.get(claim.sent_as, claim.due_at), claim.due_at)
+        found: dict[str, str] = {}
+        for key, due in since.items():
+            ts = self.deps.gateway.find_by_metadata(
+                channel,
+                event_type=METADATA_EVENT,
+                key=key,
+                oldest=(due - timedelta(minutes=5)).timestamp(),
+            )
+            if ts is not None:
+                found[key] = ts
+        return found
+
+    def _post(self, claims: list[Claim], channel: str, report: DeliveryReport) -> None:
+        """Send the claims as one message, under a key stored on each row before the send.
+
+        A prompt alone goes under its own dedupe key; several under a bundle's, which names them
+        all in the metadata.
+        """
+        key = claims[0].dedupe_key if len(claims) == 1 else f"bundle:{secrets.token_hex(8)}"
+        with self.deps.session() as session:
+            # A row whose lease another worker took is that worker's to send.
+            held = [
+                c
+                for c in claims
+                if outbox.remember_send(
+                    session, claim=c, worker=self.worker, channel_id=channel, key=key
+                )
+            ]
+        if not held:
+            return
+        payload: dict[str, Any] = {"key": key}
+        if len(claims) > 1:
+            payload["keys"] = [c.dedupe_key for c in held]
+        message = {
+            **build_bundle([c.payload for c in held]),
+            "metadata": {"event_type": METADATA_EVENT, "event_payload": payload},
+        }
+        try:
+            self.pacer.wait(held[0].team_id, channel)
+            ts = self.deps.gateway.post_message(channel, message)
+        except SlackCallError as error:
+            if len(held) > 1 and error.error in CONTENT_ERRORS:
+                log.warning(
+                    "bundle refused: sending its prompts one by one",
+                    extra={"delivery_ids": [c.id for c in held], "error": error.error},
+                )
+                for claim in held:
+                    self._post([claim], channel, report)
+                return
+            self._failed_call(held, error, report, channel=channel)
+            return
+        with self.deps.session() as session:
+            for claim in held:
+                outbox.mark_sent(
+                    session, delivery_id=claim.id, worker=self.worker, ts=ts, now=self.deps.now()
+                )
+        report.sent += len(held)
+        report.bundles += int(len(held) > 1)
 
     def _sent(self, claim: Claim, channel: str, ts: str | None, *, found: bool = False) -> None:
         """Mark the delivery sent and do what follows it: record the conversation on the
@@ -284,7 +473,7 @@ class Deliverer:
             ts = self.deps.gateway.find_file(channel, filename=shared.filename, oldest=oldest)
         else:
             ts = self.deps.gateway.find_by_metadata(
-                channel, event_type=METADATA_EVENT, key=claim.dedupe_key, oldest=oldest
+                channel, event_type=METADATA_EVENT, key=claim.sent_as, oldest=oldest
             )
         if ts is None:
             return False
@@ -293,50 +482,73 @@ class Deliverer:
         report.reconciled += 1
         return True
 
-    def _failed_call(self, claim: Claim, error: SlackCallError, report: DeliveryReport) -> None:
+    def _failed_call(
+        self,
+        claims: list[Claim],
+        error: SlackCallError,
+        report: DeliveryReport,
+        *,
+        channel: str | None = None,
+    ) -> None:
+        """What follows a failed send of ``claims`` (one message: they share its fate)."""
         now = self.deps.now()
         report.errors.append(error.error)
-        extra = {"delivery_id": claim.id, "rule": claim.rule, "error": error.error}
+        retry_at: datetime | None = None
+        held = False
         with self.deps.session() as session:
-            if error.permanent:
-                outbox.mark_failed(
-                    session, delivery_id=claim.id, worker=self.worker, error=error.error
-                )
-                self._flag(session, claim, error.error, now)
-                self._tell_sender(session, claim, error.error, now)
-                report.failed += 1
-                log.warning("delivery failed for good", extra=extra)
-            elif error.error == "ratelimited":
-                wait = error.retry_after or 1.0
-                self.pacer.hold(claim.team_id, claim.channel_id or claim.recipient_id, wait)
-                outbox.mark_retry(
-                    session,
-                    delivery_id=claim.id,
-                    worker=self.worker,
-                    at=now + timedelta(seconds=wait),
-                    error=error.error,
-                    count_attempt=False,
-                )
-                report.retried += 1
-            elif claim.attempts >= self.max_attempts:
-                reason = f"gave up after {claim.attempts} attempts: {error.error}"
-                outbox.mark_failed(session, delivery_id=claim.id, worker=self.worker, error=reason)
-                self._flag(session, claim, reason, now)
-                self._tell_sender(session, claim, error.error, now)
-                report.failed += 1
-                log.warning("delivery failed for good", extra=extra)
-            else:
-                # A timeout may have delivered the message: the next attempt looks first.
-                unknown = error.error == "connection_error" or (error.status or 0) >= 500
-                outbox.mark_retry(
-                    session,
-                    delivery_id=claim.id,
-                    worker=self.worker,
-                    at=now + backoff(claim.attempts, rng=self.rng),
-                    error=OUTCOME_UNKNOWN if unknown else error.error,
-                )
-                report.retried += 1
-                log.info("delivery will be retried", extra=extra)
+            for claim in claims:
+                extra = {"delivery_id": claim.id, "rule": claim.rule, "error": error.error}
+                if error.permanent:
+                    outbox.mark_failed(
+                        session, delivery_id=claim.id, worker=self.worker, error=error.error
+                    )
+                    self._flag(session, claim, error.error, now)
+                    self._tell_sender(session, claim, error.error, now)
+                    report.failed += 1
+                    log.warning("delivery failed for good", extra=extra)
+                elif error.error == "ratelimited":
+                    wait = error.retry_after or 1.0
+                    if not held:
+                        conversation = channel or claim.channel_id or claim.recipient_id
+                        self.pacer.hold(claim.team_id, conversation, wait)
+                        held = True
+                    outbox.mark_retry(
+                        session,
+                        delivery_id=claim.id,
+                        worker=self.worker,
+                        at=now + timedelta(seconds=wait),
+                        # Refused while looking for a send that may have landed: look again.
+                        error=OUTCOME_UNKNOWN if claim.needs_check else error.error,
+                        count_attempt=False,
+                    )
+                    report.retried += 1
+                elif claim.attempts >= self.max_attempts:
+                    reason = f"gave up after {claim.attempts} attempts: {error.error}"
+                    outbox.mark_failed(
+                        session, delivery_id=claim.id, worker=self.worker, error=reason
+                    )
+                    self._flag(session, claim, reason, now)
+                    self._tell_sender(session, claim, error.error, now)
+                    report.failed += 1
+                    log.warning("delivery failed for good", extra=extra)
+                else:
+                    # One moment for all: a bundle's rows come back together, as one message.
+                    if retry_at is None:
+                        attempts = max(c.attempts for c in claims)
+                        retry_at = now + backoff(attempts, rng=self.rng)
+                    # A timeout may have delivered the message: the next attempt looks first
+                    # (and still does when this attempt failed before it could look).
+                    unknown = error.error == "connection_error" or (error.status or 0) >= 500
+                    unknown = unknown or claim.needs_check
+                    outbox.mark_retry(
+                        session,
+                        delivery_id=claim.id,
+                        worker=self.worker,
+                        at=retry_at,
+                        error=OUTCOME_UNKNOWN if unknown else error.error,
+                    )
+                    report.retried += 1
+                    log.info("delivery will be retried", extra=extra)
 
     def _tell_sender(self, session: Session, claim: Claim, error: str, now: datetime) -> None:
         """The person a message was from hears, once, that it could not be delivered."""

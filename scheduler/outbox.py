@@ -7,6 +7,8 @@
   lease; a row whose lease ran out while ``sending`` belongs to a process that died mid-send.
 - Such a row, and one whose last send timed out, has an unknown outcome: it is reconciled
   (looked up in the conversation by its metadata) before any resend.
+- The routine prompts (``bundle``) due for a person at one moment are claimed together, even
+  past a batch's limit, so delivery can send them as one message.
 """
 
 from collections.abc import Sequence
@@ -153,6 +155,11 @@ class Claim:
         """False for a prompt that only informs, which quieter mode leaves out."""
         return not self.extras.get("informational")
 
+    @property
+    def sent_as(self) -> str:
+        """The metadata key of the message it was last sent in (a bundle's, or its own)."""
+        return str(self.extras.get("sent_as") or self.dedupe_key)
+
 
 def enqueue(session: Session, planned: Sequence[Planned], *, now: datetime) -> int:
     """Insert the planned messages that are not in the outbox yet; returns how many were new."""
@@ -188,10 +195,50 @@ def enqueue(session: Session, planned: Sequence[Planned], *, now: datetime) -> i
     return inserted
 
 
+def _bundled(row: Delivery) -> bool:
+    return bool((row.extras or {}).get("bundle")) and row.status is DeliveryStatus.PENDING
+
+
+def _rest_of_bundles(session: Session, rows: list[Delivery], now: datetime) -> list[Delivery]:
+    """The routine prompts due at a full batch's last moment for the people it holds some of.
+
+    Rows come in due order, so only that moment's can lie beyond the limit; they are read
+    through the (status, due_at) index, one moment's rows.
+    """
+    moment = rows[-1].due_at
+    people = {(r.team_id, r.recipient_id) for r in rows if r.due_at == moment and _bundled(r)}
+    if not people:
+        return []
+    query = select(Delivery).where(
+        col(Delivery.status) == DeliveryStatus.PENDING.value,
+        col(Delivery.due_at) == moment,
+        col(Delivery.recipient_id).in_({user for _, user in people}),
+        col(Delivery.id).not_in([r.id for r in rows]),
+        or_(col(Delivery.next_attempt_at).is_(None), col(Delivery.next_attempt_at) <= now),
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    return [
+        row
+        for row in session.exec(query.order_by(col(Delivery.id))).all()
+        if _bundled(row) and (row.team_id, row.recipient_id) in people
+    ]
+
+
 def claim(
-    session: Session, *, worker: str, now: datetime, lease: timedelta, limit: int
+    session: Session,
+    *,
+    worker: str,
+    now: datetime,
+    lease: timedelta,
+    limit: int,
+    whole_bundles: bool = True,
 ) -> list[Claim]:
-    """Take up to ``limit`` due deliveries (and ones abandoned mid-send) for ``worker``."""
+    """Take up to ``limit`` due deliveries (and ones abandoned mid-send) for ``worker``.
+
+    ``whole_bundles``: a full batch does not split the prompts due for a person at one moment
+    (it takes the rest of them beyond the limit).
+    """
     due = and_(
         col(Delivery.status) == DeliveryStatus.PENDING.value,
         col(Delivery.due_at) <= now,
@@ -206,8 +253,11 @@ def claim(
     query = query.limit(limit)
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
+    rows = list(session.exec(query).all())
+    if whole_bundles and rows and len(rows) == limit:
+        rows += _rest_of_bundles(session, rows, now)
     claims = []
-    for row in session.exec(query).all():
+    for row in rows:
         needs_check = row.status is DeliveryStatus.SENDING or row.error == OUTCOME_UNKNOWN
         row.status = DeliveryStatus.SENDING
         row.claimed_by = worker
@@ -251,6 +301,19 @@ def _set(session: Session, delivery_id: int, worker: str, **values: Any) -> bool
 def remember_channel(session: Session, *, delivery_id: int, worker: str, channel_id: str) -> bool:
     """Store the resolved conversation before sending, so a reconcile knows where to look."""
     return _set(session, delivery_id, worker, channel_id=channel_id)
+
+
+def remember_send(
+    session: Session, *, claim: Claim, worker: str, channel_id: str, key: str
+) -> bool:
+    """Store, before sending, where the delivery goes and under which metadata key.
+
+    A reconcile after an unknown outcome looks for that key: a bundle's, when it shares one.
+    """
+    extras = {**claim.extras, "sent_as": key}
+    if key == claim.dedupe_key:
+        extras.pop("sent_as")
+    return _set(session, claim.id, worker, channel_id=channel_id, extras=extras)
 
 
 def mark_sent(

@@ -10,6 +10,13 @@ now, never a scan that loads every pairing:
   weeks people have), and only the columns it needs, not whole rows;
 - each query builds the message's dedupe key in SQL and skips it when the outbox already holds
   it, so a pass costs what is new, not what was planned before.
+
+Routine prompts whose moment is a day, not a minute (due reminders, lapse nudges, re-assessments,
+surveys, the graduation prompt) are ``bundle`` prompts: each falls due at the start of the
+recipient's working day, so the day's prompts go out together as one message with a section each.
+Prompts timed to a session (the agenda the day before, the reminder, the scorecard, "did you
+meet?") keep their minute. A prompt that only informs is ``needs_answer=False``: people in
+quieter mode don't get it (the delivery engine drops it).
 """
 
 from collections.abc import Callable, Iterable, Iterator
@@ -49,7 +56,9 @@ from bot.views.surveys import build_survey_prompt
 from scheduler.outbox import Planned
 from scheduler.timing import (
     WorkingHours,
+    day_delivery_time,
     delivery_time,
+    last_day_target_due_by,
     last_target_due_by,
     next_working_moment,
 )
@@ -271,13 +280,23 @@ def last_digest_moment(program: Program, now: datetime) -> datetime:
 class Planner:
     """Runs every rule for one moment and yields what is due and not planned yet."""
 
-    def __init__(self, session: Session, *, now: datetime, horizon: timedelta = HORIZON) -> None:
+    def __init__(
+        self,
+        session: Session,
+        *,
+        now: datetime,
+        horizon: timedelta = HORIZON,
+        bundling: bool = True,
+    ) -> None:
         self.session = session
         self.now = now
         # Plan at least this often: a message is enqueued when it falls due within the horizon.
         self.horizon = horizon
+        # Routine prompts fall due at the start of the working day and may share a message
+        # (False plans each at its own moment, as before bundling: bench/bench_messages.py).
+        self.bundling = bundling
         self._settings: dict[int, RuleSettings] = {}
-        self._reach: dict[WorkingHours, datetime | None] = {}
+        self._reach: dict[tuple[WorkingHours, bool], datetime | None] = {}
         # Lapse flags waiting to be written together.
         self._flags: list[dict[str, Any]] = []
 
@@ -302,32 +321,37 @@ class Planner:
     def _shortest(self, value: Callable[[RuleSettings], float]) -> float:
         return min(value(self.settings(p)) for p in self.programs.values())
 
-    def reach(self, hours: WorkingHours) -> datetime | None:
+    def reach(self, hours: WorkingHours, *, day: bool = False) -> datetime | None:
         """The latest target that can be due within the horizon for someone with ``hours``;
-        None when that person's working hours don't start within the horizon at all."""
-        if hours not in self._reach:
+        None when that person's working hours don't start within the horizon at all.
+
+        ``day``: for a bundle prompt, which falls due at the start of its working day.
+        """
+        if (hours, day) not in self._reach:
             opens = next_working_moment(hours, self.now)
             soon = self.now + self.horizon
             reachable = opens is not None and opens <= soon
-            self._reach[hours] = last_target_due_by(hours, soon) if reachable else None
-        return self._reach[hours]
+            last = last_day_target_due_by if day else last_target_due_by
+            self._reach[hours, day] = last(hours, soon) if reachable else None
+        return self._reach[hours, day]
 
     @cached_property
-    def _at_work(self) -> tuple[datetime | None, list[str]]:
+    def _at_work(self) -> tuple[datetime | None, datetime | None, list[str]]:
         weeks = select(
             col(Participant.timezone),
             col(Participant.work_start),
             col(Participant.work_end),
             col(Participant.work_days),
         ).distinct()
-        reachable: dict[WorkingHours, datetime] = {}
+        reachable: dict[WorkingHours, tuple[datetime, datetime]] = {}
         for week in self.session.execute(weeks):
             hours = hours_of(*week)
             reach = self.reach(hours)
             if reach is not None:
-                reachable[hours] = reach
-        bound = max(reachable.values(), default=None)
-        return bound, sorted({hours.tz for hours in reachable})
+                reachable[hours] = (reach, self.reach(hours, day=self.bundling) or reach)
+        bound = max((r[0] for r in reachable.values()), default=None)
+        day_bound = max((r[1] for r in reachable.values()), default=None)
+        return bound, day_bound, sorted({hours.tz for hours in reachable})
 
     @property
     def reach_bound(self) -> datetime | None:
@@ -336,11 +360,17 @@ class Planner:
         return self._at_work[0]
 
     @property
+    def day_reach_bound(self) -> datetime | None:
+        """``reach_bound`` for bundle prompts: a target later in a working day that has begun
+        (or begins within the horizon) falls due at that day's start, so it is read now."""
+        return self._at_work[1]
+
+    @property
     def zones(self) -> list[str]:
         """The timezones of everyone whose working hours start within the horizon: a query
         reads only their prompts, the others' wait (read from the few distinct working weeks,
         through an index)."""
-        return self._at_work[1]
+        return self._at_work[2]
 
     def _pair(self, row: Row[Any], *, sides: bool = False) -> Pair:
         """The pair of a row; ``sides``: the row says which side's message is still open."""
@@ -420,12 +450,21 @@ class Planner:
         target: datetime,
         expires: datetime | None,
         payload: Callable[[], dict[str, Any]],
+        bundle: bool = False,
+        needs_answer: bool = True,
     ) -> Planned | None:
-        """A message for ``person`` if its working-hours moment is due within the horizon."""
-        reach = self.reach(person.hours)
+        """A message for ``person`` if its working-hours moment is due within the horizon.
+
+        ``bundle``: a routine prompt, due at the start of its working day, that may share one
+        message with the person's other prompts of the day; ``needs_answer=False``: it only
+        informs, and people in quieter mode don't get it.
+        """
+        by_day = bundle and self.bundling
+        reach = self.reach(person.hours, day=by_day)
         if reach is None or target > reach:
             return None  # cheap: most candidates of a pass stop here
-        due = delivery_time(person.hours, target, now=self.now, expires=expires)
+        when = day_delivery_time if by_day else delivery_time
+        due = when(person.hours, target, now=self.now, expires=expires)
         if due is None or due > self.now + self.horizon:
             return None
         return Planned(
@@ -438,6 +477,8 @@ class Planner:
             expires_at=expires,
             program_id=pair.program.id,
             pairing_id=pair.pairing_id,
+            bundle=by_day,
+            needs_answer=needs_answer,
         )
 
     def _to_both(
@@ -450,10 +491,13 @@ class Planner:
         expires: datetime | date,
         payload: Callable[..., dict[str, Any]],
         local: bool = False,
+        bundle: bool = False,
+        needs_answer: bool = True,
     ) -> Iterator[Planned]:
         """The rule's message to each side still to plan, keyed ``key:user`` (the key
         ``_open_sides`` looks for). A date stands for the start of that person's working day;
-        ``payload`` is given the partner's user id, and the person's timezone when ``local``."""
+        ``payload`` is given the partner's user id, and the person's timezone when ``local``;
+        ``bundle`` and ``needs_answer`` as for ``_message``."""
         for person, partner in pair.both():
             local_time = {"tz": person.tz} if local else {}
             planned = self._message(
@@ -464,6 +508,8 @@ class Planner:
                 target=person.moment(target),
                 expires=person.moment(expires),
                 payload=partial(payload, partner_user_id=partner.user_id, **local_time),
+                bundle=bundle,
+                needs_answer=needs_answer,
             )
             if planned:
                 yield planned
@@ -555,6 +601,8 @@ class Planner:
                     expires_at=start,
                     program_id=pair.program.id,
                     pairing_id=pair.pairing_id,
+                    # The session is already in their calendar: quieter mode leaves this out.
+                    needs_answer=False,
                 )
 
     def scorecards(self) -> Iterator[Planned]:
@@ -664,12 +712,18 @@ class Planner:
             .subquery()
         )
 
-        def cutoff(factor: Callable[[RuleSettings], float]) -> ColumnElement[datetime]:
+        def cutoff(
+            factor: Callable[[RuleSettings], float], at: datetime
+        ) -> ColumnElement[datetime]:
             moments = {
-                program_id: _when(self.now - gap * factor(self.settings(self.programs[program_id])))
+                program_id: _when(at - gap * factor(self.settings(self.programs[program_id])))
                 for program_id, gap in gaps.items()
             }
             return case(moments, value=col(Pairing.program_id))
+
+        # A nudge falls due at the start of its working day: read the gaps reaching their
+        # nudge point by the end of a working day that has begun, not only those past it.
+        nudge_by = (self.day_reach_bound if self.bundling else None) or self.now
 
         period = epoch_seconds(since)
         unflagged = ~exists().where(
@@ -691,7 +745,7 @@ class Planner:
                 _unplanned(escalated_to(col(ProgramLead.user_id))),
             ),
         )
-        escalation_due = since <= cutoff(lambda s: s.lapse_escalation_factor)
+        escalation_due = since <= cutoff(lambda s: s.lapse_escalation_factor, self.now)
         sides, unplanned = _open_sides("lapse_nudge", col(Pairing.id), period, zones=self.zones)
         query = (
             self._pairs_select(
@@ -700,7 +754,7 @@ class Planner:
             .outerjoin(booked, booked.c.pairing_id == col(Pairing.id))
             .where(
                 booked.c.pairing_id.is_(None),
-                since <= cutoff(lambda s: s.lapse_nudge_factor),
+                since <= cutoff(lambda s: s.lapse_nudge_factor, nudge_by),
                 or_(unplanned, and_(escalation_due, or_(unflagged, untold))),
             )
         )
@@ -758,6 +812,7 @@ class Planner:
                 days=days,
                 program_name=pair.program.name,
             ),
+            bundle=True,
         )
         if self.now - last < gap * settings.lapse_escalation_factor:
             return
@@ -820,16 +875,19 @@ class Planner:
             program_id: timedelta(weeks=self.settings(program).reassessment_weeks)
             for program_id, program in self.programs.items()
         }
+        # The prompt falls due at the start of its working day: read periods ending by the end
+        # of a working day that has begun, not only those that ended.
+        upto = (self.day_reach_bound if self.bundling else None) or self.now
         for program_id, first in oldest:
-            if first is None or self.now - first < every[program_id]:
+            if first is None or upto - first < every[program_id]:
                 continue
             # One query per program, its CASE holding only that program's periods: one CASE
             # for every program's periods would grow with their square.
-            periods = range(int((self.now - first) / every[program_id]), 0, -1)
-            yield from self._reassessments_of(program_id, every[program_id], periods)
+            periods = range(int((upto - first) / every[program_id]), 0, -1)
+            yield from self._reassessments_of(program_id, every[program_id], periods, upto)
 
     def _reassessments_of(
-        self, program_id: int, every: timedelta, periods: Iterable[int]
+        self, program_id: int, every: timedelta, periods: Iterable[int], upto: datetime
     ) -> Iterator[Planned]:
         started = col(Pairing.started_at)
         # Latest period first: on a boundary shared by two ranges the later period wins.
@@ -838,7 +896,7 @@ class Planner:
                 (
                     and_(
                         started >= _when(self.now - every * k - REASSESSMENT_WINDOW),
-                        started <= _when(self.now - every * k),
+                        started <= _when(upto - every * k),
                     ),
                     k,
                 )
@@ -858,12 +916,18 @@ class Planner:
                 target=target,
                 expires=target + timedelta(days=14),
                 payload=partial(build_reassessment_prompt, pairing_id=pair.pairing_id),
+                bundle=True,
             )
 
     def _programs_at(self, moment: Callable[[Program], date], window: timedelta) -> list[Program]:
-        """Running programs whose ``moment`` (a date) fell within the last ``window``."""
+        """Running programs whose ``moment`` (a date) fell within the last ``window``, or falls
+        tomorrow in UTC: east of UTC that day's working hours begin on UTC's eve, and the
+        prompt goes with the person's other prompts of the day."""
         today = self.now.date()
-        return [p for p in self.programs.values() if moment(p) <= today < moment(p) + window]
+        soon = today + timedelta(days=1)
+        return [
+            p for p in self.programs.values() if moment(p) <= soon and today < moment(p) + window
+        ]
 
     def _pairs_without(self, program: Program, rule: str) -> Iterator[Pair]:
         """The program's running pairs where either person's ``rule`` message is not planned."""
@@ -892,6 +956,7 @@ class Planner:
                         mentee_user_id=pair.mentee.user_id,
                         program_name=pair.program.name,
                     ),
+                    bundle=True,
                 )
 
     def closing_prompts(self) -> Iterator[Planned]:
@@ -899,11 +964,13 @@ class Planner:
         for program in self.programs.values():
             end = program_end(program)
             start = end - timedelta(days=self.settings(program).final_survey_days)
-            if not start <= self.now.date() < end:
+            # From UTC's eve: east of UTC the day's working hours begin before it.
+            if not start - timedelta(days=1) <= self.now.date() < end:
                 continue
-            note_event_for_program(
-                self.session, program_id=program.id or 0, event=PairEvent.FINAL_SURVEY_DUE
-            )
+            if start <= self.now.date():
+                note_event_for_program(
+                    self.session, program_id=program.id or 0, event=PairEvent.FINAL_SURVEY_DUE
+                )
             for pair in self._pairs_without(program, "graduation"):
                 yield from self._to_both(
                     pair,
@@ -917,6 +984,7 @@ class Planner:
                         program_name=pair.program.name,
                         end=end - timedelta(days=1),
                     ),
+                    bundle=True,
                 )
 
     def weekly_digests(self) -> Iterator[Planned]:
@@ -947,7 +1015,7 @@ class Planner:
 
     def due_reminders(self) -> Iterator[Planned]:
         """To the mentee, ``due_reminder_days`` before an open goal or milestone is due."""
-        bound = self.reach_bound if self.programs else None
+        bound = self.day_reach_bound if self.programs else None
         if bound is None:
             return  # nobody's working hours start within the horizon
         today = self.now.date()
@@ -1007,5 +1075,8 @@ class Planner:
                 title=title[:150],
                 due=due,
             ),
+            bundle=True,
+            # It tells them what they know (the date is theirs): quieter mode leaves it out.
+            needs_answer=False,
         )
         return [planned] if planned else []

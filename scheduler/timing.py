@@ -1,8 +1,11 @@
 """When a prompt may reach a person: inside their working hours, in their own timezone.
 
 A prompt aimed outside someone's working hours moves *earlier*, to the end of their last working
-window before it (a reminder the evening before beats a ping at 3 a.m.). All arithmetic is on
-local wall-clock times through ``zoneinfo``, so a DST change neither shifts nor repeats anything.
+window before it (a reminder the evening before beats a ping at 3 a.m.). A routine prompt whose
+moment is a day rather than a minute comes at the start of that day's working hours (of the last
+working day before it, on a day off), so that a person's prompts of one day fall due together and
+arrive as one message. All arithmetic is on local wall-clock times through ``zoneinfo``, so a DST
+change neither shifts nor repeats anything.
 """
 
 from dataclasses import dataclass
@@ -98,3 +101,49 @@ def last_target_due_by(hours: WorkingHours, moment: datetime) -> datetime:
     """
     after = moment + _END_MARGIN
     return next_working_moment(hours, after) or after
+
+
+def working_day_start(hours: WorkingHours, moment: datetime) -> datetime:
+    """The start of the working window ``moment`` falls in (``moment`` itself outside one)."""
+    window = hours.window(moment.astimezone(hours.zone).date())
+    if window is not None and window[0] <= moment < window[1]:
+        return window[0]
+    return moment
+
+
+def day_delivery_time(
+    hours: WorkingHours, target: datetime, *, now: datetime, expires: datetime | None
+) -> datetime | None:
+    """When to deliver a prompt whose moment is a day: at the start of that working day.
+
+    The day is the target's own (local) day when the person works that day, else the last
+    working day before it. Once that start has passed, like ``delivery_time``: now if it is a
+    working moment, else the next window, before ``expires``. A person's prompts of one day
+    then fall due at one moment and go as one message.
+    """
+    window = hours.window(target.astimezone(hours.zone).date())
+    if window is not None:
+        moment: datetime | None = window[0]
+    else:
+        before = latest_working_moment(hours, target)
+        moment = working_day_start(hours, before) if before is not None else None
+    if moment is None or moment < now:
+        moment = next_working_moment(hours, now)
+    if moment is None or (expires is not None and moment >= expires):
+        return None
+    return moment
+
+
+def last_day_target_due_by(hours: WorkingHours, moment: datetime) -> datetime:
+    """The latest target whose ``day_delivery_time`` can fall at or before ``moment``.
+
+    A target on a later working day is delivered at that day's start; any earlier target on
+    its own day or the days off before it, so the bound is the (local) midnight that begins the
+    first working day after ``moment``'s.
+    """
+    local_day = moment.astimezone(hours.zone).date()
+    for ahead in range(1, _SEARCH_DAYS):
+        day = local_day + timedelta(days=ahead)
+        if hours.window(day) is not None:
+            return datetime.combine(day, time(0), tzinfo=hours.zone).astimezone(UTC)
+    return last_target_due_by(hours, moment)

@@ -251,6 +251,31 @@ def test_a_timed_out_send_that_reached_slack_is_not_sent_twice(
     assert len(slack.messages(slack.dm_channel_id("U0001"))) == 1
 
 
+def test_a_lookup_refused_by_a_rate_limit_is_made_again_before_any_resend(
+    engine: Engine,
+    clock: FrozenClock,
+    slack: SlackDouble,
+    impatient_deps: Deps,
+    fake_time: FakeTime,
+) -> None:
+    """The outcome of the send stays unknown until a lookup answers: a 429 on the lookup keeps
+    the row looking, instead of sending the message a second time."""
+    pacer = Pacer(clock=fake_time.clock, sleep=fake_time.sleep)
+    deliverer = Deliverer(impatient_deps, worker="w", pacer=pacer, rng=random.Random(1))
+    _plan(engine, clock, _item(clock, "k1"))
+    slack.fail_next("chat.postMessage", delay=1.5, apply=True)
+    deliverer.run()
+    [row] = _rows(engine)
+    clock.current = row.next_attempt_at  # type: ignore[assignment]
+    slack.fail_next("conversations.history", retry_after=3)
+    assert deliverer.run().retried == 1
+    [row] = _rows(engine)
+    assert (row.error, row.attempts) == (outbox.OUTCOME_UNKNOWN, 1)
+    clock.advance(timedelta(seconds=3))
+    assert deliverer.run().reconciled == 1
+    assert len(slack.calls_to("chat.postMessage")) == 1
+
+
 def test_failed_deliveries_can_be_requeued(
     engine: Engine, clock: FrozenClock, slack: SlackDouble, deliverer: Deliverer
 ) -> None:

@@ -75,14 +75,29 @@ def _plan(engine: Engine, now: datetime) -> tuple[int, int]:
     return built, enqueued
 
 
+# The routine prompts, due at the start of the working day and sent together; the others keep
+# their minute. Those that only inform are left out in quieter mode.
+BUNDLED = {"lapse_nudge", "skill_reassessment", "goal_due", "milestone_due"}
+INFORMATIONAL = {"session_reminder", "goal_due", "milestone_due"}
+
+
 def test_passes_build_only_messages_the_outbox_lacks(any_engine: Engine) -> None:
     """The benchmark's mix (every rule with a key built in SQL: agenda, reminders, scorecards,
-    did you meet, lapses and escalations, re-assessments, goal and milestone reminders)."""
+    did you meet, lapses and escalations, re-assessments, goal and milestone reminders).
+
+    Routine prompts are read up to the end of a working day that has begun (they fall due at
+    its start): later passes of that day must not build them again.
+    """
     build(any_engine, 300)
     built, enqueued = _plan(any_engine, NOW)
     assert built == enqueued > 100
     with Session(any_engine) as session:
-        rules = set(session.execute(select(col(Delivery.rule)).distinct()).scalars())
+        flags = {
+            (rule, bool(extras.get("bundle")), bool(extras.get("informational")))
+            for rule, extras in session.execute(select(col(Delivery.rule), col(Delivery.extras)))
+        }
+    rules = {rule for rule, _, _ in flags}
+    assert flags == {(rule, rule in BUNDLED, rule in INFORMATIONAL) for rule in rules}
     assert {
         "agenda_prompt",
         "session_reminder",
@@ -95,7 +110,7 @@ def test_passes_build_only_messages_the_outbox_lacks(any_engine: Engine) -> None
     } <= rules
     assert _plan(any_engine, NOW) == (0, 0)
     # Later passes build what fell due since, and nothing they planned before.
-    for minutes in range(1, 60, 7):
+    for minutes in (*range(1, 60, 7), *range(60, 24 * 60, 97)):
         built, enqueued = _plan(any_engine, NOW + timedelta(minutes=minutes))
         assert built == enqueued
 

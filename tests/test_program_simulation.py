@@ -1,5 +1,6 @@
 """A 12-week program run by the scheduler across March 2026's DST changes (US 8 March, EU 29
-March): every prompt goes out once, at the right local time, inside the recipient's working hours.
+March): every prompt goes out once, at the right local time, inside the recipient's working hours;
+routine prompts due the same day come as one message with a section each.
 
 Alice (mentee, Berlin) and Bob (mentor, New York) meet every Tuesday at 16:00 Berlin time. The
 pair's actions are written to the database directly, at the moments they happen: the test is
@@ -26,6 +27,7 @@ from sqlalchemy import Engine
 from sqlmodel import select
 
 from bot.deps import Deps
+from bot.ids import ActionId
 from bot.sandbox.slack_double import SlackDouble
 from scheduler.delivery import METADATA_EVENT, Deliverer, Pacer
 from scheduler.tick import plan_due
@@ -77,7 +79,7 @@ CANCELLED = SESSIONS[6]  # 14 April: called off the Friday before, no new date f
 CANCELLED_AT = datetime(2026, 4, 10, 12, tzinfo=UTC)
 RESUMED = SESSIONS[7]  # 21 April: booked after the lapse nudges, the day before
 RESUMED_AT = datetime(2026, 4, 20, 15, tzinfo=UTC)
-GOAL_DUE = date(2026, 4, 24)  # a Friday
+GOAL_DUE = date(2026, 4, 24)  # a Friday; a second milestone is due the same day
 MILESTONE_DUE = date(2026, 4, 1)  # a Wednesday: "three days before" is the Sunday of the change
 
 
@@ -183,7 +185,8 @@ class PairActions:
             session.add(meeting)
 
     def set_goals(self) -> None:
-        """An agreed goal due on a Friday, with a milestone due the Wednesday after EU DST."""
+        """An agreed goal due on a Friday, with a milestone due the Wednesday after EU DST and
+        one due with the goal."""
         with session_scope(self.engine) as session:
             goal = Goal(
                 team_id=TEAM,
@@ -203,6 +206,14 @@ class PairActions:
                     goal_id=goal.id or 0,
                     title="Draft the review deck",
                     due_date=MILESTONE_DUE,
+                )
+            )
+            session.add(
+                Milestone(
+                    team_id=TEAM,
+                    goal_id=goal.id or 0,
+                    title="Rehearse the review with my mentor",
+                    due_date=GOAL_DUE,
                 )
             )
 
@@ -246,11 +257,11 @@ def planning_points(
     return sorted(p for p in points if start <= p < end)
 
 
-def _pending_due(engine: Engine, until: datetime) -> list[datetime]:
+def _pending_due(engine: Engine, before: datetime) -> list[datetime]:
     with session_scope(engine) as session:
         rows = session.exec(
             select(Delivery.due_at)
-            .where(Delivery.status == DeliveryStatus.PENDING, Delivery.due_at <= until)
+            .where(Delivery.status == DeliveryStatus.PENDING, Delivery.due_at < before)
             .distinct()
         ).all()
     return sorted(rows)
@@ -265,7 +276,11 @@ def simulate(
     start: datetime = PAIRING_START,
     end: datetime = END,
 ) -> None:
-    """Act, plan up to the next point, deliver each row at its due time; repeat until END."""
+    """Act, plan up to the next point, deliver each row at its due time; repeat until END.
+
+    A row due at the next point itself goes after that point's planning, as the running bot
+    plans (a day's prompts with it) and delivers in the same minute.
+    """
     deliverer = Deliverer(
         deps, worker="sim", pacer=Pacer(sleep=lambda _: None), rng=random.Random(5)
     )
@@ -301,30 +316,36 @@ def _expected(pair: Pair) -> Counter[tuple[str, str, datetime]]:
     # A day after the unlogged session's end: 17:00 in Berlin, 12:00 in New York.
     for person in (MENTEE, MENTOR):
         expected["did_you_meet", person, utc(3, 25, 16)] += 1
-    # 10.5 days after 7 April 14:00 UTC is Saturday 18 April: Monday 09:00 for each of them.
-    expected["lapse_nudge", MENTEE, utc(4, 20, 7)] += 1
-    expected["lapse_nudge", MENTOR, utc(4, 20, 13)] += 1
-    # Six and twelve weeks after Monday 2 March 09:00 UTC: 11:00 in Berlin; Bob is still asleep,
-    # so his comes at 09:00 in New York (the moment had passed: there is no "evening before").
+    # 10.5 days after 7 April 14:00 UTC is Saturday 18 April: it moves back to Friday, and a
+    # nudge's moment is a day, so each hears at the start of Friday, 09:00 their time.
+    expected["lapse_nudge", MENTEE, utc(4, 17, 7)] += 1
+    expected["lapse_nudge", MENTOR, utc(4, 17, 13)] += 1
+    # Six and twelve weeks after Monday 2 March 09:00 UTC: 11:00 in Berlin, so Alice hears at the
+    # start of that day, 09:00; Bob is still asleep, so his comes at 09:00 in New York.
     for week in (6, 12):
         moment = PAIRING_START + timedelta(weeks=week)
-        expected["skill_reassessment", MENTEE, moment] += 1
+        expected["skill_reassessment", MENTEE, moment - timedelta(hours=2)] += 1
         expected["skill_reassessment", MENTOR, moment + timedelta(hours=4)] += 1
-    # Three days before Friday 24 April, 09:00 in Berlin (summer time).
+    # Three days before Friday 24 April, 09:00 in Berlin (summer time): the goal and the
+    # milestone due with it.
     expected["goal_due", MENTEE, utc(4, 21, 7)] += 1
-    # Three days before Wednesday 1 April is Sunday 29 March, the night the clocks change: the
-    # last working minute before it, Friday 27 March 17:59 in Berlin (winter time).
-    expected["milestone_due", MENTEE, utc(3, 27, 16, 59)] += 1
+    expected["milestone_due", MENTEE, utc(4, 21, 7)] += 1
+    # Three days before Wednesday 1 April is Sunday 29 March, the night the clocks change: it
+    # moves back to Friday 27 March, at the start of that day, 09:00 in Berlin (winter time).
+    expected["milestone_due", MENTEE, utc(3, 27, 8)] += 1
     return expected
 
 
 def _delivered(slack: SlackDouble) -> dict[str, list[dict[str, object]]]:
-    """Every message in the three people's DMs, by its dedupe key."""
+    """Every message in the three people's DMs, by each dedupe key it carries (a bundle names
+    every prompt it holds)."""
     found: dict[str, list[dict[str, object]]] = defaultdict(list)
     for person in (MENTEE, MENTOR, LEAD):
         for message in slack.messages(slack.dm_channel_id(person)):
             assert message["metadata"]["event_type"] == METADATA_EVENT
-            found[message["metadata"]["event_payload"]["key"]].append(message)
+            payload = message["metadata"]["event_payload"]
+            for key in payload.get("keys") or [payload["key"]]:
+                found[key].append(message)
     return found
 
 
@@ -381,8 +402,40 @@ def test_twelve_weeks_across_both_dst_changes(
     agendas = [r for r in rows if r.rule == "agenda_prompt"]
     for row in agendas:
         assert "16:00*" in json.dumps(row.payload)
-    [milestone] = [r for r in rows if r.rule == "milestone_due"]
+    milestone, _ = [r for r in rows if r.rule == "milestone_due"]
     assert "Wednesday 1 April" in str(delivered[milestone.dedupe_key][0]["text"])
+
+    # Routine prompts due the same day went as one message, a section each: the lapse nudge
+    # and the midpoint survey on Friday 17 April (for each at 09:00 their time), the goal and
+    # the milestone due with it. Everything else went on its own.
+    by_message: dict[str | None, list[Delivery]] = defaultdict(list)
+    for row in rows:
+        by_message[row.message_ts].append(row)
+    bundles = {
+        (group[0].recipient_id, group[0].due_at): {r.rule for r in group}
+        for group in by_message.values()
+        if len(group) > 1
+    }
+    assert bundles == {
+        (MENTEE, utc(4, 17, 7)): {"lapse_nudge", "midpoint_survey"},
+        (MENTOR, utc(4, 17, 13)): {"lapse_nudge", "midpoint_survey"},
+        (MENTEE, utc(4, 21, 7)): {"goal_due", "milestone_due"},
+    }
+    [goal] = [r for r in rows if r.rule == "goal_due"]
+    bundled = by_message[goal.message_ts]
+    [message] = delivered[goal.dedupe_key]
+    assert all(delivered[r.dedupe_key] == [message] for r in bundled)
+    text = json.dumps(message["blocks"])
+    assert "Rehearse the review with my mentor" in text
+    assert "Run the quarterly stakeholder review on my own" in text
+    buttons = [
+        element["action_id"]
+        for block in message["blocks"]  # type: ignore[attr-defined]
+        if block["type"] == "actions"
+        for element in block["elements"]
+    ]
+    assert buttons == [ActionId.GOALS_OPEN, ActionId.GOALS_OPEN]
+    assert_valid_view({"text": message["text"], "blocks": message["blocks"]}, surface="message")
 
 
 @pytest.fixture
@@ -419,11 +472,11 @@ def test_a_due_reminder_aimed_at_a_weekend_comes_the_friday_before(
     engine: Engine, clock: FrozenClock, deps: Deps, slack: SlackDouble, pair: Pair
 ) -> None:
     """Three days before Wednesday 1 April is Sunday 29 March: the milestone's reminder comes on
-    Friday 27 March at 17:59 in Berlin, not on Monday."""
+    Friday 27 March at the start of the working day, 09:00 in Berlin, not on Monday."""
     PairActions(engine, pair).set_goals()
     simulate(engine, clock, deps, [], start=utc(3, 26, 12), end=utc(3, 31, 12))
     with session_scope(engine) as session:
         [row] = session.exec(select(Delivery).where(Delivery.rule == "milestone_due")).all()
-    assert (row.recipient_id, row.due_at, row.sent_at) == (MENTEE, utc(3, 27, 16, 59), row.due_at)
+    assert (row.recipient_id, row.due_at, row.sent_at) == (MENTEE, utc(3, 27, 8), row.due_at)
     [message] = _delivered(slack)[row.dedupe_key]
     assert "Wednesday 1 April" in str(message["text"])

@@ -171,6 +171,11 @@ def test_a_scheduled_session_gets_its_prompts_once_at_local_times(
     assert len(slack.calls_to("chat.postMessage")) == 6
     for delivery in sent.values():
         assert_valid_view(delivery.payload, surface="message")
+    # Timed to the session, none waits for a bundle; only the reminder merely informs.
+    assert {key: d.extras for key, d in sent.items() if d.extras} == {
+        ("session_reminder", "U0001"): {"informational": True},
+        ("session_reminder", "U0002"): {"informational": True},
+    }
 
 
 def test_a_prompt_aimed_at_the_night_comes_the_working_evening_before(
@@ -193,11 +198,13 @@ def test_a_lapsed_pair_is_nudged_once_then_escalated_once(
     sent = _sent(engine)
     nudges = [d for d in sent if d.rule == "lapse_nudge"]
     assert sorted(d.recipient_id for d in nudges) == ["U0001", "U0002"]
-    # 1.5 x 7 days after 2 March 09:00 UTC is 12 March 21:00 UTC: 22:00 in Berlin, so Alice
-    # hears about it the next working morning; it is 17:00 in New York, inside Bob's hours.
+    # 1.5 x 7 days after 2 March 09:00 UTC is 12 March 21:00 UTC: 22:00 in Berlin, 17:00 in
+    # New York. A nudge's moment is a day: each hears at the start of that working day (for
+    # Alice the day her evening moves back to), 09:00 in Berlin and 09:00 in New York.
     by_person = {d.recipient_id: d.due_at for d in nudges}
-    assert by_person["U0001"] == utc(2026, 3, 13, 8)
-    assert by_person["U0002"] == utc(2026, 3, 12, 21)
+    assert by_person["U0001"] == utc(2026, 3, 12, 8)
+    assert by_person["U0002"] == utc(2026, 3, 12, 13)
+    assert all(d.extras.get("bundle") for d in nudges)
     [escalation] = [d for d in sent if d.rule == "lapse_escalation"]
     assert escalation.recipient_id == "UADMIN"
     with session_scope(engine) as session:
@@ -243,6 +250,12 @@ def test_skill_reassessment_every_six_weeks(
     reassess = [d for d in _sent(engine) if d.rule == "skill_reassessment"]
     assert sorted(d.recipient_id for d in reassess) == ["U0001", "U0002"]
     assert all(d.dedupe_key.startswith(f"reassess:{pairing_id}:1:") for d in reassess)
+    # Six weeks after Monday 2 March 09:00 UTC is 11:00 in Berlin: at the start of Alice's day.
+    assert {d.recipient_id: d.due_at for d in reassess} == {
+        "U0001": utc(2026, 4, 13, 7),
+        "U0002": utc(2026, 4, 13, 13),
+    }
+    assert all(d.extras.get("bundle") for d in reassess)
 
 
 def test_goal_due_reminders_three_days_ahead(
@@ -273,6 +286,7 @@ def test_goal_due_reminders_three_days_ahead(
     assert reminder.recipient_id == "U0001"
     assert reminder.due_at == utc(2026, 3, 10, 8)  # 09:00 Berlin, three days before
     assert "Friday 13 March" in json.dumps(reminder.payload)
+    assert (reminder.extras["bundle"], reminder.extras["informational"]) == (True, True)
 
 
 def test_replanning_the_same_moment_adds_nothing(
@@ -317,8 +331,25 @@ def test_the_midpoint_survey_goes_to_both_at_the_start_of_their_day(
     assert surveys["U0001"].due_at == utc(2026, 6, 2, 7)  # 09:00 in Berlin (summer time)
     assert surveys["U0002"].due_at == utc(2026, 6, 2, 13)  # 09:00 in New York
     assert _buttons(surveys["U0001"].payload) == [ActionId.SURVEY_OPEN]
+    assert all(d.extras.get("bundle") for d in surveys.values())
     for delivery in surveys.values():
         assert_valid_view(delivery.payload, surface="message")
+
+
+def test_east_of_utc_the_midpoint_survey_comes_at_the_start_of_the_local_day(
+    engine: Engine, clock: FrozenClock, deps: Deps, deliverer: Deliverer, pairing_id: int
+) -> None:
+    """In Sydney 2 June begins on UTC's 1 June: the survey is there at 09:00, with the day's
+    other prompts, not an hour or two into the day when UTC's date turns."""
+    with session_scope(engine) as session:
+        alice = session.exec(select(Participant).where(Participant.user_id == "U0001")).one()
+        alice.timezone = "Australia/Sydney"
+        session.add(alice)
+    _held(engine, pairing_id, utc(2026, 6, 1, 0))
+    clock.current = utc(2026, 6, 1, 20)
+    _run_until(clock, deps, deliverer, utc(2026, 6, 2, 3), timedelta(hours=1))
+    surveys = {d.recipient_id: d.due_at for d in _sent(engine) if d.rule == "midpoint_survey"}
+    assert surveys == {"U0001": utc(2026, 6, 1, 23)}  # 09:00 on 2 June in Sydney
 
 
 def test_two_weeks_before_the_end_both_are_asked_to_close_and_the_stage_follows(
@@ -329,6 +360,7 @@ def test_two_weeks_before_the_end_both_are_asked_to_close_and_the_stage_follows(
     _run_until(clock, deps, deliverer, utc(2026, 8, 20, 0), timedelta(hours=1))
     prompts = [d for d in _sent(engine) if d.rule == "graduation_prompt"]
     assert sorted(d.recipient_id for d in prompts) == ["U0001", "U0002"]
+    assert all(d.extras.get("bundle") for d in prompts)
     assert _buttons(prompts[0].payload) == [
         ActionId.GRADUATION_OPEN,
         f"{ActionId.SURVEY_OPEN}:final",

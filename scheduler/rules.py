@@ -532,7 +532,8 @@ class Planner:
     # --- the rules -------------------------------------------------------------------------
 
     def agenda_prompts(self) -> Iterator[Planned]:
-        """To the mentee, ``agenda_prompt_hours`` before each scheduled session."""
+        """To the mentee, ``agenda_prompt_hours`` before each scheduled session, unless they
+        have shared its agenda already: a prompt for what is done is noise."""
         bound = self.reach_bound if self.programs else None
         if bound is None:
             return  # nobody's working hours start within the horizon
@@ -540,7 +541,7 @@ class Planner:
         rows = self._meetings(
             start_from=self.now,
             start_to=bound + longest,
-            where=[_MENTEE_TZ.in_(self.zones)],
+            where=[_MENTEE_TZ.in_(self.zones), col(Meeting.agenda_submitted_at).is_(None)],
             unplanned=_unplanned(text_key("agenda_prompt", col(Meeting.id))),
         )
         for row in rows:

@@ -190,6 +190,22 @@ def test_a_prompt_aimed_at_the_night_comes_the_working_evening_before(
     assert agenda.due_at == utc(2026, 3, 6, 16, 59)
 
 
+def test_no_agenda_prompt_for_a_session_whose_agenda_is_already_shared(
+    engine: Engine, clock: FrozenClock, deps: Deps, deliverer: Deliverer, pairing_id: int
+) -> None:
+    shared = _meeting(engine, pairing_id, utc(2026, 3, 10, 15))
+    asked = _meeting(engine, pairing_id, utc(2026, 3, 12, 15))
+    with session_scope(engine) as session:
+        meeting = session.get(Meeting, shared)
+        assert meeting is not None
+        meeting.agenda_submitted_at = utc(2026, 3, 6, 10)
+        session.add(meeting)
+    clock.current = utc(2026, 3, 8, 12)
+    _run_until(clock, deps, deliverer, utc(2026, 3, 12, 12), timedelta(hours=1))
+    prompted = [d.dedupe_key for d in _sent(engine) if d.rule == "agenda_prompt"]
+    assert prompted == [f"agenda_prompt:{asked}"]
+
+
 def test_a_lapsed_pair_is_nudged_once_then_escalated_once(
     engine: Engine, clock: FrozenClock, deps: Deps, deliverer: Deliverer, pairing_id: int
 ) -> None:

@@ -3,8 +3,10 @@
 The cohort (a weekly program, 12 weeks in on Monday 2 March 2026, led by UADMIN) has one pair for
 each situation a lead must notice: healthy, lapsing, lapsed, stalled, paused, graduated, low
 scorecards, agenda drift, avoided hard feedback, one-sided effort and an unresolved skill gap, plus
-an unmatched mentee and a participant the bot can no longer reach. Every private text holds a
-marker that must never reach a digest, a report or a CSV.
+an unmatched mentee and a participant the bot can no longer reach. Unless a pair's spec says
+otherwise, each held session worked on the pair's first agreed goal, and the mentor's feedback on
+the latest one names something to change. Every private text holds a marker that must never reach
+a digest, a report or a CSV.
 """
 
 import json
@@ -25,7 +27,6 @@ from bot.sandbox import slack_double
 from bot.sandbox.demo_digest import seed_cohort
 from bot.sandbox.slack_double import SlackDouble
 from bot.services.digest import (
-    TRIVIAL_TRAILING,
     CohortMetrics,
     Health,
     cohort_metrics,
@@ -33,6 +34,7 @@ from bot.services.digest import (
 from bot.services.feedback import TRIVIAL_CHANGES, is_trivial_change
 from bot.services.scorecards import low_score_dimensions, scorecard_trends
 from bot.services.sessions import hours_held
+from bot.services.signals import TRIVIAL_TRAILING
 from bot.services.skills import skill_growth
 from bot.services.surveys import survey_aggregates
 from scheduler.delivery import Deliverer, settle
@@ -60,6 +62,7 @@ from storage.models import (
     Flag,
     Goal,
     Meeting,
+    MeetingGoal,
     Pairing,
     Participant,
     Program,
@@ -105,7 +108,8 @@ class PairSpec:
     goals: Sequence[tuple[GoalStatus, GoalProgress, date]] = (
         (GoalStatus.AGREED, GoalProgress.ON_TRACK, date(2026, 5, 29)),
     )
-    mentor_feedback: Sequence[str] = ()
+    # The mentor's feedback ("needs to change") on the latest held sessions, newest first.
+    mentor_feedback: Sequence[str] = ("Open with the decision you need from them",)
     # (due, done): the mentee's action items
     mentee_actions: Sequence[tuple[date, datetime | None]] = ()
     # round -> competency -> (mentee, mentor)
@@ -277,36 +281,48 @@ def _store_pair(session: Session, program_id: int, spec: PairSpec, now: datetime
                 completed_at=now - timedelta(days=days),
             )
         )
-    for position, (status, progress, due) in enumerate(spec.goals):
-        session.add(
-            Goal(
-                team_id=TEAM,
-                pairing_id=pid,
-                statement="Lead the quarterly review on my own SECRET-GOAL-333",
-                due_date=due,
-                status=status,
-                progress=progress,
-                proposed_by=spec.mentee,
-                position=position,
-            )
+    goals = [
+        Goal(
+            team_id=TEAM,
+            pairing_id=pid,
+            statement="Lead the quarterly review on my own SECRET-GOAL-333",
+            due_date=due,
+            status=status,
+            progress=progress,
+            proposed_by=spec.mentee,
+            position=position,
+            created_at=started,
+            updated_at=started,
         )
-    for needs_change in spec.mentor_feedback:
+        for position, (status, progress, due) in enumerate(spec.goals)
+    ]
+    session.add_all(goals)
+    session.flush()
+    agreed = [g.id or 0 for g in goals if g.status is GoalStatus.AGREED]
+    for meeting_id in meetings.values():
+        # Every session worked on the pair's first agreed goal: none of them drifted from it.
+        if agreed:
+            session.add(MeetingGoal(meeting_id=meeting_id, goal_id=agreed[0], team_id=TEAM))
+    latest = [meetings[days] for days in sorted(meetings)]
+    for needs_change, meeting_id in zip(spec.mentor_feedback, latest, strict=False):
         session.add(
             Feedback(
                 team_id=TEAM,
                 pairing_id=pid,
+                meeting_id=meeting_id,
                 from_user_id=spec.mentor,
                 went_well="Good energy SECRET-FEEDBACK-456",
                 needs_change=needs_change,
                 next_action="Book the next one SECRET-FEEDBACK-456",
             )
         )
-    if spec.mentor_feedback:
+    if latest:
         # The mentee's own feedback names changes: only the mentor's counts for the flag.
         session.add(
             Feedback(
                 team_id=TEAM,
                 pairing_id=pid,
+                meeting_id=latest[0],
                 from_user_id=spec.mentee,
                 went_well="Clear SECRET-FEEDBACK-456",
                 needs_change="Start on time SECRET-FEEDBACK-456",

@@ -1,19 +1,32 @@
 """Graduation through signed requests: both people review their goals, then the pair graduates,
 celebrates in its conversation and, only if both agreed, in a channel."""
 
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, event
 from sqlmodel import select
 
 from bot.deps import Deps
 from bot.ids import ActionId, BlockId
 from bot.sandbox.slack_double import SlackDouble
+from bot.services.graduation import closing_left
+from bot.views.prompts import build_graduation_prompt
 from storage.db import session_scope
-from storage.enums import DeliveryStatus, GoalProgress, PairingStatus, Stage
-from storage.models import Delivery, Goal, GoalUpdate, Pairing
+from storage.enums import DeliveryStatus, GoalProgress, PairingStatus, Role, Stage, SurveyKind
+from storage.models import (
+    ActionItem,
+    Delivery,
+    Goal,
+    GoalUpdate,
+    Pairing,
+    Program,
+    SkillAssessment,
+    SurveyResponse,
+)
 from tests.blockkit import assert_valid_view
+from tests.conftest import FrozenClock
 from tests.forms import Answer
 from tests.harness import SlackToBot, eventually
 from tests.pairs import (
@@ -22,6 +35,7 @@ from tests.pairs import (
     MENTOR,
     OUTSIDER,
     PROPOSED_GOAL,
+    TEAM,
     Pair,
     button,
     last_opened_view,
@@ -357,3 +371,193 @@ def test_someone_outside_the_pair_can_neither_open_nor_submit_its_graduation(
     assert _updates(engine) == []
     assert pairing_row(engine, pair.pairing_id).end_reason == ""
     assert slack.calls_to("chat.postMessage") == []
+
+
+# --- what is still each person's to do -----------------------------------------------------------
+
+
+def _history(engine: Engine, pair: Pair) -> None:
+    """Alice took the final reflection and owes an action item; they scored skills in March."""
+    scored = datetime(2026, 3, 3, 15, tzinfo=UTC)
+    with session_scope(engine) as session:
+        session.add(
+            SurveyResponse(
+                team_id=TEAM,
+                program_id=pair.program_id,
+                pairing_id=pair.pairing_id,
+                user_id=MENTEE,
+                kind=SurveyKind.FINAL,
+                scores={"goals_achieved": 4},
+            )
+        )
+        session.add(
+            ActionItem(
+                team_id=TEAM,
+                pairing_id=pair.pairing_id,
+                text="Send the review deck",
+                owner_user_id=MENTEE,
+            )
+        )
+        for role, user in ((Role.MENTEE, MENTEE), (Role.MENTOR, MENTOR)):
+            session.add(
+                SkillAssessment(
+                    team_id=TEAM,
+                    pairing_id=pair.pairing_id,
+                    round=1,
+                    rater_role=role,
+                    rater_user_id=user,
+                    submitted_at=scored,
+                )
+            )
+
+
+def test_the_closing_prompt_tells_each_person_what_is_still_theirs(
+    engine: Engine, pair: Pair
+) -> None:
+    _history(engine, pair)
+    now = datetime(2026, 8, 18, 9, tzinfo=UTC)
+    with session_scope(engine) as session:
+        left = closing_left(session, pairing_ids=[pair.pairing_id], now=now)[pair.pairing_id]
+    end = date(2026, 8, 31)
+    to_alice = build_graduation_prompt(
+        pairing_id=pair.pairing_id,
+        partner_user_id=MENTOR,
+        program_name="Spring cohort",
+        end=end,
+        left=left,
+    )
+    to_bob = build_graduation_prompt(
+        pairing_id=pair.pairing_id,
+        partner_user_id=MENTEE,
+        program_name="Spring cohort",
+        end=end,
+        left=left,
+    )
+    for prompt in (to_alice, to_bob):
+        assert_valid_view(prompt, surface="message")
+    alice, bob = text_of(to_alice), text_of(to_bob)
+    assert "*Spring cohort* ends on *Monday 31 August*" in alice
+    assert "your part of the graduation review" in alice
+    assert "the independence audit: how ready you are to go on without your mentor" in alice
+    assert "the final reflection" not in alice  # she took it already
+    assert "1 open action item of yours" in alice
+    assert "a last skill round, so you both see how far you've come" in alice
+    assert "the final reflection: what changed" in bob
+    assert f"the independence audit: how ready <@{MENTEE}> is to go on without you" in bob
+    assert f"a last skill round, so you both see how far <@{MENTEE}> has come" in bob
+    assert "action item" not in bob
+    assert _survey_values(to_alice) == {f"{pair.pairing_id}:independence"}
+    assert _survey_values(to_bob) == {f"{pair.pairing_id}:final", f"{pair.pairing_id}:independence"}
+    assert (ActionId.SKILLS_REASSESS, str(pair.pairing_id)) in _buttons(to_bob)
+    assert (ActionId.AGENDA_OPEN, str(pair.pairing_id)) in _buttons(to_alice)
+    # Without the pair's data (the rule before it passes ``left``) the prompt stays generic.
+    generic = build_graduation_prompt(
+        pairing_id=pair.pairing_id, partner_user_id=MENTOR, program_name="Spring cohort", end=end
+    )
+    assert_valid_view(generic, surface="message")
+    assert "take the final reflection and the independence audit" in text_of(generic)
+
+
+def test_someone_with_nothing_left_is_thanked_not_asked(engine: Engine, pair: Pair) -> None:
+    now = datetime(2026, 8, 18, 9, tzinfo=UTC)
+    with session_scope(engine) as session:
+        program = session.get(Program, pair.program_id)
+        assert program is not None
+        program.competencies = []
+        session.add(program)
+        for kind in (SurveyKind.FINAL, SurveyKind.INDEPENDENCE):
+            session.add(
+                SurveyResponse(
+                    team_id=TEAM,
+                    program_id=pair.program_id,
+                    pairing_id=pair.pairing_id,
+                    user_id=MENTOR,
+                    kind=kind,
+                )
+            )
+        pairing = session.get(Pairing, pair.pairing_id)
+        assert pairing is not None
+        pairing.end_reason = 'graduating:{"U0002":{"a":"end","c":null}}'
+        session.add(pairing)
+    with session_scope(engine) as session:
+        left = closing_left(session, pairing_ids=[pair.pairing_id], now=now)[pair.pairing_id]
+    assert left[MENTOR].nothing_left
+    assert not left[MENTEE].nothing_left
+    prompt = build_graduation_prompt(
+        pairing_id=pair.pairing_id,
+        partner_user_id=MENTEE,
+        program_name="Spring cohort",
+        end=date(2026, 8, 31),
+        left=left,
+    )
+    assert_valid_view(prompt, surface="message")
+    assert "You've done your part already" in text_of(prompt)
+    assert _buttons(prompt) == []
+
+
+def test_closing_steps_come_from_the_same_queries_for_one_pair_and_many(
+    engine: Engine, pair: Pair
+) -> None:
+    statements: list[str] = []
+
+    def count(*args: Any) -> None:
+        statements.append(str(args[2]))
+
+    now = datetime(2026, 8, 18, 9, tzinfo=UTC)
+    with session_scope(engine) as session:
+        session.get(Pairing, pair.pairing_id)  # the unit of work has begun: count only queries
+        event.listen(engine, "before_cursor_execute", count)
+        try:
+            closing_left(session, pairing_ids=[pair.pairing_id], now=now)
+            one = len(statements)
+            statements.clear()
+            many = closing_left(session, pairing_ids=[pair.pairing_id, 9998, 9999], now=now)
+        finally:
+            event.remove(engine, "before_cursor_execute", count)
+    assert len(statements) == one == 4
+    assert list(many) == [pair.pairing_id]
+
+
+def test_each_closing_dm_names_what_is_still_that_persons(
+    bot: SlackToBot, slack: SlackDouble, engine: Engine, clock: FrozenClock, pair: Pair
+) -> None:
+    _history(engine, pair)
+    clock.current = datetime(2026, 8, 18, 9, tzinfo=UTC)
+    view = _open_by_command(bot, slack, MENTEE)
+    _submit(bot, view, _answers(pair, agreed="achieved", proposed="partly", after="end"), MENTEE)
+    slack.wait_for("chat.postMessage", count=2)
+    [request] = posts(slack, MENTOR)
+    [waiting] = posts(slack, MENTEE)
+    # Bob is asked for his part, and told the rest of what is his; Alice what is hers.
+    assert "Also still yours, on your own" in text_of(request)
+    assert "the final reflection: what changed" in text_of(request)
+    assert "action item" not in text_of(request)
+    said = text_of(waiting)
+    assert "Still yours to close well" in said
+    assert "the final reflection" not in said
+    assert "1 open action item of yours" in said
+    assert "your part of the graduation review" not in said  # just sent
+
+    view = _open_by_command(bot, slack, MENTOR)
+    _submit(bot, view, _answers(pair, agreed="achieved", proposed="partly", after="end"), MENTOR)
+    slack.wait_for("chat.postMessage", count=3)
+    [celebration] = _group_posts(slack)
+    said = text_of(celebration)
+    assert (
+        f"<@{MENTEE}>: the independence audit and a last skill round\\n"
+        f"• <@{MENTOR}>: the final reflection, the independence audit and a last skill round"
+    ) in said
+    assert _survey_values(celebration) == {
+        f"{pair.pairing_id}:final",
+        f"{pair.pairing_id}:independence",
+    }
+    assert "action item" not in said  # the pair is over: its actions with it
+
+
+def _buttons(message: dict[str, Any]) -> list[tuple[str, str]]:
+    return [
+        (str(e["action_id"]), str(e.get("value")))
+        for block in message["blocks"]
+        for e in block.get("elements", [])
+        if e.get("type") == "button"
+    ]

@@ -1,13 +1,14 @@
 """Cohort metrics for the leads' digest, report and export: one pass, a fixed number of queries.
 
-``cohort_metrics`` reads a whole program with grouped, set-based queries (at most 12, however
+``cohort_metrics`` reads a whole program with grouped, set-based queries (at most 11, however
 many pairs it has; nothing runs once per pair) and returns numbers, dates, statuses and flags.
 It never returns notes, feedback, agenda or action text, survey comments or one session's rating.
 Where a service's aggregate helper fits (``goals.goal_summary``, ``sessions.upcoming_meetings``,
 ``planned_hours_by``, ``minimum_hours``) it is used as is; where the helper runs once per pair or
-re-reads rows as objects (``scorecards.low_score_dimensions``/``scorecard_trends``,
-``sessions.hours_held``, ``skills.skill_growth``, ``surveys.survey_aggregates``), the same rule is
-applied inside one of the digest's own passes, and a test keeps the two in agreement.
+re-reads rows as objects (``scorecards.scorecard_trends``, ``sessions.hours_held``,
+``skills.skill_growth``, ``surveys.survey_aggregates``), the same rule is applied inside one of the
+digest's own passes, and a test keeps the two in agreement. The failure modes of running pairs come
+from ``bot.services.signals``' queries, which this pass runs once each.
 
 Definitions (``gap`` is the cadence in days: 7, 14 or 30, or ``max_gap_days`` when pairs meet as
 needed; ``since`` is the pair's last held session, or its start when none was held yet; the
@@ -16,7 +17,7 @@ lapse factors 1.5 and 2 follow the scheduler's, including a program's overrides)
 - *active*: an ACTIVE pairing that is neither lapsing nor stalled.
 - *lapsing*: ACTIVE, ``since`` at least 1.5 x gap ago.
 - *stalled*: ACTIVE, not lapsing, running for 4 weeks or more, and no goal in motion: no goal agreed
-  yet, or none of its goals on track, at risk or done (every goal still "not started").
+  yet, or none of its goals on track, at risk or done (``signals.is_stalled``).
 - *paused*, *graduated*, *ended*: the pairing's status. Each pairing is in exactly one bucket.
 - *sessions this week*: HELD sessions with ``held_at`` in the last 7 days. The weekly plan is the
   number of pairs running that week (started by its end, not finished before its start, not
@@ -32,12 +33,9 @@ to meet), each with a suggested action for the lead:
 
 - LAPSED: ``since`` at least 2 x gap ago. (Computed here, not read from LAPSED flag rows: those are
   kept per lapse period and never resolved, so they would outlive the lapse.)
-- LOW_SCORECARD: a dimension rated below 6 in at least two of the last three completed scorecards.
-- AGENDA_DRIFT: at least two of the last three held sessions had no agenda item.
-- ONE_SIDED_EFFORT: the mentee's action items due after the session before last and by the last
-  session (at least one) are none of them done.
-- AVOIDED_FEEDBACK: three or more feedback notes from the mentor, none naming anything to change
-  (``feedback.is_trivial_change``'s rule, applied in SQL).
+- LOW_SCORECARD, AGENDA_DRIFT, ONE_SIDED_EFFORT, AVOIDED_FEEDBACK, and the *stalled* bucket: the
+  failure modes of ``bot.services.signals``, the one definition the rule that nudges the pair
+  shares, read by its queries inside this pass.
 - SKILL_GAP_UNRESOLVED: a competency 2 or more points apart (mentee vs mentor) in the last two
   closed assessment rounds.
 - DELIVERY_FAILED and UNMATCHED come from open Flag rows other code raises; a delivery failure
@@ -58,7 +56,6 @@ from sqlalchemy import func, type_coerce
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
-from bot.services.feedback import TRIVIAL_CHANGES
 from bot.services.goals import GoalCounts, goal_summary
 from bot.services.programs import (
     RuleSettings,
@@ -66,34 +63,38 @@ from bot.services.programs import (
     program_last_day,
     program_midpoint,
 )
-from bot.services.scorecards import (
-    DIMENSIONS,
-    LOW_BELOW,
-    LOW_COUNT,
-    LOW_WINDOW,
-    TREND_WINDOW,
-)
+from bot.services.scorecards import DIMENSIONS
 from bot.services.sessions import (
     minimum_hours,
     planned_hours_by,
     upcoming_meetings,
     zone,
 )
+from bot.services.signals import (
+    PairFacts,
+    Signal,
+    SignalKind,
+    gap_of,
+    is_held,
+    is_stalled,
+    lead_action,
+    lead_reason,
+    meeting_time,
+    pair_signals,
+    recent_activity,
+    recent_scores,
+)
 from bot.services.skills import GAP_TOPIC
 from bot.services.surveys import QUESTIONS, SURVEY_TITLES, QuestionType
 from storage.enums import (
     Cadence,
     FlagKind,
-    MeetingStatus,
     PairingStatus,
     Role,
     Stage,
     SurveyKind,
 )
 from storage.models import (
-    ActionItem,
-    AgendaItem,
-    Feedback,
     Flag,
     Meeting,
     Pairing,
@@ -106,19 +107,12 @@ from storage.models import (
 )
 from storage.types import UTCDateTime
 
-STALL_AFTER = timedelta(weeks=4)
 CHART_WEEKS = 12
 TREND_WEEKS = 4
-RECENT_SESSIONS = 3
-DRIFT_COUNT = 2
-AVOIDED_MIN = 3
 UPCOMING_DAYS = 14
 DELIVERY_RECENT = timedelta(weeks=4)
 # The pairings a digest is about: the ones that ran (proposals and declined ones are matching's).
 COHORT = (PairingStatus.ACTIVE, PairingStatus.PAUSED, PairingStatus.GRADUATED, PairingStatus.ENDED)
-# What trims a "needs to change" answer before comparing it with TRIVIAL_CHANGES: the same
-# normalisation as ``feedback.is_trivial_change`` (a test keeps the two in step).
-TRIVIAL_TRAILING = ".!?… "
 # The order red flags are shown in: what needs the lead soonest first.
 FLAG_ORDER = (
     FlagKind.DELIVERY_FAILED,
@@ -364,16 +358,6 @@ def _in_program(program: Program) -> list[sa.ColumnElement[bool]]:
     ]
 
 
-def _is_held() -> sa.ColumnElement[bool]:
-    """``Meeting.status == HELD``, written so that SQLite keeps off the (status, start) index.
-
-    Most meetings are HELD, so walking that index and fetching each row is five times slower
-    than reading each pairing's meetings through the pairing index; SQLite has no statistics to
-    know. PostgreSQL plans from statistics and reads it the same either way.
-    """
-    return func.lower(type_coerce(col(Meeting.status), sa.String())) == MeetingStatus.HELD.value
-
-
 @dataclass(frozen=True, slots=True)
 class _Held:
     """A pairing's held sessions: how many, the last, the hours."""
@@ -397,7 +381,7 @@ def _held_stats(session: Session, program: Program) -> dict[int, _Held]:
             func.coalesce(func.sum(col(Meeting.minutes_held)), 0),
         )
         .join(Pairing, col(Pairing.id) == col(Meeting.pairing_id))
-        .where(*_in_program(program), _is_held())
+        .where(*_in_program(program), is_held())
         .group_by(col(Meeting.pairing_id))
     ).all()
     return {
@@ -421,7 +405,7 @@ def _weekly_sessions(
         .join(Pairing, col(Pairing.id) == col(Meeting.pairing_id))
         .where(
             *_in_program(program),
-            _is_held(),
+            is_held(),
             held_at >= bounds[-1],
             held_at <= bounds[0],
         )
@@ -431,21 +415,11 @@ def _weekly_sessions(
     return {int(week): int(count) for week, count in rows}
 
 
-def _meeting_time() -> Any:
-    """When a scorecard's session took place (the rule scorecards.py ranks by)."""
-    return type_coerce(
-        func.coalesce(
-            col(Meeting.held_at), col(Meeting.scheduled_start), col(Scorecard.created_at)
-        ),
-        UTCDateTime(),
-    )
-
-
 def _weekly_scores(
     session: Session, program: Program, bounds: Sequence[datetime]
 ) -> dict[int, tuple[int, dict[str, tuple[int, float]]]]:
     """Per week: completed scorecards, and per dimension (answers, sum)."""
-    moment = _meeting_time()
+    moment = meeting_time()
     inner = (
         sa.select(
             _week_bucket(moment, bounds),
@@ -471,159 +445,6 @@ def _weekly_scores(
         }
         result[int(week)] = (int(count), by_dimension)
     return result
-
-
-def _recent_scores(
-    session: Session, program: Program
-) -> dict[int, tuple[dict[str, float | None], list[str]]]:
-    """Per pairing, over its last three completed scorecards: the averages, and the dimensions
-    rated below 6 in at least two of them.
-
-    One window pass gives both: the averages are ``scorecards.scorecard_trends``'s "latest", and
-    the low dimensions ``scorecards.low_score_dimensions``'s rule (which runs once per pairing).
-    """
-    ranked = (
-        sa.select(
-            col(Scorecard.pairing_id).label("pairing_id"),
-            *(getattr(Scorecard, d).label(d) for d in DIMENSIONS),
-            func.row_number()
-            .over(
-                partition_by=col(Scorecard.pairing_id),
-                order_by=(_meeting_time().desc(), col(Scorecard.id).desc()),
-            )
-            .label("rank"),
-        )
-        .join(Meeting, col(Meeting.id) == col(Scorecard.meeting_id))
-        .join(Pairing, col(Pairing.id) == col(Scorecard.pairing_id))
-        .where(*_in_program(program), col(Scorecard.completed_at).is_not(None))
-        .subquery()
-    )
-    columns: list[Any] = [ranked.c.pairing_id]
-    for d in DIMENSIONS:
-        columns += [
-            func.avg(sa.case((ranked.c.rank <= TREND_WINDOW, ranked.c[d]))),
-            func.sum(
-                sa.case((sa.and_(ranked.c.rank <= LOW_WINDOW, ranked.c[d] < LOW_BELOW), 1), else_=0)
-            ),
-        ]
-    rows = session.execute(
-        sa.select(*columns)
-        .where(ranked.c.rank <= max(LOW_WINDOW, TREND_WINDOW))
-        .group_by(ranked.c.pairing_id)
-    ).all()
-    found: dict[int, tuple[dict[str, float | None], list[str]]] = {}
-    for pid, *numbers in rows:
-        averages = {
-            d: None if numbers[2 * i] is None else round(float(numbers[2 * i]), 2)
-            for i, d in enumerate(DIMENSIONS)
-        }
-        low = [d for i, d in enumerate(DIMENSIONS) if int(numbers[2 * i + 1]) >= LOW_COUNT]
-        found[int(pid)] = (averages, low)
-    return found
-
-
-@dataclass(frozen=True, slots=True)
-class _Recent:
-    """An ACTIVE pairing's last held sessions (up to three) and the mentee's recent actions."""
-
-    held: int
-    without_agenda: int
-    actions_due: int
-    actions_done: int
-
-
-def _recent_sessions(session: Session, program: Program) -> dict[int, _Recent]:
-    """Per ACTIVE pairing, from one window over its held sessions (newest first):
-
-    how many of the last three had no agenda item, and the mentee's action items due after the
-    session before last and by the last one, with how many of those are done.
-    """
-    ranked = (
-        sa.select(
-            col(Meeting.id).label("meeting_id"),
-            col(Meeting.pairing_id).label("pairing_id"),
-            col(Meeting.held_at).label("held_at"),
-            func.row_number()
-            .over(
-                partition_by=col(Meeting.pairing_id),
-                order_by=(col(Meeting.held_at).desc(), col(Meeting.id).desc()),
-            )
-            .label("rank"),
-        )
-        .join(Pairing, col(Pairing.id) == col(Meeting.pairing_id))
-        .where(
-            *_in_program(program),
-            col(Pairing.status) == PairingStatus.ACTIVE.value,
-            _is_held(),
-        )
-        .subquery()
-    )
-    has_agenda = (
-        sa.exists()
-        .where(
-            col(AgendaItem.pairing_id) == ranked.c.pairing_id,
-            col(AgendaItem.meeting_id) == ranked.c.meeting_id,
-        )
-        .correlate(ranked)
-    )
-    recent = (
-        sa.select(
-            ranked.c.pairing_id,
-            func.count().label("held"),
-            func.sum(sa.case((has_agenda, 0), else_=1)).label("bare"),
-            func.max(sa.case((ranked.c.rank == 1, ranked.c.held_at))).label("last"),
-            func.max(sa.case((ranked.c.rank == 2, ranked.c.held_at))).label("previous"),
-        )
-        .where(ranked.c.rank <= RECENT_SESSIONS)
-        .group_by(ranked.c.pairing_id)
-        .subquery()
-    )
-    due = col(ActionItem.due_date)
-    rows = session.execute(
-        sa.select(
-            recent.c.pairing_id,
-            recent.c.held,
-            recent.c.bare,
-            func.count(col(ActionItem.id)),
-            func.count(col(ActionItem.done_at)),
-        )
-        .join(Pairing, col(Pairing.id) == recent.c.pairing_id)
-        .outerjoin(
-            ActionItem,
-            sa.and_(
-                col(ActionItem.pairing_id) == recent.c.pairing_id,
-                col(ActionItem.owner_user_id) == col(Pairing.mentee_user_id),
-                due.is_not(None),
-                # A date compares as its midnight on both SQLite (as text) and PostgreSQL.
-                due <= recent.c.last,
-                sa.or_(recent.c.previous.is_(None), due > recent.c.previous),
-            ),
-        )
-        .group_by(recent.c.pairing_id, recent.c.held, recent.c.bare)
-    ).all()
-    return {
-        int(pid): _Recent(int(held), int(bare or 0), int(total), int(done))
-        for pid, held, bare, total, done in rows
-    }
-
-
-def _mentor_feedback(session: Session, program: Program) -> dict[int, tuple[int, int]]:
-    """Per pairing: the mentor's feedback notes, and how many named something to change."""
-    normal = func.rtrim(func.lower(func.trim(col(Feedback.needs_change))), TRIVIAL_TRAILING)
-    substantive = sa.case((normal.in_(sorted(TRIVIAL_CHANGES)), 0), else_=1)
-    rows = session.execute(
-        sa.select(col(Feedback.pairing_id), func.count(), func.sum(substantive))
-        .join(
-            Pairing,
-            sa.and_(
-                col(Pairing.id) == col(Feedback.pairing_id),
-                col(Feedback.from_user_id) == col(Pairing.mentor_user_id),
-            ),
-        )
-        .where(*_in_program(program), col(Pairing.status) == PairingStatus.ACTIVE.value)
-        .group_by(col(Feedback.pairing_id))
-    ).all()
-    return {int(pid): (int(count), int(named or 0)) for pid, count, named in rows}
 
 
 @dataclass
@@ -755,12 +576,6 @@ def _open_flags(session: Session, program: Program) -> list[_OpenFlag]:
 
 def _days(delta: timedelta) -> int:
     return max(int(delta.total_seconds() // 86400), 0)
-
-
-def _names(dimensions: Iterable[str]) -> str:
-    words = {"clarity": "clarity", "energy": "energy", "confidence": "confidence"}
-    found = [words[d] for d in dimensions]
-    return found[0] if len(found) == 1 else ", ".join(found[:-1]) + " and " + found[-1]
 
 
 def _delivery_flags(
@@ -953,14 +768,12 @@ def _health(
         }.get(pair.status, Health.ENDED)
     if idle >= gap * settings.lapse_nudge_factor:
         return Health.LAPSING
-    in_motion = goals.on_track + goals.at_risk + goals.done
-    if now - pair.started >= STALL_AFTER and (goals.agreed == 0 or in_motion == 0):
+    stalled = is_stalled(
+        started=pair.started, idle=idle, goals=goals, now=now, gap=gap, settings=settings
+    )
+    if stalled:
         return Health.STALLED
     return Health.ACTIVE
-
-
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}{'' if count == 1 else 's'}"
 
 
 def _pair_flags(
@@ -971,9 +784,7 @@ def _pair_flags(
     settings: RuleSettings,
     tz: str,
     booked: Meeting | None,
-    low: Sequence[str],
-    recent: _Recent | None,
-    feedback: tuple[int, int] | None,
+    signals: Sequence[Signal],
     unresolved: Sequence[str],
 ) -> list[RedFlag]:
     """The red flags an ACTIVE pairing's numbers raise."""
@@ -999,40 +810,11 @@ def _pair_flags(
         else:
             action = "Check in with both and help them book their next session."
         raise_(FlagKind.LAPSED, reason, action, days)
-    if low:
-        raise_(
-            FlagKind.LOW_SCORECARD,
-            f"{_names(low)} rated below {LOW_BELOW} in at least {LOW_COUNT} of the last "
-            f"{LOW_WINDOW} sessions",
-            "Ask the mentor how the sessions feel from their side, and suggest the pair "
-            "discuss what would make them more useful.",
-            len(low),
-        )
-    if recent is not None and recent.without_agenda >= DRIFT_COUNT:
-        held, bare = recent.held, recent.without_agenda
-        raise_(
-            FlagKind.AGENDA_DRIFT,
-            f"{bare} of the last {_plural(held, 'session')} had no agenda",
-            "Remind the mentee that they own the agenda: a few items before each session "
-            "(`/mentor agenda`).",
-            bare,
-        )
-    if recent is not None and recent.actions_due >= 1 and recent.actions_done == 0:
-        total = recent.actions_due
-        raise_(
-            FlagKind.ONE_SIDED_EFFORT,
-            f"none of the mentee's {_plural(total, 'action')} due by the last session "
-            f"{'was' if total == 1 else 'were'} done",
-            "Ask the mentee whether the actions fit their time, and agree fewer, smaller ones.",
-            total,
-        )
-    if feedback is not None and feedback[0] >= AVOIDED_MIN and feedback[1] == 0:
-        raise_(
-            FlagKind.AVOIDED_FEEDBACK,
-            f"{feedback[0]} feedback notes from the mentor, none naming anything to change",
-            "Coach the mentor to name one specific thing to change after each session.",
-            feedback[0],
-        )
+    for signal in signals:
+        kind = signal.kind.flag_kind
+        # A stalled pair is a bucket of the headline, not a red flag.
+        if kind is not None and signal.kind is not SignalKind.STALLED:
+            raise_(kind, lead_reason(signal), lead_action(signal), signal.weight)
     if unresolved:
         shown = ", ".join(unresolved[:3]) + (
             f" +{len(unresolved) - 3}" if len(unresolved) > 3 else ""
@@ -1133,7 +915,7 @@ def cohort_metrics(session: Session, *, program: Program, now: datetime) -> Coho
         raise ValueError("the program has not been saved")
     settings = RuleSettings.for_program(program)
     today = now.astimezone(zone(program.timezone)).date()
-    gap = timedelta(days=program.cadence.days or program.max_gap_days)
+    gap = gap_of(program)
     pairs = _pairings(session, program)
     ids = [p.id for p in pairs]
     by_id = {p.id: p for p in pairs}
@@ -1153,9 +935,8 @@ def cohort_metrics(session: Session, *, program: Program, now: datetime) -> Coho
     bounds = [now - timedelta(weeks=k) for k in range(CHART_WEEKS + 1)]
     weekly_sessions = _weekly_sessions(session, program, bounds)
     weekly_scores = _weekly_scores(session, program, bounds)
-    scores = _recent_scores(session, program)
-    recent = _recent_sessions(session, program)
-    feedback = _mentor_feedback(session, program)
+    scores = recent_scores(session, program, COHORT)
+    recent = recent_activity(session, program, now=now)
     skills = _skills(session, program)
     surveys = _surveys(session, program, pairs)
     open_flags = _open_flags(session, program)
@@ -1177,8 +958,17 @@ def cohort_metrics(session: Session, *, program: Program, now: datetime) -> Coho
         idle = now - since
         health = _health(pair, goal_counts, idle=idle, gap=gap, now=now, settings=settings)
         by_health[health] += 1
-        latest_scores = scores.get(pair.id, (dict.fromkeys(DIMENSIONS), []))
+        latest_scores = scores.get(pair.id)
         if pair.status is PairingStatus.ACTIVE:
+            signals = pair_signals(
+                PairFacts(pair.id, pair.mentor, pair.mentee, pair.started, pair.last_held),
+                recent=recent.get(pair.id),
+                scores=latest_scores,
+                goals=goal_counts,
+                now=now,
+                gap=gap,
+                settings=settings,
+            )
             pair.flags.extend(
                 _pair_flags(
                     pair,
@@ -1187,9 +977,7 @@ def cohort_metrics(session: Session, *, program: Program, now: datetime) -> Coho
                     settings=settings,
                     tz=program.timezone,
                     booked=upcoming_sessions.get(pair.id),
-                    low=latest_scores[1],
-                    recent=recent.get(pair.id),
-                    feedback=feedback.get(pair.id),
+                    signals=signals,
                     unresolved=skills.unresolved(pair.id),
                 )
             )
@@ -1211,7 +999,9 @@ def cohort_metrics(session: Session, *, program: Program, now: datetime) -> Coho
                 hours_planned=round(planned_hours, 2),
                 minimum_hours=round(minimum, 2),
                 goals=goal_counts,
-                scorecard_latest=latest_scores[0],
+                scorecard_latest=(
+                    latest_scores.averages if latest_scores else dict.fromkeys(DIMENSIONS)
+                ),
                 skill_open_gaps=skills.open_gaps(pair.id),
                 flags=tuple(f.kind for f in pair.flags),
             )

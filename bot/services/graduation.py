@@ -14,10 +14,11 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 
-from sqlmodel import Session
+import sqlalchemy as sa
+from sqlmodel import Session, col, func, select
 
 from bot.errors import FieldErrors, UserError
 from bot.ids import BlockId
@@ -30,10 +31,10 @@ from bot.services.access import (
     role_in,
 )
 from bot.services.goals import pair_goals
+from bot.services.skills import skill_state
 from bot.services.stages import PairEvent, note_event
-from bot.services.surveys import survey_due
 from storage.enums import GoalProgress, GoalStatus, PairingStatus, Role, SurveyKind
-from storage.models import Goal, GoalUpdate, Pairing, Program
+from storage.models import ActionItem, Goal, GoalUpdate, Pairing, Program, SurveyResponse
 
 GRADUATED_REASON = "graduated"
 _PENDING_PREFIX = "graduating:"
@@ -43,6 +44,8 @@ NOTE_MAX = 150
 MAX_GOALS_REVIEWED = 25
 CLOSING_SURVEYS = (SurveyKind.FINAL, SurveyKind.INDEPENDENCE)
 GRADUATABLE = (PairingStatus.ACTIVE, PairingStatus.PAUSED)
+# A skill round closed longer ago than this says little about the end: a last round shows it.
+LAST_ROUND_AFTER = timedelta(weeks=4)
 
 
 class GoalOutcome(StrEnum):
@@ -109,6 +112,35 @@ class Part:
     channel_id: str | None
 
 
+class SkillStep(StrEnum):
+    """What the skill matrix still asks of one person at the close."""
+
+    # The open round waits for this person's scores.
+    SCORE = "score"
+    # Every round is closed and the last one is weeks old: a last round shows the growth.
+    LAST_ROUND = "last_round"
+
+
+@dataclass(frozen=True, slots=True)
+class StillYours:
+    """What one person of a pair still has to do to close well."""
+
+    user_id: str
+    role: Role
+    # Their part of the graduation review (how each goal went, what comes next).
+    review: bool = False
+    # Closing surveys they have not answered.
+    surveys: tuple[SurveyKind, ...] = ()
+    skills: SkillStep | None = None
+    # Action items they own that are still open.
+    actions: int = 0
+
+    @property
+    def nothing_left(self) -> bool:
+        """Whether every closing step of theirs is done."""
+        return not (self.review or self.surveys or self.skills or self.actions)
+
+
 @dataclass(frozen=True, slots=True)
 class GraduationReview:
     """What the graduation modal shows one person of the pair."""
@@ -152,13 +184,18 @@ class GraduationResult:
     continue_as_peers: bool = False
     # Only when both chose a channel: the mentee's (the celebration is theirs).
     channel_id: str | None = None
-    # Closing surveys each person has not answered yet.
-    surveys_due: dict[str, tuple[SurveyKind, ...]] = field(default_factory=dict)
+    # What each person (by user id) still has to do to close well.
+    left: dict[str, StillYours] = field(default_factory=dict)
 
     @property
     def user_ids(self) -> list[str]:
         """Both people, the mentor first."""
         return [self.mentor_user_id, self.mentee_user_id]
+
+    def left_for(self, user_id: str) -> StillYours:
+        """What ``user_id`` still has to do (nothing, when they are not in the pair)."""
+        role = Role.MENTOR if user_id == self.mentor_user_id else Role.MENTEE
+        return self.left.get(user_id, StillYours(user_id, role))
 
 
 class AlreadyGraduated(UserError):
@@ -368,15 +405,16 @@ def submit_graduation(
         mentee_user_id=pairing.mentee_user_id,
         first_part=first_part,
         completed=False,
-        surveys_due=_closing_surveys_due(session, pairing),
     )
     if partner not in parts:
         _store_pending(pairing, parts)
         note_event(session, pairing=pairing, event=PairEvent.FINAL_SURVEY_DUE)
         session.add(pairing)
         session.flush()
-        return result
-    return _graduate(
+        return replace(
+            result, left=closing_left(session, pairing_ids=[pairing_id], now=now)[pairing_id]
+        )
+    graduated = _graduate(
         session,
         pairing=pairing,
         parts=parts,
@@ -384,6 +422,9 @@ def submit_graduation(
         combined=combined,
         now=now,
         result=result,
+    )
+    return replace(
+        graduated, left=closing_left(session, pairing_ids=[pairing_id], now=now)[pairing_id]
     )
 
 
@@ -459,13 +500,69 @@ def _graduate(
     )
 
 
-def _closing_surveys_due(session: Session, pairing: Pairing) -> dict[str, tuple[SurveyKind, ...]]:
-    pairing_id = pairing.id or 0
-    answered = {
-        kind: survey_due(session, pairing_ids=[pairing_id], kind=kind)[pairing_id]
-        for kind in CLOSING_SURVEYS
+def closing_left(
+    session: Session, *, pairing_ids: Sequence[int], now: datetime
+) -> dict[int, dict[str, StillYours]]:
+    """Per pairing, what each person (by user id) still has to do to close well: their part of
+    the review, the closing surveys, the skill matrix, their open action items.
+
+    A fixed number of grouped queries, however many pairings: the scheduler asks it for a whole
+    program's closing prompts.
+    """
+    ids = sorted(set(pairing_ids))
+    if not ids:
+        return {}
+    pairings = session.exec(
+        select(Pairing, Program.competencies)
+        .join(Program, col(Program.id) == col(Pairing.program_id))
+        .where(col(Pairing.id).in_(ids))
+    ).all()
+    answered: set[tuple[int, str, SurveyKind]] = {
+        (pid, user, SurveyKind(kind))
+        for pid, user, kind in session.execute(
+            sa.select(
+                col(SurveyResponse.pairing_id),
+                col(SurveyResponse.user_id),
+                col(SurveyResponse.kind),
+            ).where(
+                col(SurveyResponse.pairing_id).in_(ids),
+                col(SurveyResponse.kind).in_([k.value for k in CLOSING_SURVEYS]),
+            )
+        ).all()
     }
-    return {
-        user: tuple(kind for kind in CLOSING_SURVEYS if user not in answered[kind])
-        for user in (pairing.mentor_user_id, pairing.mentee_user_id)
+    actions: dict[tuple[int, str], int] = {
+        (pid, owner): int(count)
+        for pid, owner, count in session.execute(
+            sa.select(col(ActionItem.pairing_id), col(ActionItem.owner_user_id), func.count())
+            .where(col(ActionItem.pairing_id).in_(ids), col(ActionItem.done_at).is_(None))
+            .group_by(col(ActionItem.pairing_id), col(ActionItem.owner_user_id))
+        ).all()
     }
+    skills = skill_state(session, pairing_ids=ids)
+    left: dict[int, dict[str, StillYours]] = {}
+    for pairing, competencies in pairings:
+        pid = pairing.id or 0
+        parts = _pending(pairing)
+        running = pairing.status in GRADUATABLE
+        state = skills.get(pid)
+        people: dict[str, StillYours] = {}
+        for user_id, role in (
+            (pairing.mentor_user_id, Role.MENTOR),
+            (pairing.mentee_user_id, Role.MENTEE),
+        ):
+            step = None
+            if state is not None and competencies:
+                if not state.closed:
+                    step = SkillStep.SCORE if state.waiting_for(role) else None
+                elif state.last_closed_at is None or now - state.last_closed_at >= LAST_ROUND_AFTER:
+                    step = SkillStep.LAST_ROUND
+            people[user_id] = StillYours(
+                user_id=user_id,
+                role=role,
+                review=running and user_id not in parts,
+                surveys=tuple(k for k in CLOSING_SURVEYS if (pid, user_id, k) not in answered),
+                skills=step,
+                actions=actions.get((pid, user_id), 0) if running else 0,
+            )
+        left[pid] = people
+    return left

@@ -705,6 +705,9 @@ class RuleSettings:
     reassessment_weeks: float = 6
     final_survey_days: float = 14
     due_reminder_days: int = 3
+    # Days a failure mode (one-sided effort, agenda drift, ...) may persist after the pair was
+    # nudged before it reaches the leads as a red flag.
+    escalate_after_days: float = 14
 
     @classmethod
     def for_program(cls, program: Program) -> "RuleSettings":

@@ -58,7 +58,7 @@ FLAG_WORDS = {
     FlagKind.LAPSED: "lapsed",
     FlagKind.LOW_SCORECARD: "low scores",
     FlagKind.ONE_SIDED_EFFORT: "one-sided",
-    FlagKind.AGENDA_DRIFT: "no agenda",
+    FlagKind.AGENDA_DRIFT: "agenda drift",
     FlagKind.AVOIDED_FEEDBACK: "soft feedback",
     FlagKind.SKILL_GAP_UNRESOLVED: "skill gap",
     FlagKind.UNMATCHED: "unmatched",

@@ -15,6 +15,8 @@ from bot.services.graduation import (
     GraduationAnswers,
     GraduationResult,
     GraduationReview,
+    SkillStep,
+    StillYours,
 )
 from bot.views.blocks import (
     Block,
@@ -37,7 +39,7 @@ from bot.views.blocks import (
 from bot.views.enrolment import escape
 from bot.views.forms import FormState
 from bot.views.surveys import survey_button
-from storage.enums import GoalProgress, GoalStatus, SurveyKind
+from storage.enums import GoalProgress, GoalStatus, Role, SurveyKind
 
 GOALS_LISTED = 10
 STATEMENT_SHOWN = 300
@@ -53,6 +55,10 @@ _STATUS_WORDS = {
     GoalStatus.PROPOSED: "never agreed",
     GoalStatus.CHANGE_SUGGESTED: "never agreed",
     GoalStatus.WITHDRAWN: "withdrawn",
+}
+_SURVEY_NAMES = {
+    SurveyKind.FINAL: "the final reflection",
+    SurveyKind.INDEPENDENCE: "the independence audit",
 }
 CLOSING_SIGNS = (
     "The final reflection and the independence audit come by DM: they ask the four signs of a "
@@ -181,20 +187,80 @@ def read_graduation(view: Mapping[str, Any]) -> GraduationAnswers:
     )
 
 
-def _closing(kinds: Sequence[SurveyKind]) -> str:
-    names = {
-        SurveyKind.FINAL: "the final reflection",
-        SurveyKind.INDEPENDENCE: "the independence audit",
-    }
-    return " and ".join(names.get(kind, kind.value) for kind in kinds)
+def _survey_line(kind: SurveyKind, left: StillYours, partner_user_id: str) -> str:
+    if kind is SurveyKind.FINAL:
+        return "the final reflection: what changed, and the four signs of a good ending"
+    if left.role is Role.MENTOR:
+        return f"the independence audit: how ready <@{partner_user_id}> is to go on without you"
+    return "the independence audit: how ready you are to go on without your mentor"
 
 
-def _surveys(pairing_id: int, kinds: Sequence[SurveyKind]) -> list[Block]:
-    if not kinds:
-        return []
+def _skills_line(step: SkillStep, left: StillYours, partner_user_id: str) -> str:
+    if step is SkillStep.SCORE:
+        return "your scores for the open skill round: your partner sees them once you both have"
+    if left.role is Role.MENTOR:
+        return f"a last skill round, so you both see how far <@{partner_user_id}> has come"
+    return "a last skill round, so you both see how far you've come"
+
+
+def still_yours_lines(
+    left: StillYours, *, partner_user_id: str, review: bool = True, actions: bool = True
+) -> list[str]:
+    """What is still this person's to do, one line each (``review``/``actions``: include those)."""
+    lines = []
+    if review and left.review:
+        lines.append("your part of the graduation review: how each goal went, and what comes next")
+    lines += [_survey_line(kind, left, partner_user_id) for kind in left.surveys]
+    if left.skills is not None:
+        lines.append(_skills_line(left.skills, left, partner_user_id))
+    if actions and left.actions:
+        items = "action item" if left.actions == 1 else "action items"
+        lines.append(
+            f"{left.actions} open {items} of yours: tick off what's done, and let go of what "
+            "no longer matters"
+        )
+    return lines
+
+
+def still_yours_buttons(
+    pairing_id: int, left: StillYours, *, review: bool = True, actions: bool = True
+) -> list[Block]:
+    """A button for each step in ``still_yours_lines`` (the review one first, as the primary)."""
+    value = str(pairing_id)
+    buttons: list[Block] = []
+    if review and left.review:
+        buttons.append(
+            button("Review and graduate", ActionId.GRADUATION_OPEN, value=value, style="primary")
+        )
+    buttons += [survey_button(pairing_id, kind) for kind in left.surveys]
+    if left.skills is SkillStep.SCORE:
+        buttons.append(button("Score skills", ActionId.SKILLS_OPEN, value=value))
+    elif left.skills is SkillStep.LAST_ROUND:
+        buttons.append(button("Start the last skill round", ActionId.SKILLS_REASSESS, value=value))
+    if actions and left.actions:
+        buttons.append(button("See my action items", ActionId.AGENDA_OPEN, value=value))
+    return buttons
+
+
+def _bullets(lines: Sequence[str]) -> str:
+    return "\n".join(f"• {line}" for line in lines)
+
+
+def _still_blocks(
+    pairing_id: int,
+    left: StillYours,
+    *,
+    partner_user_id: str,
+    review: bool,
+    done: str,
+) -> list[Block]:
+    """What is still the person's to do, with its buttons; ``done`` when nothing is left."""
+    lines = still_yours_lines(left, partner_user_id=partner_user_id, review=review)
+    if not lines:
+        return [context(done)]
     return [
-        section(f"To close it well: {_closing(kinds)}, a few minutes each, on your own."),
-        actions(*(survey_button(pairing_id, kind) for kind in kinds)),
+        section("*Still yours to close well:*\n" + _bullets(lines)),
+        actions(*still_yours_buttons(pairing_id, left, review=review)),
     ]
 
 
@@ -204,6 +270,7 @@ def build_graduation_request(result: GraduationResult) -> dict[str, Any]:
         f"<@{result.actor_user_id}> has reviewed your goals in *{result.program_name}* and is "
         "ready to graduate. Add your part: say how each goal went and what comes next."
     )
+    left = result.left_for(result.partner_user_id)
     blocks: list[Block] = [
         section(text),
         actions(
@@ -214,9 +281,13 @@ def build_graduation_request(result: GraduationResult) -> dict[str, Any]:
                 style="primary",
             )
         ),
-        *_surveys(result.pairing_id, result.surveys_due.get(result.partner_user_id, ())),
-        context(f"Or type `{COMMAND} graduate <@{result.actor_user_id}>`."),
     ]
+    # Their part is asked for above: the rest of what is theirs follows it.
+    lines = still_yours_lines(left, partner_user_id=result.actor_user_id, review=False)
+    if lines:
+        blocks.append(section("*Also still yours, on your own:*\n" + _bullets(lines)))
+        blocks.append(actions(*still_yours_buttons(result.pairing_id, left, review=False)))
+    blocks.append(context(f"Or type `{COMMAND} graduate <@{result.actor_user_id}>`."))
     return message(f"Graduation in {result.program_name}: add your part", blocks)
 
 
@@ -235,7 +306,13 @@ def build_graduation_waiting(result: GraduationResult) -> dict[str, Any]:
         )
     blocks: list[Block] = [
         section(text),
-        *_surveys(result.pairing_id, result.surveys_due.get(result.actor_user_id, ())),
+        *_still_blocks(
+            result.pairing_id,
+            result.left_for(result.actor_user_id),
+            partner_user_id=result.partner_user_id,
+            review=False,
+            done="That's everything from you for now: thank you.",
+        ),
     ]
     return message(text, blocks)
 
@@ -275,16 +352,37 @@ def build_celebration(result: GraduationResult) -> dict[str, Any]:
             "gave it; pass on what you learned."
         )
     blocks.append(section(after))
-    due = [
-        kind
-        for kind in (SurveyKind.FINAL, SurveyKind.INDEPENDENCE)
-        if any(kind in kinds for kinds in result.surveys_due.values())
-    ]
-    if due:
-        blocks.append(section(f"Still to do, each of you on your own: {_closing(due)}."))
-        blocks.append(actions(*(survey_button(result.pairing_id, kind) for kind in due)))
+    blocks += _celebration_left(result)
     blocks.append(context("Only you two see this message."))
     return message(f"You graduated from {result.program_name}!", blocks)
+
+
+def _celebration_left(result: GraduationResult) -> list[Block]:
+    """What each of the two still has to do, by name, with one button for each step."""
+    lines: list[str] = []
+    buttons: dict[str, Block] = {}
+    for user_id in (result.mentee_user_id, result.mentor_user_id):
+        left = result.left_for(user_id)
+        steps = [_SURVEY_NAMES[kind] for kind in left.surveys]
+        if left.skills is SkillStep.LAST_ROUND:
+            steps.append("a last skill round")
+        elif left.skills is SkillStep.SCORE:
+            steps.append("their scores for the open skill round")
+        if steps:
+            lines.append(f"<@{user_id}>: {_and(steps)}")
+        # Each button opens the step for whoever clicks it: one of each is enough.
+        for element in still_yours_buttons(result.pairing_id, left, review=False, actions=False):
+            buttons.setdefault(str(element["action_id"]), element)
+    if not lines:
+        return []
+    return [
+        section("*Still to do, each of you on your own:*\n" + _bullets(lines)),
+        actions(*buttons.values()),
+    ]
+
+
+def _and(items: Sequence[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
 def build_public_celebration(result: GraduationResult) -> dict[str, Any]:

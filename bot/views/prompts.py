@@ -1,13 +1,26 @@
 """The scheduler's prompts and nudges: short DMs, each with the one button that acts on it."""
 
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.ids import ActionId
+from bot.services.graduation import StillYours
+from bot.services.scorecards import LOW_BELOW, LOW_COUNT, LOW_WINDOW
+from bot.services.signals import (
+    NUDGED,
+    Signal,
+    SignalKind,
+    dimension_phrase,
+    lead_action,
+    lead_reason,
+)
 from bot.views.blocks import Block, actions, button, context, message, section
+from bot.views.enrolment import escape
+from bot.views.graduation import still_yours_buttons, still_yours_lines
 from bot.views.surveys import survey_button
-from storage.enums import SurveyKind
+from storage.enums import Role, SurveyKind
 
 
 def local_time(moment: datetime, tz: str) -> str:
@@ -160,24 +173,244 @@ def build_undelivered(*, what: str, recipient_id: str | list[str], error: str) -
 
 
 def build_graduation_prompt(
-    *, pairing_id: int, partner_user_id: str, program_name: str, end: date
+    *,
+    pairing_id: int,
+    partner_user_id: str,
+    program_name: str,
+    end: date,
+    left: Mapping[str, StillYours] | None = None,
 ) -> dict[str, Any]:
-    """To both, two weeks before the program ends: reflect, audit independence, graduate."""
-    blocks: list[Block] = [
-        section(
-            f"*{program_name}* ends on *{_day(end)}*. Time to close well with "
-            f"<@{partner_user_id}>: look back at your goals, take the final reflection and the "
-            "independence audit, then graduate together and decide what comes next."
-        ),
-        actions(
-            button(
-                "Review and graduate",
-                ActionId.GRADUATION_OPEN,
-                value=str(pairing_id),
-                style="primary",
+    """To both, two weeks before the program ends: what is still theirs to close well.
+
+    ``left`` (``graduation.closing_left`` of the pairing, by user id) names each person's own
+    steps; without it the prompt lists the steps every pair has.
+    """
+    mine = next((s for user, s in (left or {}).items() if user != partner_user_id), None)
+    opening = (
+        f"*{program_name}* ends on *{_day(end)}*. Time to close well with <@{partner_user_id}>"
+    )
+    if mine is None:
+        blocks: list[Block] = [
+            section(
+                f"{opening}: look back at your goals, take the final reflection and the "
+                "independence audit, then graduate together and decide what comes next."
             ),
-            survey_button(pairing_id, SurveyKind.FINAL),
-            survey_button(pairing_id, SurveyKind.INDEPENDENCE),
+            actions(
+                button(
+                    "Review and graduate",
+                    ActionId.GRADUATION_OPEN,
+                    value=str(pairing_id),
+                    style="primary",
+                ),
+                survey_button(pairing_id, SurveyKind.FINAL),
+                survey_button(pairing_id, SurveyKind.INDEPENDENCE),
+            ),
+        ]
+        return message(f"{program_name} ends on {_day(end)}: time to graduate", blocks)
+    lines = still_yours_lines(mine, partner_user_id=partner_user_id)
+    if not lines:
+        blocks = [
+            section(
+                f"{opening}. You've done your part already: the review, the reflection and the "
+                f"audit are in. Thank you: you two graduate once <@{partner_user_id}> has added "
+                "their part."
+            )
+        ]
+        return message(f"{program_name} ends on {_day(end)}", blocks)
+    bullets = "\n".join(f"• {line}" for line in lines)
+    blocks = [
+        section(f"{opening}. Still yours, each a few minutes:\n{bullets}"),
+        actions(*still_yours_buttons(pairing_id, mine)),
+    ]
+    if mine.review:
+        blocks.append(context("You graduate together once you've both added your part."))
+    return message(f"{program_name} ends on {_day(end)}: what's still yours", blocks)
+
+
+# --- failure modes: the pair first, the leads next ------------------------------------------
+
+SIGNAL_TITLES = {
+    SignalKind.ONE_SIDED_EFFORT: "One-sided effort",
+    SignalKind.AGENDA_DRIFT: "Agenda drift",
+    SignalKind.AVOIDED_FEEDBACK: "Avoided hard feedback",
+    SignalKind.LOW_SCORECARD: "Falling scorecards",
+    SignalKind.STALLED: "Stalled goals",
+}
+# The question a mentor can bring when a dimension's ratings fall.
+_LOW_QUESTIONS = {
+    "clarity": "what would make the next steps clearer",
+    "energy": "what would make our sessions more energising",
+    "confidence": "what would make the next step feel doable",
+}
+
+
+def _one_sided(signal: Signal, partner: str) -> tuple[str, str, Block]:
+    if signal.count == 1:
+        said = f"The action item you took on for your last session with <@{partner}> is still open."
+        it = "it"
+    else:
+        said = (
+            f"None of the {signal.count} action items you took on for your last session with "
+            f"<@{partner}> is ticked off yet."
+        )
+        it = "them"
+    text = (
+        f"{said} Done already? Tick {it} off on the agenda. Didn't get to {it}? That happens: "
+        f"bring {it} to your next session and agree something smaller together."
+    )
+    open_agenda = button(
+        "Open the agenda", ActionId.AGENDA_OPEN, value=str(signal.pairing_id), style="primary"
+    )
+    return "Your action items from your last session are still open", text, open_agenda
+
+
+def _drift(signal: Signal, partner: str) -> tuple[str, str, Block]:
+    if not signal.off_goal:
+        what = "had no agenda"
+    elif not signal.without_agenda:
+        what = "didn't touch any of your goals"
+    else:
+        what = "had no agenda or didn't touch your goals"
+    text = (
+        f"{signal.count} of your last {signal.of} sessions with <@{partner}> {what}. You own the "
+        "agenda: two or three points before the next session, each tied to one of your goals, "
+        "make sure the time goes where you want it."
+    )
+    set_agenda = button(
+        "Set the next agenda", ActionId.AGENDA_OPEN, value=str(signal.pairing_id), style="primary"
+    )
+    return "A few lines of agenda make your next session yours", text, set_agenda
+
+
+def _avoided(signal: Signal, partner: str) -> tuple[str, str, Block]:
+    if signal.notes == 0:
+        said = f"Your last {signal.of} sessions with <@{partner}> have no feedback from you yet."
+    else:
+        said = (
+            f"Your feedback on your last {signal.of} sessions with <@{partner}> hasn't named "
+            "anything to change yet."
+        )
+    text = (
+        f"{said} The \u201cneeds to change\u201d part is the one people skip, and the one that "
+        "helps most: one specific thing from your last session is enough."
+    )
+    give = button(
+        "Give feedback", ActionId.FEEDBACK_OPEN, value=str(signal.meeting_id), style="primary"
+    )
+    return "One specific thing to change helps your mentee most", text, give
+
+
+def _low(signal: Signal, partner: str) -> tuple[str, str, Block]:
+    phrases = [dimension_phrase(d) for d in signal.dimensions]
+    named = phrases[0] if len(phrases) == 1 else ", ".join(phrases[:-1]) + " and " + phrases[-1]
+    question = _LOW_QUESTIONS.get(signal.dimensions[0], "what would make our sessions more useful")
+    text = (
+        f"<@{partner}>'s ratings of your recent sessions have dipped: {named} "
+        f"{'was' if len(phrases) == 1 else 'were'} below "
+        f"{LOW_BELOW} in at least {LOW_COUNT} of the last {LOW_WINDOW}. It happens, and asking is "
+        f"the quickest fix: put one question on your next agenda, such as {question}."
+    )
+    add = button(
+        "Add it to the agenda", ActionId.AGENDA_OPEN, value=str(signal.pairing_id), style="primary"
+    )
+    return "A question for your next session", text, add
+
+
+def _stalled(signal: Signal, partner: str, role: Role) -> tuple[str, str, Block]:
+    together = f"You and <@{partner}> have been working together for {signal.count} weeks"
+    if not signal.goals_agreed and role is Role.MENTEE:
+        said = (
+            f"{together}, and no goal is agreed yet. A goal gives your sessions something to aim "
+            f"at: write one that is specific and dated, and ask <@{partner}> to agree it."
+        )
+    elif not signal.goals_agreed:
+        said = (
+            f"{together}, and no goal is agreed yet. Help <@{partner}> write one specific, dated "
+            "goal, then agree it or suggest a change."
+        )
+    elif role is Role.MENTEE:
+        said = (
+            f"{together}, and none of your goals has moved yet. After your next session, say how "
+            "each one is going, or change the one that no longer fits."
+        )
+    else:
+        said = (
+            f"{together}, and none of <@{partner}>'s goals has moved yet. At your next session, "
+            "pick one together and agree the first step."
+        )
+    goals = button("Open goals", ActionId.GOALS_OPEN, value=str(signal.pairing_id), style="primary")
+    return "A goal that moves gives your sessions direction", said, goals
+
+
+def build_signal_nudge(signal: Signal, *, role: Role, escalate_after_days: int) -> dict[str, Any]:
+    """To the person of the pair who can fix a failure mode: what the data says, kindly, and the
+    one button that fixes it. Private: the partner does not get it."""
+    partner = signal.partner_of(role)
+    if signal.kind is SignalKind.ONE_SIDED_EFFORT:
+        fallback, text, fix = _one_sided(signal, partner)
+    elif signal.kind is SignalKind.AGENDA_DRIFT:
+        fallback, text, fix = _drift(signal, partner)
+    elif signal.kind is SignalKind.AVOIDED_FEEDBACK:
+        fallback, text, fix = _avoided(signal, partner)
+    elif signal.kind is SignalKind.LOW_SCORECARD:
+        fallback, text, fix = _low(signal, partner)
+    else:
+        fallback, text, fix = _stalled(signal, partner, role)
+    who = (
+        f"<@{partner}> gets a note like this one too."
+        if len(NUDGED[signal.kind]) > 1
+        else "Only you get this note."
+    )
+    blocks: list[Block] = [
+        section(text),
+        actions(fix),
+        context(
+            f"{who} If nothing changes in {escalate_after_days} days, your program lead gets a "
+            "short heads-up to help: numbers only, never what you wrote."
         ),
     ]
-    return message(f"{program_name} ends on {_day(end)}: time to graduate", blocks)
+    return message(fallback, blocks)
+
+
+def build_signal_escalation(
+    signal: Signal, *, program_name: str, nudged: Sequence[str], days: int
+) -> dict[str, Any]:
+    """To the program's leads, when a failure mode outlasted the pair's nudge: the flag, what
+    the data says (counts only) and the suggested action."""
+    name = escape(program_name)
+    who = " and ".join(f"<@{user}>" for user in nudged)
+    title = SIGNAL_TITLES[signal.kind]
+    blocks: list[Block] = [
+        section(
+            f":triangular_flag_on_post: *{title}* in *{name}*: <@{signal.mentor_user_id}> → "
+            f"<@{signal.mentee_user_id}>: {lead_reason(signal)}. I nudged {who} privately "
+            f"{days} days ago, and it hasn't changed."
+        ),
+        section(f"*Suggested:* {lead_action(signal)}"),
+        context(
+            "Counts only: what the pair wrote stays with them. "
+            f"`/mentor report {name}` shows every pair."
+        ),
+    ]
+    return message(f"{title}: a pair in {name} needs a word from you", blocks)
+
+
+def build_program_started(
+    *, program_name: str, start: date, today: date, pairs: int
+) -> dict[str, Any]:
+    """To the program's leads, when the program started by itself once its start date came."""
+    name = escape(program_name)
+    running = f"{pairs} pair is" if pairs == 1 else f"{pairs} pairs are"
+    when = "on its start date" if today == start else f"(its start date was {_day(start)})"
+    text = (
+        f":rocket: *{name}* started today {when}: {running} running. From now on I send them "
+        "their prompts (agenda, reminders, scorecards, check-ins) and you the weekly digest."
+    )
+    blocks: list[Block] = [
+        section(text),
+        context(
+            "Pairs you approve from now on start right away. "
+            "`/mentor program list` shows where every program stands."
+        ),
+    ]
+    return message(f"{name} has started", blocks)

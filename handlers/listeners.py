@@ -28,7 +28,7 @@ from enum import StrEnum
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from bot.deps import Deps
 from bot.errors import FieldErrors, NotFound, UserError
@@ -42,7 +42,7 @@ from bot.views.notice import build_notice, build_notice_modal
 from scheduler import outbox
 from scheduler.delivery import deliver_soon
 from scheduler.outbox import Planned
-from storage.models import Pairing, Program
+from storage.models import Delivery, Pairing, Program
 
 log = logging.getLogger(__name__)
 
@@ -230,9 +230,19 @@ class Interaction:
             return False
         return True
 
+    def _views_in_reach(self) -> set[str]:
+        """The modals of the actor's own open stack, as Slack named them in this request."""
+        shown = self.source_view or {}
+        ids = (shown.get("id"), shown.get("root_view_id"), shown.get("previous_view_id"))
+        return {str(view_id) for view_id in ids if view_id}
+
     def redraw(self, view_id: str | None, view: dict[str, Any]) -> None:
-        """Replace an open modal; Slack trouble is logged (the person can reopen it)."""
+        """Replace an open modal of the actor's (one of the stack this request came from: a
+        view id taken from metadata is checked, never trusted); Slack trouble is logged."""
         if not view_id:
+            return
+        if view_id not in self._views_in_reach():
+            log.warning("modal not redrawn: not one of the actor's", extra={"view_id": view_id})
             return
         try:
             self.deps.gateway.update_modal(view_id, view)
@@ -240,10 +250,32 @@ class Interaction:
             log.warning("modal not redrawn", extra={"error": error.error})
 
     def replace_message(self, channel: object, ts: object, message: dict[str, Any]) -> bool:
-        """Replace one of the bot's messages the person acted from (a DM whose buttons are
-        spent); Slack trouble is logged: what was stored stands either way."""
+        """Replace one of the bot's messages to the actor (a DM whose buttons are spent),
+        named by a modal's metadata: only if the outbox delivered it to them. Slack trouble is
+        logged: what was stored stands either way."""
         if not channel or not ts:
             return False
+        if not self._received(str(channel), str(ts)):
+            log.warning("message not updated: not one the actor received", extra={"ts": ts})
+            return False
+        return self._update(str(channel), str(ts), message)
+
+    def _received(self, channel: str, ts: str) -> bool:
+        """Whether the outbox delivered the message at ``channel``/``ts`` to the actor."""
+        with self.deps.read() as session:
+            rows = session.exec(
+                select(Delivery.recipient_id, Delivery.extras).where(
+                    Delivery.team_id == self.team_id,
+                    Delivery.message_ts == ts,
+                    Delivery.channel_id == channel,
+                )
+            ).all()
+        return any(
+            recipient == self.user_id or self.user_id in (extras or {}).get("members", [])
+            for recipient, extras in rows
+        )
+
+    def _update(self, channel: str, ts: str, message: dict[str, Any]) -> bool:
         try:
             self.deps.gateway.update_message(str(channel), str(ts), message)
         except SlackCallError as error:
@@ -348,7 +380,8 @@ class Click(Interaction):
                     self.response_url, {**message, "replace_original": True}
                 )
             return False
-        return self.replace_message(self.channel_id, self.message_ts, message)
+        # The message the click came from, as Slack says: the actor's own by definition.
+        return self._update(self.channel_id, self.message_ts, message)
 
 
 @dataclass(eq=False)

@@ -275,7 +275,7 @@ ESCALATION_RULE = "signal_escalation"
 NUDGE_LIFETIME = timedelta(days=7)
 # Flags this job keeps: ``signal:<kind>:<pairing id>:<epoch seconds raised>``.
 FLAG_PREFIX = "signal:"
-SIGNAL_FLAG_KINDS = [kind for kind in (k.flag_kind for k in SignalKind) if kind is not None]
+SIGNAL_FLAG_KINDS = [kind.flag_kind for kind in SignalKind]
 # On PostgreSQL one copy of the bot reconciles a program at a time ("mbsg").
 PG_SIGNALS_LOCK = 0x6D627367
 
@@ -412,8 +412,6 @@ def _reconcile(
     seen: set[tuple[int | None, FlagKind]] = set()
     for signal in signals:
         kind = signal.kind.flag_kind
-        if kind is None:
-            continue  # STALLED has no flag kind: its episodes are read from the outbox below
         seen.add((signal.pairing_id, kind))
         flag = open_flags.get((signal.pairing_id, kind))
         if flag is None:
@@ -434,48 +432,7 @@ def _reconcile(
             flag.escalated_at = now
         session.add(flag)
     _resolve(session, [f for key, f in open_flags.items() if key not in seen], now)
-    stalled = [s for s in signals if s.kind is SignalKind.STALLED]
-    _drop_stale_stall_nudges(session, program, [_stall_key(s) for s in stalled])
-    episodes += _stalled_episodes(session, stalled)
     return _messages(session, program, episodes, now=now, after=after, settings=settings)
-
-
-def _drop_stale_stall_nudges(session: Session, program: Program, current: list[str]) -> None:
-    """Drop waiting nudges of stalls that ended (a goal moved before the nudge went out)."""
-    keys = set(current)
-    _drop_nudges(
-        session,
-        col(Delivery.program_id) == program.id,
-        drop=lambda key: key.startswith(f"{FLAG_PREFIX}stalled:") and key not in keys,
-    )
-
-
-def _stalled_episodes(session: Session, signals: list[Signal]) -> list[_Episode]:
-    """Stalled pairs, keyed by when the stall began (read from the data, so a recurrence is a
-    new key); nudged when the outbox holds their nudge, escalated when it holds the leads'."""
-    if not signals:
-        return []
-    keys = {s.pairing_id: _stall_key(s) for s in signals}
-    nudged: dict[str, datetime] = {}
-    escalated: set[str] = set()
-    rows = session.exec(
-        select(Delivery.dedupe_key, Delivery.created_at).where(
-            col(Delivery.pairing_id).in_(list(keys)),
-            col(Delivery.rule).in_([NUDGE_RULE, ESCALATION_RULE]),
-        )
-    ).all()
-    for dedupe_key, created_at in rows:
-        rule, _, rest = dedupe_key.partition(":")
-        episode = rest.rsplit(":", 1)[0]
-        if rule == ESCALATION_RULE:
-            escalated.add(episode)
-        else:
-            nudged[episode] = min(created_at, nudged.get(episode, created_at))
-    return [
-        _Episode(s, keys[s.pairing_id], nudged.get(keys[s.pairing_id]))
-        for s in signals
-        if keys[s.pairing_id] not in escalated
-    ]
 
 
 def _messages(
@@ -551,11 +508,6 @@ def _hours(
         )
     )
     return {(p.user_id, p.role): working_hours(p) for p in people}
-
-
-def _stall_key(signal: Signal) -> str:
-    """A stall's episode: the pair and when it began."""
-    return f"{FLAG_PREFIX}{SignalKind.STALLED.value}:{signal.pairing_id}:{_epoch(signal.since)}"
 
 
 def _epoch(moment: datetime | None) -> int:

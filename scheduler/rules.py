@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cached_property, lru_cache, partial
+from itertools import islice
 from typing import Any
 
 from sqlalchemy import Row, and_, case, exists, func, join, literal, or_, type_coerce
@@ -31,6 +32,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
 from bot.export import build_digest_for
+from bot.services.graduation import closing_left
 from bot.services.leads import program_lead_ids
 from bot.services.programs import RuleSettings, program_end, program_midpoint
 from bot.services.scorecards import (
@@ -972,21 +974,28 @@ class Planner:
                 note_event_for_program(
                     self.session, program_id=program.id or 0, event=PairEvent.FINAL_SURVEY_DUE
                 )
-            for pair in self._pairs_without(program, "graduation"):
-                yield from self._to_both(
-                    pair,
-                    rule="graduation_prompt",
-                    key=f"graduation:{pair.pairing_id}",
-                    target=start,
-                    expires=end,
-                    payload=partial(
-                        build_graduation_prompt,
-                        pairing_id=pair.pairing_id,
-                        program_name=pair.program.name,
-                        end=end - timedelta(days=1),
-                    ),
-                    bundle=True,
+            pairs = self._pairs_without(program, "graduation")
+            while chunk := list(islice(pairs, SCORECARD_BATCH)):
+                # What each person still has to do to close well, read for the slice at once.
+                left = closing_left(
+                    self.session, pairing_ids=[p.pairing_id for p in chunk], now=self.now
                 )
+                for pair in chunk:
+                    yield from self._to_both(
+                        pair,
+                        rule="graduation_prompt",
+                        key=f"graduation:{pair.pairing_id}",
+                        target=start,
+                        expires=end,
+                        payload=partial(
+                            build_graduation_prompt,
+                            pairing_id=pair.pairing_id,
+                            program_name=pair.program.name,
+                            end=end - timedelta(days=1),
+                            left=left.get(pair.pairing_id),
+                        ),
+                        bundle=True,
+                    )
 
     def weekly_digests(self) -> Iterator[Planned]:
         """The cohort digest to the program's channel, on its weekday and hour, in its timezone."""

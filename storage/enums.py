@@ -193,5 +193,6 @@ class FlagKind(StrEnum):
     ONE_SIDED_EFFORT = "one_sided_effort"
     AVOIDED_FEEDBACK = "avoided_feedback"
     SKILL_GAP_UNRESOLVED = "skill_gap_unresolved"
+    STALLED = "stalled"
     DELIVERY_FAILED = "delivery_failed"
     UNMATCHED = "unmatched"

@@ -543,6 +543,8 @@ class Delivery(SQLModel, table=True):
         UniqueConstraint("dedupe_key"),
         Index("ix_delivery_status_due", "status", "due_at"),
         Index("ix_delivery_lease", "status", "lease_until"),
+        # Which delivery a message in Slack is (a modal may name one: is it the actor's?).
+        Index("ix_delivery_message", "message_ts"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -144,8 +144,23 @@ class SlackToBot:
             raise AssertionError(f"nothing was posted to {response_url} within {timeout}s")
         return posted()[0]
 
+    def _as_slack_has_it(self, view: Mapping[str, Any]) -> dict[str, Any]:
+        """``view`` as Slack stores it (with its id and stack), when the bot opened it: a test
+        holds the view the bot sent, and Slack sends back the one it keeps."""
+        if view.get("id") or self.slack is None:
+            return dict(view)
+        kept = [
+            shown
+            for shown in self.slack.views.values()
+            if shown.get("callback_id") == view.get("callback_id")
+            and shown.get("private_metadata", "") == view.get("private_metadata", "")
+        ]
+        return {**kept[-1], **dict(view)} if kept else dict(view)
+
     def action(self, action_id: str, value: str | None = None, **fields: Any) -> Response:
-        """A button (or other element) clicked."""
+        """A button (or other element) clicked (``view``: in that modal or Home tab)."""
+        if fields.get("view") is not None:
+            fields["view"] = self._as_slack_has_it(fields["view"])
         payload = slack_double.block_actions_payload(action_id, value, **self._urls(fields))
         return self.post(urlencode({"payload": json.dumps(payload)}))
 
@@ -158,6 +173,14 @@ class SlackToBot:
         **fields: Any,
     ) -> Response:
         """Submit ``view`` (as the bot opened it) filled with ``answers`` keyed by block_id."""
+        kept = self._as_slack_has_it(view)
+        for name, key in (
+            ("view_id", "id"),
+            ("root_view_id", "root_view_id"),
+            ("previous_view_id", "previous_view_id"),
+        ):
+            if kept.get(key):
+                fields.setdefault(name, kept[key])
         payload = slack_double.view_submission_payload(
             view["callback_id"],
             fill(view, answers),

@@ -1,7 +1,7 @@
 """Graduation through signed requests: both people review their goals, then the pair graduates,
 celebrates in its conversation and, only if both agreed, in a channel."""
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -13,6 +13,7 @@ from bot.ids import ActionId, BlockId
 from bot.sandbox.slack_double import SlackDouble
 from bot.services.graduation import closing_left
 from bot.views.prompts import build_graduation_prompt
+from scheduler.tick import plan_due
 from storage.db import session_scope
 from storage.enums import DeliveryStatus, GoalProgress, PairingStatus, Role, Stage, SurveyKind
 from storage.models import (
@@ -561,3 +562,20 @@ def _buttons(message: dict[str, Any]) -> list[tuple[str, str]]:
         for e in block.get("elements", [])
         if e.get("type") == "button"
     ]
+
+
+def test_the_planned_closing_prompt_speaks_to_each_person(
+    engine: Engine, deps: Deps, clock: FrozenClock, pair: Pair
+) -> None:
+    """The rule two weeks before the end passes each pair's closing steps to the prompt."""
+    _history(engine, pair)
+    # The program (1 March, six months) ends on 1 September: the prompt is due from 18 August.
+    clock.current = datetime(2026, 8, 18, 14, tzinfo=UTC)
+    plan_due(deps, horizon=timedelta(hours=1))
+    with session_scope(engine) as session:
+        rows = session.exec(select(Delivery).where(Delivery.rule == "graduation_prompt")).all()
+        prompts = {d.recipient_id: d.payload for d in rows}
+    assert set(prompts) == {MENTEE, MENTOR}
+    assert "1 open action item of yours" in text_of(prompts[MENTEE])
+    assert "the final reflection" not in text_of(prompts[MENTEE])
+    assert f"how far <@{MENTEE}> has come" in text_of(prompts[MENTOR])

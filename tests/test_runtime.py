@@ -92,8 +92,10 @@ def test_runtime_schedules_its_jobs(socket_runtime: Runtime) -> None:
         "expire_outside_feedback",
         "plan_prompts",
         "prune_processed_events",
+        "raise_signals",
         "refresh_timezones",
         "resume_paused_participants",
+        "start_due_programs",
     ]
 
 

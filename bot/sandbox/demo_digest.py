@@ -39,6 +39,7 @@ from storage.models import (
     Flag,
     Goal,
     Meeting,
+    MeetingGoal,
     Pairing,
     Participant,
     Program,
@@ -147,6 +148,10 @@ class _Rows:
         self.rows[model].append({"id": row_id, **values})
         return row_id
 
+    def link(self, model: type[SQLModel], **values: Any) -> None:
+        """Queue a row of a table keyed by what it links (no id of its own)."""
+        self.rows[model].append(values)
+
 
 def _next_ids(session: Session, models: Sequence[type[SQLModel]]) -> dict[type[SQLModel], int]:
     found = {}
@@ -203,13 +208,15 @@ def seed_cohort(
         Feedback,
         ActionItem,
         Goal,
+        MeetingGoal,
         SkillAssessment,
         SkillRating,
         SurveyResponse,
         Flag,
         SlackUser,
     ]
-    out = _Rows({t: [] for t in tables}, _next_ids(session, tables))
+    keyed = [t for t in tables if t is not MeetingGoal]
+    out = _Rows({t: [] for t in tables}, _next_ids(session, keyed))
     existing = set(session.execute(sa.select(col(SlackUser.user_id))).scalars())
     today = now.date()
     midpoint = start + (start + timedelta(days=182) - start) / 2
@@ -294,6 +301,39 @@ def seed_cohort(
             ended_at=ended,
             end_reason="graduated" if status is PairingStatus.GRADUATED else "",
         )
+        agreed_goals: list[int] = []
+        for position in range(rng.choice([2, 2, 3])):
+            if stalled:
+                goal_status, progress = GoalStatus.PROPOSED, GoalProgress.NOT_STARTED
+            elif status is PairingStatus.GRADUATED:
+                goal_status, progress = GoalStatus.AGREED, GoalProgress.DONE
+            else:
+                goal_status = GoalStatus.AGREED
+                progress = rng.choices(
+                    [
+                        GoalProgress.ON_TRACK,
+                        GoalProgress.AT_RISK,
+                        GoalProgress.DONE,
+                        GoalProgress.NOT_STARTED,
+                    ],
+                    weights=[60, 15, 15, 10],
+                )[0]
+            goal_id = out.add(
+                Goal,
+                team_id=team_id,
+                pairing_id=pairing_id,
+                statement="A private goal statement",
+                due_date=today + timedelta(days=rng.randint(-10, 120)),
+                status=goal_status,
+                progress=progress,
+                proposed_by=mentee,
+                agreed_by=mentor if goal_status is GoalStatus.AGREED else None,
+                position=position,
+                created_at=started,
+                updated_at=started,
+            )
+            if goal_status is GoalStatus.AGREED:
+                agreed_goals.append(goal_id)
         held: list[datetime] = []
         day = started
         while day + timedelta(hours=2) < until:
@@ -314,7 +354,15 @@ def seed_cohort(
                 notes="Private notes of the pair",
                 created_at=at - timedelta(days=3),
             )
-            if not (drift and recent and n != len(held) - 3):
+            drifting = drift and recent and n != len(held) - 3
+            if agreed_goals and not drifting:
+                out.link(
+                    MeetingGoal,
+                    team_id=team_id,
+                    meeting_id=meeting_id,
+                    goal_id=rng.choice(agreed_goals),
+                )
+            if not drifting:
                 for position in range(rng.randint(1, 3)):
                     out.add(
                         AgendaItem,
@@ -345,7 +393,7 @@ def seed_cohort(
                     created_at=at + timedelta(hours=1),
                     completed_at=at + timedelta(hours=2),
                 )
-            if avoided or rng.random() < 0.5:
+            if avoided or rng.random() < 0.9:
                 out.add(
                     Feedback,
                     team_id=team_id,
@@ -387,36 +435,6 @@ def seed_cohort(
                     notes="",
                     created_at=held[-1],
                 )
-        for position in range(rng.choice([2, 2, 3])):
-            if stalled:
-                goal_status, progress = GoalStatus.PROPOSED, GoalProgress.NOT_STARTED
-            elif status is PairingStatus.GRADUATED:
-                goal_status, progress = GoalStatus.AGREED, GoalProgress.DONE
-            else:
-                goal_status = GoalStatus.AGREED
-                progress = rng.choices(
-                    [
-                        GoalProgress.ON_TRACK,
-                        GoalProgress.AT_RISK,
-                        GoalProgress.DONE,
-                        GoalProgress.NOT_STARTED,
-                    ],
-                    weights=[60, 15, 15, 10],
-                )[0]
-            out.add(
-                Goal,
-                team_id=team_id,
-                pairing_id=pairing_id,
-                statement="A private goal statement",
-                due_date=today + timedelta(days=rng.randint(-10, 120)),
-                status=goal_status,
-                progress=progress,
-                proposed_by=mentee,
-                agreed_by=mentor if goal_status is GoalStatus.AGREED else None,
-                position=position,
-                created_at=started,
-                updated_at=started,
-            )
         rounds = 1 + (started <= now - timedelta(weeks=6) and rng.random() < 0.8)
         if rng.random() < 0.95:
             mentee_first = {c: rng.randint(1, 4) for c in COMPETENCIES}

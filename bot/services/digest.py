@@ -811,10 +811,9 @@ def _pair_flags(
             action = "Check in with both and help them book their next session."
         raise_(FlagKind.LAPSED, reason, action, days)
     for signal in signals:
-        kind = signal.kind.flag_kind
         # A stalled pair is a bucket of the headline, not a red flag.
-        if kind is not None and signal.kind is not SignalKind.STALLED:
-            raise_(kind, lead_reason(signal), lead_action(signal), signal.weight)
+        if signal.kind is not SignalKind.STALLED:
+            raise_(signal.kind.flag_kind, lead_reason(signal), lead_action(signal), signal.weight)
     if unresolved:
         shown = ", ".join(unresolved[:3]) + (
             f" +{len(unresolved) - 3}" if len(unresolved) > 3 else ""

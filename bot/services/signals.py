@@ -86,9 +86,9 @@ class SignalKind(StrEnum):
     STALLED = "stalled"
 
     @property
-    def flag_kind(self) -> FlagKind | None:
-        """The red flag it is kept as; None for STALLED, which ``FlagKind`` has no name for."""
-        return _FLAG_KINDS.get(self)
+    def flag_kind(self) -> FlagKind:
+        """The red flag it is kept as."""
+        return _FLAG_KINDS[self]
 
 
 # Who can fix each: the mentee owns the agenda and their actions; the mentor gives feedback and
@@ -105,6 +105,7 @@ _FLAG_KINDS = {
     SignalKind.AGENDA_DRIFT: FlagKind.AGENDA_DRIFT,
     SignalKind.AVOIDED_FEEDBACK: FlagKind.AVOIDED_FEEDBACK,
     SignalKind.LOW_SCORECARD: FlagKind.LOW_SCORECARD,
+    SignalKind.STALLED: FlagKind.STALLED,
 }
 
 

@@ -6,6 +6,7 @@ import json
 import logging
 import socket
 import stat
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -15,16 +16,19 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
+from bot.deps import Deps
 from bot.ids import BlockId
 from bot.logs import LibraryFloor, library_floors
 from bot.sandbox import slack_double
 from bot.sandbox.slack_double import SlackDouble
 from bot.wiring.server import MAX_BODY_BYTES
+from handlers.listeners import Submission, Surface
 from storage.db import make_engine, session_scope
+from storage.enums import DeliveryStatus
 from storage.migrate import upgrade
 from storage.models import Delivery, Meeting, Program
 from tests.harness import SlackToBot, now
-from tests.pairs import MENTEE, make_pair
+from tests.pairs import MENTEE, MENTOR, TEAM, make_pair
 
 CANARY = "canary-7f3a-private-words"
 TABLES_PEOPLE_WRITE = (Delivery, Meeting, Program)
@@ -275,3 +279,54 @@ def test_clicks_and_events_from_another_workspace_are_dropped(
     [published] = slack.wait_for("views.publish")
     assert published.params["user_id"] == "U0002"
     assert [c for c in _slack_calls(slack) if c not in ("users.info", "views.publish")] == []
+
+
+# --- what a modal's metadata names is checked, not trusted ---------------------------------------
+
+
+def _interaction(deps: Deps, user_id: str, view: dict[str, Any] | None = None) -> Submission:
+    return Submission(
+        deps=deps,
+        team_id=TEAM,
+        user_id=user_id,
+        trigger_id="",
+        surface=Surface.MODAL,
+        source_view=view,
+        view=view or {},
+    )
+
+
+def test_a_dm_named_in_metadata_is_only_updated_for_the_person_it_went_to(
+    deps: Deps, engine: Engine, slack: SlackDouble
+) -> None:
+    channel = slack.dm_channel_id(MENTOR)
+    ts = deps.gateway.post_message(MENTOR, {"text": "Bob's agreement request"})
+    with session_scope(engine) as session:
+        session.add(
+            Delivery(
+                team_id=TEAM,
+                dedupe_key="goal_agreement:1",
+                rule="goal_agreement",
+                recipient_id=MENTOR,
+                channel_id=channel,
+                message_ts=ts,
+                status=DeliveryStatus.SENT,
+                due_at=datetime(2026, 3, 2, tzinfo=UTC),
+            )
+        )
+    forged = _interaction(deps, MENTEE)
+    assert not forged.replace_message(channel, ts, {"text": f"{CANARY} overwritten"})
+    assert slack.calls_to("chat.update") == []
+    assert _interaction(deps, MENTOR).replace_message(channel, ts, {"text": "settled"})
+    [update] = slack.calls_to("chat.update")
+    assert update.params["text"] == "settled"
+
+
+def test_only_a_modal_of_the_actors_own_stack_is_redrawn(deps: Deps, slack: SlackDouble) -> None:
+    view = {"id": "V3", "root_view_id": "V1", "previous_view_id": "V2", "type": "modal"}
+    i = _interaction(deps, MENTEE, view)
+    i.redraw("V9", {"type": "modal", "title": {"type": "plain_text", "text": CANARY}})
+    assert slack.calls_to("views.update") == []
+    for view_id in ("V1", "V2", "V3"):
+        i.redraw(view_id, {"type": "modal", "title": {"type": "plain_text", "text": "ok"}})
+    assert [c.params["view_id"] for c in slack.calls_to("views.update")] == ["V1", "V2", "V3"]

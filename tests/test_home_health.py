@@ -734,13 +734,14 @@ def test_many_programs_and_flags_page_within_slacks_limits(
 
 @pytest.fixture(scope="module")
 def large_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A database file with a 5,000-pair program (led by Lee) and a 50-pair one (led by Sam)."""
+    """A database file with a 5,000-pair program (led by Lee) and a 500-pair one (led by Sam):
+    both big enough to hold every kind of pair, so each takes every query path."""
     path = tmp_path_factory.mktemp("large") / "template.db"
     template = make_engine(f"sqlite:///{path}")
     upgrade(template)
     with session_scope(template) as session:
         seed_cohort(session, pairs=5_000, now=NOW, name="Everyone", weeks=2, lead=LEAD)
-        seed_cohort(session, pairs=50, now=NOW, name="Few", weeks=2, lead="USAM")
+        seed_cohort(session, pairs=500, now=NOW, name="Few", weeks=2, lead="USAM")
     template.dispose()
     return path
 
@@ -782,7 +783,7 @@ def _statements(engine: Engine, user_id: str) -> int:
     return count
 
 
-def test_a_5000_pair_program_costs_the_home_tab_what_a_50_pair_one_does(
+def test_a_5000_pair_program_costs_the_home_tab_what_a_500_pair_one_does(
     bot: SlackToBot, slack: SlackDouble, engine: Engine, lead: str, large: None
 ) -> None:
     assert _statements(engine, LEAD) == _statements(engine, "USAM")

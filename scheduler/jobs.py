@@ -19,6 +19,7 @@ from bot.services.events import prune_events
 from bot.services.leads import program_lead_ids
 from bot.services.outside_feedback import expire_requests
 from bot.services.pair_state import PairingPauseChange, resume_due_pairings
+from bot.services.privacy import due_for_purge, purge_program_words
 from bot.services.programs import RuleSettings, start_if_due
 from bot.services.signals import NUDGED, Signal, SignalKind, detect_signals, lead_reason
 from bot.views.enrolment import build_notification
@@ -515,6 +516,26 @@ def _epoch(moment: datetime | None) -> int:
 
 
 # Every housekeeping job, with how often the running bot runs it (``tick`` runs each once).
+def purge_expired_words(deps: Deps) -> None:
+    """Erase what the pairs of a closed program wrote once its retention has passed
+    (``RETENTION_DAYS`` after it closed, or the program's own ``retention_days``).
+
+    Counts, dates and scores stay, so the program's report still adds up; running it again
+    finds the words gone and changes nothing.
+    """
+    with deps.session() as session:
+        programs = due_for_purge(
+            session, now=deps.now(), retention_days=deps.settings.retention_days
+        )
+        report = purge_program_words(session, programs=programs)
+    erased = {table: rows for table, rows in report.rows.items() if rows}
+    if erased:
+        log.info(
+            "retention: words purged",
+            extra={"programs": [pid for pid, _ in report.programs], "rows": erased},
+        )
+
+
 HOUSEKEEPING: tuple[tuple[Callable[[Deps], None], timedelta], ...] = (
     (prune_processed_events, timedelta(hours=1)),
     (resume_paused_participants, timedelta(minutes=15)),
@@ -523,4 +544,5 @@ HOUSEKEEPING: tuple[tuple[Callable[[Deps], None], timedelta], ...] = (
     # Before the failure modes: a program that starts now has its pairs looked at in this run.
     (start_due_programs, timedelta(hours=1)),
     (raise_signals, timedelta(hours=1)),
+    (purge_expired_words, timedelta(hours=6)),
 )

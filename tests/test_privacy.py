@@ -8,6 +8,7 @@ from sqlalchemy import JSON, Engine, String
 from sqlalchemy.types import TypeDecorator, TypeEngine
 from sqlmodel import SQLModel, select
 
+from bot.deps import Deps
 from bot.sandbox.slack_double import SlackDouble
 from bot.services.privacy import (
     FREE_TEXT,
@@ -19,6 +20,7 @@ from bot.services.privacy import (
     personal_data,
     purge_program_words,
 )
+from scheduler.jobs import purge_expired_words
 from storage.db import session_scope
 from storage.enums import MeetingStatus, ParticipantStatus, ProgramStatus
 from storage.models import (
@@ -34,6 +36,7 @@ from storage.models import (
 )
 from storage.types import EnumText
 from tests.blockkit import assert_valid_view
+from tests.conftest import FrozenClock
 from tests.harness import SlackToBot, eventually
 from tests.pairs import AGREED_GOAL, MENTEE, MENTOR, TEAM, make_pair, posts
 
@@ -300,3 +303,23 @@ def test_forget_me_says_what_goes_then_erases_it_and_tells_the_partner(
     # Bob hears his mentee left, through the outbox.
     assert eventually(lambda: bool(posts(slack, MENTOR)))
     assert "left" in json.dumps(posts(slack, MENTOR)[-1])
+
+
+def test_the_scheduler_purges_a_closed_programs_words_once_its_retention_passed(
+    engine: Engine, slack: SlackDouble, deps: Deps, clock: FrozenClock
+) -> None:
+    make_pair(engine, slack)
+    _seed_words(engine)
+    with session_scope(engine) as session:
+        program = session.exec(select(Program)).one()
+        program.status = ProgramStatus.CLOSED
+        program.closed_at = clock.current - timedelta(days=deps.settings.retention_days - 1)
+        session.add(program)
+    purge_expired_words(deps)
+    with session_scope(engine) as session:
+        assert session.exec(select(Feedback)).one().went_well == BOB_WORDS
+    clock.advance(timedelta(days=1))
+    purge_expired_words(deps)
+    with session_scope(engine) as session:
+        assert session.exec(select(Feedback)).one().went_well == ""
+        assert session.exec(select(PairNote)).one().body == ""

@@ -92,6 +92,7 @@ def test_runtime_schedules_its_jobs(socket_runtime: Runtime) -> None:
         "expire_outside_feedback",
         "plan_prompts",
         "prune_processed_events",
+        "purge_expired_words",
         "raise_signals",
         "refresh_timezones",
         "resume_paused_participants",

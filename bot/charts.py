@@ -1,8 +1,10 @@
 """The digest's chart: sessions per week against plan, and the weekly scorecard averages.
 
-Pure: cohort metrics in, PNG bytes out. It draws on matplotlib's Agg canvas through the
-object-oriented API (no pyplot): no display is needed and no global figure state is shared
-between the threads that render digests.
+A week's averages are drawn only when the metrics carry them: ``cohort_metrics`` leaves them out
+for a week in which fewer people than the program's minimum group rated, so no point is ever one
+person's rating. Pure: cohort metrics in, PNG bytes out. It draws on matplotlib's Agg canvas
+through the object-oriented API (no pyplot): no display is needed and no global figure state is
+shared between the threads that render digests.
 """
 
 import math
@@ -18,6 +20,7 @@ from bot.services.scorecards import DIMENSIONS, LABELS, LOW_BELOW, SCORE_MAX, SC
 HELD_COLOUR = "#3f7cac"
 PLAN_COLOUR = "#e07a24"
 LOW_COLOUR = "#b8322a"
+NOTE_COLOUR = "#6b6b6b"
 DIMENSION_COLOURS = {"clarity": "#2a9d8f", "energy": "#e9c46a", "confidence": "#6d597a"}
 WIDTH_INCHES, HEIGHT_INCHES, DPI = 8.0, 5.6, 110
 
@@ -64,7 +67,20 @@ def render_digest_chart(metrics: CohortMetrics) -> bytes:
     scores_axes.text(
         -0.4, LOW_BELOW + 0.15, f"below {LOW_BELOW}: low", color=LOW_COLOUR, fontsize=8
     )
-    scores_axes.set_title("Scorecard averages per week", loc="left", fontsize=11)
+    scores_axes.set_title(
+        f"Scorecard averages per week ({metrics.min_people}+ people)", loc="left", fontsize=11
+    )
+    if any(w.scorecards and all(v is None for v in w.averages.values()) for w in weeks):
+        scores_axes.text(
+            0.99,
+            0.97,
+            "weeks without a point: too few answers to show",
+            transform=scores_axes.transAxes,
+            color=NOTE_COLOUR,
+            fontsize=8,
+            horizontalalignment="right",
+            verticalalignment="top",
+        )
     scores_axes.set_ylim(SCORE_MIN, SCORE_MAX)
     scores_axes.set_ylabel("Rating (1 to 10)")
     scores_axes.legend(loc="lower left", frameon=False, fontsize=8, ncols=3)

@@ -18,14 +18,14 @@ from sqlmodel import Session, col, func, select
 from bot.directory import cached_names
 from bot.errors import NotFound, UserError
 from bot.services.digest import CohortMetrics, PairMetrics, cohort_metrics
-from bot.services.scorecards import DIMENSIONS
 from bot.services.sessions import zone
 from bot.views.digest import build_digest, build_report, digest_user_ids, report_user_ids
 from storage.models import Program
 
 log = logging.getLogger(__name__)
 
-# One row per pair; ids, dates, numbers and short codes only, never free text.
+# One row per pair; ids, dates, counts and short codes only, never free text and never a rating:
+# a pair's scores are its mentee's own answers (the digest shows averages over enough people).
 CSV_COLUMNS = (
     "pair_id",
     "mentor_user_id",
@@ -46,7 +46,6 @@ CSV_COLUMNS = (
     "goals_on_track",
     "goals_at_risk",
     "goals_overdue",
-    *(f"scorecard_{d}_latest" for d in DIMENSIONS),
     "skill_open_gaps",
     "flags",
 )
@@ -155,7 +154,6 @@ def csv_row(pair: PairMetrics, *, tz: str) -> list[str]:
         str(goals.on_track),
         str(goals.at_risk),
         str(goals.overdue),
-        *(_number(pair.scorecard_latest.get(d)) for d in DIMENSIONS),
         str(pair.skill_open_gaps),
         ";".join(kind.value for kind in pair.flags),
     ]

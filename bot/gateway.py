@@ -60,7 +60,13 @@ METHOD_SCOPES: dict[str, tuple[str, ...]] = {
     # Calendar invites (.ics) shared in a DM: files_upload_v2 calls both, with the upload between.
     "files.getUploadURLExternal": ("files:write",),
     "files.completeUploadExternal": ("files:write",),
+    # Invitations to a program: a user group's members, and a channel's (public or private).
+    "usergroups.users.list": ("usergroups:read",),
+    "conversations.members": ("channels:read", "groups:read"),
 }
+
+# conversations.members page size: Slack recommends no more than 200 at a time.
+MEMBERS_PAGE = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +134,7 @@ class SlackGateway:
     def __init__(self, client: WebClient, *, strict: bool = False) -> None:
         self.client = client
         self.strict = strict
+        self._bot_user_id: str | None = None
 
     def _outside_transaction(self, method: str) -> None:
         if not in_write_transaction():
@@ -307,3 +314,28 @@ class SlackGateway:
             is_bot=bool(user.get("is_bot")),
             deleted=bool(user.get("deleted")),
         )
+
+    def bot_user_id(self) -> str:
+        """The bot's own user id (auth.test, asked once: a token's user never changes)."""
+        if self._bot_user_id is None:
+            self._bot_user_id = str(self._call("auth.test").get("user_id") or "")
+        return self._bot_user_id
+
+    def usergroup_members(self, usergroup_id: str) -> list[str]:
+        """The user ids in a user group (``no_such_subteam`` when there is none)."""
+        data = self._call("usergroups.users.list", usergroup=usergroup_id)
+        return [str(user) for user in data.get("users") or []]
+
+    def channel_members(self, channel_id: str, *, most: int) -> list[str]:
+        """A channel's members, page by page; stops once more than ``most`` are found (the
+        caller refuses a list that long rather than reading all of a huge channel)."""
+        members: list[str] = []
+        cursor: str | None = None
+        while True:
+            data = self._call(
+                "conversations.members", channel=channel_id, limit=MEMBERS_PAGE, cursor=cursor
+            )
+            members += [str(user) for user in data.get("members") or []]
+            cursor = (data.get("response_metadata") or {}).get("next_cursor") or None
+            if not cursor or len(members) > most:
+                return members

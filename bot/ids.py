@@ -15,6 +15,10 @@ class CallbackId(StrEnum):
     JOIN = "join_modal"
     PAUSE = "pause_modal"
     LEAVE = "leave_modal"
+    # a lead invites people and a channel's members to a program (from its Home card)
+    INVITE = "invite_modal"
+    # who was invited to a program, who joined and who declined, a page at a time
+    INVITATIONS = "invitations_modal"
     # the confirmation of /mentor forget-me: what will go, and one button to erase it
     FORGET_ME = "forget_me_modal"
     MATCH_SWAP = "match_swap_modal"
@@ -99,6 +103,11 @@ class BlockId(StrEnum):
     # pause / leave
     PAUSE_UNTIL = "pause_until"
     LEAVE_NOTE = "leave_note"
+    # "also erase everything I wrote in this program"
+    LEAVE_ERASE = "leave_erase"
+    # the invite modal: people to invite, and a channel whose members to invite
+    INVITE_PEOPLE = "invite_people"
+    INVITE_CHANNEL = "invite_channel"
     # matching
     MATCH_SWAP_MENTOR = "match_swap_mentor"
     # board
@@ -186,6 +195,13 @@ class ActionId(StrEnum):
     JOIN = "join"
     JOIN_PICK = "join_pick"
     REMATCH = "rematch"
+    # invitations (value: the program id)
+    INVITE_OPEN = "invite_open"
+    INVITATIONS_OPEN = "invitations_open"
+    INVITATION_DECLINE = "invitation_decline"
+    # the invitations list's page buttons, value "<program id>:<offset>"
+    INVITATIONS_PREVIOUS = "invitations_previous"
+    INVITATIONS_NEXT = "invitations_next"
     # matching (button value: pairing id)
     MATCH_APPROVE = "match_approve"
     MATCH_APPROVE_ALL = "match_approve_all"

@@ -138,8 +138,8 @@ def export_csv(command: Command) -> Answer:
         title=f"{metrics.program_name}: per-pair metrics",
         comment=(
             f"Per-pair metrics of *{metrics.program_name}* on {metrics.today:%d %B %Y}: "
-            f"{len(metrics.pairs):,} pairs. Numbers and codes only: notes, feedback and "
-            "comments stay with each pair."
+            f"{len(metrics.pairs):,} pairs. Counts and codes only: notes, feedback, comments "
+            "and ratings stay with each pair."
         ),
     )
     if refused:

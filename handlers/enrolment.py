@@ -3,6 +3,7 @@ join, pause and leave modals."""
 
 import re
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
 from typing import Any
 
 from slack_bolt import App
@@ -14,6 +15,7 @@ from bot.ids import ActionId, BlockId, CallbackId
 from bot.services.enrolment import (
     ENROLLED_STATUSES,
     Notification,
+    NotificationKind,
     check_can_join,
     enrol,
     enrolments_in,
@@ -31,8 +33,11 @@ from bot.services.enrolment import (
     resume_participation,
     validate_profile,
 )
+from bot.services.invitations import decline_invitation, require_invited
+from bot.services.privacy import erase_words_in_program
 from bot.services.programs import get_program, get_program_by_id
 from bot.views.enrolment import (
+    ERASE_VALUE,
     build_join_confirmation,
     build_join_modal,
     build_join_picker,
@@ -43,6 +48,7 @@ from bot.views.enrolment import (
     read_join_target,
     read_profile_form,
 )
+from bot.views.program import build_invitation_declined
 from handlers.commands import CommandRouter
 from handlers.common import message_to
 from handlers.listeners import (
@@ -105,8 +111,11 @@ def show_join(command: Command) -> Answer:
         if name:
             programs = [get_program(session, team_id=command.team_id, name=name)]
             require_joinable(programs[0])
+            require_invited(session, program=programs[0], user_id=command.user_id)
         else:
-            programs = joinable_programs(session=session, team_id=command.team_id)
+            programs = joinable_programs(
+                session=session, team_id=command.team_id, user_id=command.user_id
+            )
         if role is not None and len(programs) == 1:
             return Modal(_join_modal(session, programs[0], command.user_id, role))
         taken = mentee_places_taken(session=session, program_ids=[p.id or 0 for p in programs])
@@ -196,6 +205,17 @@ def open_join(click: Click) -> Answer:
         return Modal(_join_modal(session, program, click.user_id, role))
 
 
+def decline(click: Click) -> Answer:
+    """ "Not this time" on an invitation: recorded for the leads' counts (no DM to them), and
+    the invitation's buttons are replaced by the way back."""
+    program_id = click.id("That program")
+    with click.deps.session() as session:
+        program = get_program_by_id(session, team_id=click.team_id, program_id=program_id)
+        decline_invitation(session, program=program, user_id=click.user_id, now=click.now())
+    answered = build_invitation_declined(program)
+    return None if click.update_message(answered) else Reply(answered)
+
+
 def ask_for_rematch(click: Click) -> Answer:
     """A mentee whose mentor left asks the leads for a new match; the leads hear it by DM."""
     program_id = click.id()
@@ -220,6 +240,9 @@ def save_join(form: Submission) -> Closing:
     answers = read_profile_form(form.state)
     with form.deps.read() as session:
         program = get_program_by_id(session, team_id=form.team_id, program_id=program_id)
+        # A submission forged for a program that admits only the invited: refused before its
+        # answers are even looked at (and again as it is stored).
+        require_invited(session, program=program, user_id=form.user_id)
     profile = validate_profile(answers, program=program, role=role)
     # Asked before the sign-up's unit of work: the lookup may ask Slack. Better a joined person
     # on UTC than a lost sign-up; the next profile save corrects it.
@@ -264,14 +287,32 @@ def save_pause(form: Submission) -> Closing:
 
 
 def save_leave(form: Submission) -> Closing:
-    """Leave the program: pairings end, partners get the note (mentees an offer to re-match)."""
+    """Leave the program: pairings end, partners get the note (mentees an offer to re-match);
+    with the box ticked, everything the person wrote in the program is erased as well."""
     note = form.state.text(BlockId.LEAVE_NOTE)
-    return _change_enrolments(
-        form,
-        lambda session, participant: leave_program(
-            session=session, participant=participant, note=note, now=form.now()
-        ),
-    )
+    erase = ERASE_VALUE in form.state.options(BlockId.LEAVE_ERASE)
+    program_id = form.meta_id("program_id", "That program")
+    with form.deps.session() as session:
+        program = get_program_by_id(session, team_id=form.team_id, program_id=program_id)
+        notifications = [
+            n
+            for participant in _enrolments(session, program, form.user_id)
+            for n in leave_program(
+                session=session, participant=participant, note=note, now=form.now()
+            )
+        ]
+        if erase:
+            erased = sum(
+                erase_words_in_program(
+                    session, team_id=form.team_id, program_id=program_id, user_id=form.user_id
+                ).values()
+            )
+            notifications = [
+                replace(n, erased=erased) if n.kind is NotificationKind.LEFT else n
+                for n in notifications
+            ]
+        _queue_news(form, session, notifications, own_too=True)
+    return None
 
 
 def _change_enrolments(
@@ -383,6 +424,7 @@ def register(app: App, router: CommandRouter) -> None:
     router.add(LEAVE, show_leave)
     on_click(app, JOIN_ACTION, open_join)
     on_click(app, ActionId.REMATCH, ask_for_rematch)
+    on_click(app, ActionId.INVITATION_DECLINE, decline)
     on_submit(app, CallbackId.JOIN, save_join, errors_at=BlockId.JOIN_SITUATION)
     on_submit(app, CallbackId.PAUSE, save_pause, errors_at=BlockId.PAUSE_UNTIL)
     on_submit(app, CallbackId.LEAVE, save_leave, errors_at=BlockId.LEAVE_NOTE)

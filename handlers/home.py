@@ -15,10 +15,11 @@ from sqlmodel import col, select
 from bot.deps import Deps
 from bot.errors import FieldErrors, NotFound, UserError
 from bot.gateway import SlackCallError
-from bot.ids import ActionId
+from bot.ids import ActionId, BlockId, CallbackId
 from bot.services.digest import CohortMetrics, PairMetrics, cohort_metrics
 from bot.services.enrolment import local_today
 from bot.services.home import NUDGE_RULE, HomePage, home_data, nudge_key
+from bot.services.invitations import invitation_page, require_invitable
 from bot.services.pairing import proposal_page
 from bot.services.programs import (
     co_lead_ids,
@@ -49,7 +50,11 @@ from bot.views.home import (
     flag_label,
 )
 from bot.views.matching import build_proposals
-from bot.views.program import build_program_modal
+from bot.views.program import (
+    build_invitations_modal,
+    build_invite_modal,
+    build_program_modal,
+)
 from handlers.commands import CommandRouter
 from handlers.common import check_lead, check_may_create_program, message_to, today
 from handlers.listeners import (
@@ -67,6 +72,7 @@ from handlers.listeners import (
     on_submit,
 )
 from handlers.matching import MATCHABLE, match_program
+from handlers.programs import invite
 from scheduler.outbox import Planned
 from scheduler.timing import WorkingHours, next_working_moment
 from storage.enums import ProgramStatus, Role
@@ -202,6 +208,65 @@ def turn_page(click: Click) -> Answer:
             program = get_program_by_id(session, team_id=click.team_id, program_id=page.program_id)
         check_lead(click, program, action="see its red flags")
     _refresh(click, page)
+    return None
+
+
+# --- invitations ---------------------------------------------------------------------------------
+
+
+def open_invite(click: Click) -> Answer:
+    """The invite modal (people and a channel), for the program's leads."""
+    program = _program(click)
+    check_lead(click, program, action="invite people to it")
+    require_invitable(program)
+    return Modal(build_invite_modal(program))
+
+
+def submit_invite(form: Submission) -> Closing:
+    """Check the lead and that someone was picked, then close: reading a channel's members may
+    take longer than a submission's ack allows, so the invitations are sent after it, and the
+    lead gets the outcome by DM and a redrawn Home tab."""
+    with form.deps.read() as session:
+        program = get_program_by_id(
+            session, team_id=form.team_id, program_id=form.meta_id("program_id", "That program")
+        )
+    check_lead(form, program, action="invite people to it")
+    require_invitable(program)
+    people = form.state.users(BlockId.INVITE_PEOPLE)
+    channel = form.state.conversation(BlockId.INVITE_CHANNEL)
+    if not people and not channel:
+        raise FieldErrors({BlockId.INVITE_PEOPLE: "Pick people to invite, or a channel."})
+    channels = [channel] if channel else []
+
+    def send() -> Reply:
+        result = invite(form, program_id=program.id or 0, user_ids=people, channel_ids=channels)
+        _refresh(form, HomePage())
+        return Reply(result)
+
+    form.later(send)
+    return None
+
+
+def open_invitations(click: Click) -> Answer:
+    """Who was invited to the program, who joined and who declined (first page)."""
+    program = _program(click)
+    check_lead(click, program, action="see who was invited")
+    with click.deps.read() as session:
+        page = invitation_page(session, program=program, offset=0)
+    return Modal(build_invitations_modal(program, page))
+
+
+def turn_invitations_page(click: Click) -> Answer:
+    """Another page of the invitations list, redrawn in the same modal."""
+    program_part, _, offset = click.value.partition(":")
+    with click.deps.read() as session:
+        program = get_program_by_id(
+            session, team_id=click.team_id, program_id=id_from(program_part)
+        )
+    check_lead(click, program, action="see who was invited")
+    with click.deps.read() as session:
+        page = invitation_page(session, program=program, offset=id_from(offset))
+    click.redraw(click.modal_id(CallbackId.INVITATIONS), build_invitations_modal(program, page))
     return None
 
 
@@ -463,5 +528,10 @@ def register(app: App, router: CommandRouter) -> None:
     on_click(app, FLAG_REPORT, open_report)
     on_click(app, FLAG_REMATCH, ask_rematch)
     on_submit(app, REMATCH_CALLBACK, submit_rematch, errors_at=REMATCH_REASON)
+    on_click(app, ActionId.INVITE_OPEN, open_invite)
+    on_submit(app, CallbackId.INVITE, submit_invite, errors_at=BlockId.INVITE_PEOPLE)
+    on_click(app, ActionId.INVITATIONS_OPEN, open_invitations)
+    on_click(app, ActionId.INVITATIONS_PREVIOUS, turn_invitations_page)
+    on_click(app, ActionId.INVITATIONS_NEXT, turn_invitations_page)
     for action_id in STATUS_BUTTONS:
         on_click(app, action_id, change_status)

@@ -1,14 +1,31 @@
-"""``/mentor program …``: design, list, open, start, close and announce programs."""
+"""``/mentor program …``: design, list, open, start, close, announce programs and invite people.
 
-from collections.abc import Callable
+Inviting asks Slack who is in a user group or a channel before anything is stored (never inside
+a unit of work), then stores the invitations and queues one DM each in one unit of work.
+"""
+
+from collections.abc import Callable, Sequence
+from datetime import timedelta
+from typing import Any
 
 from slack_bolt import App
+from sqlmodel import col, or_, select
 
 from bot.commands import COMMAND, Subcommand
 from bot.errors import UserError
+from bot.gateway import SlackCallError
 from bot.ids import BlockId, CallbackId
 from bot.services.enrolment import local_today
-from bot.services.leads import program_lead_ids
+from bot.services.invitations import (
+    INVITE_MAX,
+    InvitationCounts,
+    invitation_counts,
+    invite_people,
+    parse_invite_words,
+    programs_visible_to,
+    require_invitable,
+)
+from bot.services.leads import led_program_ids, program_lead_ids
 from bot.services.programs import (
     co_lead_ids,
     get_program,
@@ -23,6 +40,8 @@ from bot.services.programs import (
 )
 from bot.views.program import (
     build_announcement_queued,
+    build_invitation,
+    build_invite_result,
     build_program_announcement,
     build_program_created,
     build_program_list,
@@ -33,14 +52,24 @@ from bot.views.program import (
 )
 from handlers.commands import CommandRouter
 from handlers.common import check_lead, check_may_create_program, message_to, today
-from handlers.listeners import Answer, Closing, Command, Modal, Reply, Submission, on_submit
+from handlers.listeners import (
+    Answer,
+    Closing,
+    Command,
+    Interaction,
+    Modal,
+    Reply,
+    Submission,
+    on_submit,
+)
 from storage.enums import ProgramStatus
-from storage.models import Program
+from storage.models import Program, SlackUser
 
 PROGRAM = Subcommand(
     "program",
-    "program new | list | edit NAME | open NAME | start NAME | close NAME | announce NAME",
-    "Set up, open, start, close and announce mentorship programs.",
+    "program new | list | edit NAME | open NAME | start NAME | close NAME | announce NAME"
+    " | invite NAME @people @group #channel",
+    "Set up, open, start, close and announce mentorship programs, and invite people.",
     lead_only=True,
 )
 USAGE = f"`{COMMAND} {PROGRAM.usage}`"
@@ -64,6 +93,7 @@ def run_program_command(command: Command) -> Answer:
     named: dict[str, Callable[[Command, str], Answer]] = {
         "edit": _edit,
         "announce": _announce,
+        "invite": _invite,
         **{status: _status_changer(status) for status in STATUS_ACTIONS},
     }
     run = named.get(action)
@@ -99,11 +129,36 @@ def _edit(command: Command, name: str) -> Answer:
 
 
 def _list(command: Command) -> Answer:
-    """Answer with the workspace's programs and their head counts."""
+    """The programs the person may see, with head counts; leads also see their invitations.
+
+    Admins see every program of the workspace; everyone else sees the programs they lead, took
+    part in or may join (never a draft, nor an invitation-only program they weren't invited to).
+    Admin rights are asked of Slack before the read.
+    """
+    is_admin = command.deps.directory.is_admin(
+        team_id=command.team_id, user_id=command.user_id, max_age=timedelta(0)
+    )
     with command.deps.read() as session:
-        programs = list_programs(session, team_id=command.team_id)
+        led = led_program_ids(session, team_id=command.team_id, user_id=command.user_id)
+        if is_admin:
+            programs = list_programs(session, team_id=command.team_id)
+        else:
+            programs = programs_visible_to(
+                session, team_id=command.team_id, user_id=command.user_id, led_ids=led
+            )
         counts = program_counts(session=session, programs=programs)
-    return Reply(build_program_list(programs, counts))
+        mine = [p for p in programs if is_admin or p.id in led]
+        invited = invitation_counts(session, programs=mine)
+    return Reply(
+        build_program_list(
+            programs,
+            counts,
+            invitations={p.id or 0: invited.get(p.id or 0, InvitationCounts()) for p in mine}
+            if mine
+            else None,
+            everything=is_admin,
+        )
+    )
 
 
 def _status_changer(action_word: str) -> Callable[[Command, str], Answer]:
@@ -151,6 +206,125 @@ def _announce(command: Command, name: str) -> Answer:
             ),
         )
     return Reply(build_announcement_queued(program, channel_id=channel_id))
+
+
+def _invite(command: Command, _name: str) -> Answer:
+    """``/mentor program invite PROGRAM @a @b @group #channel``, for the program's leads."""
+    words = parse_invite_words(command.args[1:])
+    program = _led_program(command, words.program_name, action="invite people to it")
+    require_invitable(program)
+    return Reply(
+        invite(
+            command,
+            program_id=program.id or 0,
+            user_ids=words.user_ids,
+            usergroup_ids=words.usergroup_ids,
+            channel_ids=words.channel_ids,
+        )
+    )
+
+
+def invite(
+    i: Interaction,
+    *,
+    program_id: int,
+    user_ids: Sequence[str] = (),
+    usergroup_ids: Sequence[str] = (),
+    channel_ids: Sequence[str] = (),
+) -> dict[str, Any]:
+    """Invite people, user groups' and channels' members to the program (its lead checked by
+    the caller); the answer for the lead: who was invited, who was left out and why.
+
+    Groups and channels are asked of Slack first, outside any unit of work; the bot itself and
+    people Slack says are bots or deactivated are left out. Then one unit of work stores the
+    invitations and queues one DM each, keyed by the invitation: it lands once.
+    """
+    people = list(user_ids)
+    problems: list[str] = []
+    gateway = i.deps.gateway
+    for group in usergroup_ids:
+        try:
+            people += gateway.usergroup_members(group)
+        except SlackCallError as error:
+            problems.append(_group_problem(group, error))
+    for channel in channel_ids:
+        try:
+            members = gateway.channel_members(channel, most=INVITE_MAX)
+        except SlackCallError as error:
+            problems.append(_channel_problem(channel, error))
+            continue
+        if len(members) > INVITE_MAX:
+            raise UserError(
+                f"<#{channel}> has more than {INVITE_MAX:,} members: an invitation that wide is "
+                "an announcement. Announce the program there instead "
+                f"(`{COMMAND} program announce NAME`), or invite a smaller channel or a user group."
+            )
+        people += members
+    people = _people_only(i, people, bot_user_id=gateway.bot_user_id())
+    with i.deps.session() as session:
+        program = get_program_by_id(session, team_id=i.team_id, program_id=program_id)
+        require_invitable(program)
+        outcome = invite_people(
+            session, program=program, user_ids=people, invited_by=i.user_id, now=i.now()
+        )
+        if outcome.new:
+            invitation = build_invitation(
+                program,
+                inviter_id=i.user_id,
+                lead_ids=program_lead_ids(session, program=program),
+                places_left=places_left(session=session, program=program),
+            )
+            # No program_id: someone the DM can't reach is the inviter's to hear about, not a
+            # participant's lost message to flag on the program.
+            i.send(
+                session,
+                *(
+                    message_to(
+                        i,
+                        to=row.user_id,
+                        rule="invitation",
+                        message=invitation,
+                        what=f"the invitation to {program.name}",
+                        key=f"invitation:{row.id}",
+                    )
+                    for row in outcome.new
+                ),
+            )
+        return build_invite_result(program, outcome, problems=problems)
+
+
+def _people_only(i: Interaction, user_ids: Sequence[str], *, bot_user_id: str) -> list[str]:
+    """``user_ids`` once each, without the bot itself and anyone Slack told us is a bot or
+    deactivated (what the directory has cached: asking Slack about each would be slow)."""
+    wanted = [u for u in dict.fromkeys(user_ids) if u and u != bot_user_id]
+    if not wanted:
+        return []
+    with i.deps.read() as session:
+        skipped = set(
+            session.exec(
+                select(SlackUser.user_id).where(
+                    SlackUser.team_id == i.team_id,
+                    col(SlackUser.user_id).in_(wanted),
+                    or_(col(SlackUser.is_bot).is_(True), col(SlackUser.deleted).is_(True)),
+                )
+            ).all()
+        )
+    return [u for u in wanted if u not in skipped]
+
+
+def _group_problem(group: str, error: SlackCallError) -> str:
+    if error.error == "no_such_subteam":
+        return f"I couldn't find the user group `{group}`: it may have been deleted."
+    return f"I couldn't read who is in the user group `{group}` (Slack said `{error.error}`)."
+
+
+def _channel_problem(channel: str, error: SlackCallError) -> str:
+    if error.error in ("channel_not_found", "not_in_channel"):
+        return (
+            f"I can't see who is in <#{channel}>: for a private channel, invite me there first "
+            "(`/invite @mentorbot`), then try again."
+        )
+    return f"I couldn't read who is in <#{channel}> (Slack said `{error.error}`)."
 
 
 def save_program(form: Submission) -> Closing:

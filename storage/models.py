@@ -9,6 +9,7 @@ Conventions:
 """
 
 from datetime import date, datetime, time
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, Index, Text, UniqueConstraint
@@ -155,6 +156,34 @@ class ProgramLead(SQLModel, table=True):
     user_id: str = _user_id(index=True)
     added_by: str = _user_id()
     added_at: datetime = _created_at()
+
+
+class InvitationStatus(StrEnum):
+    """Where a lead's invitation stands: waiting for an answer, taken up, or turned down."""
+
+    INVITED = "invited"
+    JOINED = "joined"
+    DECLINED = "declined"
+
+
+class Invitation(SQLModel, table=True):
+    """A lead's invitation of one person to a program, and the person's answer to it."""
+
+    __table_args__ = (
+        UniqueConstraint("program_id", "user_id"),
+        Index("ix_invitation_program_status", "program_id", "status"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = _team_id()
+    program_id: int = Field(foreign_key="program.id")
+    user_id: str = _user_id(index=True)
+    invited_by: str = _user_id()
+    invited_at: datetime = _created_at()
+    status: InvitationStatus = Field(
+        default=InvitationStatus.INVITED, sa_type=EnumText(InvitationStatus)
+    )
+    answered_at: datetime | None = _when()
 
 
 class Participant(SQLModel, table=True):

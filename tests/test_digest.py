@@ -185,6 +185,7 @@ SPECS: dict[str, PairSpec] = {
         "UM11",
         "UE11",
         held=(1, 8),
+        scores={1: (7, 8, 7), 8: (7, 7, 8)},
         skills={
             1: {"Negotiation": (4, 1), "Python": (3, 1), "Public speaking": (3, 3)},
             2: {"Negotiation": (5, 2), "Python": (3, 2), "Public speaking": (4, 4)},
@@ -516,12 +517,18 @@ def test_headline_numbers_are_exact(engine: Engine, cohort: Cohort) -> None:
 
 def test_trends_and_what_is_coming(engine: Engine, cohort: Cohort) -> None:
     metrics = metrics_of(engine, cohort.program_id)
-    # Last 4 weeks: the healthy pair's 8/8/7 and the low pair's 4/5/8 (clarity) and so on.
-    assert metrics.scores.latest == {"clarity": 6.67, "energy": 7.33, "confidence": 7.17}
-    assert metrics.scores.previous == {"clarity": 6.0, "energy": 6.0, "confidence": 6.0}
-    assert (metrics.scores.latest_count, metrics.scores.previous_count) == (6, 2)
-    assert metrics.scores.change("clarity") == 0.67
-    assert metrics.skill_growth == {"Negotiation": 1.0, "Public speaking": 1.0, "Python": 0.5}
+    # Last 4 weeks: three mentees (healthy 8/8/7, low 4/5/8, skill gap 7/7 for clarity, ...).
+    assert metrics.scores.latest == {"clarity": 6.75, "energy": 7.38, "confidence": 7.25}
+    assert (metrics.scores.latest_count, metrics.scores.latest_people) == (8, 3)
+    # The 4 weeks before: two ratings, both by the healthy pair's mentee: one person, not shown,
+    # and no change against it either (it would give the hidden average away).
+    assert metrics.scores.previous == dict.fromkeys(("clarity", "energy", "confidence"))
+    assert (metrics.scores.previous_count, metrics.scores.previous_people) == (2, 1)
+    assert metrics.scores.change("clarity") is None
+    # Only the skill-gap pair re-assessed: two people, so its growth is theirs alone.
+    assert metrics.skill_growth == {}
+    assert metrics.skill_hidden == 3
+    assert metrics.min_people == 3
     midpoint, final = metrics.surveys
     assert (midpoint.kind, midpoint.pairs, midpoint.pairs_complete, midpoint.responses) == (
         SurveyKind.MIDPOINT,
@@ -530,7 +537,9 @@ def test_trends_and_what_is_coming(engine: Engine, cohort: Cohort) -> None:
         3,
     )
     averages = {a.label: a.average for a in midpoint.averages}
+    # Three people answered (both of the healthy pair, the low pair's mentee): shown.
     assert averages == {"Relationship quality": 3.67, "Goal alignment": 3.67, "Satisfaction": 3.67}
+    assert {a.people for a in midpoint.averages} == {3}
     assert (final.kind, final.responses) == (SurveyKind.FINAL, 0)
     # The midpoint of 8 December + 6 months is Monday 9 March: within two weeks.
     assert [(u.day, u.text) for u in metrics.upcoming] == [
@@ -540,7 +549,16 @@ def test_trends_and_what_is_coming(engine: Engine, cohort: Cohort) -> None:
     assert len(sessions) == 12
     assert sum(sessions) == 29
     assert metrics.weeks[-1].sessions == 7
-    assert metrics.weeks[-1].averages == {"clarity": 6.0, "energy": 7.5, "confidence": 6.5}
+    # The last 7 days: one rating each by three mentees (8/8/8, 4/7/5, 7/8/7).
+    assert metrics.weeks[-1].people == 3
+    assert metrics.weeks[-1].averages == {"clarity": 6.33, "energy": 7.67, "confidence": 6.67}
+    # The week before: three mentees again (9/8/8 days ago); before that two, none, one, one.
+    assert [w.people for w in metrics.weeks[-6:]] == [1, 1, 0, 2, 3, 3]
+    assert metrics.weeks[-2].averages == {"clarity": 6.67, "energy": 7.0, "confidence": 7.67}
+    # A week rated by fewer than three people has no point on the chart.
+    hidden = [w for w in metrics.weeks if w.people < 3]
+    assert all(w.averages == dict.fromkeys(w.averages) for w in hidden)
+    assert sum(w.scorecards for w in hidden) == 4
 
 
 def test_red_flags_are_exact(engine: Engine, cohort: Cohort) -> None:
@@ -559,9 +577,8 @@ def test_red_flags_are_exact(engine: Engine, cohort: Cohort) -> None:
     ]
     reasons = {f.kind: f.reason for f in metrics.flags}
     assert reasons[FlagKind.LAPSED] == "no session for 20 days (plan: every 7 days)"
-    assert reasons[FlagKind.LOW_SCORECARD] == (
-        "clarity rated below 6 in at least 2 of the last 3 sessions"
-    )
+    # Which dimension fell, never a figure: any number would be the mentee's own answer.
+    assert reasons[FlagKind.LOW_SCORECARD] == "clarity rated low in recent sessions"
     assert reasons[FlagKind.AGENDA_DRIFT] == "2 of the last 3 sessions had no agenda"
     assert reasons[FlagKind.ONE_SIDED_EFFORT] == (
         "none of the mentee's 1 action due by the last session was done"
@@ -584,7 +601,8 @@ def test_red_flags_are_exact(engine: Engine, cohort: Cohort) -> None:
         6,
         6.0,
     )
-    assert healthy.scorecard_latest == {"clarity": 7.67, "energy": 7.67, "confidence": 8.0}
+    # No pair carries a rating: a pair's scorecards are its mentee's own answers.
+    assert not [f for f in healthy.__slots__ if "score" in f or "survey" in f]
 
 
 def test_the_set_based_rules_agree_with_the_services_they_stand_in_for(
@@ -595,7 +613,9 @@ def test_the_set_based_rules_agree_with_the_services_they_stand_in_for(
     rows = {p.pairing_id: p for p in metrics.pairs}
     ids = list(rows)
     with session_scope(engine) as session:
-        assert metrics.skill_growth == skill_growth(session, program_id=cohort.program_id)
+        assert metrics.skill_growth == skill_growth(
+            session, program_id=cohort.program_id, min_people=None
+        )
         aggregates = survey_aggregates(session, program_id=cohort.program_id)
         trends = scorecard_trends(session, pairing_ids=ids)
         hours = hours_held(session, pairing_ids=ids)
@@ -613,13 +633,10 @@ def test_the_set_based_rules_agree_with_the_services_they_stand_in_for(
         )
         assert [a.average for a in survey.averages] == [q.average for q in found.questions]
     for pairing_id, row in rows.items():
-        latest = (
-            trends[pairing_id].latest
-            if pairing_id in trends
-            else dict.fromkeys(row.scorecard_latest)
-        )
-        assert row.scorecard_latest == latest
         assert row.hours_held == hours[pairing_id]
+    # The low-scorecard flags follow the pair's own trend (which only the pair sees).
+    rated_pairs = {p for p, trend in trends.items() if trend.latest["clarity"] is not None}
+    assert {p for p, r in rows.items() if FlagKind.LOW_SCORECARD in r.flags} <= rated_pairs
 
 
 def test_the_trivial_feedback_rule_matches_the_feedback_service(engine: Engine) -> None:
@@ -687,6 +704,190 @@ def test_metrics_take_the_same_number_of_queries_for_10_and_200_pairs(engine: En
     assert queries <= 14  # 12 for the metrics, and the unit of work around them
 
 
+# --- averages only over enough people -------------------------------------------------------------
+
+# Each mentee of the group program rates one session a day ago: mentee n gives (4 + n, 6, 9 - n).
+GROUP_TRENDS = {
+    1: [
+        "• Scorecards, last 4 weeks (1 rating): too few answers to show.",
+        "• Skill growth since the start: too few answers to show.",
+        "• Midpoint survey: 0 of 1 pair complete; averages: too few answers to show",
+    ],
+    2: [
+        "• Scorecards, last 4 weeks (2 ratings): too few answers to show.",
+        # Two pairs re-assessed: four people, so skill growth shows.
+        "• Skill growth since the start (1 to 5): Negotiation +1.0",
+        "• Midpoint survey: 0 of 2 pairs complete; averages: too few answers to show",
+    ],
+    3: [
+        "• Scorecards, last 4 weeks vs the 4 before (3 ratings by 3 mentees): "
+        "Clarity 6.0 · Energy 6.0 · Confidence 7.0",
+        "• Skill growth since the start (1 to 5): Negotiation +1.0",
+        "• Midpoint survey: 0 of 3 pairs complete; Relationship quality 2.0/5",
+    ],
+}
+
+
+def group_program(
+    engine: Engine,
+    mentees: int,
+    *,
+    setting: object = None,
+    sessions_each: int = 1,
+) -> int:
+    """A program whose ``mentees`` each rated ``sessions_each`` sessions in the last 4 weeks,
+    answered the midpoint survey and re-assessed Negotiation with their mentor; ``setting`` is
+    the program's ``min_group_size``."""
+    with session_scope(engine) as session:
+        program = Program(
+            team_id=TEAM,
+            name=f"Group of {mentees}",
+            status=ProgramStatus.ACTIVE,
+            cadence=Cadence.WEEKLY,
+            start_date=date(2025, 12, 8),
+            length_months=6,
+            competencies=["Negotiation"],
+            created_by=LEAD,
+            rule_settings={} if setting is None else {"min_group_size": setting},
+        )
+        session.add(program)
+        session.flush()
+        assert program.id is not None
+        for n in range(1, mentees + 1):
+            days = [1 + 7 * k for k in range(sessions_each)]
+            spec = PairSpec(
+                f"GM{n}",
+                f"GE{n}",
+                held=days,
+                scores=dict.fromkeys(days, (4 + n, 6, 9 - n)),
+                skills={1: {"Negotiation": (2, 3)}, 2: {"Negotiation": (3, 4)}},
+            )
+            pid = _store_pair(session, program.id, spec, NOW)
+            session.add(
+                SurveyResponse(
+                    team_id=TEAM,
+                    program_id=program.id,
+                    pairing_id=pid,
+                    user_id=f"GE{n}",
+                    kind=SurveyKind.MIDPOINT,
+                    scores={"relationship_quality": n},
+                    comment="SECRET-SURVEY-000",
+                )
+            )
+        return program.id
+
+
+def _trend_lines(digest: dict[str, Any]) -> list[str]:
+    [trends] = [b["text"]["text"] for b in digest["blocks"] if "*Trends*" in str(b.get("text"))]
+    return [line for line in trends.splitlines() if "Final reflection" not in line][1:]
+
+
+@pytest.mark.parametrize("mentees", [1, 2, 3])
+def test_averages_show_only_over_three_people(
+    bot: SlackToBot, slack: SlackDouble, engine: Engine, mentees: int
+) -> None:
+    program_id = group_program(engine, mentees)
+    metrics = metrics_of(engine, program_id)
+    shown = mentees >= 3
+    latest = {"clarity": 6.0, "energy": 6.0, "confidence": 7.0} if shown else {}
+    assert {d: v for d, v in metrics.scores.latest.items() if v is not None} == latest
+    assert (metrics.scores.latest_count, metrics.scores.latest_people) == (mentees, mentees)
+    # The chart's points follow the same rule, week by week.
+    last = metrics.weeks[-1]
+    assert (last.scorecards, last.people) == (mentees, mentees)
+    assert {d: v for d, v in last.averages.items() if v is not None} == latest
+    [midpoint, _] = metrics.surveys
+    quality = next(a for a in midpoint.averages if a.label == "Relationship quality")
+    assert (quality.people, quality.average) == (mentees, 2.0 if shown else None)
+    # Skill growth counts both people of a pair: one pair is two people, two pairs four.
+    assert metrics.skill_growth == ({} if mentees == 1 else {"Negotiation": 1.0})
+    with session_scope(engine) as session:
+        program = session.get(Program, program_id)
+        assert program is not None
+        digest = digest_for(session, program=program, now=NOW).message
+        assert metrics.skill_growth == skill_growth(session, program_id=program_id, min_people=None)
+        aggregates = survey_aggregates(session, program_id=program_id)
+    assert [q.average for q in aggregates.kinds[SurveyKind.MIDPOINT].questions] == [
+        a.average for a in midpoint.averages
+    ]
+    assert_valid_view(digest, surface="message")
+    assert _trend_lines(digest) == GROUP_TRENDS[mentees]
+    assert "Averages are shown only over 3 or more people." in _visible_text(digest)
+    assert chart_png(metrics) is not None
+
+
+@pytest.mark.parametrize(
+    ("mentees", "setting", "shown"),
+    [(2, 2, False), (3, 2, True), (2, 1, False), (2, "two", False), (3, 4, False), (4, 4, True)],
+    ids=["2-of-2", "3-of-2", "2-of-1", "2-of-junk", "3-of-4", "4-of-4"],
+)
+def test_a_program_may_ask_for_more_people_never_fewer_than_three(
+    engine: Engine, mentees: int, setting: object, shown: bool
+) -> None:
+    metrics = metrics_of(engine, group_program(engine, mentees, setting=setting))
+    assert metrics.min_people == max(3, setting if isinstance(setting, int) else 3)
+    assert (metrics.scores.latest["clarity"] is not None) is shown
+    assert (metrics.weeks[-1].averages["clarity"] is not None) is shown
+    assert (metrics.surveys[0].averages[0].average is not None) is shown
+
+
+def test_three_ratings_by_one_mentee_are_one_person(engine: Engine) -> None:
+    """One mentee rated three sessions, another one: four ratings by two people, none shown."""
+    program_id = group_program(engine, 1, sessions_each=3)
+    with session_scope(engine) as session:
+        program = session.get(Program, program_id)
+        assert program is not None
+        _store_pair(
+            session, program_id, PairSpec("GM9", "GE9", held=(2,), scores={2: (9, 9, 9)}), NOW
+        )
+    metrics = metrics_of(engine, program_id)
+    assert (metrics.scores.latest_count, metrics.scores.latest_people) == (4, 2)
+    assert all(v is None for v in metrics.scores.latest.values())
+    assert [(w.scorecards, w.people) for w in metrics.weeks[-3:]] == [(1, 1), (1, 1), (2, 2)]
+    assert all(v is None for w in metrics.weeks for v in w.averages.values())
+
+
+def test_skill_growth_counts_the_people_who_scored(engine: Engine) -> None:
+    """One mentor with two mentees: three people, so the growth shows; one pair alone does not."""
+    alone = metrics_of(engine, group_program(engine, 1))
+    assert (alone.skill_growth, alone.skill_hidden) == ({}, 1)
+    program_id = group_program(engine, 2)
+    with session_scope(engine) as session:
+        # GM1 mentors both mentees: the second pair's mentor is GM1 too.
+        pairing = session.scalars(
+            select(Pairing).where(
+                col(Pairing.program_id) == program_id, col(Pairing.mentee_user_id) == "GE2"
+            )
+        ).one()
+        pairing.mentor_user_id = "GM1"
+        for assessment in session.scalars(
+            select(SkillAssessment).where(col(SkillAssessment.rater_user_id) == "GM2")
+        ):
+            assessment.rater_user_id = "GM1"
+    shared = metrics_of(engine, program_id)
+    assert (shared.skill_growth, shared.skill_hidden) == ({"Negotiation": 1.0}, 0)
+    with session_scope(engine) as session:
+        assert skill_growth(session, program_id=program_id, min_people=None) == {"Negotiation": 1.0}
+        assert skill_growth(session, program_id=program_id, min_people=4) == {}
+
+
+def test_the_low_scorecard_flag_names_what_fell_and_no_figure(
+    engine: Engine, cohort: Cohort
+) -> None:
+    metrics = metrics_of(engine, cohort.program_id)
+    [low] = metrics.flags_of(FlagKind.LOW_SCORECARD)
+    assert low.reason == "clarity rated low in recent sessions"
+    assert not any(ch.isdigit() for ch in low.reason + low.action)
+    with session_scope(engine) as session:
+        program = session.get(Program, cohort.program_id)
+        assert program is not None
+        digest = build_digest_for(session, program=program, now=NOW)
+    [section] = [
+        b["text"]["text"] for b in digest["blocks"] if "Low scorecards" in str(b.get("text"))
+    ]
+    assert not any(ch.isdigit() for ch in section.replace("(1)", ""))
+
+
 # --- the digest in Slack -------------------------------------------------------------------------
 
 
@@ -725,7 +926,7 @@ def test_a_lead_posts_the_digest_with_its_chart(
     assert "6 active · 2 lapsing · 1 stalled" in text
     assert "7 this week (plan 9)" in text
     assert "Maya Lin → Eli Park*: no session for 20 days" in text
-    assert "Sam Ortiz → Ravi Shah*: clarity rated below 6" in text
+    assert "Sam Ortiz → Ravi Shah*: clarity rated low in recent sessions." in text
     assert "Mon 9 Mar: Midpoint check" in text
     assert "/mentor report Spring cohort" in text
     # Ratings appear only as averages: no single session's score, no comment.

@@ -25,7 +25,16 @@ from storage.enums import (
     Role,
     Visibility,
 )
-from storage.models import Delivery, Pairing, Participant, Program
+from storage.models import (
+    Delivery,
+    Feedback,
+    Invitation,
+    InvitationStatus,
+    Pairing,
+    PairNote,
+    Participant,
+    Program,
+)
 from tests.blockkit import assert_valid_view
 from tests.conftest import FrozenClock
 from tests.forms import Answer
@@ -607,17 +616,34 @@ def test_quieter_mode_is_chosen_in_the_profile_and_the_summary_says_which(
     assert "*Prompts*\\nAll of them, reminders included" in blocks_text(dms(slack, "U0001", 2)[1])
 
 
-def test_invitation_only_programs_are_joined_by_name(
-    bot: SlackToBot, slack: SlackDouble, programs: Programs
+def test_invitation_only_programs_admit_the_invited_only(
+    bot: SlackToBot, slack: SlackDouble, engine: Engine, programs: Programs
 ) -> None:
+    refusal = "*Secret circle* is by invitation only, and you haven't been invited."
+    assert refusal in problem(bot, "join Secret circle as mentee")
+    assert "ask its lead <@UADMIN>" in problem(bot, "join secret CIRCLE")
+    url = slack.new_response_url()
+    assert bot.action(ActionId.JOIN, f"{programs.secret}:mentor", response_url=url).status == 200
+    assert refusal in blocks_text(bot.answer_to(url))
+    assert slack.calls_to("views.open") == []
+    assert stored(engine) == []
+
+    with Session(engine) as session:
+        session.add(
+            Invitation(team_id=TEAM, program_id=programs.secret, user_id="U0001", invited_by="U9")
+        )
+        session.commit()
     view = command_modal(bot, slack, "join Secret circle as mentee")
     assert json.loads(view["private_metadata"]) == {"program_id": programs.secret, "role": "mentee"}
-    picker = problem(bot, "join secret CIRCLE")
-    assert "by invitation" in picker
+    assert "by invitation" in problem(bot, "join")  # the picker lists it for the invited
     # The lead's announcement in a channel: one button per section, action_id "join".
     announced = click_join_bare(bot, slack, f"{programs.secret}:mentor")
     assert announced["title"]["text"] == "Join Secret circle"
     assert any(b.get("block_id") == BlockId.JOIN_CAPACITY for b in announced["blocks"])
+    assert bot.submit(view, MENTEE).body == ""
+    assert [(p.user_id, p.program_id) for p in stored(engine)] == [("U0001", programs.secret)]
+    with Session(engine) as session:
+        assert session.exec(select(Invitation.status)).one() is InvitationStatus.JOINED
 
 
 def click_join_bare(bot: SlackToBot, slack: SlackDouble, value: str) -> dict[str, Any]:
@@ -940,3 +966,89 @@ def test_leave_needs_the_program_name(
     answer = problem(bot, "leave")
     assert "Say which program to leave, e.g. `/mentor leave Spring cohort`" in answer
     assert slack.calls_to("views.open") == []
+
+
+def _write_words(engine: Engine, pairing_id: int, program_id: int) -> None:
+    """Alice's and Bob's words in their pair, and Alice's profile in another program."""
+    with Session(engine) as session:
+        session.add(
+            PairNote(team_id=TEAM, pairing_id=pairing_id, author_user_id="U0001", body="alice-note")
+        )
+        session.add(
+            PairNote(team_id=TEAM, pairing_id=pairing_id, author_user_id="U0002", body="bob-note")
+        )
+        session.add(
+            Feedback(
+                team_id=TEAM,
+                pairing_id=pairing_id,
+                from_user_id="U0002",
+                went_well="bob-praise",
+                needs_change="bob-change",
+                next_action="bob-next",
+            )
+        )
+        session.commit()
+    enrol_directly(engine, program_id, "U0001", Role.MENTOR, "Europe/Berlin")
+
+
+def _words(engine: Engine) -> list[str]:
+    with Session(engine) as session:
+        notes = [n.body for n in session.exec(select(PairNote).order_by(col(PairNote.id)))]
+        feedback = [f.went_well for f in session.exec(select(Feedback))]
+        profiles = [
+            (p.program_id, p.situation)
+            for p in session.exec(select(Participant).where(Participant.user_id == "U0001"))
+        ]
+    return [*notes, *feedback, *(f"{pid}:{text}" for pid, text in sorted(profiles))]
+
+
+def test_the_leave_modal_says_what_is_kept_and_leaving_keeps_it(
+    bot: SlackToBot,
+    slack: SlackDouble,
+    engine: Engine,
+    programs: Programs,
+    alice_and_bob: tuple[Participant, Participant, int],
+) -> None:
+    _write_words(engine, alice_and_bob[2], programs.secret)
+    before = _words(engine)
+    view = command_modal(bot, slack, "leave Spring cohort")
+    text = blocks_text(view)
+    assert "*What is kept*" in text
+    assert "stays with your partner" in text
+    assert "counted under no name" in text
+    box = next(b for b in view["blocks"] if b.get("block_id") == BlockId.LEAVE_ERASE)
+    assert box.get("optional") is True
+    assert [o["text"]["text"] for o in box["element"]["options"]] == [
+        "Also erase everything I wrote in this program"
+    ]
+    assert bot.submit(view, {}).body == ""
+    assert participant(engine, "U0001").status == ParticipantStatus.LEFT
+    assert _words(engine) == before  # nothing erased unless asked
+    assert "erased" not in blocks_text(dms(slack, "U0001")[0])
+
+
+def test_leaving_with_the_box_ticked_erases_only_ones_own_words_in_that_program(
+    bot: SlackToBot,
+    slack: SlackDouble,
+    engine: Engine,
+    programs: Programs,
+    alice_and_bob: tuple[Participant, Participant, int],
+) -> None:
+    _write_words(engine, alice_and_bob[2], programs.secret)
+    view = command_modal(bot, slack, "leave Spring cohort")
+    answers: dict[str, Answer] = {BlockId.LEAVE_NOTE: "Thanks Bob!", BlockId.LEAVE_ERASE: ["erase"]}
+    assert bot.submit(view, answers).body == ""
+    spring, secret = programs.spring, programs.secret
+    assert _words(engine) == [
+        "",  # her note, emptied
+        "bob-note",  # his words stay with him
+        "bob-praise",
+        f"{spring}:",  # her profile in the program she left
+        f"{secret}:Somewhere along the way, learning as I go.",  # another program: untouched
+    ]
+    with Session(engine) as session:
+        mentor = session.exec(select(Participant).where(Participant.user_id == "U0002")).one()
+        assert mentor.situation  # the partner's profile stays
+    left = blocks_text(dms(slack, "U0001")[0])
+    assert "As you asked, what you wrote in it is erased (2 entries)." in left
+    assert "Thanks Bob!" in blocks_text(dms(slack, "U0002")[0])  # the note still goes

@@ -86,23 +86,25 @@ def test_a_lead_gets_the_csv_in_a_dm(bot: SlackToBot, slack: SlackDouble, cohort
         "goals_on_track": "1",
         "goals_at_risk": "1",
         "goals_overdue": "1",
-        "scorecard_clarity_latest": "",
-        "scorecard_energy_latest": "",
-        "scorecard_confidence_latest": "",
         "skill_open_gaps": "0",
         "flags": "lapsed",
     }
+    # The low pair's flag says that its scores fell; its ratings (5.67, 7, 6.33 over its last
+    # three scorecards) are its mentee's own answers and stay out.
     low = rows[str(ids["low_scores"])]
-    assert (
-        low["scorecard_clarity_latest"],
-        low["scorecard_energy_latest"],
-        low["scorecard_confidence_latest"],
-        low["flags"],
-    ) == ("5.67", "7", "6.33", "low_scorecard")
+    assert low["flags"] == "low_scorecard"
+    assert not {"5.67", "6.33"} & set(low.values())
     assert rows[str(ids["paused"])]["flags"] == "delivery_failed"
     assert rows[str(ids["graduated"])]["health"] == "graduated"
     assert rows[str(ids["skill_gap"])]["skill_open_gaps"] == "1"
     assert rows[str(ids["healthy"])]["flags"] == ""
+
+
+def test_no_column_carries_a_rating() -> None:
+    """Scorecards, surveys and skill scores are one person's answers: no per-pair column."""
+    rated = [c for c in CSV_COLUMNS if re.search(r"score|rating|survey|satisf|average", c)]
+    assert rated == []
+    assert "skill_open_gaps" in CSV_COLUMNS  # a count of gaps, not anyone's score
 
 
 def test_a_failed_upload_is_told_to_the_lead(

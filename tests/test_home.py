@@ -14,7 +14,7 @@ from bot.sandbox import slack_double
 from bot.sandbox.slack_double import SlackDouble
 from storage.db import session_scope
 from storage.enums import PairingStatus, ProgramStatus, Role, Stage, Visibility
-from storage.models import Pairing, Participant, ProcessedEvent, Program
+from storage.models import Invitation, Pairing, Participant, ProcessedEvent, Program
 from tests.blockkit import assert_valid_view
 from tests.harness import SlackToBot, eventually
 
@@ -103,10 +103,17 @@ def test_enrolled_people_wait_for_a_match_and_see_programs_to_join(
         spring = _program(session, "Spring", ProgramStatus.ENROLLING)
         autumn = _program(session, "Autumn", ProgramStatus.ENROLLING)
         _program(session, "Secret", ProgramStatus.ENROLLING, visibility=Visibility.INVITATION)
+        invited = _program(
+            session, "Circle", ProgramStatus.ENROLLING, visibility=Visibility.INVITATION
+        )
+        session.add(
+            Invitation(team_id=TEAM, program_id=invited.id or 0, user_id="U0001", invited_by="U9")
+        )
         _program(session, "Draft", ProgramStatus.DRAFT)
         _enrol(session, spring, "U0001", Role.MENTEE)
         autumn_id = autumn.id
         spring_id = spring.id
+        invited_id = invited.id
     view = _home(bot, slack, "U0001")
     text = _text(view)
     assert "*Spring*: enrolled as mentee. A lead will match you with a mentor soon." in text
@@ -115,6 +122,8 @@ def test_enrolled_people_wait_for_a_match_and_see_programs_to_join(
     assert (ActionId.JOIN, f"{autumn_id}:mentor") in buttons
     assert (ActionId.JOIN, f"{spring_id}:mentor") in buttons
     assert (ActionId.JOIN, f"{spring_id}:mentee") not in buttons
+    # By invitation: only the one she was invited to.
+    assert (ActionId.JOIN, f"{invited_id}:mentee") in buttons
     assert "Secret" not in text
     assert "Draft" not in text
     assert "Programs you lead" not in text

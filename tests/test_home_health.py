@@ -7,6 +7,7 @@ against Block Kit's limits, and every message to the pair must come through the 
 """
 
 import json
+import re
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -461,6 +462,40 @@ def test_open_the_report_shows_the_pairs_numbers_and_flags(
     for private in PRIVATE_MARKERS:
         assert private not in text
     assert slack.calls_to("chat.postMessage") == []
+
+
+def test_a_lead_sees_no_pairs_rating_on_home_or_in_its_report(
+    bot: SlackToBot, slack: SlackDouble, engine: Engine, cohort: int
+) -> None:
+    """The low-scorecard flag says which dimension fell; the pair's ratings stay with the pair."""
+    flag = _flag(engine, cohort, FlagKind.LOW_SCORECARD)
+    assert "rated low in recent sessions" in flag.reason
+    assert not any(ch.isdigit() for ch in flag.reason)
+    # The flag's own page of the Home tab shows it, with no figure beside it.
+    flags = lead_flags(_metrics(engine, cohort))
+    start = flags.index(flag) // FLAGS_PER_PAGE * FLAGS_PER_PAGE
+    slack.reset()
+    _press(bot, slack, PAGE_NEXT, HomePage(0, cohort, start).value, LEAD)
+    [call] = slack.wait_for("views.publish")
+    home = _checked_home(call.params)
+    shown = [b["text"]["text"] for b in home["blocks"] if "rated low in" in str(b.get("text"))]
+    assert flag.reason in "".join(shown)
+    for text in shown:
+        said = re.search(r">: (.*)\n_Suggested", text)
+        assert said is not None
+        assert not any(ch.isdigit() for ch in said.group(1))
+    assert not re.search(r"(?i)scorecard average|rating \d|\d+(\.\d+)?/10", _text(home))
+    slack.reset()
+    _press(bot, slack, FLAG_REPORT, str(flag.pairing_id), LEAD)
+    report = _opened(slack)
+    labels = [
+        field["text"].split("\n")[0]
+        for block in report["blocks"]
+        for field in block.get("fields", [])
+    ]
+    assert labels == ["*Last session*", "*Sessions*", "*Hours*", "*Goals*", "*Skill gaps open*"]
+    assert flag.reason in _text(report)
+    assert not re.search(r"(?i)clarity \d|energy \d|confidence \d|/10", _text(report))
 
 
 def test_review_proposals_sends_them_to_the_leads_dm(

@@ -50,6 +50,17 @@ def test_scopes_are_exactly_what_the_called_methods_need(manifest: dict[str, Any
     assert "user" not in manifest["oauth_config"]["scopes"]
 
 
+def test_invitations_read_groups_and_channel_members_and_nothing_more(
+    manifest: dict[str, Any],
+) -> None:
+    scopes = set(manifest["oauth_config"]["scopes"]["bot"])
+    assert METHOD_SCOPES["usergroups.users.list"] == ("usergroups:read",)
+    assert METHOD_SCOPES["conversations.members"] == ("channels:read", "groups:read")
+    assert {"usergroups:read", "channels:read", "groups:read"} <= scopes
+    # Reading who is in a channel never needs joining it or reading its messages for this.
+    assert "channels:join" not in scopes
+
+
 def test_the_manifest_command_is_the_one_the_app_handles(
     manifest: dict[str, Any], bot: SlackToBot
 ) -> None:

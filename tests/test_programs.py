@@ -14,6 +14,7 @@ from bot.deps import Deps
 from bot.errors import FieldErrors
 from bot.ids import ActionId, BlockId, CallbackId
 from bot.sandbox.slack_double import SlackDouble
+from bot.services.invitations import InvitationCounts
 from bot.services.programs import (
     ProgramCounts,
     ProgramForm,
@@ -520,7 +521,8 @@ def test_a_draft_program_can_start_straight_away(
         ("program frobnicate", "I don't know `/mentor program frobnicate`"),
         ("program open", "Which program? Add its name: `/mentor program open NAME`"),
         ("program edit", "Which program?"),
-        ("program close Winter", "There is no program called *Winter*. Programs here: *Spring"),
+        # Only programs open to everyone are named back: this one is a draft.
+        ("program close Winter", "There is no program called *Winter*. Programs here: none open"),
     ],
 )
 def test_malformed_program_commands_get_a_private_problem(
@@ -536,6 +538,7 @@ def test_malformed_program_commands_get_a_private_problem(
 def test_help_lists_the_program_command_on_one_line(bot: SlackToBot) -> None:
     text = notice(bot, "help")
     assert "`/mentor program new | list | edit NAME | open NAME | start NAME | close NAME" in text
+    assert "invite NAME @people @group #channel`" in text
 
 
 # --- listing -----------------------------------------------------------------------------------
@@ -577,14 +580,14 @@ def populate(engine: Engine, program_id: int) -> None:
             )
 
 
-def test_anyone_may_list_the_programs_with_dates_and_head_counts(
+def test_the_list_shows_dates_and_head_counts(
     bot: SlackToBot, engine: Engine, clock: FrozenClock
 ) -> None:
     program_id = seed(engine, clock, status=ProgramStatus.ENROLLING)
     seed(engine, clock, "Autumn", status=ProgramStatus.CLOSED, cadence=Cadence.MONTHLY)
     populate(engine, program_id)
 
-    text = notice(bot, "program list", user_id="U0001")
+    text = notice(bot, "program list", user_id="UADMIN")
 
     assert "Programs (2)" in text
     assert (
@@ -593,19 +596,30 @@ def test_anyone_may_list_the_programs_with_dates_and_head_counts(
     ) in text
     assert "*Autumn* · Closed" in text
     assert "Places filled: 0/12 · enrolled: 0 mentors, 0 mentees" in text
+    assert "*Invitations:* none sent." in text  # an admin sees every program's invitations
+
+    # Someone who leads nothing sees the program open to join, not the closed one.
+    theirs = notice(bot, "program list", user_id="U0001")
+    assert "Programs (1)" in theirs
+    assert "*Spring Cohort* · Enrolling" in theirs
+    assert "Autumn" not in theirs
+    assert "Invitations" not in theirs
 
 
 def test_an_empty_workspace_is_told_how_to_begin(bot: SlackToBot) -> None:
-    assert "There are no programs yet" in notice(bot, "program list")
+    assert "There are no programs yet" in notice(bot, "program list", user_id="UADMIN")
+    assert "There are no programs open to you right now" in notice(bot, "program list")
 
 
 def test_many_programs_fit_one_message(bot: SlackToBot, engine: Engine, clock: FrozenClock) -> None:
     for n in range(LIST_MAX_PROGRAMS + 15):
         seed(engine, clock, f"Cohort {n:02d}")
-    answer = bot.ask("program list")
+    answer = bot.ask("program list", user_id="UADMIN")
     assert_valid_view(answer, surface="message")
     assert len(answer["blocks"]) <= 50
     assert "…and 15 more: " in json.dumps(answer, ensure_ascii=False)
+    # Drafts are their leads' business: someone who leads none sees none of them.
+    assert "There are no programs open to you right now" in notice(bot, "program list")
 
 
 def test_program_counts_come_from_one_query(engine: Engine, clock: FrozenClock) -> None:
@@ -841,6 +855,10 @@ def test_views_stay_valid_at_their_limits() -> None:
     )
     listing = build_program_list([program] * 100, {7: ProgramCounts(mentees_active=500)})
     assert_valid_view(listing, surface="message")
+    counted = InvitationCounts(waiting=10**6, joined=10**6, declined=10**6)
+    led = build_program_list([program] * 45, {}, invitations={7: counted})
+    assert_valid_view(led, surface="message")
+    assert "*Invitations:* 3,000,000 · 1,000,000 joined" in json.dumps(led, ensure_ascii=False)
 
 
 # --- starting by itself ------------------------------------------------------------------------

@@ -451,6 +451,45 @@ def test_users_list_paginates_with_cursor(slack: SlackDouble, client: WebClient)
     assert api_error(bad) == "invalid_cursor"
 
 
+def test_conversations_members_pages_like_slack(slack: SlackDouble, client: WebClient) -> None:
+    slack.add_channel("C0MANY", members=[f"U2{n:02d}" for n in range(5)])
+    seen: list[str] = []
+    cursor = ""
+    pages = 0
+    while True:
+        page = client.conversations_members(channel="C0MANY", limit=2, cursor=cursor or None)
+        pages += 1
+        seen += page["members"]
+        cursor = page["response_metadata"]["next_cursor"]
+        if not cursor:
+            break
+    # The bot is a member of a channel it was added to, as in Slack.
+    assert (pages, seen) == (3, [*[f"U2{n:02d}" for n in range(5)], DEFAULT_BOT_USER_ID])
+    with pytest.raises(SlackApiError) as bad:
+        client.conversations_members(channel="C0MANY", cursor="garbage!")
+    assert api_error(bad) == "invalid_cursor"
+    # A private channel the bot is not in is invisible to it; an unknown one is not found.
+    slack.add_channel("G0PRIV", is_private=True, is_member=False, members=["U200"])
+    for channel in ("G0PRIV", "C0NONE"):
+        with pytest.raises(SlackApiError) as hidden:
+            client.conversations_members(channel=channel)
+        assert api_error(hidden) == "channel_not_found"
+    # A public channel's members can be read without joining it.
+    slack.add_channel("C0OPEN", is_member=False, members=["U200"])
+    assert client.conversations_members(channel="C0OPEN")["members"] == ["U200"]
+
+
+def test_usergroups_users_list(slack: SlackDouble, client: WebClient) -> None:
+    group = slack.add_usergroup("S0DEVS", handle="devs", users=["U200", "U201"])
+    assert (group["handle"], group["user_count"]) == ("devs", 2)
+    assert client.usergroups_users_list(usergroup="S0DEVS")["users"] == ["U200", "U201"]
+    with pytest.raises(SlackApiError) as missing:
+        client.usergroups_users_list(usergroup="S0NONE")
+    assert api_error(missing) == "no_such_subteam"
+    slack.reset()  # registered groups stay, like users and channels
+    assert client.usergroups_users_list(usergroup="S0DEVS")["users"] == ["U200", "U201"]
+
+
 def test_team_info(slack: SlackDouble, client: WebClient) -> None:
     team = client.team_info()["team"]
     assert (team["id"], team["name"], team["domain"]) == (

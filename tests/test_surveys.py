@@ -14,8 +14,8 @@ from bot.sandbox.slack_double import SlackDouble
 from bot.services.surveys import survey_aggregates, survey_due
 from bot.views.surveys import build_survey_prompt
 from storage.db import session_scope
-from storage.enums import Stage, SurveyKind
-from storage.models import SurveyResponse
+from storage.enums import PairingStatus, Role, Stage, SurveyKind
+from storage.models import Pairing, Participant, Program, SurveyResponse
 from tests.blockkit import assert_valid_view
 from tests.forms import Answer
 from tests.harness import SlackToBot
@@ -23,6 +23,7 @@ from tests.pairs import (
     MENTEE,
     MENTOR,
     OUTSIDER,
+    TEAM,
     Pair,
     button,
     last_opened_view,
@@ -246,15 +247,100 @@ def test_aggregates_carry_numbers_and_never_free_text(
     midpoint = aggregates.kinds[SurveyKind.MIDPOINT]
     assert (midpoint.responses, midpoint.mentors, midpoint.mentees) == (2, 1, 1)
     assert midpoint.pairs_complete == 1
-    averages = {q.key: q.average for q in midpoint.questions}
-    assert averages == {"relationship_quality": 4.0, "goal_alignment": 5.0, "satisfaction": 4.0}
+    # Two people: an "average" would be the pair's own answers, so there is none.
+    assert {q.key: (q.answers, q.people, q.average) for q in midpoint.questions} == {
+        "relationship_quality": (2, 2, None),
+        "goal_alignment": (2, 2, None),
+        "satisfaction": (2, 2, None),
+    }
     final = aggregates.kinds[SurveyKind.FINAL]
     assert (final.responses, final.pairs_complete) == (1, 0)
-    assert {q.key: q.average for q in final.questions}["sign_passing_on"] == 0.0
+    assert {q.key: q.average for q in final.questions}["sign_passing_on"] is None
     assert "what_changed" not in {q.key for q in final.questions}
     audit = aggregates.kinds[SurveyKind.INDEPENDENCE]
     assert audit.responses == 0
     assert all(q.average is None for q in audit.questions)
+
+
+def _answered_by(engine: Engine, pair: Pair, people: int, *, setting: int | None = None) -> None:
+    """Midpoint answers by ``people`` mentees of as many pairs (Alice's among them); the
+    program's ``min_group_size`` set to ``setting``."""
+    mentor_id = pairing_row(engine, pair.pairing_id).mentor_id
+    with session_scope(engine) as session:
+        program = session.get(Program, pair.program_id)
+        assert program is not None
+        if setting is not None:
+            program.rule_settings = {"min_group_size": setting}
+            session.add(program)
+        pairings = [pair.pairing_id]
+        for n in range(1, people):
+            mentee = Participant(
+                team_id=TEAM, program_id=pair.program_id, user_id=f"UM{n}", role=Role.MENTEE
+            )
+            session.add(mentee)
+            session.flush()
+            row = Pairing(
+                team_id=TEAM,
+                program_id=pair.program_id,
+                mentor_id=mentor_id,
+                mentee_id=mentee.id or 0,
+                mentor_user_id=MENTOR,
+                mentee_user_id=f"UM{n}",
+                status=PairingStatus.ACTIVE,
+            )
+            session.add(row)
+            session.flush()
+            pairings.append(row.id or 0)
+        for n, pairing_id in enumerate(pairings):
+            session.add(
+                SurveyResponse(
+                    team_id=TEAM,
+                    program_id=pair.program_id,
+                    pairing_id=pairing_id,
+                    user_id=MENTEE if n == 0 else f"UM{n}",
+                    kind=SurveyKind.MIDPOINT,
+                    scores={"relationship_quality": 2 + n, "satisfaction": 4},
+                )
+            )
+
+
+@pytest.mark.parametrize(
+    ("people", "setting", "shown"),
+    [(1, None, False), (2, None, False), (3, None, True), (2, 2, False), (3, 2, True)],
+    ids=["one", "two", "three", "two-with-a-setting-of-2", "three-with-a-setting-of-2"],
+)
+def test_an_average_needs_three_people_whatever_the_program_says(
+    engine: Engine, pair: Pair, people: int, setting: int | None, shown: bool
+) -> None:
+    _answered_by(engine, pair, people, setting=setting)
+    with session_scope(engine) as session:
+        midpoint = survey_aggregates(session, program_id=pair.program_id).kinds[SurveyKind.MIDPOINT]
+    found = {q.key: (q.answers, q.people, q.average) for q in midpoint.questions}
+    # 2, 3, 4 by the first, second and third mentee: 3 on average once three answered.
+    relationship = 3.0 if shown else None
+    assert found["relationship_quality"] == (people, people, relationship)
+    assert found["satisfaction"] == (people, people, 4.0 if shown else None)
+    assert found["goal_alignment"] == (0, 0, None)
+
+
+def test_a_larger_group_a_program_sets_holds_too(engine: Engine, pair: Pair) -> None:
+    _answered_by(engine, pair, 3, setting=4)
+    with session_scope(engine) as session:
+        midpoint = survey_aggregates(session, program_id=pair.program_id).kinds[SurveyKind.MIDPOINT]
+    assert all(q.average is None for q in midpoint.questions)
+
+
+def test_two_answers_by_one_person_are_one_person(engine: Engine, pair: Pair) -> None:
+    """Bob mentors three mentees and answers for each pair: one person, so no average."""
+    _answered_by(engine, pair, 3)
+    with session_scope(engine) as session:
+        for row in session.exec(select(SurveyResponse)).all():
+            row.user_id = MENTOR
+            session.add(row)
+    with session_scope(engine) as session:
+        midpoint = survey_aggregates(session, program_id=pair.program_id).kinds[SurveyKind.MIDPOINT]
+    quality = next(q for q in midpoint.questions if q.key == "relationship_quality")
+    assert (quality.answers, quality.people, quality.average) == (3, 1, None)
 
 
 def test_someone_outside_the_pair_can_neither_open_nor_submit_its_survey(

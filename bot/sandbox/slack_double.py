@@ -21,9 +21,11 @@ What it offers:
   (`messages`, `views`, `uploaded_files`, ...) already reflects it.
 * Stateful answers shaped like Slack's: per-channel message stores (`chat.*`,
   `conversations.history`/`replies`, message metadata), stable DM ids (`conversations.open`),
-  a user registry (`add_user`, `users.info`, `users.list`), modals with single-use trigger ids
-  (`new_trigger_id`, `views.*`), file uploads (`files.getUploadURLExternal` ->
-  upload URL -> `files.completeUploadExternal`) and Slack's Block Kit limits.
+  a user registry (`add_user`, `users.info`, `users.list`), user groups (`add_usergroup`,
+  `usergroups.users.list`), channel members (`add_channel`, `conversations.members`), modals
+  with single-use trigger ids (`new_trigger_id`, `views.*`), file uploads
+  (`files.getUploadURLExternal` -> upload URL -> `files.completeUploadExternal`) and Slack's
+  Block Kit limits.
 * Failure injection (`fail_next`): 429 with ``Retry-After``, ``ok: false`` errors, 5xx with HTML
   bodies, and held responses that outlive the client's timeout (optionally after applying the
   call, to simulate "sent but outcome unknown"). An optional per-channel ``chat.postMessage``
@@ -563,6 +565,7 @@ class SlackDouble:
 
         self._users: dict[str, JSONDict] = {}
         self._channels: dict[str, _Channel] = {}
+        self._usergroups: dict[str, JSONDict] = {}
         self._last_ts = 0
         self._reset_state()
         self.add_user(
@@ -586,8 +589,10 @@ class SlackDouble:
             "conversations.replies": self._conversations_replies,
             "conversations.info": self._conversations_info,
             "conversations.join": self._conversations_join,
+            "conversations.members": self._conversations_members,
             "users.info": self._users_info,
             "users.list": self._users_list,
+            "usergroups.users.list": self._usergroups_users_list,
             "team.info": self._team_info,
             "views.open": self._views_open,
             "views.push": self._views_push,
@@ -972,6 +977,25 @@ class SlackDouble:
             self._channels[channel_id] = channel
             self._messages.setdefault(channel_id, [])
         return channel.to_dict()
+
+    def add_usergroup(
+        self, usergroup_id: str, *, handle: str | None = None, users: Collection[str] = ()
+    ) -> JSONDict:
+        """Register (or replace) a user group served by usergroups.users.list; return it."""
+        group: JSONDict = {
+            "id": usergroup_id,
+            "team_id": self.team_id,
+            "is_usergroup": True,
+            "name": handle or usergroup_id.lower(),
+            "handle": handle or usergroup_id.lower(),
+            "date_create": int(self._wall()),
+            "date_delete": 0,
+            "users": list(users),
+            "user_count": len(users),
+        }
+        with self._lock:
+            self._usergroups[usergroup_id] = group
+        return copy.deepcopy(group)
 
     def dm_channel_id(self, *user_ids: str) -> str:
         """The channel conversations.open returns for these users."""
@@ -1424,6 +1448,35 @@ class SlackDouble:
             channel.members.append(self.bot_user_id)
         result["channel"] = channel.to_dict()
         return result
+
+    def _conversations_members(self, params: JSONDict, token: str) -> JSONDict:
+        channel = self._resolve_channel(params.get("channel"))
+        # A private channel the bot is not in looks, to the bot, like no channel at all.
+        if channel.kind == "private" and not channel.is_member:
+            raise _SlackError("channel_not_found")
+        limit = min(max(_as_int(params.get("limit"), 100), 1), 1000)
+        members = list(channel.members)
+        start = 0
+        if params.get("cursor"):
+            after = _unb64(str(params["cursor"]), "member:")
+            if after not in members:
+                raise _SlackError("invalid_cursor")
+            start = members.index(after)
+        page, rest = members[start : start + limit], members[start + limit :]
+        return {
+            "ok": True,
+            "members": page,
+            "response_metadata": {"next_cursor": _b64("member:" + rest[0]) if rest else ""},
+        }
+
+    def _usergroups_users_list(self, params: JSONDict, token: str) -> JSONDict:
+        usergroup_id = str(params.get("usergroup") or "")
+        if not usergroup_id:
+            raise _SlackError("missing_argument")
+        group = self._usergroups.get(usergroup_id)
+        if group is None:
+            raise _SlackError("no_such_subteam")
+        return {"ok": True, "users": list(group["users"])}
 
     def _users_info(self, params: JSONDict, token: str) -> JSONDict:
         user = self._users.get(str(params.get("user") or ""))

@@ -2,7 +2,9 @@
 
 ``cohort_metrics`` reads a whole program with grouped, set-based queries (at most 11, however
 many pairs it has; nothing runs once per pair) and returns numbers, dates, statuses and flags.
-It never returns notes, feedback, agenda or action text, survey comments or one session's rating.
+It never returns notes, feedback, agenda or action text, survey comments, or any rating of one
+person or one pair: every average it returns is over at least the program's minimum group of
+distinct people (``RuleSettings.group_floor``, never fewer than 3), and is None below it.
 Where a service's aggregate helper fits (``goals.goal_summary``, ``sessions.upcoming_meetings``,
 ``planned_hours_by``, ``minimum_hours``) it is used as is; where the helper runs once per pair or
 re-reads rows as objects (``scorecards.scorecard_trends``, ``sessions.hours_held``,
@@ -26,7 +28,9 @@ lapse factors 1.5 and 2 follow the scheduler's, including a program's overrides)
 - *hours*: held hours against ``planned_hours_by`` (the minimum pro rata to today) and
   ``minimum_hours`` (6 hours a year, scaled to the program), per pair.
 - *scorecard trend*: the average of completed scorecards of the last 4 weeks against the 4 weeks
-  before, by session time; the chart shows the weekly averages.
+  before, by session time; the chart shows the weekly averages. Each average (a window's, a
+  week's, a survey question's, a competency's growth) is shown only when at least the minimum
+  group of distinct people gave it: three ratings by one mentee are one person.
 
 Red flags, raised from the data for ACTIVE pairings (paused and finished pairs are not expected
 to meet), each with a suggested action for the lead:
@@ -35,7 +39,8 @@ to meet), each with a suggested action for the lead:
   kept per lapse period and never resolved, so they would outlive the lapse.)
 - LOW_SCORECARD, AGENDA_DRIFT, ONE_SIDED_EFFORT, AVOIDED_FEEDBACK, and the *stalled* bucket: the
   failure modes of ``bot.services.signals``, the one definition the rule that nudges the pair
-  shares, read by its queries inside this pass.
+  shares, read by its queries inside this pass. A low-scorecard flag names the dimensions that
+  fell, never a number: any figure would be the mentee's own rating.
 - SKILL_GAP_UNRESOLVED: a competency 2 or more points apart (mentee vs mentor) in the last two
   closed assessment rounds.
 - DELIVERY_FAILED and UNMATCHED come from open Flag rows other code raises; a delivery failure
@@ -58,6 +63,7 @@ from sqlmodel import Session, col
 
 from bot.services.goals import GoalCounts, goal_summary
 from bot.services.programs import (
+    MIN_GROUP_SIZE,
     RuleSettings,
     program_end,
     program_last_day,
@@ -180,19 +186,21 @@ class PairMetrics:
     hours_planned: float
     minimum_hours: float
     goals: GoalCounts
-    scorecard_latest: dict[str, float | None]
     skill_open_gaps: int
     flags: tuple[FlagKind, ...]
 
 
 @dataclass(frozen=True, slots=True)
 class WeekPoint:
-    """One week of the chart: sessions held against plan, and the scorecard averages."""
+    """One week of the chart: sessions held against plan, and the scorecard averages (None when
+    fewer people than the program's minimum group rated that week)."""
 
     start: date
     sessions: int
     planned: float
     scorecards: int
+    # Distinct mentees who rated a session of that week.
+    people: int
     averages: dict[str, float | None]
 
 
@@ -215,26 +223,33 @@ class Headline:
 
 @dataclass(frozen=True, slots=True)
 class ScoreSummary:
-    """Average scorecard ratings of the last weeks against the weeks before."""
+    """Average scorecard ratings of the last weeks against the weeks before; an average is None
+    when fewer distinct people than ``min_people`` rated in its weeks."""
 
     latest: dict[str, float | None]
     previous: dict[str, float | None]
     latest_count: int
     previous_count: int
+    latest_people: int = 0
+    previous_people: int = 0
+    min_people: int = MIN_GROUP_SIZE
 
     def change(self, dimension: str) -> float | None:
-        """Latest minus previous average, when both exist."""
+        """Latest minus previous average, when both are shown (a change against a hidden
+        average would give it away)."""
         now, before = self.latest.get(dimension), self.previous.get(dimension)
         return None if now is None or before is None else round(now - before, 2)
 
 
 @dataclass(frozen=True, slots=True)
 class SurveyAverage:
-    """One numeric survey question across the program."""
+    """One numeric survey question across the program (no average below the minimum group)."""
 
     label: str
     average: float | None
     yes_no: bool
+    # Distinct people who answered it.
+    people: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -273,6 +288,7 @@ class CohortMetrics:
     last_day: date
     headline: Headline
     scores: ScoreSummary
+    # Per competency, over at least ``min_people`` people; ``skill_hidden`` counts the rest.
     skill_growth: dict[str, float]
     surveys: tuple[SurveySummary, ...]
     flags: tuple[RedFlag, ...]
@@ -280,6 +296,10 @@ class CohortMetrics:
     weeks: tuple[WeekPoint, ...]
     pairs: tuple[PairMetrics, ...]
     flag_counts: dict[FlagKind, int] = field(default_factory=dict)
+    # The fewest distinct people an average shown to leads is over (the program's setting).
+    min_people: int = MIN_GROUP_SIZE
+    # Competencies re-assessed, but by fewer people than ``min_people``: growth not shown.
+    skill_hidden: int = 0
 
     @property
     def week_of_program(self) -> int:
@@ -415,14 +435,46 @@ def _weekly_sessions(
     return {int(week): int(count) for week, count in rows}
 
 
-def _weekly_scores(
-    session: Session, program: Program, bounds: Sequence[datetime]
-) -> dict[int, tuple[int, dict[str, tuple[int, float]]]]:
-    """Per week: completed scorecards, and per dimension (answers, sum)."""
+@dataclass(frozen=True, slots=True)
+class _Tally:
+    """Completed scorecards over some weeks: how many, by how many distinct mentees, and per
+    dimension (answers, sum)."""
+
+    scorecards: int
+    people: int
+    sums: dict[str, tuple[int, float]]
+
+    def averages(self, floor: int) -> dict[str, float | None]:
+        """Per dimension, the average; every one None when fewer than ``floor`` people rated."""
+        if self.people < floor:
+            return dict.fromkeys(DIMENSIONS)
+        return {d: _average([self.sums[d]]) if d in self.sums else None for d in DIMENSIONS}
+
+
+@dataclass(frozen=True, slots=True)
+class _Scores:
+    """Scorecard tallies per chart week (0: the last 7 days) and per trend window (0: the last
+    ``TREND_WEEKS`` weeks, 1: the ``TREND_WEEKS`` before)."""
+
+    weeks: dict[int, _Tally]
+    windows: dict[int, _Tally]
+
+
+def _weekly_scores(session: Session, program: Program, bounds: Sequence[datetime]) -> _Scores:
+    """Scorecard tallies per week and per trend window, in one statement.
+
+    People are counted per span, not summed over weeks: one mentee rating in four weeks is one
+    person in the window, so each window is grouped on its own (a UNION of two groupings).
+    """
     moment = meeting_time()
+    window = sa.case(
+        (moment >= bounds[TREND_WEEKS], 0), (moment >= bounds[2 * TREND_WEEKS], 1), else_=2
+    ).label("window")
     inner = (
         sa.select(
             _week_bucket(moment, bounds),
+            window,
+            col(Scorecard.mentee_user_id).label("rater"),
             *(getattr(Scorecard, d).label(d) for d in DIMENSIONS),
         )
         .join(Meeting, col(Meeting.id) == col(Scorecard.meeting_id))
@@ -433,18 +485,31 @@ def _weekly_scores(
             moment >= bounds[-1],
             moment <= bounds[0],
         )
-        .subquery()
+        .cte("rated")
     )
-    columns: list[Any] = [inner.c.week, func.count()]
-    for d in DIMENSIONS:
-        columns += [func.count(inner.c[d]), func.coalesce(func.sum(inner.c[d]), 0)]
-    result: dict[int, tuple[int, dict[str, tuple[int, float]]]] = {}
-    for week, count, *numbers in session.execute(sa.select(*columns).group_by(inner.c.week)).all():
-        by_dimension = {
+
+    def spans(kind: int, key: Any) -> sa.Select[Any]:
+        # The kind is written into the SQL: a bound parameter in the select list of a grouped
+        # query is a column PostgreSQL cannot tell is constant.
+        columns: list[Any] = [
+            sa.literal_column(str(kind)).label("kind"),
+            key.label("span"),
+            func.count(),
+            func.count(sa.distinct(inner.c.rater)),
+        ]
+        for d in DIMENSIONS:
+            columns += [func.count(inner.c[d]), func.coalesce(func.sum(inner.c[d]), 0)]
+        return sa.select(*columns).group_by(key)
+
+    found = _Scores({}, {})
+    statement = sa.union_all(spans(0, inner.c.week), spans(1, inner.c.window))
+    for kind, span, count, people, *numbers in session.execute(statement).all():
+        sums = {
             d: (int(numbers[2 * i]), float(numbers[2 * i + 1])) for i, d in enumerate(DIMENSIONS)
         }
-        result[int(week)] = (int(count), by_dimension)
-    return result
+        tally = _Tally(int(count), int(people), sums)
+        (found.windows if int(kind) else found.weeks)[int(span)] = tally
+    return found
 
 
 @dataclass
@@ -454,6 +519,8 @@ class _Skills:
     rounds: dict[int, list[int]]
     gaps: dict[int, dict[int, set[str]]]
     growth: dict[str, float]
+    # Competencies re-assessed by too few people to show their growth.
+    hidden: int = 0
 
     def open_gaps(self, pairing_id: int) -> int:
         """Competencies 2+ apart in the pair's last closed round."""
@@ -469,12 +536,16 @@ class _Skills:
         return sorted(found.get(rounds[-1], set()) & found.get(rounds[-2], set()))
 
 
-def _skills(session: Session, program: Program) -> _Skills:
+def _skills(
+    session: Session, program: Program, people: Mapping[int, tuple[str, str]], floor: int
+) -> _Skills:
     """Both people's score of each competency in each closed round, read once.
 
     Growth follows ``skills.skill_growth`` (a pair's score is the mean of both people's; growth is
     its last closed round minus round 1, for pairs with a closed re-assessment), which loads every
     rating as an object: seconds for 5,000 pairs, where these plain rows take a fraction of one.
+    A competency's growth is kept only when at least ``floor`` distinct people (both of each
+    pair counted: both scores are in it) scored it.
     """
     mentee_a, mentor_a = aliased(SkillAssessment), aliased(SkillAssessment)
     mentee_r, mentor_r = aliased(SkillRating), aliased(SkillRating)
@@ -522,6 +593,7 @@ def _skills(session: Session, program: Program) -> _Skills:
         rounds.setdefault(pid, []).append(round_)
     total: dict[str, float] = defaultdict(float)
     counted: dict[str, int] = defaultdict(int)
+    raters: dict[str, set[str]] = defaultdict(set)
     for pid, closed in rounds.items():
         if closed[0] != 1 or len(closed) < 2:
             continue
@@ -532,10 +604,13 @@ def _skills(session: Session, program: Program) -> _Skills:
                 # Each score is the sum of both people's: half of it is their mean.
                 total[competency] += (score - before) / 2
                 counted[competency] += 1
+                raters[competency].update(people.get(pid, ()))
+    shown = sorted(c for c in counted if len(raters[c]) >= floor)
     return _Skills(
         rounds=rounds,
         gaps=gaps,
-        growth={c: round(total[c] / counted[c], 2) for c in sorted(counted)},
+        growth={c: round(total[c] / counted[c], 2) for c in shown},
+        hidden=len(counted) - len(shown),
     )
 
 
@@ -685,13 +760,14 @@ def _upcoming(
 
 
 def _surveys(
-    session: Session, program: Program, pairs: Sequence[_Pair]
+    session: Session, program: Program, pairs: Sequence[_Pair], floor: int
 ) -> tuple[SurveySummary, ...]:
     """Midpoint and final survey completion and averages; numbers only, never the comments.
 
     The same counts as ``surveys.survey_aggregates`` (pairs asked: the ones that ran; complete:
-    both people answered; averages per numeric question), from the pairings already loaded:
-    that function loads every pairing as an object again, a quarter second for 5,000 pairs.
+    both people answered; averages per numeric question, over at least ``floor`` distinct
+    people), from the pairings already loaded: that function loads every pairing as an object
+    again, a quarter second for 5,000 pairs.
     """
     kinds = (SurveyKind.MIDPOINT, SurveyKind.FINAL)
     people = {p.id: {p.mentor, p.mentee} for p in pairs}
@@ -709,6 +785,7 @@ def _surveys(
     ).all()
     answered: dict[SurveyKind, dict[int, set[str]]] = {k: defaultdict(set) for k in kinds}
     values: dict[tuple[SurveyKind, str], list[int]] = defaultdict(list)
+    answering: dict[tuple[SurveyKind, str], set[str]] = defaultdict(set)
     responses: dict[SurveyKind, int] = dict.fromkeys(kinds, 0)
     for pid, user_id, kind, scores in rows:
         if user_id not in people.get(pid, ()):
@@ -718,6 +795,7 @@ def _surveys(
         for key, value in (scores or {}).items():
             if isinstance(value, int):
                 values[(kind, key)].append(value)
+                answering[(kind, key)].add(user_id)
     summaries = []
     for kind in kinds:
         averages = []
@@ -725,9 +803,15 @@ def _surveys(
             if not question.numeric:
                 continue
             found = values.get((kind, question.key), [])
-            average = round(sum(found) / len(found), 2) if found else None
+            answered_by = len(answering.get((kind, question.key), ()))
+            shown = found and answered_by >= floor
             averages.append(
-                SurveyAverage(question.lead_label, average, question.type is QuestionType.YES_NO)
+                SurveyAverage(
+                    question.lead_label,
+                    round(sum(found) / len(found), 2) if shown else None,
+                    question.type is QuestionType.YES_NO,
+                    answered_by,
+                )
             )
         summaries.append(
             SurveySummary(
@@ -858,8 +942,9 @@ def _weeks(
     pairs: Sequence[_Pair],
     bounds: Sequence[datetime],
     sessions: Mapping[int, int],
-    scores: Mapping[int, tuple[int, dict[str, tuple[int, float]]]],
+    scores: _Scores,
     gap: timedelta,
+    floor: int,
 ) -> tuple[WeekPoint, ...]:
     """The chart's weeks, oldest first, from the program's first week at most 12 weeks back."""
     today = bounds[0].astimezone(zone(program.timezone)).date()
@@ -869,33 +954,32 @@ def _weeks(
     for k in range(shown - 1, -1, -1):
         start, end = bounds[k + 1], bounds[k]
         running = running_pairs.during(start, end)
-        count, by_dimension = scores.get(k, (0, {}))
+        tally = scores.weeks.get(k, _Tally(0, 0, {}))
         points.append(
             WeekPoint(
                 start=start.astimezone(zone(program.timezone)).date(),
                 sessions=sessions.get(k, 0),
                 planned=round(running * 7 / gap.days, 1),
-                scorecards=count,
-                averages={
-                    d: _average([by_dimension[d]]) if d in by_dimension else None
-                    for d in DIMENSIONS
-                },
+                scorecards=tally.scorecards,
+                people=tally.people,
+                averages=tally.averages(floor),
             )
         )
     return tuple(points)
 
 
-def _score_summary(
-    scores: Mapping[int, tuple[int, dict[str, tuple[int, float]]]],
-) -> ScoreSummary:
-    def window(weeks: range) -> tuple[dict[str, float | None], int]:
-        found = [scores[k] for k in weeks if k in scores]
-        averages = {d: _average(by_dim[d] for _, by_dim in found) for d in DIMENSIONS}
-        return averages, sum(count for count, _ in found)
-
-    latest, latest_count = window(range(TREND_WEEKS))
-    previous, previous_count = window(range(TREND_WEEKS, 2 * TREND_WEEKS))
-    return ScoreSummary(latest, previous, latest_count, previous_count)
+def _score_summary(scores: _Scores, floor: int) -> ScoreSummary:
+    empty = _Tally(0, 0, {})
+    latest, previous = scores.windows.get(0, empty), scores.windows.get(1, empty)
+    return ScoreSummary(
+        latest=latest.averages(floor),
+        previous=previous.averages(floor),
+        latest_count=latest.scorecards,
+        previous_count=previous.scorecards,
+        latest_people=latest.people,
+        previous_people=previous.people,
+        min_people=floor,
+    )
 
 
 def _sum_goals(counts: Iterable[GoalCounts]) -> GoalCounts:
@@ -913,6 +997,7 @@ def cohort_metrics(session: Session, *, program: Program, now: datetime) -> Coho
     if program.id is None:
         raise ValueError("the program has not been saved")
     settings = RuleSettings.for_program(program)
+    floor = settings.group_floor
     today = now.astimezone(zone(program.timezone)).date()
     gap = gap_of(program)
     pairs = _pairings(session, program)
@@ -936,8 +1021,8 @@ def cohort_metrics(session: Session, *, program: Program, now: datetime) -> Coho
     weekly_scores = _weekly_scores(session, program, bounds)
     scores = recent_scores(session, program, COHORT)
     recent = recent_activity(session, program, now=now)
-    skills = _skills(session, program)
-    surveys = _surveys(session, program, pairs)
+    skills = _skills(session, program, {p.id: (p.mentor, p.mentee) for p in pairs}, floor)
+    surveys = _surveys(session, program, pairs, floor)
     open_flags = _open_flags(session, program)
 
     planned_hours = planned_hours_by(program, today)
@@ -998,9 +1083,6 @@ def cohort_metrics(session: Session, *, program: Program, now: datetime) -> Coho
                 hours_planned=round(planned_hours, 2),
                 minimum_hours=round(minimum, 2),
                 goals=goal_counts,
-                scorecard_latest=(
-                    latest_scores.averages if latest_scores else dict.fromkeys(DIMENSIONS)
-                ),
                 skill_open_gaps=skills.open_gaps(pair.id),
                 flags=tuple(f.kind for f in pair.flags),
             )
@@ -1010,7 +1092,7 @@ def cohort_metrics(session: Session, *, program: Program, now: datetime) -> Coho
     order = {kind: i for i, kind in enumerate(FLAG_ORDER)}
     flags.sort(key=lambda f: (order[f.kind], -f.weight, f.pairing_id or 0, f.user_ids))
 
-    weeks = _weeks(program, pairs, bounds, weekly_sessions, weekly_scores, gap)
+    weeks = _weeks(program, pairs, bounds, weekly_sessions, weekly_scores, gap, floor)
     headline = Headline(
         counts=by_health,
         mentees_waiting=sum(1 for f in flags if f.kind is FlagKind.UNMATCHED),
@@ -1043,7 +1125,7 @@ def cohort_metrics(session: Session, *, program: Program, now: datetime) -> Coho
         start=program.start_date,
         last_day=program_last_day(program),
         headline=headline,
-        scores=_score_summary(weekly_scores),
+        scores=_score_summary(weekly_scores, floor),
         skill_growth=skills.growth,
         surveys=surveys,
         flags=tuple(flags),
@@ -1051,4 +1133,6 @@ def cohort_metrics(session: Session, *, program: Program, now: datetime) -> Coho
         weeks=weeks,
         pairs=tuple(pair_rows),
         flag_counts={kind: sum(1 for f in flags if f.kind is kind) for kind in FLAG_ORDER},
+        min_people=floor,
+        skill_hidden=skills.hidden,
     )

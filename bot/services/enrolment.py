@@ -20,6 +20,7 @@ from sqlmodel import Session, col, select
 from bot.commands import COMMAND
 from bot.errors import FieldErrors, NotFound, UserError
 from bot.ids import BlockId
+from bot.services.invitations import invited_program_ids, mark_joined, require_invited
 from bot.services.leads import program_lead_ids
 from bot.services.programs import get_program
 from storage.enums import (
@@ -173,21 +174,26 @@ class Notification:
     until: date | None = None
     note: str = ""
     offer_rematch: bool = False
+    # Rows of the person's own words erased as they left (0: none, or they kept them).
+    erased: int = 0
 
 
 # --- programs open to join ----------------------------------------------------------------------
 
 
 def joinable_programs(
-    *, session: Session, team_id: str, include_invitation: bool = False
+    *, session: Session, team_id: str, user_id: str | None = None
 ) -> list[Program]:
-    """Programs of the workspace that take sign-ups, soonest start first."""
+    """Programs of the workspace that take sign-ups, soonest start first: the open ones, and
+    those by invitation that ``user_id`` was invited to."""
     query = select(Program).where(
         Program.team_id == team_id,
         col(Program.status).in_([s.value for s in JOINABLE_STATUSES]),
     )
-    if not include_invitation:
-        query = query.where(Program.visibility == Visibility.OPEN)
+    invited = invited_program_ids(session, team_id=team_id, user_id=user_id) if user_id else set()
+    query = query.where(
+        or_(col(Program.visibility) == Visibility.OPEN, col(Program.id).in_(sorted(invited)))
+    )
     return list(session.exec(query.order_by(col(Program.start_date), col(Program.id))))
 
 
@@ -223,8 +229,13 @@ def require_joinable(program: Program) -> None:
 
 
 def check_can_join(*, session: Session, program: Program, user_id: str, role: Role) -> None:
-    """Refuse a sign-up the program cannot take; editing an existing profile is always fine."""
+    """Refuse a sign-up the program cannot take; editing an existing profile is always fine.
+
+    An invitation-only program refuses whoever was not invited, before anything else is said
+    about it (how full it is).
+    """
     require_joinable(program)
+    require_invited(session, program=program, user_id=user_id)
     if role != Role.MENTEE:
         return
     existing = find_participant(session=session, program=program, user_id=user_id, role=role)
@@ -465,6 +476,7 @@ def enrol(
     """Sign the person up with ``profile``, or update the profile they already have."""
     _lock(session, program)
     check_can_join(session=session, program=program, user_id=user_id, role=role)
+    mark_joined(session, program=program, user_id=user_id, now=now)
     existing = find_participant(session=session, program=program, user_id=user_id, role=role)
     if existing is not None:
         is_new = existing.status == ParticipantStatus.LEFT

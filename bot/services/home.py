@@ -2,8 +2,8 @@
 
 A lead's programs come with their health, a page of them at a time: ``cohort_metrics`` once for
 each program shown (a fixed number of grouped queries, whatever the program's size), plus one
-query for the proposals and one for the recent nudges of every program shown. Nothing runs once
-per pair.
+query for the proposals, one for the invitations and one for the recent nudges of every program
+shown. Nothing runs once per pair.
 """
 
 from collections import defaultdict
@@ -17,6 +17,7 @@ from sqlmodel import Session, col, select
 from bot.services.dashboard import PairDashboard, pair_dashboards
 from bot.services.digest import CohortMetrics, Headline, RedFlag, cohort_metrics
 from bot.services.enrolment import joinable_programs, participations
+from bot.services.invitations import InvitationCounts, invitation_counts
 from bot.services.leads import led_program_ids
 from bot.services.programs import ProgramCounts, program_counts
 from storage.enums import FlagKind, PairingStatus, ParticipantStatus, ProgramStatus, Role
@@ -135,6 +136,7 @@ class LedCard:
     # Active mentees with no mentor, no proposal waiting and no graduation behind them.
     unmatched: int = 0
     health: ProgramHealth | None = None
+    invitations: InvitationCounts = field(default_factory=InvitationCounts)
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,7 +199,7 @@ def home_data(
     ]
     taken = {(e.program_id, e.role) for e in enrolments}
     joinable = []
-    for program in joinable_programs(session=session, team_id=team_id):
+    for program in joinable_programs(session=session, team_id=team_id, user_id=user_id):
         roles = tuple(r for r in (Role.MENTEE, Role.MENTOR) if (program.id, r) not in taken)
         if roles:
             joinable.append(
@@ -239,6 +241,7 @@ def led_cards(
     counts = program_counts(session=session, programs=programs)
     proposals = _proposals(session, programs)
     unplaced = _unplaced(session, programs)
+    invited = invitation_counts(session, programs=programs)
     with_health = [p for p in programs if p.status in HEALTH_STATUSES]
     nudges = _recent_nudges(session, with_health, now)
     cards = []
@@ -257,6 +260,7 @@ def led_cards(
                 proposals=proposals.get(pid, 0),
                 unmatched=unplaced.get(pid, 0),
                 health=health,
+                invitations=invited.get(pid, InvitationCounts()),
             )
         )
     return cards

@@ -34,6 +34,7 @@ from storage.models import (
     Flag,
     Goal,
     GoalUpdate,
+    Invitation,
     LearningResource,
     Meeting,
     Milestone,
@@ -58,6 +59,7 @@ ERASED_TEXT = ""
 PERSON_COLUMNS: dict[type[SQLModel], tuple[str, ...]] = {
     Program: ("created_by",),
     ProgramLead: ("user_id", "added_by"),
+    Invitation: ("user_id", "invited_by"),
     Participant: ("user_id",),
     Pairing: ("mentor_user_id", "mentee_user_id", "approved_by"),
     Goal: ("proposed_by", "agreed_by"),
@@ -431,3 +433,69 @@ def purge_program_words(
             .values(payload={})
         )
     return report
+
+
+# --- erasing one's words in one program (leaving it) ---------------------------------------------
+
+
+def erase_words_in_program(
+    session: Session, *, team_id: str, program_id: int, user_id: str
+) -> dict[str, int]:
+    """Erase what ``user_id`` wrote in one program (their profile, notes, feedback, comments...),
+    keeping the numbers and what others wrote; returns the rows changed, by table.
+
+    The pair's shared words (``Words.author`` None) stay with the partner, and the person's id
+    stays on the rows: only ``forget_person`` takes their name away everywhere.
+    """
+    in_program = col(Pairing.program_id) == program_id
+    pairing_ids = select(Pairing.id).where(col(Pairing.team_id) == team_id, in_program)
+    goal_ids = select(Goal.id).where(col(Goal.pairing_id).in_(pairing_ids))
+    scope: dict[type[SQLModel], Any] = {
+        Participant: col(Participant.program_id) == program_id,
+        GoalUpdate: col(GoalUpdate.goal_id).in_(goal_ids),
+        LearningResource: col(LearningResource.goal_id).in_(goal_ids),
+        SurveyResponse: col(SurveyResponse.program_id) == program_id,
+    }
+    erased: dict[str, int] = {}
+    for model, groups in FREE_TEXT.items():
+        where = scope.get(model)
+        if where is None:
+            if "pairing_id" not in model.model_fields:
+                continue
+            where = col(model.pairing_id).in_(pairing_ids)  # type: ignore[attr-defined]
+        for words in groups:
+            if words.author is None:
+                continue
+            changed = _count(
+                session.execute(
+                    update(model)
+                    .where(
+                        col(model.team_id) == team_id,  # type: ignore[attr-defined]
+                        where,
+                        col(getattr(model, words.author)) == user_id,
+                    )
+                    .values(**{c: _blank(model, c) for c in words.columns})
+                )
+            )
+            if changed:
+                erased[_name(model)] = erased.get(_name(model), 0) + changed
+    theirs = select(Pairing.id).where(
+        col(Pairing.team_id) == team_id,
+        in_program,
+        or_(col(Pairing.mentor_user_id) == user_id, col(Pairing.mentee_user_id) == user_id),
+    )
+    # Match reasons repeat their profile; sent messages' copies are kept only to reconcile.
+    session.execute(update(Pairing).where(col(Pairing.id).in_(theirs)).values(match_reasons=[]))
+    session.execute(
+        update(Delivery)
+        .where(
+            col(Delivery.team_id) == team_id,
+            col(Delivery.status) == DeliveryStatus.SENT.value,
+            or_(
+                col(Delivery.pairing_id).in_(theirs),
+                (col(Delivery.program_id) == program_id) & (col(Delivery.recipient_id) == user_id),
+            ),
+        )
+        .values(payload={})
+    )
+    return erased

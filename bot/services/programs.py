@@ -4,6 +4,7 @@ No Slack here: handlers turn a submitted modal into a ``ProgramForm``, and every
 validation to storage happens in this module.
 """
 
+import math
 import re
 from collections.abc import Collection, Iterable
 from dataclasses import asdict, dataclass, field, fields, replace
@@ -150,8 +151,14 @@ def get_program(session: Session, *, team_id: str, name: str) -> Program:
         )
     ).first()
     if program is None:
-        names = [p.name for p in list_programs(session, team_id=team_id)]
-        known = ", ".join(f"*{n}*" for n in names) if names else "none yet"
+        # Anyone may mistype a name: only programs open to everyone are named back (a draft or
+        # an invitation-only program is not everyone's to know about).
+        names = [
+            p.name
+            for p in list_programs(session, team_id=team_id)
+            if p.status is not ProgramStatus.DRAFT and p.visibility is Visibility.OPEN
+        ]
+        known = ", ".join(f"*{n}*" for n in names) if names else "none open to everyone"
         raise NotFound(f"There is no program called *{name}*. Programs here: {known}.")
     return program
 
@@ -692,6 +699,10 @@ def _replace_co_leads(
     session.flush()
 
 
+# Below 3 people an average is one person's answer, or can be worked back to it from one's own.
+MIN_GROUP_SIZE = 3
+
+
 @dataclass(frozen=True, slots=True)
 class RuleSettings:
     """Every rule's defaults; a program overrides any of them in ``Program.rule_settings``."""
@@ -708,6 +719,14 @@ class RuleSettings:
     # Days a failure mode (one-sided effort, agenda drift, ...) may persist after the pair was
     # nudged before it reaches the leads as a red flag.
     escalate_after_days: float = 14
+    # Leads see an average only over at least this many distinct people (``group_floor``).
+    min_group_size: float = MIN_GROUP_SIZE
+
+    @property
+    def group_floor(self) -> int:
+        """The fewest distinct people an average shown to leads is over: never below 3."""
+        size = self.min_group_size
+        return max(MIN_GROUP_SIZE, math.ceil(size)) if math.isfinite(size) else MIN_GROUP_SIZE
 
     @classmethod
     def for_program(cls, program: Program) -> "RuleSettings":

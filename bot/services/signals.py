@@ -609,10 +609,9 @@ def lead_reason(signal: Signal) -> str:
             )
         return f"{signal.notes} feedback notes from the mentor, none naming anything to change"
     if kind is SignalKind.LOW_SCORECARD:
-        return (
-            f"{dimension_words(signal.dimensions)} rated below {LOW_BELOW} in at least "
-            f"{LOW_COUNT} of the last {LOW_WINDOW} sessions"
-        )
+        # What fell and no figure: a threshold or a count of low ratings is still the mentee's
+        # own answer, and leads see no one person's rating.
+        return f"{dimension_words(signal.dimensions)} rated low in recent sessions"
     weeks = _plural(signal.count, "week")
     if not signal.goals_agreed:
         return f"no goal agreed after {weeks}"

@@ -24,6 +24,7 @@ from sqlmodel import Session, col, select
 from bot.errors import FieldErrors, UserError
 from bot.ids import BlockId
 from bot.services.access import pairing_for, partner_of, role_in
+from bot.services.programs import MIN_GROUP_SIZE, RuleSettings
 from bot.services.scorecards import AgendaAdded, add_pair_agenda_items
 from storage.enums import AgendaSource, Role
 from storage.models import AgendaItem, Pairing, Program, SkillAssessment, SkillRating
@@ -454,12 +455,20 @@ def skill_state(session: Session, *, pairing_ids: Sequence[int]) -> dict[int, Sk
     return states
 
 
-def skill_growth(session: Session, *, program_id: int) -> dict[str, float]:
+def skill_growth(
+    session: Session, *, program_id: int, min_people: int | None = 1
+) -> dict[str, float]:
     """Average growth per competency since round 1 across the program's pairings.
 
     A pairing's score in a round is the mean of the mentee's and the mentor's scores; its growth
-    is its latest closed round minus round 1. Only pairings with a closed re-assessment count.
+    is its latest closed round minus round 1. Only pairings with a closed re-assessment count,
+    and a competency only when at least ``min_people`` distinct people scored it (both people
+    of each pair count). Anything a lead sees passes None: the program's minimum group, never
+    fewer than 3 (below it, a competency's growth is one pair's own scores).
     """
+    if min_people is None:
+        program = session.get(Program, program_id)
+        min_people = RuleSettings.for_program(program).group_floor if program else MIN_GROUP_SIZE
     rows = session.exec(
         select(SkillAssessment, SkillRating)
         .join(Pairing, col(Pairing.id) == col(SkillAssessment.pairing_id))
@@ -472,16 +481,23 @@ def skill_growth(session: Session, *, program_id: int) -> dict[str, float]:
         found.assessments[assessment.rater_role] = assessment
         found.scores.setdefault(assessment.rater_role, {})[rating.competency] = rating.score
     growth: dict[str, list[float]] = defaultdict(list)
+    raters: dict[str, set[str]] = defaultdict(set)
     for rounds in every.values():
         first = rounds.get(1)
         last = max((n for n, r in rounds.items() if r.closed), default=None)
         if first is None or not first.closed or last is None or last == 1:
             continue
         before, after = _joint(first), _joint(rounds[last])
+        people = {a.rater_user_id for r in (first, rounds[last]) for a in r.assessments.values()}
         for competency, score in after.items():
             if competency in before:
                 growth[competency].append(score - before[competency])
-    return {c: round(sum(v) / len(v), 2) for c, v in sorted(growth.items())}
+                raters[competency].update(people)
+    return {
+        c: round(sum(v) / len(v), 2)
+        for c, v in sorted(growth.items())
+        if len(raters[c]) >= min_people
+    }
 
 
 def _joint(found: _Round) -> dict[str, float]:

@@ -2,7 +2,8 @@
 
 Each person of a pair answers for themselves: one ``SurveyResponse`` per (pairing, person, kind),
 updated when they answer again. Numbers go to ``scores`` (question key -> int) and may be
-aggregated for leads; free text goes to ``comment`` and never leaves the pair.
+aggregated for leads, over at least the program's minimum group of distinct people (one person's
+answers are never an "average"); free text goes to ``comment`` and never leaves the pair.
 """
 
 from collections import defaultdict
@@ -16,6 +17,7 @@ from sqlmodel import Session, col, select
 from bot.errors import FieldErrors, UserError
 from bot.ids import BlockId
 from bot.services.access import pairing_for, partner_of, role_in
+from bot.services.programs import MIN_GROUP_SIZE, RuleSettings
 from bot.services.stages import PairEvent, note_event
 from storage.enums import PairingStatus, Role, SurveyKind
 from storage.models import Pairing, Program, SurveyResponse
@@ -220,13 +222,15 @@ class SurveySaved:
 
 @dataclass(frozen=True, slots=True)
 class QuestionAggregate:
-    """One numeric question across a program: answers and the average (yes/no: share of yes)."""
+    """One numeric question across a program: answers and the average (yes/no: share of yes),
+    None when fewer distinct people than the program's minimum group answered it."""
 
     key: str
     label: str
     type: QuestionType
     answers: int
     average: float | None
+    people: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -448,7 +452,10 @@ def survey_due(
 
 
 def survey_aggregates(session: Session, *, program_id: int) -> SurveyAggregates:
-    """Completion counts and averages per survey and question; numbers only, never free text."""
+    """Completion counts and averages per survey and question; numbers only, never free text,
+    and an average only over the program's minimum group of people (``group_floor``)."""
+    program = session.get(Program, program_id)
+    floor = RuleSettings.for_program(program).group_floor if program else MIN_GROUP_SIZE
     pairings = {
         p.id: p
         for p in session.exec(
@@ -474,7 +481,9 @@ def survey_aggregates(session: Session, *, program_id: int) -> SurveyAggregates:
     for pairing_id, user_id, kind, scores in rows:
         if pairing_id in pairings:
             by_kind[SurveyKind(kind)].append((pairing_id, user_id, dict(scores or {})))
-    kinds = {kind: _aggregate(kind, by_kind.get(kind, []), pairings) for kind in SURVEY_KINDS}
+    kinds = {
+        kind: _aggregate(kind, by_kind.get(kind, []), pairings, floor) for kind in SURVEY_KINDS
+    }
     return SurveyAggregates(program_id=program_id, pairings=len(pairings), kinds=kinds)
 
 
@@ -482,6 +491,7 @@ def _aggregate(
     kind: SurveyKind,
     rows: Sequence[tuple[int, str, dict[str, int]]],
     pairings: Mapping[int | None, Pairing],
+    floor: int,
 ) -> KindAggregate:
     mentors = sum(1 for pid, user, _ in rows if pairings[pid].mentor_user_id == user)
     mentees = sum(1 for pid, user, _ in rows if pairings[pid].mentee_user_id == user)
@@ -497,15 +507,23 @@ def _aggregate(
     for question in QUESTIONS[kind]:
         if not question.numeric:
             continue
-        values = [
-            scores[question.key]
-            for _, _, scores in rows
+        answered = [
+            (user, scores[question.key])
+            for _, user, scores in rows
             if isinstance(scores.get(question.key), int)
         ]
-        average = round(sum(values) / len(values), 2) if values else None
+        values = [value for _, value in answered]
+        # People, not answers: a mentor of two pairs who answered twice is one person.
+        answered_by = len({user for user, _ in answered})
+        shown = values and answered_by >= floor
         questions.append(
             QuestionAggregate(
-                question.key, question.lead_label, question.type, len(values), average
+                question.key,
+                question.lead_label,
+                question.type,
+                len(values),
+                round(sum(values) / len(values), 2) if shown else None,
+                answered_by,
             )
         )
     return KindAggregate(

@@ -1,9 +1,11 @@
 """The leads' cohort digest and pair report, and a plain-text rendering of a message for docs.
 
 Numbers and red flags only: nothing here can show notes, feedback, comments or one person's
-rating, because ``CohortMetrics`` does not carry them. Both messages stay within Slack's 50 blocks
-whatever the program's size: the digest shows the most urgent flags of each kind and points to
-``/mentor report`` and ``/mentor export`` for the rest; the report pages through the pairs.
+rating, because ``CohortMetrics`` does not carry them; an average over fewer people than the
+program's minimum group is None there, and reads "too few answers to show" here. Both messages
+stay within Slack's 50 blocks whatever the program's size: the digest shows the most urgent flags
+of each kind and points to ``/mentor report`` and ``/mentor export`` for the rest; the report
+pages through the pairs.
 """
 
 import re
@@ -89,6 +91,11 @@ _ATTENTION = {
 PRIVACY_NOTE = (
     "Numbers and flags only: notes, feedback, survey comments and ratings stay with each pair."
 )
+TOO_FEW = "too few answers to show"
+
+
+def _group_note(min_people: int) -> str:
+    return f"Averages are shown only over {min_people} or more people."
 
 
 # --- small formatters ----------------------------------------------------------------------------
@@ -183,19 +190,28 @@ def _headline_fields(metrics: CohortMetrics) -> list[dict[str, Any]]:
 def _scores_line(scores: ScoreSummary) -> str:
     if not scores.latest_count:
         return "• Scorecards: none completed in the last 4 weeks."
+    ratings = _plural(scores.latest_count, "rating")
+    if scores.latest_people < scores.min_people:
+        # How many rated would say whose average it is: only that there were too few.
+        return f"• Scorecards, last 4 weeks ({ratings}): {TOO_FEW}."
     parts = []
     for dimension in DIMENSIONS:
         value = scores.latest.get(dimension)
         shown = "n/a" if value is None else f"{value:.1f}"
         parts.append(f"{dimension.capitalize()} {shown}{_change(scores.change(dimension))}")
+    before = ""
+    if scores.previous_count and scores.previous_people < scores.min_people:
+        before = f"; the 4 weeks before: {TOO_FEW}"
     return (
-        f"• Scorecards, last 4 weeks vs the 4 before ({_plural(scores.latest_count, 'rating')}): "
-        + " · ".join(parts)
+        f"• Scorecards, last 4 weeks vs the 4 before ({ratings} by "
+        f"{_plural(scores.latest_people, 'mentee')}): " + " · ".join(parts) + before
     )
 
 
-def _growth_line(growth: Mapping[str, float]) -> str:
+def _growth_line(growth: Mapping[str, float], hidden: int = 0) -> str:
     if not growth:
+        if hidden:
+            return f"• Skill growth since the start: {TOO_FEW}."
         return "• Skill growth since the start: no re-assessment closed yet."
     ranked = sorted(growth.items(), key=lambda item: (-item[1], item[0]))
     parts = [f"{_esc(name)} {value:+.1f}" for name, value in ranked[:GROWTH_SHOWN]]
@@ -204,6 +220,7 @@ def _growth_line(growth: Mapping[str, float]) -> str:
         "• Skill growth since the start (1 to 5): "
         + " · ".join(parts)
         + (f" · +{more} more" if more > 0 else "")
+        + (f" · {_plural(hidden, 'other')}: {TOO_FEW}" if hidden else "")
     )
 
 
@@ -211,13 +228,17 @@ def _survey_line(survey: SurveySummary) -> str:
     if not survey.responses:
         return f"• {survey.title}: no answers yet."
     averages = []
+    hidden = False
     for found in survey.averages:
         if found.average is None:
+            hidden = hidden or found.people > 0
             continue
         if found.yes_no:
             averages.append(f"{found.label} {found.average * 100:.0f}% yes")
         else:
             averages.append(f"{found.label} {found.average:.1f}/5")
+    if hidden:
+        averages.append(f"{'others' if averages else 'averages'}: {TOO_FEW}")
     return (
         f"• {survey.title}: {survey.pairs_complete:,} of {_plural(survey.pairs, 'pair')} complete"
         + (f"; {' · '.join(averages)}" if averages else "")
@@ -225,7 +246,11 @@ def _survey_line(survey: SurveySummary) -> str:
 
 
 def _trends(metrics: CohortMetrics) -> str:
-    lines = ["*Trends*", _scores_line(metrics.scores), _growth_line(metrics.skill_growth)]
+    lines = [
+        "*Trends*",
+        _scores_line(metrics.scores),
+        _growth_line(metrics.skill_growth, metrics.skill_hidden),
+    ]
     lines += [_survey_line(s) for s in metrics.surveys]
     return "\n".join(lines)
 
@@ -305,7 +330,8 @@ def build_digest(metrics: CohortMetrics, *, names: Mapping[str, str]) -> dict[st
         divider(),
         section(_upcoming(metrics)),
         context(
-            f"{PRIVACY_NOTE} Pairs show as mentor → mentee. Every pair: "
+            f"{PRIVACY_NOTE} {_group_note(metrics.min_people)} Pairs show as mentor → mentee. "
+            "Every pair: "
             f"`/mentor report {_esc(metrics.program_name)}` · CSV: "
             f"`/mentor export {_esc(metrics.program_name)}`"
         ),

@@ -80,6 +80,8 @@ CADENCE_LABELS = {
 SCORE_LABELS = {1: "just starting", 2: "learning", 3: "getting there", 4: "good", 5: "strong"}
 # The level a mentor offers a skill at: how far they can take someone in it.
 LEVEL_LABELS = {1: "the basics", 2: "some experience", 3: "solid", 4: "advanced", 5: "expert"}
+ERASE_VALUE = "erase"
+ERASE_LABEL = "Also erase everything I wrote in this program"
 QUIET_VALUE = "quiet"
 QUIET_LABEL = "Only prompts that need an answer"
 QUIET_HINT = (
@@ -525,7 +527,8 @@ def build_pause_modal(
 def build_leave_modal(
     *, program: Program, roles: Sequence[Role], partner_ids: Sequence[str]
 ) -> dict[str, Any]:
-    """Confirm leaving; the optional note goes to the people whose pairing ends."""
+    """Confirm leaving: what is kept, an optional note for the people whose pairing ends, and
+    a box to erase one's own words as well."""
     name = escape(program.name)
     as_roles = " and ".join(f"a {r.value}" for r in roles)
     lines = [f"You're about to leave *{name}* as {as_roles}."]
@@ -535,6 +538,18 @@ def build_leave_modal(
         lines.append(f"Your pairing with {people} ends, and I'll pass on your note.")
     lines.append("You can join again later while the program takes sign-ups.")
     blocks.append(section("\n".join(lines)))
+    blocks.append(
+        section(
+            "*What is kept*\n"
+            "• What you and a partner keep together (shared notes, goals, agendas, action "
+            "items, documents) stays with your partner: it's theirs too.\n"
+            "• Your session ratings and survey scores stay in the program's numbers, counted "
+            "under no name: leads only ever see totals, never one person's answers.\n"
+            "• Your profile and the words you wrote (session notes, feedback, comments, goals "
+            "and agenda items you proposed) stay too, unless you tick the box below.\n"
+            "• Messages already delivered in Slack stay in Slack."
+        )
+    )
     if partner_ids:
         blocks.append(
             input_block(
@@ -548,6 +563,20 @@ def build_leave_modal(
                 optional=True,
             )
         )
+    blocks.append(
+        input_block(
+            BlockId.LEAVE_ERASE,
+            "Your words",
+            checkboxes([option(ERASE_LABEL, ERASE_VALUE)]),
+            hint=(
+                "Your profile and every word you wrote in this program are emptied for good. "
+                "Your partner keeps what they wrote; dates, hours and ratings stay so the "
+                f"program's numbers still add up. To erase your name too, everywhere: "
+                f"{COMMAND} forget-me."
+            ),
+            optional=True,
+        )
+    )
     return modal(
         CallbackId.LEAVE,
         f"Leave {program.name}",
@@ -593,6 +622,11 @@ def build_notification(notification: Notification) -> dict[str, Any]:
                 f"You've left *{name}*. Thank you for taking part! You can join again with "
                 f"`{COMMAND} join {name}` while it takes sign-ups."
             )
+            if n.erased:
+                text += (
+                    f" As you asked, what you wrote in it is erased ({n.erased} "
+                    f"{'entry' if n.erased == 1 else 'entries'})."
+                )
         case NotificationKind.PARTNER_LEFT:
             text = f"{who} has left *{name}*, so your pairing has ended."
             blocks = [section(text)]

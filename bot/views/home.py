@@ -46,8 +46,8 @@ from bot.views.blocks import (
 )
 from bot.views.dashboard import STAGE_LABELS, pair_card
 from bot.views.enrolment import escape, quote
-from bot.views.program import STATUS_EMOJI, STATUS_LABELS, day
-from storage.enums import FlagKind, ParticipantStatus, ProgramStatus, Role
+from bot.views.program import STATUS_EMOJI, STATUS_LABELS, day, invitations_line
+from storage.enums import FlagKind, ParticipantStatus, ProgramStatus, Role, Visibility
 
 # Ids of the lead's health view. bot/ids.py is shared by every surface; these are read back only
 # by handlers/home.py, so they live beside the view that makes them.
@@ -274,6 +274,8 @@ def led_card(card: LedCard, *, page: HomePage, tz: str, today: date) -> list[Blo
         lines += _health_lines(health)
     elif health is not None:
         lines.append("No pairs running yet: approve a match to start one.")
+    if card.invitations.total or program.visibility is Visibility.INVITATION:
+        lines.append(invitations_line(card.invitations, program))
     blocks: list[Block] = [section("\n".join(lines))]
     blocks.append(section(_waiting_text(card)))
     blocks.append(actions(*_controls(card), block_id=f"led_{program.id}"))
@@ -329,6 +331,10 @@ def _controls(card: LedCard) -> list[Block]:
     if program.status in (ProgramStatus.ENROLLING, ProgramStatus.ACTIVE):
         style = None if card.proposals else "primary"
         buttons.append(button("Match", ActionId.PROGRAM_MATCH, value=pid, style=style))
+    if program.status in (ProgramStatus.ENROLLING, ProgramStatus.ACTIVE):
+        buttons.append(button("Invite people", ActionId.INVITE_OPEN, value=pid))
+    if card.invitations.total:
+        buttons.append(button("Who's invited", ActionId.INVITATIONS_OPEN, value=pid))
     buttons.append(button("Edit", ActionId.PROGRAM_EDIT, value=pid))
     if program.status is ProgramStatus.DRAFT:
         buttons.append(button("Open enrolment", ActionId.PROGRAM_OPEN_ENROLMENT, value=pid))

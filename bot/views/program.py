@@ -6,6 +6,13 @@ from typing import Any
 
 from bot.commands import COMMAND
 from bot.ids import ActionId, BlockId, CallbackId
+from bot.services.invitations import (
+    INVITATION_PAGE,
+    STATUS_ORDER,
+    InvitationCounts,
+    InvitationPage,
+    Invited,
+)
 from bot.services.programs import (
     CO_LEADS_MAX,
     COMPETENCIES_MAX,
@@ -29,6 +36,7 @@ from bot.services.programs import (
 )
 from bot.views.blocks import (
     Block,
+    actions,
     button,
     checkboxes,
     clip,
@@ -48,13 +56,29 @@ from bot.views.blocks import (
     static_select,
     text_input,
 )
+from bot.views.enrolment import escape, join_action_id
 from bot.views.forms import FormState
-from storage.enums import Cadence, ProgramStatus, Purpose, ReviewStyle, Structure, Visibility
-from storage.models import Program
+from storage.enums import (
+    Cadence,
+    ProgramStatus,
+    Purpose,
+    ReviewStyle,
+    Role,
+    Structure,
+    Visibility,
+)
+from storage.models import InvitationStatus, Program
 
 # Slack allows 50 blocks in a message: a header, the programs, and a closing line.
 LIST_MAX_PROGRAMS = 45
 SECTION_FIELD_LIMIT = 2000
+# People a lead picks in the invite modal at once (a channel or a user group reaches more).
+INVITE_PICK_MAX = 100
+INVITATION_HEADINGS = {
+    InvitationStatus.JOINED: "Joined",
+    InvitationStatus.INVITED: "Yet to answer",
+    InvitationStatus.DECLINED: "Not this time",
+}
 
 PURPOSE_LABELS = {
     Purpose.ENGAGEMENT: "Engagement",
@@ -362,37 +386,73 @@ def build_program_created(program: Program, *, co_lead_ids: Sequence[str]) -> di
 
 
 def build_program_list(
-    programs: Sequence[Program], counts: Mapping[int, ProgramCounts]
+    programs: Sequence[Program],
+    counts: Mapping[int, ProgramCounts],
+    *,
+    invitations: Mapping[int, InvitationCounts] | None = None,
+    everything: bool = True,
 ) -> dict[str, Any]:
-    """The workspace's programs, one section each; beyond what a message holds, their names."""
+    """The programs the person may see, one section each; beyond what a message holds, their
+    names. ``invitations`` holds the counts of the programs they lead; ``everything``: the
+    whole workspace is listed (an admin), else only what is open to them."""
     if not programs:
         text = (
             "There are no programs yet. Workspace admins and program leads can create one with "
             f"`{COMMAND} program new`."
+            if everything
+            else "There are no programs open to you right now. When one opens for enrolment, "
+            f"`{COMMAND} join` lists it."
         )
         return message(text, [section(text)])
+    invited = invitations or {}
     # Running programs first; closed ones are history.
     ordered = sorted(programs, key=lambda p: p.status is ProgramStatus.CLOSED)
     shown, rest = ordered[:LIST_MAX_PROGRAMS], ordered[LIST_MAX_PROGRAMS:]
     blocks: list[Block] = [header(f"Programs ({len(programs)})")]
-    blocks += [_list_entry(p, counts.get(p.id or 0, ProgramCounts())) for p in shown]
+    blocks += [
+        _list_entry(p, counts.get(p.id or 0, ProgramCounts()), invited.get(p.id or 0))
+        for p in shown
+    ]
     if rest:
         names = ", ".join(p.name for p in rest)
         blocks.append(context(clip(f"…and {len(rest)} more: {names}", 3000)))
-    else:
-        blocks.append(context(f"Leads: `{COMMAND} program edit NAME` to change a program."))
+    elif invitations is not None:
+        blocks.append(
+            context(
+                f"Leads: `{COMMAND} program edit NAME` to change a program, "
+                f"`{COMMAND} program invite NAME @people #channel` to invite people."
+            )
+        )
     fallback = "Programs: " + ", ".join(f"{p.name} ({p.status.value})" for p in programs)
     return message(fallback, blocks)
 
 
-def _list_entry(program: Program, counts: ProgramCounts) -> Block:
+def _list_entry(
+    program: Program, counts: ProgramCounts, invitations: InvitationCounts | None
+) -> Block:
     status = program.status
-    return section(
-        f"{STATUS_EMOJI[status]} *{program.name}* · {STATUS_LABELS[status]}\n"
+    lines = [
+        f"{STATUS_EMOJI[status]} *{program.name}* · {STATUS_LABELS[status]}"
+        + (" · by invitation" if program.visibility is Visibility.INVITATION else ""),
         f"{day(program.start_date)} → {day(program_last_day(program))} · "
-        f"midpoint {day(program_midpoint(program))} · {CADENCE_LABELS[program.cadence].lower()}\n"
+        f"midpoint {day(program_midpoint(program))} · {CADENCE_LABELS[program.cadence].lower()}",
         f"Places filled: {counts.mentees_active}/{program.places} · "
-        f"enrolled: {_count(counts.mentors, 'mentor')}, {_count(counts.mentees, 'mentee')}"
+        f"enrolled: {_count(counts.mentors, 'mentor')}, {_count(counts.mentees, 'mentee')}",
+    ]
+    if invitations is not None:
+        lines.append(invitations_line(invitations, program))
+    return section("\n".join(lines))
+
+
+def invitations_line(counts: InvitationCounts, program: Program) -> str:
+    """A program's invitations in one line, for its leads."""
+    if not counts.total:
+        if program.visibility is Visibility.INVITATION:
+            return "*Invitations:* nobody invited yet, and only the invited may join."
+        return "*Invitations:* none sent."
+    return (
+        f"*Invitations:* {counts.total:,} · {counts.joined:,} joined · "
+        f"{counts.waiting:,} yet to answer · {counts.declined:,} not this time"
     )
 
 
@@ -509,3 +569,180 @@ def _months(n: int) -> str:
 
 def _count(n: int, noun: str) -> str:
     return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+# --- invitations -------------------------------------------------------------------------------
+
+
+def build_invitation(
+    program: Program, *, inviter_id: str, lead_ids: Sequence[str], places_left: int
+) -> dict[str, Any]:
+    """The DM an invited person gets: what the program is, Join as mentee or mentor, or not."""
+    assert program.id is not None
+    name = escape(program.name)
+    end = program_last_day(program)
+    places = (
+        f"{places_left} of {program.places} mentee places left"
+        if places_left
+        else "Mentee places are all taken; mentors are still welcome"
+    )
+    fields = [
+        f"*Meetings*\n{CADENCE_LABELS[program.cadence]}, {program.session_minutes} min sessions",
+        f"*Runs*\n{day(program.start_date)} → {day(end)} ({_months(program.length_months)})",
+        f"*Format*\n{structure_text(program)}",
+        f"*Places*\n{places}",
+    ]
+    buttons: list[Block] = []
+    if places_left:
+        buttons.append(
+            button(
+                "Join as mentee",
+                join_action_id(Role.MENTEE),
+                value=f"{program.id}:{Role.MENTEE.value}",
+                style="primary",
+            )
+        )
+    buttons.append(
+        button("Join as mentor", join_action_id(Role.MENTOR), value=f"{program.id}:mentor")
+    )
+    buttons.append(button("Not this time", ActionId.INVITATION_DECLINE, value=str(program.id)))
+    leads = ", ".join(f"<@{u}>" for u in lead_ids)
+    blocks: list[Block] = [
+        header(clip(f"You're invited to {program.name}", 150)),
+        section(
+            f"<@{inviter_id}> invites you to *{name}*, a mentorship program.\n"
+            f"*What it's for:* {escape(purpose_text(program))}\n"
+            f"*The company goal it serves:* {escape(clip(program.company_goal, 1000))}"
+        ),
+        {"type": "section", "fields": [mrkdwn(f, SECTION_FIELD_LIMIT) for f in fields]},
+        section(
+            "*Want a mentor?* Say where you are and where you want to be in 6 to 12 months.\n"
+            "*Want to mentor?* Share what you can teach and how many mentees you can take."
+        ),
+        actions(*buttons, block_id="invitation"),
+        context(
+            f"Questions? Ask the leads: {leads}. *Not this time* lets them know, and I won't "
+            "ask again."
+        ),
+    ]
+    return message(f"You're invited to the {name} mentorship program", blocks)
+
+
+def build_invitation_declined(program: Program) -> dict[str, Any]:
+    """The invitation once declined: its buttons are spent, the way back is said."""
+    text = (
+        f"You said *not this time* to *{escape(program.name)}*: thanks for letting the leads "
+        f"know. If you change your mind while it takes sign-ups: "
+        f"`{COMMAND} join {escape(command_arg(program.name))}`."
+    )
+    return message(text, [section(text)])
+
+
+def build_invite_result(
+    program: Program, outcome: Invited, *, problems: Sequence[str] = ()
+) -> dict[str, Any]:
+    """The lead's answer: how many were invited, who was left out and why, what went wrong."""
+    name = escape(program.name)
+    left_out = [
+        (outcome.already_invited, "was already invited", "were already invited"),
+        (outcome.declined_before, "said not this time before", "said not this time before"),
+        (outcome.already_in, "is in already", "are in already"),
+        (outcome.leads, "leads it", "lead it"),
+    ]
+    reasons = [f"{n:,} {one if n == 1 else many}" for n, one, many in left_out if n]
+    invited = len(outcome.new)
+    if invited:
+        head = f":envelope: Invited {invited:,} to *{name}*"
+        head += f": {', '.join(reasons)}." if reasons else "."
+        head += " Each gets a DM with Join buttons; if one can't be delivered, I'll tell you."
+    else:
+        head = f"Nobody new to invite to *{name}*" + (
+            f": {', '.join(reasons)}." if reasons else "."
+        )
+    lines = [head]
+    if program.visibility is Visibility.INVITATION:
+        lines.append("Only the invited may join it.")
+    if problems:
+        lines.append("\n".join(f":warning: {p}" for p in problems))
+    text = "\n".join(lines)
+    return message(text, [section(text)])
+
+
+def build_invite_modal(program: Program) -> dict[str, Any]:
+    """Pick people and a channel to invite to the program (from its Home card)."""
+    only = (
+        " It's by invitation only: nobody else may join."
+        if program.visibility is Visibility.INVITATION
+        else ""
+    )
+    blocks: list[Block] = [
+        section(
+            f"Invite people to *{escape(program.name)}*: each gets a DM with *Join as mentee* "
+            f"and *Join as mentor* buttons.{only} People already in it or invited are left out."
+        ),
+        input_block(
+            BlockId.INVITE_PEOPLE,
+            "People",
+            multi_users_select(most=INVITE_PICK_MAX),
+            hint=f"Up to {INVITE_PICK_MAX} people.",
+            optional=True,
+        ),
+        input_block(
+            BlockId.INVITE_CHANNEL,
+            "Everyone in a channel",
+            conversations_select(placeholder="Pick a channel"),
+            hint="For a private channel, invite me into it first (/invite @mentorbot).",
+            optional=True,
+        ),
+        context(
+            f"A user group: `{COMMAND} program invite {escape(command_arg(program.name))} @group`."
+        ),
+    ]
+    return modal(
+        CallbackId.INVITE,
+        "Invite people",
+        blocks,
+        metadata={"program_id": program.id},
+        submit="Invite",
+        close="Cancel",
+    )
+
+
+def build_invitations_modal(program: Program, page: InvitationPage) -> dict[str, Any]:
+    """Who was invited, who joined and who declined, a page of names at a time."""
+    counts = page.counts
+    name = escape(program.name)
+    if not page.total:
+        text = f"Nobody has been invited to *{name}* yet."
+        return modal(CallbackId.INVITATIONS, "Invitations", [section(text)])
+    blocks: list[Block] = [
+        section(f"*{name}*\n{invitations_line(counts, program)}"),
+    ]
+    for status in STATUS_ORDER:
+        names = [f"<@{user}>" for user, shown in page.rows if shown is status]
+        if names:
+            blocks.append(section(f"*{INVITATION_HEADINGS[status]}*\n" + ", ".join(names)))
+    last = page.offset + len(page.rows)
+    if page.total > INVITATION_PAGE:
+        blocks.append(context(f"People {page.offset + 1:,} to {last:,} of {page.total:,}"))
+        pager: list[Block] = []
+        if page.offset > 0:
+            previous = max(page.offset - INVITATION_PAGE, 0)
+            pager.append(
+                button(
+                    "← Previous",
+                    ActionId.INVITATIONS_PREVIOUS,
+                    value=f"{page.program_id}:{previous}",
+                )
+            )
+        if last < page.total:
+            pager.append(
+                button("Next →", ActionId.INVITATIONS_NEXT, value=f"{page.program_id}:{last}")
+            )
+        blocks.append(actions(*pager, block_id="invitation_pages"))
+    return modal(
+        CallbackId.INVITATIONS,
+        "Invitations",
+        blocks,
+        metadata={"program_id": page.program_id},
+    )

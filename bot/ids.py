@@ -82,6 +82,10 @@ class BlockId(StrEnum):
     PROGRAM_COMPETENCIES = "program_competencies"
     PROGRAM_DIGEST_CHANNEL = "program_digest_channel"
     PROGRAM_CO_LEADS = "program_co_leads"
+    # privacy: days people's words are kept after the program closes; the fewest people an
+    # average shown to leads may be over
+    PROGRAM_RETENTION = "program_retention"
+    PROGRAM_MIN_GROUP = "program_min_group"
     # join / profile modal
     JOIN_SITUATION = "join_situation"
     JOIN_AIM = "join_aim"

@@ -150,7 +150,14 @@ def _program(click: Click) -> Program:
 def new_program(click: Click) -> Answer:
     """The program design modal, empty, for admins and leads."""
     check_may_create_program(click)
-    return Modal(build_program_modal(program=None, co_lead_ids=[], today=today(click)))
+    return Modal(
+        build_program_modal(
+            program=None,
+            co_lead_ids=[],
+            today=today(click),
+            retention_default=click.deps.settings.retention_days,
+        )
+    )
 
 
 def edit_program(click: Click) -> Answer:
@@ -160,7 +167,14 @@ def edit_program(click: Click) -> Answer:
     require_editable(program)
     with click.deps.read() as session:
         co_leads = co_lead_ids(session, program=program)
-    return Modal(build_program_modal(program=program, co_lead_ids=co_leads, today=today(click)))
+    return Modal(
+        build_program_modal(
+            program=program,
+            co_lead_ids=co_leads,
+            today=today(click),
+            retention_default=click.deps.settings.retention_days,
+        )
+    )
 
 
 def change_status(click: Click) -> Answer:

@@ -108,7 +108,14 @@ def _new(command: Command) -> Answer:
     """Open the design modal for admins and existing leads."""
     check_may_create_program(command)
     # The start date defaults to today in the lead's own calendar.
-    return Modal(build_program_modal(program=None, co_lead_ids=[], today=today(command)))
+    return Modal(
+        build_program_modal(
+            program=None,
+            co_lead_ids=[],
+            today=today(command),
+            retention_default=command.deps.settings.retention_days,
+        )
+    )
 
 
 def _led_program(command: Command, name: str, *, action: str) -> Program:
@@ -125,7 +132,14 @@ def _edit(command: Command, name: str) -> Answer:
     require_editable(program)
     with command.deps.read() as session:
         leads = co_lead_ids(session, program=program)
-    return Modal(build_program_modal(program=program, co_lead_ids=leads, today=today(command)))
+    return Modal(
+        build_program_modal(
+            program=program,
+            co_lead_ids=leads,
+            today=today(command),
+            retention_default=command.deps.settings.retention_days,
+        )
+    )
 
 
 def _list(command: Command) -> Answer:

@@ -19,6 +19,7 @@ from bot.services.programs import (
     ProgramCounts,
     ProgramForm,
     ProgramSettings,
+    RuleSettings,
     create_program,
     program_counts,
     program_end,
@@ -428,6 +429,63 @@ def test_edit_opens_the_modal_prefilled_and_saves_changes(
     assert edited.id is not None
     assert co_leads(engine, edited.id) == ["U0001"]
     assert len(slack.calls_to("chat.postMessage")) == 1  # only the creation DM
+
+
+def test_a_lead_sets_retention_and_the_group_floor_and_other_overrides_stay(
+    bot: SlackToBot, slack: SlackDouble, engine: Engine
+) -> None:
+    create_through_modal(bot, slack, {B.PROGRAM_RETENTION: 90, B.PROGRAM_MIN_GROUP: 5})
+    [program] = programs(engine)
+    assert program.rule_settings == {"retention_days": 90, "min_group_size": 5}
+    assert RuleSettings.for_program(program).group_floor == 5
+    # An override set by other means (an operator) survives the lead's edits.
+    with session_scope(engine) as session:
+        stored = session.get(Program, program.id)
+        assert stored is not None
+        stored.rule_settings = {**stored.rule_settings, "escalate_after_days": 7}
+        session.add(stored)
+
+    view = open_modal(bot, slack, "program edit spring cohort", "UADMIN")
+    elements = {b["block_id"]: b["element"] for b in view["blocks"] if b["type"] == "input"}
+    assert elements[B.PROGRAM_RETENTION]["initial_value"] == "90"
+    assert elements[B.PROGRAM_MIN_GROUP]["initial_value"] == "5"
+    assert "365 days" in str(view)  # the workspace's default, named in the hint
+
+    cleared: dict[str, Answer] = {B.PROGRAM_RETENTION: "", B.PROGRAM_MIN_GROUP: ""}
+    assert bot.submit(view, cleared, user_id="UADMIN").body == ""
+    [edited] = programs(engine)
+    assert edited.rule_settings == {"min_group_size": 3, "escalate_after_days": 7}
+
+
+@pytest.mark.parametrize(
+    ("answers", "errors"),
+    [
+        (
+            {B.PROGRAM_MIN_GROUP: 2},
+            {
+                B.PROGRAM_MIN_GROUP: "At least 3: below that an average is one person's answer, "
+                "or can be worked back to it."
+            },
+        ),
+        (
+            {B.PROGRAM_MIN_GROUP: 51},
+            {B.PROGRAM_MIN_GROUP: "Give a whole number of people, 3 to 50."},
+        ),
+        (
+            {B.PROGRAM_RETENTION: 0},
+            {
+                B.PROGRAM_RETENTION: "Keep words for a whole number of days, 1 to 36,500; leave "
+                "it empty for this workspace's default."
+            },
+        ),
+    ],
+)
+def test_a_group_floor_below_three_or_a_retention_out_of_range_is_refused(
+    bot: SlackToBot, slack: SlackDouble, engine: Engine, answers: dict[str, Answer], errors: Any
+) -> None:
+    response = create_through_modal(bot, slack, answers)
+    assert response.json() == {"response_action": "errors", "errors": errors}
+    assert programs(engine) == []
 
 
 def test_an_edit_submitted_by_someone_else_changes_nothing(

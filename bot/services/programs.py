@@ -99,6 +99,12 @@ class ProgramForm:
     visibility: str | None = None
     digest_channel_id: str | None = None
     co_lead_ids: list[str] = field(default_factory=list)
+    retention_days: str = ""
+    min_group_size: str = ""
+
+
+# Below 3 people an average is one person's answer, or can be worked back to it from one's own.
+MIN_GROUP_SIZE = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +128,15 @@ class ProgramSettings:
     competencies: list[str]
     visibility: Visibility
     digest_channel_id: str | None
+    # Kept in ``Program.rule_settings``, not columns: None keeps the deployment's RETENTION_DAYS.
+    retention_days: int | None = None
+    min_group_size: int = MIN_GROUP_SIZE
+
+
+# ``ProgramSettings`` fields stored in ``Program.rule_settings`` rather than in a column.
+_RULE_FIELDS = ("retention_days", "min_group_size")
+RETENTION_MIN, RETENTION_MAX = 1, 36500
+MIN_GROUP_MAX = 50
 
 
 @dataclass(frozen=True, slots=True)
@@ -373,6 +388,9 @@ def validate_program_form(
             f"At most {CO_LEADS_MAX} co-leads; you picked {len(set(form.co_lead_ids))}."
         )
 
+    retention = _retention(form.retention_days, errors)
+    min_group = _min_group(form.min_group_size, errors)
+
     if errors:
         raise FieldErrors(errors)
     if (
@@ -405,7 +423,39 @@ def validate_program_form(
         competencies=competencies,
         visibility=visibility,
         digest_channel_id=form.digest_channel_id or None,
+        retention_days=retention,
+        min_group_size=min_group,
     )
+
+
+def _retention(text: str, errors: dict[str, str]) -> int | None:
+    """Days to keep people's words after the program closes; blank: the deployment's default."""
+    if not text.strip():
+        return None
+    days = _whole(text)
+    if days is None or not RETENTION_MIN <= days <= RETENTION_MAX:
+        errors[BlockId.PROGRAM_RETENTION] = (
+            f"Keep words for a whole number of days, {RETENTION_MIN} to {RETENTION_MAX:,}; "
+            "leave it empty for this workspace's default."
+        )
+    return days
+
+
+def _min_group(text: str, errors: dict[str, str]) -> int:
+    """The fewest people an average shown to leads is over: 3 or more (blank: 3)."""
+    if not text.strip():
+        return MIN_GROUP_SIZE
+    size = _whole(text)
+    if size is None or size > MIN_GROUP_MAX:
+        errors[BlockId.PROGRAM_MIN_GROUP] = (
+            f"Give a whole number of people, {MIN_GROUP_SIZE} to {MIN_GROUP_MAX}."
+        )
+    elif size < MIN_GROUP_SIZE:
+        errors[BlockId.PROGRAM_MIN_GROUP] = (
+            f"At least {MIN_GROUP_SIZE}: below that an average is one person's answer, or can "
+            "be worked back to it."
+        )
+    return size if size is not None and size >= MIN_GROUP_SIZE else MIN_GROUP_SIZE
 
 
 def whole_months(start: date, end: date) -> int:
@@ -561,12 +611,30 @@ def create_program(
         timezone=timezone,
         created_at=now,
         updated_at=now,
-        **asdict(settings),
+        **_columns(settings),
     )
+    _set_rules(program, settings)
     session.add(program)
     session.flush()
     _replace_co_leads(session, program=program, user_ids=co_lead_ids, by=user_id, now=now)
     return program
+
+
+def _columns(settings: ProgramSettings) -> dict[str, Any]:
+    """The settings stored in ``Program``'s own columns."""
+    return {k: v for k, v in asdict(settings).items() if k not in _RULE_FIELDS}
+
+
+def _set_rules(program: Program, settings: ProgramSettings) -> None:
+    """Merge the privacy settings into ``rule_settings``, keeping every other rule's override
+    (a new dict: the JSON column is saved only when it is replaced)."""
+    rules = dict(program.rule_settings or {})
+    rules["min_group_size"] = settings.min_group_size
+    if settings.retention_days is None:
+        rules.pop("retention_days", None)
+    else:
+        rules["retention_days"] = settings.retention_days
+    program.rule_settings = rules
 
 
 def require_editable(program: Program) -> None:
@@ -602,8 +670,9 @@ def update_program(
     """Apply new settings to ``program`` and replace its co-leads."""
     require_editable(program)
     _require_free_name(session, team_id=program.team_id, name=settings.name, program_id=program.id)
-    for key, value in asdict(settings).items():
+    for key, value in _columns(settings).items():
         setattr(program, key, value)
+    _set_rules(program, settings)
     program.updated_at = now
     session.add(program)
     session.flush()
@@ -697,10 +766,6 @@ def _replace_co_leads(
                 )
             )
     session.flush()
-
-
-# Below 3 people an average is one person's answer, or can be worked back to it from one's own.
-MIN_GROUP_SIZE = 3
 
 
 @dataclass(frozen=True, slots=True)

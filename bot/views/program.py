@@ -24,10 +24,14 @@ from bot.services.programs import (
     LENGTH_MIN,
     LONG_TEXT_MAX,
     MEASURES,
+    MIN_GROUP_MAX,
+    MIN_GROUP_SIZE,
     NAME_MAX,
     PLACES_MAX,
     PLACES_MIN,
     PURPOSE_DETAIL_MAX,
+    RETENTION_MAX,
+    RETENTION_MIN,
     SESSION_MINUTES,
     ProgramCounts,
     ProgramForm,
@@ -69,6 +73,8 @@ from storage.enums import (
 )
 from storage.models import InvitationStatus, Program
 
+RETENTION_RANGE = (RETENTION_MIN, RETENTION_MAX)
+MIN_GROUP_RANGE = (MIN_GROUP_SIZE, MIN_GROUP_MAX)
 # Slack allows 50 blocks in a message: a header, the programs, and a closing line.
 LIST_MAX_PROGRAMS = 45
 SECTION_FIELD_LIMIT = 2000
@@ -118,10 +124,21 @@ STATUS_EMOJI = {
 
 
 def build_program_modal(
-    *, program: Program | None, co_lead_ids: list[str], today: date
+    *,
+    program: Program | None,
+    co_lead_ids: list[str],
+    today: date,
+    retention_default: int | None = None,
 ) -> dict[str, Any]:
-    """The program design modal: empty with sensible defaults, or ``program`` to edit."""
+    """The program design modal: empty with sensible defaults, or ``program`` to edit;
+    ``retention_default`` is the workspace's retention, named in the hint."""
     p = program
+    rules = (p.rule_settings or {}) if p else {}
+    retention = rules.get("retention_days")
+    min_group = rules.get("min_group_size", MIN_GROUP_SIZE)
+    default_words = (
+        f"{retention_default:,} days" if retention_default else "this workspace's default"
+    )
     minutes = sorted({*SESSION_MINUTES, *([p.session_minutes] if p else [])})
     minute_options = [option(f"{m} minutes", str(m)) for m in minutes]
     length_options = [
@@ -284,6 +301,35 @@ def build_program_modal(
             hint=f"Up to {CO_LEADS_MAX} people who may run this program with you.",
             optional=True,
         ),
+        header("Privacy"),
+        input_block(
+            BlockId.PROGRAM_RETENTION,
+            "Keep what people wrote for (days after it closes)",
+            number_input(
+                _within(retention if isinstance(retention, int) else None, *RETENTION_RANGE),
+                low=RETENTION_RANGE[0],
+                high=RETENTION_RANGE[1],
+            ),
+            hint=(
+                "Notes, feedback, goals' words and comments are erased then; dates, hours and "
+                f"counts stay. Empty: {default_words}."
+            ),
+            optional=True,
+        ),
+        input_block(
+            BlockId.PROGRAM_MIN_GROUP,
+            "Show leads averages over at least (people)",
+            number_input(
+                _within(min_group if isinstance(min_group, int) else None, *MIN_GROUP_RANGE),
+                low=MIN_GROUP_RANGE[0],
+                high=MIN_GROUP_RANGE[1],
+            ),
+            hint=(
+                f"Never fewer than {MIN_GROUP_SIZE}: below that, leads see “too few answers to "
+                "show” instead of a rating."
+            ),
+            optional=True,
+        ),
     ]
     return modal(
         CallbackId.PROGRAM,
@@ -319,6 +365,8 @@ def read_program_form(view: Mapping[str, Any]) -> ProgramForm:
         visibility=state.option(BlockId.PROGRAM_VISIBILITY),
         digest_channel_id=state.conversation(BlockId.PROGRAM_DIGEST_CHANNEL),
         co_lead_ids=state.users(BlockId.PROGRAM_CO_LEADS),
+        retention_days=state.text(BlockId.PROGRAM_RETENTION),
+        min_group_size=state.text(BlockId.PROGRAM_MIN_GROUP),
     )
 
 

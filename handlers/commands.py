@@ -15,6 +15,7 @@ from bot.commands import (
     parse_command_text,
 )
 from bot.views.help import build_help
+from bot.views.text import escape
 from handlers.listeners import CommandHandler, command_of, run_command
 
 log = logging.getLogger(__name__)
@@ -60,7 +61,7 @@ class CommandRouter:
             return
         route = self._routes.get(parsed.name)
         if route is None:
-            problem = f"I don't know `{COMMAND} {parsed.name}`. Here is what I can do:"
+            problem = f"I don't know `{COMMAND} {escape(parsed.name)}`. Here is what I can do:"
             ack(**build_help(self.subcommands, problem=problem))
             return
         ack()

@@ -30,9 +30,15 @@ def check_lead(i: Interaction, program: Program, *, action: str) -> None:
         require_lead(session, program=program, user_id=i.user_id, is_admin=is_admin, action=action)
 
 
+# A form is submitted soon after the click that opened it asked Slack; an answer older than this
+# (a form left open, or one forged long after) is asked again.
+SUBMISSION_RIGHTS_AGE = timedelta(minutes=30)
+
+
 def _is_admin(i: Interaction) -> bool:
-    # A submission's ack must not wait on Slack: it takes the rights its modal's opening checked.
-    fresh = None if isinstance(i, Submission) else timedelta(0)
+    # A submission's ack should not wait on Slack: it takes the rights its modal's opening checked,
+    # while they are recent.
+    fresh = SUBMISSION_RIGHTS_AGE if isinstance(i, Submission) else timedelta(0)
     return i.deps.directory.is_admin(team_id=i.team_id, user_id=i.user_id, max_age=fresh)
 
 

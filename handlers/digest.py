@@ -16,6 +16,7 @@ from bot.export import csv_bytes, csv_filename, digest_for, report_for
 from bot.ids import ActionId
 from bot.services.digest import cohort_metrics
 from bot.services.programs import get_program, get_program_by_id
+from bot.views.text import escape
 from handlers.commands import CommandRouter
 from handlers.common import check_lead, message_to
 from handlers.listeners import Answer, Click, Command, Interaction, Reply, id_from, on_click, reply
@@ -72,10 +73,10 @@ def post_digest(command: Command) -> Answer:
         return Reply(_digest_message(command, program))
     channel = program.digest_channel_id
     if not channel:
+        name = escape(program.name)
         raise UserError(
-            f"*{program.name}* has no digest channel yet. Pick one in "
-            f"`/mentor program edit {program.name}`, or see the digest privately with "
-            f"`/mentor digest {program.name} --preview`."
+            f"*{name}* has no digest channel yet. Pick one in `/mentor program edit {name}`, or "
+            f"see the digest privately with `/mentor digest {name} --preview`."
         )
     message = _digest_message(command, program)
     with command.deps.session() as session:
@@ -87,11 +88,11 @@ def post_digest(command: Command) -> Answer:
                 to=channel,
                 rule=DIGEST_RULE,
                 message=message,
-                what=f"the digest of {program.name}",
+                what=f"the digest of {escape(program.name)}",
                 program_id=program.id,
             ),
         )
-    return reply(f"The digest of *{program.name}* is on its way to <#{channel}>.")
+    return reply(f"The digest of *{escape(program.name)}* is on its way to <#{channel}>.")
 
 
 # --- /mentor report ------------------------------------------------------------------------------
@@ -137,16 +138,15 @@ def export_csv(command: Command) -> Answer:
         content=csv_bytes(metrics),
         title=f"{metrics.program_name}: per-pair metrics",
         comment=(
-            f"Per-pair metrics of *{metrics.program_name}* on {metrics.today:%d %B %Y}: "
+            f"Per-pair metrics of *{escape(metrics.program_name)}* on {metrics.today:%d %B %Y}: "
             f"{len(metrics.pairs):,} pairs. Counts and codes only: notes, feedback, comments "
             "and ratings stay with each pair."
         ),
     )
     if refused:
         raise UserError(f"I couldn't send you the CSV ({refused}). Try again in a minute.")
-    return reply(
-        f"The CSV of *{metrics.program_name}* is in your DM with me: {len(metrics.pairs):,} pairs."
-    )
+    name = escape(metrics.program_name)
+    return reply(f"The CSV of *{name}* is in your DM with me: {len(metrics.pairs):,} pairs.")
 
 
 def register(app: App, router: CommandRouter) -> None:

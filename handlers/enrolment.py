@@ -49,6 +49,7 @@ from bot.views.enrolment import (
     read_profile_form,
 )
 from bot.views.program import build_invitation_declined
+from bot.views.text import escape
 from handlers.commands import CommandRouter
 from handlers.common import message_to
 from handlers.listeners import (
@@ -135,12 +136,13 @@ def show_profile(command: Command) -> Answer:
         )
     require_joinable(program)
     mine = [p for p in rows if role is None or p.role == role]
+    name = escape(program.name)
     if not mine:
-        raise UserError(f"You're not a {role} in *{program.name}*.")
+        raise UserError(f"You're not a {role} in *{name}*.")
     if len(mine) > 1:
         raise UserError(
-            f"You're both a mentor and a mentee in *{program.name}*: "
-            f"`{COMMAND} profile {program.name} as mentee` or `… as mentor`."
+            f"You're both a mentor and a mentee in *{name}*: "
+            f"`{COMMAND} profile {name} as mentee` or `… as mentor`."
         )
     return Modal(build_join_modal(program=program, role=mine[0].role, participant=mine[0]))
 
@@ -187,7 +189,8 @@ def show_leave(command: Command) -> Answer:
         program, rows = _named_participations(session, command, LEAVE)
         if not command.args:
             # Leaving is not undone by a click: make people name the program.
-            raise UserError(f"Say which program to leave, e.g. `{COMMAND} leave {program.name}`.")
+            name = escape(program.name)
+            raise UserError(f"Say which program to leave, e.g. `{COMMAND} leave {name}`.")
         partners = partner_ids(session=session, participants=rows)
     return Modal(
         build_leave_modal(program=program, roles=[p.role for p in rows], partner_ids=partners)

@@ -55,6 +55,7 @@ from bot.views.program import (
     build_invite_modal,
     build_program_modal,
 )
+from bot.views.text import escape
 from handlers.commands import CommandRouter
 from handlers.common import check_lead, check_may_create_program, message_to, today
 from handlers.listeners import (
@@ -110,14 +111,16 @@ def publish_home(deps: Deps, *, team_id: str, user_id: str, page: HomePage | Non
             page=page,
         )
     view = build_home(data, tz=person.tz, today=local_today(person.tz, now))
-    deps.gateway.publish_home(user_id, view)
+    deps.slack(team_id).publish_home(user_id, view)
 
 
 def show_home(deps: Deps, team_id: str, event: dict[str, Any]) -> None:
     """``app_home_opened``: publish the person's Home tab whenever they open it."""
-    if event.get("tab") != "home":
+    user = event.get("user")
+    # Slack always names who opened it; a forged event without a person has no Home to show.
+    if event.get("tab") != "home" or not isinstance(user, str) or not user:
         return
-    publish_home(deps, team_id=team_id, user_id=str(event["user"]))
+    publish_home(deps, team_id=team_id, user_id=user)
 
 
 def _page_shown(i: Interaction) -> HomePage:
@@ -200,15 +203,16 @@ def review_proposals(click: Click) -> Answer:
     check_lead(click, program, action="decide on matches")
     with click.deps.read() as session:
         page = proposal_page(session, program=program)
+    name = escape(program.name)
     if not page.total:
         _refresh(click)
         raise UserError(
-            f"No proposals of *{program.name}* are waiting: they were all decided. "
+            f"No proposals of *{name}* are waiting: they were all decided. "
             "Run a matching round for anyone still without a mentor."
         )
     many = "" if page.total == 1 else "s"
     click.tell(
-        f"*{program.name}*: {page.total} proposal{many} waiting, in your DM with me.",
+        f"*{name}*: {page.total} proposal{many} waiting, in your DM with me.",
         problem=False,
     )
     return Reply(build_proposals(page))

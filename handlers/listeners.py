@@ -16,6 +16,7 @@ A ``UserError`` raised anywhere in a handler becomes its message, shown privatel
 field in a modal, otherwise where the person clicked (in the modal, in the channel, or by DM).
 Any other exception is logged with its traceback and the person gets one apologetic sentence.
 Messages for anyone but the person who clicked go through the outbox (``Interaction.send``).
+A button or form that no surface claims (``on_anything_else``, registered last) is out of date.
 """
 
 import logging
@@ -32,7 +33,7 @@ from sqlmodel import Session, select
 
 from bot.deps import Deps
 from bot.errors import FieldErrors, NotFound, UserError
-from bot.gateway import SlackCallError
+from bot.gateway import SlackCallError, SlackGateway
 from bot.services.access import PairChoice, pairing_for, partner_of, resolve_pairing, role_in
 from bot.services.events import event_processed, record_event
 from bot.services.programs import get_program_by_id
@@ -198,6 +199,11 @@ class Interaction:
         """The current time (the injected clock)."""
         return self.deps.now()
 
+    @property
+    def gateway(self) -> SlackGateway:
+        """Slack, as the person's own workspace (its token)."""
+        return self.deps.slack(self.team_id)
+
     def tz(self) -> str:
         """The actor's Slack timezone (cached; UTC when Slack can't say)."""
         return self.deps.directory.tz(team_id=self.team_id, user_id=self.user_id)
@@ -219,9 +225,9 @@ class Interaction:
         self._trigger_used = True
         try:
             if self.surface is Surface.MODAL:
-                self.deps.gateway.push_modal(self.trigger_id, view)
+                self.gateway.push_modal(self.trigger_id, view)
             else:
-                self.deps.gateway.open_modal(self.trigger_id, view)
+                self.gateway.open_modal(self.trigger_id, view)
         except SlackCallError as error:
             log.warning(
                 "modal not opened",
@@ -245,7 +251,7 @@ class Interaction:
             log.warning("modal not redrawn: not one of the actor's", extra={"view_id": view_id})
             return
         try:
-            self.deps.gateway.update_modal(view_id, view)
+            self.gateway.update_modal(view_id, view)
         except SlackCallError as error:
             log.warning("modal not redrawn", extra={"error": error.error})
 
@@ -277,7 +283,7 @@ class Interaction:
 
     def _update(self, channel: str, ts: str, message: dict[str, Any]) -> bool:
         try:
-            self.deps.gateway.update_message(str(channel), str(ts), message)
+            self.gateway.update_message(str(channel), str(ts), message)
         except SlackCallError as error:
             log.warning("message not updated", extra={"error": error.error})
             return False
@@ -288,7 +294,7 @@ class Interaction:
     ) -> str | None:
         """Share a file in the actor's own DM with the bot (their export, their data): an
         answer to them alone, too large for the outbox. Slack's error (logged) if it refused."""
-        gateway = self.deps.gateway
+        gateway = self.gateway
         try:
             channel = gateway.open_conversation([self.user_id])
             gateway.upload_file(
@@ -308,7 +314,7 @@ class Interaction:
     ) -> None:
         """Show ``message`` privately: in a small modal over a modal or Home (``notice``), else
         through the response_url, else as an ephemeral in the channel, else by DM."""
-        gateway = self.deps.gateway
+        gateway = self.gateway
         if notice is not None and self.surface in (Surface.MODAL, Surface.HOME):
             if self.open(build_notice_modal(notice, problem=problem)):
                 return
@@ -376,7 +382,7 @@ class Click(Interaction):
             return False
         if self.ephemeral or not (self.channel_id and self.message_ts):
             if self.response_url:
-                return self.deps.gateway.respond(
+                return self.gateway.respond(
                     self.response_url, {**message, "replace_original": True}
                 )
             return False
@@ -426,6 +432,11 @@ def _run(interaction: Interaction, what: str, work: Callable[[], object]) -> Non
         answer = work()
     except UserError as error:
         interaction.tell(str(error))
+        return
+    except OverflowError:
+        # An id beyond any the database holds (a forged value) fails in SQLite's driver.
+        log.warning("listener refused an id out of range", extra={"listener": what})
+        interaction.tell(STALE_BUTTON)
         return
     except Exception as error:
         _apologise(interaction, what, error)
@@ -514,13 +525,21 @@ def command_of(
 ClickHandler = Callable[[Click], Answer]
 
 
+def _obj(value: object) -> dict[str, Any]:
+    """A payload's object, or {} where a forged payload has something else."""
+    return value if isinstance(value, dict) else {}
+
+
+def _word(value: object) -> str | None:
+    """A payload's id or URL, or None where a forged payload has something else."""
+    return value if isinstance(value, str) and value else None
+
+
 def _click_of(body: dict[str, Any], context: BoltContext, deps: Deps) -> Click:
     actions = body.get("actions")
-    action = actions[0] if isinstance(actions, list) and actions else {}
-    if not isinstance(action, dict):
-        action = {}
-    selected = action.get("selected_option") or {}
-    container = body.get("container") or {}
+    action = _obj(actions[0] if isinstance(actions, list) and actions else {})
+    selected = _obj(action.get("selected_option"))
+    container = _obj(body.get("container"))
     view = body.get("view") if isinstance(body.get("view"), dict) else None
     if view is not None and view.get("type") == "home":
         surface = Surface.HOME
@@ -528,20 +547,21 @@ def _click_of(body: dict[str, Any], context: BoltContext, deps: Deps) -> Click:
         surface = Surface.MODAL
     else:
         surface = Surface.MESSAGE
-    channel = body.get("channel") or {}
+    channel = _obj(body.get("channel"))
+    in_message = container.get("type") == "message"
     return Click(
         deps=deps,
         team_id=context.team_id or "",
         user_id=context.user_id or "",
         trigger_id=str(body.get("trigger_id") or ""),
         surface=surface,
-        response_url=body.get("response_url"),
-        channel_id=container.get("channel_id") or channel.get("id"),
+        response_url=_word(body.get("response_url")),
+        channel_id=_word(container.get("channel_id")) or _word(channel.get("id")),
         source_view=view,
         action_id=str(action.get("action_id") or ""),
         value=str(action.get("value") or selected.get("value") or ""),
         body=body,
-        message_ts=container.get("message_ts") if container.get("type") == "message" else None,
+        message_ts=_word(container.get("message_ts")) if in_message else None,
         ephemeral=bool(container.get("is_ephemeral")),
     )
 
@@ -579,6 +599,18 @@ def on_click(
 SubmissionHandler = Callable[[Submission], Closing]
 
 
+def _slack_shaped(view: dict[str, Any]) -> dict[str, Any]:
+    """The view with ``state.values`` as Slack shapes it, ``{block_id: {action_id: element}}``:
+    what a forged submission has elsewhere is dropped, so no reader of a form trips on it."""
+    values = _obj(_obj(view.get("state")).get("values"))
+    shaped = {
+        str(block_id): {str(a): e for a, e in block.items() if isinstance(e, dict)}
+        for block_id, block in values.items()
+        if isinstance(block, dict)
+    }
+    return {**view, "state": {"values": shaped}}
+
+
 def _first_input(view: dict[str, Any]) -> str | None:
     for block in view.get("blocks", []):
         if block.get("type") == "input" and block.get("block_id"):
@@ -601,7 +633,7 @@ def _field_errors(view: dict[str, Any], error: UserError, errors_at: str | None)
 
 def on_submit(
     app: App,
-    callback_id: str,
+    callback_id: str | re.Pattern[str],
     handler: SubmissionHandler,
     *,
     pair: PairFrom | None = None,
@@ -616,7 +648,7 @@ def on_submit(
 
     def listener(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
         deps: Deps = context["deps"]
-        view = body.get("view") if isinstance(body.get("view"), dict) else {}
+        view = _slack_shaped(_obj(body.get("view")))
         form = Submission(
             deps=deps,
             team_id=context.team_id or "",
@@ -632,6 +664,10 @@ def on_submit(
             closing = handler(form)
         except UserError as error:
             _refuse_submission(ack, form, error, errors_at)
+        except OverflowError:
+            # An id beyond any the database holds: the form's metadata was forged.
+            log.warning("listener refused an id out of range", extra={"listener": callback_id})
+            _refuse_submission(ack, form, UserError(OUT_OF_DATE), errors_at)
         except Exception as error:
             log.error(
                 "listener failed",
@@ -645,7 +681,7 @@ def on_submit(
             _kick(form)
             form.surface = Surface.DM
             for work in form._later:
-                _run(form, callback_id, work)
+                _run(form, str(callback_id), work)
         finally:
             _kick(form)
 
@@ -714,6 +750,13 @@ def on_event(app: App, event_type: str, handler: EventHandler) -> None:
         try:
             try:
                 handler(deps, team_id, event)
+            except UserError as error:
+                # Nobody to tell, and a retry would be refused alike (someone Slack no longer
+                # knows, a forged event): it is handled.
+                log.warning(
+                    "event refused",
+                    extra={"event_id": event_id, "type": event_type, "why": type(error).__name__},
+                )
             except Exception:
                 log.exception("event not handled", extra={"event_id": event_id, "type": event_type})
                 return
@@ -729,3 +772,28 @@ def on_event(app: App, event_type: str, handler: EventHandler) -> None:
 
     listener.__name__ = getattr(handler, "__name__", event_type)
     app.event(event_type)(listener)
+
+
+# --- what no surface claims ----------------------------------------------------------------------
+
+
+def _stale_button(click: Click) -> Answer:
+    raise UserError(STALE_BUTTON)
+
+
+def _stale_form(form: Submission) -> Closing:
+    raise UserError(OUT_OF_DATE)
+
+
+def _ignore_event() -> None:
+    """Taken (a 200): Slack retries what fails, and turns off the events of apps that fail."""
+
+
+def on_anything_else(app: App) -> None:
+    """Register last: a button or form no surface claims (an older version's, or a forged one)
+    is answered as out of date, and an event no surface listens for is taken and dropped,
+    instead of Bolt's 404."""
+    anything = re.compile(".*")
+    on_click(app, anything, _stale_button)
+    on_submit(app, anything, _stale_form)
+    app.event(anything)(_ignore_event)

@@ -47,6 +47,7 @@ from bot.views.matching import (
     introduction_what,
     start_text,
 )
+from bot.views.text import escape
 from handlers.commands import CommandRouter
 from handlers.common import check_lead, message_to
 from handlers.listeners import (
@@ -87,9 +88,10 @@ _MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
 
 def _require_matchable(program: Program) -> None:
     if program.status not in MATCHABLE:
+        name = escape(program.name)
         raise UserError(
-            f"*{program.name}* is {program.status.value}: matching works while a program is "
-            f"enrolling or active (`/mentor program open {program.name}`)."
+            f"*{name}* is {program.status.value}: matching works while a program is "
+            f"enrolling or active (`/mentor program open {name}`)."
         )
 
 
@@ -102,7 +104,7 @@ def match_program(i: Interaction, program: Program) -> Answer:
     check_lead(i, program, action="match people")
     _require_matchable(program)
     i.tell(
-        f"Matching *{program.name}*… the proposals will be in your DMs in a moment.",
+        f"Matching *{escape(program.name)}*… the proposals will be in your DMs in a moment.",
         problem=False,
     )
     with i.deps.session() as session:
@@ -118,7 +120,7 @@ def match_program(i: Interaction, program: Program) -> Answer:
                 to=i.user_id,
                 rule="match_proposals",
                 message=build_proposals(proposals, summary=summary),
-                what=f"the match proposals for {program.name}",
+                what=f"the match proposals for {escape(program.name)}",
                 program_id=program.id,
             ),
         )
@@ -352,7 +354,7 @@ def _board_program(i: Interaction, name: str | None) -> Program:
         return programs[0]
     if not programs:
         raise UserError("You're not a mentee in any program, so you have no board yet.")
-    names = ", ".join(f"*{p.name}*" for p in programs)
+    names = ", ".join(f"*{escape(p.name)}*" for p in programs)
     raise UserError(f"You're a mentee in several programs ({names}): say which one.")
 
 

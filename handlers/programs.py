@@ -50,6 +50,7 @@ from bot.views.program import (
     edited_program_id,
     read_program_form,
 )
+from bot.views.text import escape
 from handlers.commands import CommandRouter
 from handlers.common import check_lead, check_may_create_program, message_to, today
 from handlers.listeners import (
@@ -216,7 +217,7 @@ def _announce(command: Command, name: str) -> Answer:
                 to=channel_id,
                 rule="program_announcement",
                 message=announcement,
-                what=f"the announcement of {program.name}",
+                what=f"the announcement of {escape(program.name)}",
             ),
         )
     return Reply(build_announcement_queued(program, channel_id=channel_id))
@@ -255,7 +256,7 @@ def invite(
     """
     people = list(user_ids)
     problems: list[str] = []
-    gateway = i.deps.gateway
+    gateway = i.gateway
     for group in usergroup_ids:
         try:
             people += gateway.usergroup_members(group)
@@ -298,7 +299,7 @@ def invite(
                         to=row.user_id,
                         rule="invitation",
                         message=invitation,
-                        what=f"the invitation to {program.name}",
+                        what=f"the invitation to {escape(program.name)}",
                         key=f"invitation:{row.id}",
                     )
                     for row in outcome.new

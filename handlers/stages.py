@@ -30,6 +30,7 @@ from bot.views.pair_state import (
     build_stage_picker,
     read_stage_option,
 )
+from bot.views.text import escape
 from handlers.commands import CommandRouter
 from handlers.common import message_to
 from handlers.listeners import Answer, Click, Command, Interaction, Reply, on_click
@@ -131,7 +132,8 @@ def _pause_date(words: Sequence[str]) -> date | None:
         return date.fromisoformat(rest[0])
     except ValueError:
         raise UserError(
-            f"I couldn't read *{rest[0]}* as a date. Usage: {PAUSE_USAGE}, e.g. `until 2026-04-01`."
+            f"I couldn't read *{escape(rest[0])}* as a date. Usage: {PAUSE_USAGE}, "
+            "e.g. `until 2026-04-01`."
         ) from None
 
 

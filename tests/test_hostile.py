@@ -330,3 +330,20 @@ def test_only_a_modal_of_the_actors_own_stack_is_redrawn(deps: Deps, slack: Slac
     for view_id in ("V1", "V2", "V3"):
         i.redraw(view_id, {"type": "modal", "title": {"type": "plain_text", "text": "ok"}})
     assert [c.params["view_id"] for c in slack.calls_to("views.update")] == ["V1", "V2", "V3"]
+
+
+@pytest.mark.parametrize(
+    ("text", "echoed"),
+    [
+        ("report <!here> <https://evil.example|Open Slack>", "program called"),
+        ("stage <@U0002> <!channel>", "stage"),
+    ],
+)
+def test_words_a_person_typed_are_echoed_back_as_text(
+    bot: SlackToBot, engine: Engine, slack: SlackDouble, text: str, echoed: str
+) -> None:
+    make_pair(engine, slack)
+    said = json.dumps(bot.ask(text, user_id="UADMIN" if text.startswith("report") else MENTEE))
+    assert echoed in said
+    for live in ("<!here>", "<!channel>", "<https://evil"):
+        assert live not in said

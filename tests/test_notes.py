@@ -147,7 +147,7 @@ def test_notes_and_a_document_are_shared_by_both_people(
         mentor_view["id"],
         lambda: add_document(bot, slack, mentor_view, "Q3 review deck", DOC, MENTOR),
     )
-    assert f"<{DOC}|Q3 review deck>" in text(redrawn)
+    assert f"<{DOC}|Q3 review deck (docs.example.com)>" in text(redrawn)
     assert "added by <@U0002> on Mon 2 Mar 2026" in text(redrawn)
     [document] = documents(engine)
     assert (document.pairing_id, document.title, document.url, document.added_by) == (

@@ -294,7 +294,7 @@ def test_both_people_build_a_plan_and_done_tasks_count_toward_the_goal(
         overview["id"],
         lambda: add_resource(bot, slack, overview, pair.agreed_goal_id, answers, MENTEE)[0],
     )
-    assert f"<{ARTICLE}|Running a directors' review>" in text(redrawn)
+    assert f"<{ARTICLE}|Running a directors' review (hbr.org)>" in text(redrawn)
     [resource] = resources(engine)
     assert (resource.goal_id, resource.kind, resource.url, resource.added_by) == (
         pair.agreed_goal_id,

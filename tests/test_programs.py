@@ -3,7 +3,7 @@
 import json
 from collections.abc import Mapping
 from dataclasses import asdict, replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -353,6 +353,19 @@ def test_an_expired_trigger_is_logged_and_the_lead_told(
 
 
 # --- who may run lead commands -----------------------------------------------------------------
+
+
+def test_a_form_submitted_long_after_its_admin_was_demoted_is_refused(
+    bot: SlackToBot, slack: SlackDouble, engine: Engine, clock: FrozenClock
+) -> None:
+    view = open_modal(bot, slack, "program new", "UADMIN")
+    slack.add_user("UADMIN", name="ada", real_name="Ada Admin", tz="UTC", is_admin=False)
+    # Within minutes of the click that opened it, the form takes that click's answer.
+    clock.advance(timedelta(minutes=31))
+    response = bot.submit(view, ANSWERS, user_id="UADMIN")
+    assert response.json()["response_action"] == "errors"
+    assert "admin" in json.dumps(response.json()).lower()
+    assert programs(engine) == []
 
 
 def test_only_admins_and_leads_may_create_a_program(
@@ -859,6 +872,17 @@ def test_validation_reports_friendly_messages() -> None:
             "Keep each competency to 80 characters; “xxxxxxxxxxxxxxxxxxxxxxxxxxxxxx…” has 81."
         ),
         B.PROGRAM_CO_LEADS: "At most 10 co-leads; you picked 11.",
+    }
+
+
+@pytest.mark.parametrize("name", ["<!channel> cohort", "R&D", "a <b> c"])
+def test_a_name_with_markup_characters_is_refused(name: str) -> None:
+    with pytest.raises(FieldErrors) as caught:
+        validate_program_form(form(name=name), today=date(2026, 3, 2))
+    assert caught.value.errors == {
+        B.PROGRAM_NAME: (
+            "Leave out <, > and &: Slack changes them in commands, so nobody could type the name."
+        )
     }
 
 

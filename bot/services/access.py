@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from sqlmodel import Session, col, or_, select
 
 from bot.errors import Forbidden, NotFound, UserError
+from bot.markup import escape
 from storage.enums import PairingStatus, Role
 from storage.models import Pairing, Program
 
@@ -109,7 +110,9 @@ def resolve_pairing(
         if len(picked) == 1:
             return picked[0]
         if not picked:
-            raise UserError(f"You have no mentoring pair matching *{wanted}*. {_listing(choices)}")
+            raise UserError(
+                f"You have no mentoring pair matching *{escape(wanted)}*. {_listing(choices)}"
+            )
         choices = picked
     if len(choices) == 1:
         return choices[0]

@@ -15,6 +15,7 @@ from sqlmodel import Session, col, select
 
 from bot.commands import COMMAND
 from bot.errors import FieldErrors, UserError
+from bot.markup import escape
 from bot.services.access import PairChoice, pairing_for, partner_of, resolve_pairing
 from bot.services.enrolment import check_pause_date, local_today
 from bot.services.stages import ORDER, move_stage
@@ -124,7 +125,7 @@ def parse_stage(text: str) -> Stage:
         raise _graduate_instead()
     if stage is None:
         raise UserError(
-            f"I don't know the stage *{text.strip()}*. Pick one of {stage_names_hint()}."
+            f"I don't know the stage *{escape(text.strip())}*. Pick one of {stage_names_hint()}."
         )
     return stage
 

@@ -18,6 +18,7 @@ from sqlmodel import Session, col, func, select
 
 from bot.errors import FieldErrors, NotFound, UserError
 from bot.ids import BlockId
+from bot.markup import escape
 from storage.enums import (
     Cadence,
     PairingStatus,
@@ -173,8 +174,8 @@ def get_program(session: Session, *, team_id: str, name: str) -> Program:
             for p in list_programs(session, team_id=team_id)
             if p.status is not ProgramStatus.DRAFT and p.visibility is Visibility.OPEN
         ]
-        known = ", ".join(f"*{n}*" for n in names) if names else "none open to everyone"
-        raise NotFound(f"There is no program called *{name}*. Programs here: {known}.")
+        known = ", ".join(f"*{escape(n)}*" for n in names) if names else "none open to everyone"
+        raise NotFound(f"There is no program called *{escape(name)}*. Programs here: {known}.")
     return program
 
 
@@ -300,6 +301,12 @@ def validate_program_form(
     elif len(name) > NAME_MAX:
         errors[BlockId.PROGRAM_NAME] = (
             f"Keep the name to {NAME_MAX} characters; it has {len(name)}."
+        )
+    elif any(c in name for c in "<>&"):
+        # Slack rewrites them in a command's text (&lt; …), so nobody could type the name; and a
+        # name is shown in many messages, where they would be markup.
+        errors[BlockId.PROGRAM_NAME] = (
+            "Leave out <, > and &: Slack changes them in commands, so nobody could type the name."
         )
     elif name.lower() in {n.lower() for n in taken_names}:
         errors[BlockId.PROGRAM_NAME] = f"A program called *{name}* already exists."

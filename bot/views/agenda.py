@@ -26,8 +26,8 @@ from bot.views.blocks import (
     section,
     text_input,
 )
-from bot.views.enrolment import escape
 from bot.views.sessions import format_day, format_when
+from bot.views.text import escape
 from storage.enums import AgendaSource
 
 # Slack allows 10 options in a checkbox group: longer lists are split over several groups.

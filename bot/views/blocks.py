@@ -5,6 +5,7 @@ elements take ``ActionId.INPUT`` as their action id: a modal is read back by ``b
 """
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from datetime import date, time
 from typing import Any
@@ -25,9 +26,26 @@ OPTION_VALUE_LIMIT = 150
 SELECT_OPTIONS_LIMIT = 100
 
 
+# The start of an entity that escaping makes ("&amp;", "&lt;", "&gt;"), left at the end of a cut.
+_HALF_ENTITY = re.compile(r"&(?:a|am|amp|l|lt|g|gt)?$")
+# The start of the bot's own mention or link ("<@U…>", "<https://…|…>"), left open by a cut: in
+# mrkdwn a raw "<" only ever opens one, as people's words are escaped (bot/views/text.py).
+_HALF_MARKUP = re.compile(r"<[^<>]*$")
+
+
 def clip(text: str, limit: int) -> str:
-    """Shorten ``text`` to ``limit`` characters, marking the cut with an ellipsis."""
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    """Shorten ``text`` to ``limit`` characters, marking the cut with an ellipsis; an entity
+    (``&amp;``) is never cut in half."""
+    if len(text) <= limit:
+        return text
+    return _HALF_ENTITY.sub("", text[: limit - 1]) + "…"
+
+
+def clip_mrkdwn(text: str, limit: int) -> str:
+    """``clip`` for mrkdwn: a mention or link the cut would leave open is dropped whole."""
+    if len(text) <= limit:
+        return text
+    return _HALF_MARKUP.sub("", _HALF_ENTITY.sub("", text[: limit - 1])) + "…"
 
 
 def plain(text: str, limit: int = SECTION_TEXT_LIMIT) -> dict[str, Any]:
@@ -37,7 +55,7 @@ def plain(text: str, limit: int = SECTION_TEXT_LIMIT) -> dict[str, Any]:
 
 def mrkdwn(text: str, limit: int = SECTION_TEXT_LIMIT) -> dict[str, Any]:
     """A mrkdwn text object."""
-    return {"type": "mrkdwn", "text": clip(text, limit)}
+    return {"type": "mrkdwn", "text": clip_mrkdwn(text, limit)}
 
 
 def header(text: str) -> Block:
@@ -91,7 +109,7 @@ def actions(*elements: Block, block_id: str | None = None) -> Block:
 
 def message(text: str, blocks: list[Block]) -> dict[str, Any]:
     """Message arguments: blocks plus the plain ``text`` fallback notifications show."""
-    return {"text": clip(text, 3000), "blocks": blocks}
+    return {"text": clip_mrkdwn(text, 3000), "blocks": blocks}
 
 
 # --- modals and their inputs ------------------------------------------------------------------

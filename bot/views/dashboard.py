@@ -7,8 +7,9 @@ from typing import Any
 from bot.ids import ActionId
 from bot.services.dashboard import PairDashboard, Waiting
 from bot.services.goals import GoalView
-from bot.views.blocks import Block, actions, button, clip, context, header, message, section
+from bot.views.blocks import Block, actions, button, context, header, message, section
 from bot.views.prompts import local_time
+from bot.views.text import escape, inline
 from storage.enums import GoalProgress, GoalStatus, PairingStatus, Role
 
 STAGE_LABELS = {
@@ -52,7 +53,7 @@ def _goal_line(view: GoalView, today: date) -> str:
     late = " · :warning: overdue" if view.overdue(today) else ""
     tasks = f" · tasks {view.tasks_done}/{view.tasks_total}" if view.tasks_total else ""
     return (
-        f"• {clip(goal.statement, 120)} — {state} · due {goal.due_date:%d %b}"
+        f"• {inline(goal.statement, 120)} — {state} · due {goal.due_date:%d %b}"
         f"{milestones}{tasks}{late}"
     )
 
@@ -61,9 +62,10 @@ def pair_card(board: PairDashboard, *, tz: str, today: date) -> list[Block]:
     """One pairing's blocks: who, stage, next session, goals, hours, scores, what's waiting."""
     choice = board.choice
     partner_role = "mentee" if choice.my_role is Role.MENTOR else "mentor"
-    title = f"*<@{choice.partner_user_id}>*, your {partner_role} in *{choice.program.name}*"
+    program = escape(choice.program.name)
+    title = f"*<@{choice.partner_user_id}>*, your {partner_role} in *{program}*"
     if choice.pairing.board_role:
-        title += f" ({choice.pairing.board_role})"
+        title += f" ({inline(choice.pairing.board_role, 80)})"
     facts = [STAGE_LABELS.get(choice.pairing.stage.value, choice.pairing.stage.value)]
     if choice.pairing.status is PairingStatus.PAUSED:
         facts.append("paused")
@@ -83,7 +85,7 @@ def pair_card(board: PairDashboard, *, tz: str, today: date) -> list[Block]:
         )
     if board.overdue_tasks:
         late = [
-            f"• {clip(t.title, 100)} · due {t.due_date:%d %b}"
+            f"• {inline(t.title, 100)} · due {t.due_date:%d %b}"
             for t in board.overdue_tasks[:OVERDUE_SHOWN]
         ]
         if len(board.overdue_tasks) > OVERDUE_SHOWN:

@@ -37,6 +37,7 @@ from bot.views.blocks import (
     mrkdwn,
     section,
 )
+from bot.views.text import escape
 from storage.enums import Cadence, FlagKind, Stage
 
 FLAGS_PER_KIND = 5
@@ -119,14 +120,9 @@ def _plural(count: int, word: str, many: str | None = None) -> str:
     return f"{count:,} {word if count == 1 else (many or word + 's')}"
 
 
-def _esc(text: str) -> str:
-    """Text safe inside mrkdwn: Slack reads &, < and > as markup."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
 def _person(user_id: str, names: Mapping[str, str]) -> str:
     name = names.get(user_id)
-    return _esc(name) if name else f"<@{user_id}>"
+    return escape(name) if name else f"<@{user_id}>"
 
 
 def _who(flag: RedFlag, names: Mapping[str, str]) -> str:
@@ -214,7 +210,7 @@ def _growth_line(growth: Mapping[str, float], hidden: int = 0) -> str:
             return f"• Skill growth since the start: {TOO_FEW}."
         return "• Skill growth since the start: no re-assessment closed yet."
     ranked = sorted(growth.items(), key=lambda item: (-item[1], item[0]))
-    parts = [f"{_esc(name)} {value:+.1f}" for name, value in ranked[:GROWTH_SHOWN]]
+    parts = [f"{escape(name)} {value:+.1f}" for name, value in ranked[:GROWTH_SHOWN]]
     more = len(ranked) - GROWTH_SHOWN
     return (
         "• Skill growth since the start (1 to 5): "
@@ -260,15 +256,15 @@ def _flag_section(
 ) -> Block:
     shown = flags[:FLAGS_PER_KIND]
     # One suggested action for the kind when every shown flag has the same; else one per flag.
-    shared = _esc(shown[0].action) if len({f.action for f in shown}) == 1 else None
+    shared = escape(shown[0].action) if len({f.action for f in shown}) == 1 else None
     lines = [f"*{FLAG_TITLES[kind]}* ({len(flags):,})"]
     if shared:
         lines.append(f"_Suggested: {shared}_")
     for flag in shown:
-        action = "" if shared else f" _{_esc(flag.action)}_"
-        lines.append(f"• *{_who(flag, names)}*: {_esc(flag.reason)}.{action}")
+        action = "" if shared else f" _{escape(flag.action)}_"
+        lines.append(f"• *{_who(flag, names)}*: {escape(flag.reason)}.{action}")
     more = len(flags) - FLAGS_PER_KIND
-    program_name = _esc(program_name)
+    program_name = escape(program_name)
     footer = f"+{more:,} more: `/mentor report {program_name}`" if more > 0 else ""
     # Clip whole lines, never a name or a sentence in half, and keep the pointer to the rest.
     text = "\n".join(lines)
@@ -332,12 +328,12 @@ def build_digest(metrics: CohortMetrics, *, names: Mapping[str, str]) -> dict[st
         context(
             f"{PRIVACY_NOTE} {_group_note(metrics.min_people)} Pairs show as mentor → mentee. "
             "Every pair: "
-            f"`/mentor report {_esc(metrics.program_name)}` · CSV: "
-            f"`/mentor export {_esc(metrics.program_name)}`"
+            f"`/mentor report {escape(metrics.program_name)}` · CSV: "
+            f"`/mentor export {escape(metrics.program_name)}`"
         ),
     ]
     fallback = (
-        f"Cohort digest for {metrics.program_name}: {counts[Health.ACTIVE]:,} active, "
+        f"Cohort digest for {escape(metrics.program_name)}: {counts[Health.ACTIVE]:,} active, "
         f"{counts[Health.LAPSING]:,} lapsing, {counts[Health.STALLED]:,} stalled, "
         f"{counts[Health.PAUSED]:,} paused, {counts[Health.GRADUATED]:,} graduated; "
         f"{_plural(total, 'red flag')}."
@@ -427,11 +423,20 @@ def build_report(
     blocks.append(
         context(
             f"{shown}Every pair with every number: "
-            f"`/mentor export {_esc(metrics.program_name)}`. "
+            f"`/mentor export {escape(metrics.program_name)}`. "
             f"{PRIVACY_NOTE}"
         )
     )
-    return message(f"Pair report for {metrics.program_name}: {_plural(total, 'pair')}", blocks)
+    name = escape(metrics.program_name)
+    return message(f"Pair report for {name}: {_plural(total, 'pair')}", blocks)
+
+
+def chart_comment(metrics: CohortMetrics) -> str:
+    """The line the digest's chart is posted with, in the leads' channel under the digest."""
+    return (
+        "Sessions per week against plan, and the scorecard trend, for "
+        f"*{escape(metrics.program_name)}*."
+    )
 
 
 def report_user_ids(metrics: CohortMetrics, *, offset: int) -> list[str]:

@@ -42,13 +42,13 @@ from bot.views.blocks import (
     actions,
     button,
     checkboxes,
-    clip,
     context,
     datepicker,
     header,
     input_block,
     message,
     modal,
+    mrkdwn,
     number_input,
     option,
     read_metadata,
@@ -58,6 +58,7 @@ from bot.views.blocks import (
     timepicker,
 )
 from bot.views.forms import FormState
+from bot.views.text import escape, inline, quote
 from storage.enums import Cadence, Purpose, Role, Visibility
 from storage.models import Participant, Program
 
@@ -135,14 +136,14 @@ def build_join_picker(programs: Sequence[Program], taken: Mapping[int, int]) -> 
     hidden = len(programs) - PICKER_PROGRAMS_LIMIT
     if hidden > 0:
         blocks.append(context(f"…and {hidden} more: `{COMMAND} join PROGRAM` opens one by name."))
-    names = ", ".join(p.name for p in programs)
+    names = ", ".join(escape(p.name) for p in programs)
     return message(f"Programs you can join: {names}", blocks)
 
 
 def _program_summary(program: Program, places_left: int) -> str:
     lines = [f"*{escape(program.name)}* · {escape(purpose_label(program))}"]
     if program.company_goal:
-        lines.append(f"_{escape(clip(program.company_goal.splitlines()[0], 200))}_")
+        lines.append(f"_{inline(program.company_goal.splitlines()[0], 200)}_")
     places = (
         f"{places_left} of {program.places} mentee places left"
         if places_left
@@ -437,7 +438,7 @@ def build_join_confirmation(
         )
         blocks = [section(f":tada: {text}"), section(next_steps)]
     else:
-        text = f"Your {role} profile for {program.name} is saved."
+        text = f"Your {role} profile for {name} is saved."
         blocks = [section(f":white_check_mark: Your {role} profile for *{name}* is saved.")]
     blocks.append({"type": "section", "fields": _profile_fields(participant)})
     blocks.append(
@@ -485,7 +486,7 @@ def _profile_fields(participant: Participant) -> list[dict[str, Any]]:
         else "All of them, reminders included"
     )
     fields.append(("Prompts", prompts))
-    return [{"type": "mrkdwn", "text": clip(f"*{k}*\n{v}", 2000)} for k, v in fields]
+    return [mrkdwn(f"*{k}*\n{v}", 2000) for k, v in fields]
 
 
 # --- pause and leave ----------------------------------------------------------------------------
@@ -688,16 +689,6 @@ def notification_subject(notification: Notification) -> str:
 
 
 # --- small helpers ------------------------------------------------------------------------------
-
-
-def escape(text: str) -> str:
-    """Escape the three characters Slack's mrkdwn treats as control characters."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def quote(text: str) -> str:
-    """A person's own words as a block quote."""
-    return "\n".join(f"> {escape(line)}" for line in text.splitlines() or [""])
 
 
 def purpose_label(program: Program) -> str:

@@ -8,7 +8,6 @@ from bot.ids import BlockId, CallbackId
 from bot.services.feedback import PART_MAX, FeedbackTarget, SavedFeedback
 from bot.views.blocks import (
     Block,
-    clip,
     context,
     header,
     input_block,
@@ -17,6 +16,7 @@ from bot.views.blocks import (
     section,
     text_input,
 )
+from bot.views.text import words
 
 WHY_THREE_PARTS = (
     "Good feedback has three parts, and each one matters: *what went well* tells your partner "
@@ -120,9 +120,9 @@ def build_feedback_message(saved: SavedFeedback, *, tz: str) -> dict[str, Any]:
     blocks: list[Block] = [
         header("Feedback for you"),
         section(intro),
-        section(f"*What went well*\n{clip(form.went_well, 2900)}"),
-        section(f"*What specifically needs to change*\n{clip(form.needs_change, 2900)}"),
-        section(f"*One concrete next action*\n{clip(form.next_action, 2900)}"),
+        section(f"*What went well*\n{words(form.went_well, PART_MAX)}"),
+        section(f"*What specifically needs to change*\n{words(form.needs_change, PART_MAX)}"),
+        section(f"*One concrete next action*\n{words(form.next_action, PART_MAX)}"),
         context(
             "Private to the two of you. Reply with your own: `/mentor feedback` "
             "(what went well, what needs to change, one next action)."

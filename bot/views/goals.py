@@ -26,7 +26,6 @@ from bot.views.blocks import (
     Block,
     actions,
     button,
-    clip,
     context,
     datepicker,
     divider,
@@ -39,8 +38,8 @@ from bot.views.blocks import (
     section,
     text_input,
 )
-from bot.views.enrolment import escape
 from bot.views.forms import FormState
+from bot.views.text import escape, inline, quote, words
 from storage.enums import GoalProgress, GoalStatus
 
 # A modal holds 100 blocks; each goal takes three, so show a dozen and count the rest.
@@ -78,7 +77,7 @@ def _int(value: Any) -> int | None:
 
 
 def _milestone_line(title: str, when: date, done: bool, today: date | None) -> str:
-    name = escape(clip(title, 120))
+    name = inline(title, 120)
     if done:
         return f"✓ ~{name}~ · {day(when)}"
     late = " · :warning: overdue" if today is not None and when < today else ""
@@ -90,13 +89,13 @@ def goal_details(goal: GoalView, *, today: date | None = None) -> str:
     g = goal.goal
     late = " · :warning: overdue" if today is not None and goal.overdue(today) else ""
     lines = [
-        f"*{escape(clip(g.statement, 600))}*",
-        f"*Success looks like:* {escape(clip(g.success_criteria, 600))}",
+        f"*{inline(g.statement, 600)}*",
+        f"*Success looks like:* {words(g.success_criteria, 600)}",
         f"*Due:* {day(g.due_date)}{late}",
     ]
     progress = f"{PROGRESS_EMOJI[g.progress]} {PROGRESS_LABELS[g.progress]}"
     if g.progress_note:
-        progress += f": _{escape(clip(g.progress_note, PROGRESS_NOTE_MAX))}_"
+        progress += f": _{inline(g.progress_note, PROGRESS_NOTE_MAX)}_"
     lines.append(f"*Progress:* {progress}")
     if goal.milestones:
         lines.append(f"*Milestones* ({goal.milestones_done} of {len(goal.milestones)} done)")
@@ -113,7 +112,7 @@ def _status_line(goal: GoalView, *, viewer: str, partner: str) -> str:
         return ":handshake: *Agreed by both* · co-created"
     mine = g.proposed_by == viewer
     if g.status is GoalStatus.CHANGE_SUGGESTED:
-        suggestion = escape(clip(g.change_suggestion, 300))
+        suggestion = inline(g.change_suggestion, 300)
         if mine:
             return (
                 f":pencil2: *<@{partner}> suggested a change:* _{suggestion}_\n"
@@ -238,7 +237,7 @@ def build_goal_form(
     elif g is not None and g.status is GoalStatus.CHANGE_SUGGESTED and g.change_suggestion:
         blocks.append(
             section(
-                f":pencil2: *Suggested change:* _{escape(clip(g.change_suggestion, 1000))}_",
+                f":pencil2: *Suggested change:* _{inline(g.change_suggestion, 1000)}_",
             )
         )
     blocks += [
@@ -355,7 +354,7 @@ def build_agreement_request(
             block_id=f"goal_decision_{goal.goal_id}",
         ),
     ]
-    text = f"<@{proposer_user_id}> {verb}: {escape(clip(goal.goal.statement, 200))}"
+    text = f"<@{proposer_user_id}> {verb}: {inline(goal.goal.statement, 200)}"
     return message(text, blocks)
 
 
@@ -371,7 +370,7 @@ def build_agreement_settled(
     else:
         intro = (
             f":pencil2: You suggested a change to <@{proposer_user_id}>'s goal: "
-            f"_{escape(clip(goal.goal.change_suggestion, 500))}_. They'll revise it and ask "
+            f"_{inline(goal.goal.change_suggestion, 500)}_. They'll revise it and ask "
             "you again."
         )
     blocks = [
@@ -390,7 +389,7 @@ def build_goal_agreed(decision: GoalDecision) -> dict[str, Any]:
     goal = decision.goal
     text = (
         f":handshake: <@{decision.actor_user_id}> agreed to your goal "
-        f"“{escape(clip(goal.goal.statement, 300))}”. It's co-created now."
+        f"“{inline(goal.goal.statement, 300)}”. It's co-created now."
     )
     blocks = [
         section(text),
@@ -407,7 +406,7 @@ def build_change_suggested(decision: GoalDecision) -> dict[str, Any]:
     goal = decision.goal
     text = (
         f":pencil2: <@{decision.actor_user_id}> suggested a change to your goal:\n"
-        f"> {escape(clip(goal.goal.change_suggestion, 1000))}"
+        f"{quote(goal.goal.change_suggestion, 1000)}"
     )
     blocks = [
         section(text),
@@ -486,7 +485,7 @@ def build_progress_modal(goal: GoalView, *, overview_view_id: str | None = None)
     options = [option(PROGRESS_LABELS[p], p.value) for p in GoalProgress]
     radio = radio_buttons(options, initial=goal.goal.progress.value)
     blocks: list[Block] = [
-        section(f"*{escape(clip(goal.goal.statement, 600))}*\nDue {day(goal.goal.due_date)}"),
+        section(f"*{inline(goal.goal.statement, 600)}*\nDue {day(goal.goal.due_date)}"),
         input_block(BlockId.GOAL_PROGRESS_STATUS, "How is it going?", radio),
         input_block(
             BlockId.GOAL_PROGRESS_NOTE,
@@ -521,7 +520,7 @@ def build_milestones_modal(
 ) -> dict[str, Any]:
     """Tick milestones off and put them in order."""
     blocks: list[Block] = [
-        section(f"*{escape(clip(goal.goal.statement, 600))}*\nDue {day(goal.goal.due_date)}")
+        section(f"*{inline(goal.goal.statement, 600)}*\nDue {day(goal.goal.due_date)}")
     ]
     if not goal.milestones:
         blocks.append(

@@ -22,7 +22,6 @@ from bot.views.blocks import (
     Block,
     actions,
     button,
-    clip,
     context,
     conversations_select,
     divider,
@@ -36,13 +35,14 @@ from bot.views.blocks import (
     static_select,
     text_input,
 )
-from bot.views.enrolment import escape
 from bot.views.forms import FormState
 from bot.views.surveys import survey_button
+from bot.views.text import escape, inline
 from storage.enums import GoalProgress, GoalStatus, Role, SurveyKind
 
 GOALS_LISTED = 10
 STATEMENT_SHOWN = 300
+NOTE_SHOWN = 500
 _PROGRESS_WORDS = {
     GoalProgress.NOT_STARTED: "not started",
     GoalProgress.ON_TRACK: "on track",
@@ -72,9 +72,9 @@ def _goal_lines(goal: GoalReview, number: int) -> str:
         _PROGRESS_WORDS[goal.progress],
         f"due {goal.due_date.day} {goal.due_date:%b %Y}",
     ]
-    line = f"*{number}. {escape(clip(goal.statement, STATEMENT_SHOWN))}*\n" + " · ".join(facts)
+    line = f"*{number}. {inline(goal.statement, STATEMENT_SHOWN)}*\n" + " · ".join(facts)
     if goal.progress_note:
-        line += f"\n_{escape(goal.progress_note)}_"
+        line += f"\n_{inline(goal.progress_note, NOTE_SHOWN)}_"
     return line
 
 
@@ -99,7 +99,8 @@ def _goal_blocks(goal: GoalReview, number: int) -> list[Block]:
 def build_graduation_modal(review: GraduationReview) -> dict[str, Any]:
     """Review the original goals, choose what comes next and whether to celebrate publicly."""
     intro = (
-        f"*Closing your mentoring with <@{review.partner_user_id}> in {review.program_name}.*\n"
+        f"*Closing your mentoring with <@{review.partner_user_id}> in "
+        f"{escape(review.program_name)}.*\n"
         "Review the goals you set, then choose what comes next. Once you've both added your "
         "part, you graduate and I'll celebrate with you."
     )
@@ -266,8 +267,9 @@ def _still_blocks(
 
 def build_graduation_request(result: GraduationResult) -> dict[str, Any]:
     """The partner's DM once the first part is in: add yours."""
+    name = escape(result.program_name)
     text = (
-        f"<@{result.actor_user_id}> has reviewed your goals in *{result.program_name}* and is "
+        f"<@{result.actor_user_id}> has reviewed your goals in *{name}* and is "
         "ready to graduate. Add your part: say how each goal went and what comes next."
     )
     left = result.left_for(result.partner_user_id)
@@ -288,7 +290,7 @@ def build_graduation_request(result: GraduationResult) -> dict[str, Any]:
         blocks.append(section("*Also still yours, on your own:*\n" + _bullets(lines)))
         blocks.append(actions(*still_yours_buttons(result.pairing_id, left, review=False)))
     blocks.append(context(f"Or type `{COMMAND} graduate <@{result.actor_user_id}>`."))
-    return message(f"Graduation in {result.program_name}: add your part", blocks)
+    return message(f"Graduation in {name}: add your part", blocks)
 
 
 def build_graduation_waiting(result: GraduationResult) -> dict[str, Any]:
@@ -318,7 +320,7 @@ def build_graduation_waiting(result: GraduationResult) -> dict[str, Any]:
 
 
 def _goal_list(statements: Sequence[str]) -> str:
-    lines = [f"• {escape(clip(s, STATEMENT_SHOWN))}" for s in statements[:GOALS_LISTED]]
+    lines = [f"• {inline(s, STATEMENT_SHOWN)}" for s in statements[:GOALS_LISTED]]
     if len(statements) > GOALS_LISTED:
         lines.append(f"…and {len(statements) - GOALS_LISTED} more")
     return "\n".join(lines)
@@ -326,11 +328,12 @@ def _goal_list(statements: Sequence[str]) -> str:
 
 def build_celebration(result: GraduationResult) -> dict[str, Any]:
     """The pair's celebration: the goals achieved (their own words) and what comes next."""
+    name = escape(result.program_name)
     blocks: list[Block] = [
         header(":mortar_board: You graduated!"),
         section(
             f"Congratulations <@{result.mentee_user_id}> and <@{result.mentor_user_id}>: you've "
-            f"completed *{result.program_name}* together. :tada:"
+            f"completed *{name}* together. :tada:"
         ),
     ]
     if result.achieved:
@@ -354,7 +357,7 @@ def build_celebration(result: GraduationResult) -> dict[str, Any]:
     blocks.append(section(after))
     blocks += _celebration_left(result)
     blocks.append(context("Only you two see this message."))
-    return message(f"You graduated from {result.program_name}!", blocks)
+    return message(f"You graduated from {name}!", blocks)
 
 
 def _celebration_left(result: GraduationResult) -> list[Block]:
@@ -388,7 +391,8 @@ def _and(items: Sequence[str]) -> str:
 def build_public_celebration(result: GraduationResult) -> dict[str, Any]:
     """The channel post both agreed to: names, program, graduated. Never their goals."""
     text = (
-        f":mortar_board: <@{result.mentee_user_id}> has graduated from *{result.program_name}*, "
+        f":mortar_board: <@{result.mentee_user_id}> has graduated from "
+        f"*{escape(result.program_name)}*, "
         f"mentored by <@{result.mentor_user_id}>. Congratulations to you both! :tada:"
     )
     return message(text, [section(text)])

@@ -31,7 +31,7 @@ from bot.views.blocks import (
     Block,
     actions,
     button,
-    clip,
+    clip_mrkdwn,
     context,
     divider,
     header,
@@ -45,8 +45,8 @@ from bot.views.blocks import (
     text_input,
 )
 from bot.views.dashboard import STAGE_LABELS, pair_card
-from bot.views.enrolment import escape, quote
 from bot.views.program import STATUS_EMOJI, STATUS_LABELS, day, invitations_line
+from bot.views.text import escape, quote
 from storage.enums import FlagKind, ParticipantStatus, ProgramStatus, Role, Visibility
 
 # Ids of the lead's health view. bot/ids.py is shared by every surface; these are read back only
@@ -391,7 +391,7 @@ def _flag_text(flag: RedFlag, nudge: Nudge | None, *, tz: str, today: date) -> s
         when = "today" if sent == today else f"on {_short_day(sent)}"
         by = f" by <@{nudge.sender_id}>" if nudge.sender_id else ""
         text += f"\n:envelope: Nudged{by} {when}."
-    return clip(text, 3000)
+    return clip_mrkdwn(text, 3000)
 
 
 def _flag_buttons(flag: RedFlag) -> list[Block]:
@@ -445,7 +445,7 @@ def build_pair_report_modal(
                 f"• *{flag_label(flag.kind)}*: {escape(flag.reason)}.\n"
                 f"   _Suggested: {escape(flag.action)}_"
             )
-        blocks.append(section(clip("\n".join(lines), 3000)))
+        blocks.append(section(clip_mrkdwn("\n".join(lines), 3000)))
     else:
         blocks.append(section("*Red flags:* none for this pair right now."))
     buttons = [
@@ -590,7 +590,7 @@ def build_rematch_message(
                 "introduction as soon as a lead approves your new mentor. Bring what you "
                 "learned and the goals you care about to them."
             )
-        fallback = f"Your pairing in {outcome.program_name} is ending: a new match is coming"
+        fallback = f"Your pairing in {name} is ending: a new match is coming"
     else:
         text = (
             f"{lead}, who leads *{name}*, has ended your pairing with {mentee} so that they "
@@ -601,7 +601,7 @@ def build_rematch_message(
             "You stay in the program, with room for another mentee in a later round. If you'd "
             f"rather take a break, `{COMMAND} pause` does it."
         )
-        fallback = f"Your pairing with your mentee in {outcome.program_name} is ending"
+        fallback = f"Your pairing with your mentee in {name} is ending"
     blocks: list[Block] = [section(text), section(nxt)]
     if outcome.cancelled_session is not None:
         blocks.append(
@@ -610,7 +610,7 @@ def build_rematch_message(
             )
         )
     if note.strip():
-        blocks.append(section(clip(f"{lead} added:\n{quote(note.strip())}", 3000)))
+        blocks.append(section(clip_mrkdwn(f"{lead} added:\n{quote(note.strip())}", 3000)))
     blocks.append(context(f"Questions? {lead} is happy to talk it through."))
     return message(fallback, blocks)
 
@@ -716,4 +716,4 @@ def build_lead_nudge(
             f"<@{partner_user_id}> gets a note about this too. Reply to {lead} if you'd like help."
         )
     )
-    return message(f"A note from your program lead about {program_name}", blocks)
+    return message(f"A note from your program lead about {escape(program_name)}", blocks)

@@ -24,7 +24,7 @@ from bot.views.blocks import (
     Block,
     actions,
     button,
-    clip,
+    clip_mrkdwn,
     context,
     divider,
     header,
@@ -37,7 +37,8 @@ from bot.views.blocks import (
     static_select,
     text_input,
 )
-from bot.views.enrolment import day_label, escape
+from bot.views.enrolment import day_label
+from bot.views.text import escape, inline, listed
 from storage.enums import ProgramStatus
 from storage.models import Program
 
@@ -60,7 +61,7 @@ def _mentions(user_ids: Sequence[str]) -> str:
 
 def _unmatched_lines(unmatched: Sequence[UnmatchedMentee]) -> str:
     lines = [
-        f"• <@{m.user_id}>: {'; '.join(m.reasons) or 'no fitting mentor'}"
+        f"• <@{m.user_id}>: {escape('; '.join(m.reasons)) or 'no fitting mentor'}"
         for m in unmatched[:UNMATCHED_SHOWN]
     ]
     if len(unmatched) > UNMATCHED_SHOWN:
@@ -71,7 +72,7 @@ def _unmatched_lines(unmatched: Sequence[UnmatchedMentee]) -> str:
 def build_match_summary(round_: MatchRound, *, program_name: str) -> str:
     """One line on what a matching round did."""
     return (
-        f"Matching *{program_name}*: {round_.proposals} proposal"
+        f"Matching *{escape(program_name)}*: {round_.proposals} proposal"
         f"{'' if round_.proposals == 1 else 's'} for {round_.mentees_considered} unmatched "
         f"mentee{'' if round_.mentees_considered == 1 else 's'} and "
         f"{round_.mentors_available} mentor{'' if round_.mentors_available == 1 else 's'}; "
@@ -81,6 +82,7 @@ def build_match_summary(round_: MatchRound, *, program_name: str) -> str:
 
 def build_proposals(page: ProposalPage, *, summary: str | None = None) -> dict[str, Any]:
     """The lead's review message: each proposal with its fit and reasons, and what to do."""
+    name = escape(page.program_name)
     blocks: list[Block] = [header(f"Match proposals: {page.program_name}")]
     if summary:
         blocks.append(section(summary))
@@ -88,7 +90,7 @@ def build_proposals(page: ProposalPage, *, summary: str | None = None) -> dict[s
         blocks.append(
             section(
                 "No open proposals. Approved pairs get their introduction by group DM; run "
-                f"`/mentor match {page.program_name}` again when new people join."
+                f"`/mentor match {name}` again when new people join."
             )
         )
     else:
@@ -122,24 +124,24 @@ def build_proposals(page: ProposalPage, *, summary: str | None = None) -> dict[s
             "deny": plain("Not yet", 30),
         }
         navigation.append(approve_all)
+    pages: list[Block] = []
     if page.offset > 0:
         previous = max(page.offset - PROPOSALS_PER_PAGE, 0)
-        navigation.append(
-            button("Previous", ActionId.MATCH_PAGE, value=f"{page.program_id}:{previous}")
-        )
+        pages.append(button("Previous", ActionId.MATCH_PAGE, value=f"{page.program_id}:{previous}"))
     if page.offset + len(page.rows) < page.total:
         following = page.offset + len(page.rows)
-        navigation.append(
-            button("Next", ActionId.MATCH_PAGE, value=f"{page.program_id}:{following}")
-        )
-    if navigation:
-        blocks.append(actions(*navigation, block_id="proposal_navigation"))
+        pages.append(button("Next", ActionId.MATCH_PAGE, value=f"{page.program_id}:{following}"))
+    # Previous and Next share an action id, which Slack allows once per actions block.
+    if navigation or pages:
+        blocks.append(actions(*navigation, *pages[:1], block_id="proposal_navigation"))
+    if len(pages) > 1:
+        blocks.append(actions(pages[1], block_id="proposal_next"))
     if page.unmatched:
         blocks.append(divider())
         blocks.append(
             section(f"*Not placed ({len(page.unmatched)})*\n" + _unmatched_lines(page.unmatched))
         )
-    text = f"Match proposals for {page.program_name}: {page.total} to review"
+    text = f"Match proposals for {name}: {page.total} to review"
     return message(text, blocks)
 
 
@@ -157,7 +159,7 @@ def _part_text(part: ScorePart) -> str:
         f"*{part.name}* · weight {_percent(part.weight)} · {part.value:.2f} of 1 "
         f"\N{RIGHTWARDS ARROW} *{part.points:.1f}* points"
     )
-    return clip(head + "\n" + _bullets(part.basis), 3000)
+    return clip_mrkdwn(head + "\n" + _bullets(part.basis), 3000)
 
 
 def _why_blocks(why: MatchWhy, *, many: bool) -> list[Block]:
@@ -185,7 +187,7 @@ def _why_blocks(why: MatchWhy, *, many: bool) -> list[Block]:
         practising = ", ".join(escape(item) for item in why.practising)
         notes.append(f"The mentor wants to practise {practising} (not part of the fit).")
     if notes:
-        blocks.append(context(*(clip(note, 2000) for note in notes)))
+        blocks.append(context(*(clip_mrkdwn(note, 2000) for note in notes)))
     return blocks
 
 
@@ -287,24 +289,24 @@ def build_introduction(intro: Introduction) -> dict[str, Any]:
     """The group DM that introduces a new pairing (or group) and starts rapport."""
     mentees = [m.user_id for m in intro.mentees]
     group = len(mentees) > 1
+    name = escape(intro.program_name)
     blocks: list[Block] = [
         header("Meet your mentoring group 👋" if group else "Meet your mentoring partner 👋"),
         section(
-            f"Welcome to *{intro.program_name}*! <@{intro.mentor.user_id}> will mentor "
-            f"{_mentions(mentees)}."
+            f"Welcome to *{name}*! <@{intro.mentor.user_id}> will mentor {_mentions(mentees)}."
         ),
     ]
     for person in (intro.mentor, *intro.mentees):
         facts = []
         if person.aim:
-            facts.append(f"_Aims for:_ {escape(clip(person.aim, 300))}")
+            facts.append(f"_Aims for:_ {inline(person.aim, 300)}")
         if person.skills:
             label = "Offers" if person.role.value == "mentor" else "Wants to grow"
-            facts.append(f"_{label}:_ {escape(', '.join(person.skills[:5]))}")
+            facts.append(f"_{label}:_ {listed(person.skills[:5], 500)}")
         if person.practising:
-            facts.append(f"_Wants to practise:_ {escape(', '.join(person.practising[:5]))}")
+            facts.append(f"_Wants to practise:_ {listed(person.practising[:5], 500)}")
         if person.interests:
-            facts.append(f"_Into:_ {escape(', '.join(person.interests[:5]))}")
+            facts.append(f"_Into:_ {listed(person.interests[:5], 500)}")
         blocks.append(section(f"*<@{person.user_id}>* ({person.role.value})\n" + "\n".join(facts)))
     if intro.reasons:
         blocks.append(section("*Why you were matched*\n" + _bullets(intro.reasons)))
@@ -335,7 +337,7 @@ def build_introduction(intro: Introduction) -> dict[str, Any]:
     blocks.append(
         context("What you write here stays between you. Program leads see only aggregates.")
     )
-    text = f"Meet your mentoring {'group' if group else 'partner'} in {intro.program_name}"
+    text = f"Meet your mentoring {'group' if group else 'partner'} in {name}"
     return message(text, blocks)
 
 
@@ -349,7 +351,7 @@ def build_board(
             section("You have no mentors in this program yet. A lead will match you soon.")
         )
     for seat in seats:
-        role = seat.role or "_no role yet_"
+        role = inline(seat.role, 80) if seat.role else "_no role yet_"
         paused = " (paused)" if seat.status.value == "paused" else ""
         blocks.append(section(f"*{role}*: <@{seat.mentor_user_id}>{paused}"))
     blocks.append(
@@ -361,7 +363,7 @@ def build_board(
     )
     if seats:
         blocks.append(actions(button("Edit roles", ActionId.BOARD_EDIT, value=str(program_id))))
-    return message(f"Your board in {program_name}: {len(seats)} mentor(s)", blocks)
+    return message(f"Your board in {escape(program_name)}: {len(seats)} mentor(s)", blocks)
 
 
 def build_board_modal(

@@ -27,9 +27,9 @@ from bot.views.blocks import (
     section,
     text_input,
 )
-from bot.views.enrolment import escape
 from bot.views.notice import build_notice_modal
-from bot.views.plans import confirm_dialog, link
+from bot.views.plans import confirm_dialog
+from bot.views.text import escape, link, words
 from storage.models import PairDocument
 
 PRIVACY = "Private to the two of you: program leads never see them."
@@ -52,12 +52,12 @@ def _entry(entry: NoteEntry, tz: str) -> Block:
         head = f"*Session on {_day(entry.at, tz)}*{who}"
     else:
         head = f"*{when(entry.at, tz)}* · <@{entry.author_user_id}>"
-    return section(f"{head}\n{escape(clip(entry.body, 2500))}")
+    return section(f"{head}\n{words(entry.body, 2500)}")
 
 
 def _document(document: PairDocument, tz: str, *, live: bool) -> Block:
     text = (
-        f"{link(document.title, document.url)}\n"
+        f"{link(document.title, document.url, limit=TITLE_MAX)}\n"
         f"added by <@{document.added_by}> on {_day(document.created_at, tz)}"
     )
     remove = None

@@ -27,8 +27,8 @@ from bot.views.blocks import (
     static_select,
     text_input,
 )
-from bot.views.enrolment import escape, quote
 from bot.views.notice import build_notice_modal
+from bot.views.text import inline, quote
 
 RATING_WORDS = {
     1: "1 · just starting",
@@ -127,7 +127,7 @@ def build_ask_sent(request: OutsideRequest, *, tz: str) -> dict[str, Any]:
 
 
 def _question(request: OutsideRequest) -> str:
-    return quote(clip(request.question, 600)) if request.question else ""
+    return quote(request.question, 600) if request.question else ""
 
 
 def build_request_dm(request: OutsideRequest, *, tz: str) -> dict[str, Any]:
@@ -220,15 +220,15 @@ def build_feedback_modal(
 # --- the mentee and the mentor -----------------------------------------------------------------
 
 
-def _answer_lines(request: OutsideRequest) -> list[str]:
+def _answer_lines(request: OutsideRequest, *, asked: str = "You asked") -> list[str]:
     lines = []
     if request.question:
-        lines.append(f"*You asked:*\n{_question(request)}")
-    lines.append(f"*What you do well:*\n{quote(clip(request.does_well, 1000))}")
-    lines.append(f"*One thing to change:*\n{quote(clip(request.to_change, 1000))}")
+        lines.append(f"*{asked}:*\n{_question(request)}")
+    lines.append(f"*What you do well:*\n{quote(request.does_well, 1000)}")
+    lines.append(f"*One thing to change:*\n{quote(request.to_change, 1000)}")
     if request.rating and request.goal_statement:
         lines.append(
-            f"*Skill behind “{escape(clip(request.goal_statement, 200))}”:* "
+            f"*Skill behind “{inline(request.goal_statement, 200)}”:* "
             f"{RATING_WORDS[request.rating]} (out of 5)"
         )
     return lines
@@ -266,7 +266,7 @@ def build_shared_dm(request: OutsideRequest) -> dict[str, Any]:
     )
     blocks: list[Block] = [
         section(f":handshake: *{text}.*"),
-        section("\n".join(_answer_lines(request)).replace("*You asked:*", "*They asked:*")),
+        section("\n".join(_answer_lines(request, asked="They asked"))),
         context("Shared with you only. A good topic for your next session."),
     ]
     return message(text, blocks)

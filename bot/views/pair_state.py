@@ -13,6 +13,7 @@ from bot.services.pair_state import (
 )
 from bot.services.stages import ORDER
 from bot.views.blocks import Block, context, message, option, section, static_select
+from bot.views.text import escape
 from storage.enums import Stage
 
 STEP_BACK_HINT = (
@@ -59,7 +60,7 @@ def build_stage_picker(view: StageView, *, note: str | None = None) -> dict[str,
         blocks.append(section(note))
     blocks.append(
         section(
-            f"Your pairing with <@{view.partner_user_id}> in *{view.program_name}* is at "
+            f"Your pairing with <@{view.partner_user_id}> in *{escape(view.program_name)}* is at "
             f"*{STAGE_NAMES[view.stage]}*.\n{_ladder(view.stage)}",
             block_id=BlockId.STAGE_PICK,
             accessory=select,
@@ -92,7 +93,7 @@ def build_stage_moved(moved: StageMoved) -> dict[str, Any]:
 def build_partner_stage_moved(moved: StageMoved) -> dict[str, Any]:
     """The partner's DM: who moved the pairing, and to where."""
     text = (
-        f"<@{moved.actor_user_id}> moved your pairing in *{moved.program_name}* "
+        f"<@{moved.actor_user_id}> moved your pairing in *{escape(moved.program_name)}* "
         f"{_moved_words(moved)}."
     )
     blocks: list[Block] = [section(text)]
@@ -112,15 +113,16 @@ def build_pairing_pause_confirmation(change: PairingPauseChange) -> dict[str, An
     """The ephemeral answer to ``/mentor pause|resume @partner``."""
     actor = change.actor_user_id or ""
     partner = change.partner_of(actor)
+    name = escape(change.program_name)
     if change.paused:
         text = (
-            f":pause_button: Paused your pairing with <@{partner}> in *{change.program_name}* "
+            f":pause_button: Paused your pairing with <@{partner}> in *{name}* "
             f"{_until(change)}. No prompts or nudges about it meanwhile; your other pairings carry "
             f"on. `{COMMAND} resume <@{partner}>` starts it again sooner."
         )
     else:
         text = (
-            f":arrow_forward: Your pairing with <@{partner}> in *{change.program_name}* is "
+            f":arrow_forward: Your pairing with <@{partner}> in *{name}* is "
             "running again. A note to them is on its way."
         )
     return message(text, [section(text)])
@@ -129,19 +131,20 @@ def build_pairing_pause_confirmation(change: PairingPauseChange) -> dict[str, An
 def build_partner_pairing_paused(change: PairingPauseChange, *, recipient: str) -> dict[str, Any]:
     """A DM to one person of the pair: the pairing was paused or resumed."""
     partner = change.partner_of(recipient)
+    name = escape(change.program_name)
     if change.paused:
         text = (
-            f"<@{change.actor_user_id}> paused your mentoring pairing in *{change.program_name}* "
+            f"<@{change.actor_user_id}> paused your mentoring pairing in *{name}* "
             f"{_until(change)}. No prompts or nudges about it meanwhile."
         )
     elif change.actor_user_id:
         text = (
             f"<@{change.actor_user_id}> resumed your mentoring pairing in "
-            f"*{change.program_name}*: it's running again."
+            f"*{name}*: it's running again."
         )
     else:
         text = (
             f"Your pause is over: your mentoring pairing with <@{partner}> in "
-            f"*{change.program_name}* is running again."
+            f"*{name}* is running again."
         )
     return message(text, [section(text)])

@@ -33,7 +33,7 @@ from bot.views.blocks import (
     static_select,
     text_input,
 )
-from bot.views.enrolment import escape
+from bot.views.text import escape, inline, link
 from storage.enums import ResourceKind, TaskStatus
 from storage.models import LearningResource, PracticeTask
 
@@ -60,25 +60,15 @@ def confirm_dialog(title: str, text: str, yes: str) -> dict[str, Any]:
 # --- how items read ----------------------------------------------------------------------------
 
 
-def link(title: str, url: str | None) -> str:
-    """A mrkdwn link to ``url`` named ``title`` (just the title without a url)."""
-    name = escape(clip(title, TITLE_MAX))
-    if not url:
-        return name
-    # Slack reads "&", "<", ">" and "|" as markup inside a link: encode them.
-    safe = url.replace("&", "&amp;").replace("<", "%3C").replace(">", "%3E").replace("|", "%7C")
-    return f"<{safe}|{name}>"
-
-
 def resource_line(resource: LearningResource, *, linked: bool = True) -> str:
     """A resource as one mrkdwn line: its title (linked), its kind."""
-    name = link(resource.title, resource.url if linked else None)
+    name = link(resource.title, resource.url if linked else None, limit=TITLE_MAX)
     return f"• {name} _({KIND_LABELS[resource.kind].lower()})_"
 
 
 def task_line(task: PracticeTask, *, today: date) -> str:
     """A practice task as one mrkdwn line: state, title, due date, overdue mark."""
-    name = escape(clip(task.title, TITLE_MAX))
+    name = inline(task.title, TITLE_MAX)
     due = f" · due {day(task.due_date)}" if task.due_date else ""
     if task.status is TaskStatus.DONE:
         return f"✓ ~{name}~{due}"
@@ -98,7 +88,7 @@ def _hidden(total: int) -> list[str]:
 
 def _summary(goal: GoalPlan, *, today: date) -> list[Block]:
     """A goal with its resources, then its tasks: two sections; links dropped if too long."""
-    head = f"*{escape(clip(goal.statement, 300))}*\n*Resources* ({len(goal.resources)})"
+    head = f"*{inline(goal.statement, 300)}*\n*Resources* ({len(goal.resources)})"
     text = head
     for linked in (True, False):
         lines = [head]
@@ -187,7 +177,7 @@ def _one_goal(goal: GoalPlan, *, today: date, live: bool) -> list[Block]:
     blocks: list[Block] = [
         divider(),
         section(
-            f"*{escape(clip(goal.statement, 600))}*\nDue {day(goal.due_date)} · practice tasks "
+            f"*{inline(goal.statement, 600)}*\nDue {day(goal.due_date)} · practice tasks "
             f"{goal.tasks_done} of {len(goal.tasks)} done"
         ),
     ]
@@ -258,7 +248,7 @@ def build_resource_form(
     """Add a resource to a goal's plan: title, link, kind."""
     kinds = [option(label, kind.value) for kind, label in KIND_LABELS.items()]
     blocks: list[Block] = [
-        section(f"For *{escape(clip(target.statement, 300))}*"),
+        section(f"For *{inline(target.statement, 300)}*"),
         input_block(
             BlockId.PLAN_RESOURCE_TITLE,
             "Title",
@@ -295,7 +285,7 @@ def build_task_form(
 ) -> dict[str, Any]:
     """Add a practice task to a goal's plan: title and due date."""
     blocks: list[Block] = [
-        section(f"For *{escape(clip(target.statement, 300))}*"),
+        section(f"For *{inline(target.statement, 300)}*"),
         input_block(
             BlockId.PLAN_TASK_TITLE,
             "Practice task",

@@ -44,6 +44,7 @@ from bot.views.blocks import (
     button,
     checkboxes,
     clip,
+    clip_mrkdwn,
     context,
     conversations_select,
     datepicker,
@@ -60,8 +61,9 @@ from bot.views.blocks import (
     static_select,
     text_input,
 )
-from bot.views.enrolment import escape, join_action_id
+from bot.views.enrolment import join_action_id
 from bot.views.forms import FormState
+from bot.views.text import escape, listed, words
 from storage.enums import (
     Cadence,
     ProgramStatus,
@@ -390,11 +392,11 @@ def _within(value: int | None, low: int, high: int) -> int | None:
 
 def build_program_created(program: Program, *, co_lead_ids: Sequence[str]) -> dict[str, Any]:
     """The creator's DM: the program as saved, its computed dates, and what to do next."""
-    name, arg = program.name, command_arg(program.name)
+    name, arg = escape(program.name), escape(command_arg(program.name))
     end, midpoint = program_last_day(program), program_midpoint(program)
     fields = [
-        f"*Purpose*\n{purpose_text(program)}",
-        f"*Company goal*\n{clip(program.company_goal, 500)}",
+        f"*Purpose*\n{escape(purpose_text(program))}",
+        f"*Company goal*\n{words(program.company_goal, 500)}",
         f"*Structure*\n{structure_text(program)}",
         f"*Places*\n{program.places} mentees",
         f"*Meetings*\n{CADENCE_LABELS[program.cadence]}, {program.session_minutes} min",
@@ -408,13 +410,13 @@ def build_program_created(program: Program, *, co_lead_ids: Sequence[str]) -> di
     tracked = ", ".join(MEASURES[m].lower() for m in program.tracked_measures if m in MEASURES)
     leads = ", ".join(f"<@{u}>" for u in [program.created_by, *co_lead_ids])
     blocks: list[Block] = [
-        header(f"Program created: {name}"),
+        header(f"Program created: {program.name}"),
         section(f"*{name}* is saved as a draft. Here is what you set up:"),
         {"type": "section", "fields": [mrkdwn(f, SECTION_FIELD_LIMIT) for f in fields]},
         section(
-            f"*Success looks like:* {program.success_measures}\n"
+            f"*Success looks like:* {words(program.success_measures, 1000)}\n"
             f"*Tracked:* {tracked or 'nothing built in'}\n"
-            f"*Skill matrix:* {', '.join(program.competencies)}\n"
+            f"*Skill matrix:* {listed(program.competencies, 1000)}\n"
             f"*Leads:* {leads}"
         ),
         section(
@@ -462,8 +464,8 @@ def build_program_list(
         for p in shown
     ]
     if rest:
-        names = ", ".join(p.name for p in rest)
-        blocks.append(context(clip(f"…and {len(rest)} more: {names}", 3000)))
+        names = ", ".join(escape(p.name) for p in rest)
+        blocks.append(context(clip_mrkdwn(f"…and {len(rest)} more: {names}", 3000)))
     elif invitations is not None:
         blocks.append(
             context(
@@ -471,7 +473,7 @@ def build_program_list(
                 f"`{COMMAND} program invite NAME @people #channel` to invite people."
             )
         )
-    fallback = "Programs: " + ", ".join(f"{p.name} ({p.status.value})" for p in programs)
+    fallback = "Programs: " + ", ".join(f"{escape(p.name)} ({p.status.value})" for p in programs)
     return message(fallback, blocks)
 
 
@@ -480,7 +482,7 @@ def _list_entry(
 ) -> Block:
     status = program.status
     lines = [
-        f"{STATUS_EMOJI[status]} *{program.name}* · {STATUS_LABELS[status]}"
+        f"{STATUS_EMOJI[status]} *{escape(program.name)}* · {STATUS_LABELS[status]}"
         + (" · by invitation" if program.visibility is Visibility.INVITATION else ""),
         f"{day(program.start_date)} → {day(program_last_day(program))} · "
         f"midpoint {day(program_midpoint(program))} · {CADENCE_LABELS[program.cadence].lower()}",
@@ -526,8 +528,8 @@ def build_program_announcement(
     blocks: list[Block] = [
         header(f"Join the {program.name} mentorship program"),
         section(
-            f"*What it's for:* {purpose_text(program)}\n"
-            f"*The company goal it serves:* {clip(program.company_goal, 1000)}"
+            f"*What it's for:* {escape(purpose_text(program))}\n"
+            f"*The company goal it serves:* {words(program.company_goal, 1000)}"
         ),
         {"type": "section", "fields": [mrkdwn(f, SECTION_FIELD_LIMIT) for f in fields]},
         section(
@@ -545,7 +547,8 @@ def build_program_announcement(
         ),
         context(f"Questions? Ask the leads: {leads}."),
     ]
-    fallback = f"{program.name} is open for enrolment: join as a mentee or as a mentor."
+    name = escape(program.name)
+    fallback = f"{name} is open for enrolment: join as a mentee or as a mentor."
     return message(fallback, blocks)
 
 
@@ -557,7 +560,7 @@ def _audience(program: Program) -> str:
 
 def build_status_changed(program: Program) -> dict[str, Any]:
     """The lead's confirmation that a program moved to its new status."""
-    name, arg = program.name, command_arg(program.name)
+    name, arg = escape(program.name), escape(command_arg(program.name))
     texts = {
         ProgramStatus.ENROLLING: (
             f"*{name}* is open for enrolment. Post the sign-up announcement in a channel with "
@@ -577,7 +580,7 @@ def build_status_changed(program: Program) -> dict[str, Any]:
 def build_announcement_queued(program: Program, *, channel_id: str) -> dict[str, Any]:
     """The lead's confirmation: the announcement is on its way (they hear if it can't land)."""
     text = (
-        f":mega: The announcement of *{program.name}* is on its way to <#{channel_id}>. "
+        f":mega: The announcement of *{escape(program.name)}* is on its way to <#{channel_id}>. "
         "If I can't post there, I'll tell you why."
     )
     return message(text, [section(text)])
@@ -660,7 +663,7 @@ def build_invitation(
         section(
             f"<@{inviter_id}> invites you to *{name}*, a mentorship program.\n"
             f"*What it's for:* {escape(purpose_text(program))}\n"
-            f"*The company goal it serves:* {escape(clip(program.company_goal, 1000))}"
+            f"*The company goal it serves:* {words(program.company_goal, 1000)}"
         ),
         {"type": "section", "fields": [mrkdwn(f, SECTION_FIELD_LIMIT) for f in fields]},
         section(

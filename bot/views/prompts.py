@@ -17,9 +17,9 @@ from bot.services.signals import (
     lead_reason,
 )
 from bot.views.blocks import Block, actions, button, context, message, section
-from bot.views.enrolment import escape
 from bot.views.graduation import still_yours_buttons, still_yours_lines
 from bot.views.surveys import survey_button
+from bot.views.text import escape, inline
 from storage.enums import Role, SurveyKind
 
 
@@ -91,7 +91,8 @@ def build_lapse_nudge(
     blocks: list[Block] = [
         section(
             f"It's been {days} days since you and <@{partner_user_id}> last met in "
-            f"*{program_name}*. Regular sessions are what make mentoring work: pick a time now."
+            f"*{escape(program_name)}*. Regular sessions are what make mentoring work: pick a "
+            "time now."
         ),
         actions(
             button("Schedule now", ActionId.SCHEDULE_OPEN, value=str(pairing_id), style="primary")
@@ -104,14 +105,15 @@ def build_lapse_escalation(
     *, mentor_user_id: str, mentee_user_id: str, days: int, program_name: str
 ) -> dict[str, Any]:
     """To the program's leads, when a pair has not met for twice the cadence."""
+    name = escape(program_name)
     blocks: list[Block] = [
         section(
-            f":warning: <@{mentor_user_id}> and <@{mentee_user_id}> in *{program_name}* have not "
+            f":warning: <@{mentor_user_id}> and <@{mentee_user_id}> in *{name}* have not "
             f"met for {days} days (twice the planned cadence). They were nudged; a word from you "
             "may help."
         )
     ]
-    return message(f"A pair in {program_name} has lapsed", blocks)
+    return message(f"A pair in {name} has lapsed", blocks)
 
 
 def build_reassessment_prompt(*, pairing_id: int, partner_user_id: str) -> dict[str, Any]:
@@ -131,7 +133,7 @@ def build_reassessment_prompt(*, pairing_id: int, partner_user_id: str) -> dict[
 def build_due_reminder(*, pairing_id: int, what: str, title: str, due: date) -> dict[str, Any]:
     """To the mentee, three days before a goal or milestone is due."""
     blocks: list[Block] = [
-        section(f"Your {what} *{title}* is due on *{_day(due)}*. How is it going?"),
+        section(f"Your {what} *{inline(title, 300)}* is due on *{_day(due)}*. How is it going?"),
         actions(button("Update goals", ActionId.GOALS_OPEN, value=str(pairing_id))),
     ]
     return message(f"Your {what} is due on {_day(due)}", blocks)
@@ -139,13 +141,14 @@ def build_due_reminder(*, pairing_id: int, what: str, title: str, due: date) -> 
 
 def build_delivery_failure(*, recipient_id: str, reason: str, program_name: str) -> dict[str, Any]:
     """To the program's leads, when a message can never reach someone."""
+    name = escape(program_name)
     blocks: list[Block] = [
         section(
-            f":warning: I can't reach <@{recipient_id}> in *{program_name}* ({reason}). "
+            f":warning: I can't reach <@{recipient_id}> in *{name}* ({escape(reason)}). "
             "They may have left the workspace; consider ending or re-matching their pairing."
         )
     ]
-    return message(f"Can't reach a participant of {program_name}", blocks)
+    return message(f"Can't reach a participant of {name}", blocks)
 
 
 # Why a message could not reach someone, in words the sender can act on.
@@ -167,7 +170,7 @@ def build_undelivered(*, what: str, recipient_id: str | list[str], error: str) -
     who = " and ".join(f"<#{i}>" if i[:1] in "CG" else f"<@{i}>" for i in ids)
     because = _UNDELIVERED_BECAUSE.get(
         error, "Slack kept refusing it ({error}), even after several tries"
-    ).format(who=who, error=error)
+    ).format(who=who, error=escape(error))
     text = f":warning: I couldn't deliver {what} to {who}: {because}."
     return message(text, [section(text)])
 
@@ -186,9 +189,8 @@ def build_graduation_prompt(
     steps; without it the prompt lists the steps every pair has.
     """
     mine = next((s for user, s in (left or {}).items() if user != partner_user_id), None)
-    opening = (
-        f"*{program_name}* ends on *{_day(end)}*. Time to close well with <@{partner_user_id}>"
-    )
+    name = escape(program_name)
+    opening = f"*{name}* ends on *{_day(end)}*. Time to close well with <@{partner_user_id}>"
     if mine is None:
         blocks: list[Block] = [
             section(
@@ -206,7 +208,7 @@ def build_graduation_prompt(
                 survey_button(pairing_id, SurveyKind.INDEPENDENCE),
             ),
         ]
-        return message(f"{program_name} ends on {_day(end)}: time to graduate", blocks)
+        return message(f"{name} ends on {_day(end)}: time to graduate", blocks)
     lines = still_yours_lines(mine, partner_user_id=partner_user_id)
     if not lines:
         blocks = [
@@ -216,7 +218,7 @@ def build_graduation_prompt(
                 "their part."
             )
         ]
-        return message(f"{program_name} ends on {_day(end)}", blocks)
+        return message(f"{name} ends on {_day(end)}", blocks)
     bullets = "\n".join(f"• {line}" for line in lines)
     blocks = [
         section(f"{opening}. Still yours, each a few minutes:\n{bullets}"),
@@ -224,7 +226,7 @@ def build_graduation_prompt(
     ]
     if mine.review:
         blocks.append(context("You graduate together once you've both added your part."))
-    return message(f"{program_name} ends on {_day(end)}: what's still yours", blocks)
+    return message(f"{name} ends on {_day(end)}: what's still yours", blocks)
 
 
 # --- failure modes: the pair first, the leads next ------------------------------------------

@@ -19,7 +19,6 @@ from bot.views.blocks import (
     Block,
     actions,
     button,
-    clip,
     context,
     input_block,
     message,
@@ -28,6 +27,7 @@ from bot.views.blocks import (
     text_input,
 )
 from bot.views.feedback import local_day
+from bot.views.text import inline
 
 # Each question's row of buttons: its block id and the action id prefix of its buttons.
 RATING_BLOCKS = {
@@ -89,7 +89,7 @@ def build_scorecard_prompt(card: ScorecardView, *, tz: str) -> dict[str, Any]:
     label = "Edit your comment" if card.comment else "Add a comment"
     blocks.append(actions(button(label, ActionId.SCORECARD_COMMENT, value=str(card.scorecard_id))))
     if card.comment:
-        blocks.append(context(f"Your comment: _{clip(card.comment, 2800)}_"))
+        blocks.append(context(f"Your comment: _{inline(card.comment, 2800)}_"))
     if card.complete:
         blocks.append(
             section(

@@ -25,7 +25,6 @@ from bot.views.blocks import (
     Block,
     actions,
     button,
-    clip,
     context,
     datepicker,
     input_block,
@@ -39,7 +38,7 @@ from bot.views.blocks import (
     text_input,
     timepicker,
 )
-from bot.views.enrolment import escape
+from bot.views.text import escape, inline, words
 
 
 def format_when(start: datetime, tz: str) -> str:
@@ -85,7 +84,9 @@ def build_schedule_modal(
         )
     else:
         blocks.append(
-            section(f"Plan your next session with <@{partner_user_id}> in *{program_name}*.")
+            section(
+                f"Plan your next session with <@{partner_user_id}> in *{escape(program_name)}*."
+            )
         )
     minutes = defaults.minutes if defaults.minutes in SESSION_LENGTHS else 60
     # The picker shows and returns the time in the person's own timezone.
@@ -202,7 +203,7 @@ def build_session_dm(
         text = f"Session with <@{partner}> on {when} is cancelled."
         lines = [f":x: {text}"]
         if change.cancel_reason:
-            lines.append(f"_Reason:_ {escape(clip(change.cancel_reason, 500))}")
+            lines.append(f"_Reason:_ {words(change.cancel_reason, 500)}")
         notes = [f"Cancelled by {by}. The calendar invite below removes it from your calendar."]
         buttons.append(button("Schedule another", ActionId.SCHEDULE_OPEN, value=pairing))
     else:
@@ -214,7 +215,7 @@ def build_session_dm(
             text = f"Moved: {text}"
         notes = [
             f"{'Moved' if change.kind is ChangeKind.RESCHEDULED else 'Scheduled'} by {by} in "
-            f"{change.program_name}. Add the invite below to your calendar."
+            f"{escape(change.program_name)}. Add the invite below to your calendar."
         ]
         if viewer_user_id == change.mentee_user_id:
             notes.append("You own the agenda: add what you want to talk about.")
@@ -356,16 +357,14 @@ def build_logged_message(logged: LoggedSession, *, viewer_user_id: str, tz: str)
         text = f"<@{logged.logged_by}> logged your session on {day}: {logged.minutes} minutes"
     lines = [f":white_check_mark: {text}.", _hours_line(logged.hours)]
     if logged.goals:
-        lines.append(
-            "*Goals worked on:* " + "; ".join(escape(clip(g, 150)) for g in logged.goals[:10])
-        )
+        lines.append("*Goals worked on:* " + "; ".join(inline(g, 150) for g in logged.goals[:10]))
     if logged.actions:
         lines.append("*Action items:*")
         for action in logged.actions:
             due = f", due {format_day(action.due_date)}" if action.due_date else ""
-            lines.append(f"• {escape(action.text)} (<@{action.owner_user_id}>{due})")
+            lines.append(f"• {inline(action.text, 500)} (<@{action.owner_user_id}>{due})")
     if logged.notes and viewer_user_id != logged.logged_by:
-        lines.append(f"*Notes:* {escape(clip(logged.notes, 600))}")
+        lines.append(f"*Notes:* {words(logged.notes, 600)}")
     pairing = str(logged.pairing_id)
     blocks: list[Block] = [
         section("\n".join(lines)),

@@ -24,8 +24,11 @@ from bot.views.blocks import (
     section,
     static_select,
 )
+from bot.views.text import inline
 from storage.enums import Role
 
+# A competency's name as shown (leads keep them short; an old, longer one is cut).
+COMPETENCY_SHOWN = 200
 PRIVATE_NOTE = "Private to your mentoring pair. Program leads see only average growth."
 
 
@@ -77,7 +80,10 @@ def build_skills_modal(form: SkillForm) -> dict[str, Any]:
 def build_skills_saved(saved: SubmittedScores) -> dict[str, Any]:
     """The submitter's own scores while the partner hasn't submitted: no partner numbers exist."""
     partner = f"<@{saved.partner_user_id}>"
-    lines = "\n".join(f"• {name}: *{score}* ({LEVELS[score]})" for name, score in saved.scores)
+    lines = "\n".join(
+        f"• {inline(name, COMPETENCY_SHOWN)}: *{score}* ({LEVELS[score]})"
+        for name, score in saved.scores
+    )
     verb = "updated" if saved.edited else "saved"
     blocks: list[Block] = [
         section(f"Your scores for round {saved.round} are {verb}:\n{lines}"),
@@ -118,7 +124,7 @@ def _row_text(row: ComparisonRow) -> str:
     mark = ":warning: " if row.topic else ""
     gap_text = "" if gap is None else f"  ·  gap *{gap:+d}*" if gap else "  ·  gap 0"
     line = (
-        f"{mark}*{row.competency}*\nmentee *{_score(row.mentee)}*  ·  "
+        f"{mark}*{inline(row.competency, COMPETENCY_SHOWN)}*\nmentee *{_score(row.mentee)}*  ·  "
         f"mentor *{_score(row.mentor)}*{gap_text}"
     )
     growth = []
@@ -148,7 +154,9 @@ def _comparison_blocks(comparison: SkillComparison, *, agenda_added: int | None)
     blocks.extend(section(_row_text(row)) for row in comparison.rows)
     topics = comparison.topics
     if topics:
-        listed = "\n".join(f"• {row.competency} (gap {row.gap:+d})" for row in topics)
+        listed = "\n".join(
+            f"• {inline(row.competency, COMPETENCY_SHOWN)} (gap {row.gap:+d})" for row in topics
+        )
         blocks.append(section(f"*Topics for your next session*\n{listed}"))
     else:
         blocks.append(

@@ -29,6 +29,7 @@ from bot.views.blocks import (
     text_input,
 )
 from bot.views.forms import FormState
+from bot.views.text import escape
 from storage.enums import Role, SurveyKind
 
 PRIVACY = (
@@ -88,7 +89,8 @@ def build_survey_prompt(
         intro = _AUDIT_INTRO[role]
     else:
         intro = _INTROS[kind]
-    text = intro.format(program=program_name, partner=partner_user_id)
+    name = escape(program_name)
+    text = intro.format(program=name, partner=partner_user_id)
     blocks: list[Block] = [
         section(text),
         actions(
@@ -101,7 +103,7 @@ def build_survey_prompt(
         ),
         context(f"Two minutes. {PRIVACY}"),
     ]
-    return message(f"{SURVEY_TITLES[kind]}: {program_name}", blocks)
+    return message(f"{SURVEY_TITLES[kind]}: {name}", blocks)
 
 
 def _scale_element(question: Question, initial: str | None) -> Block:
@@ -140,17 +142,15 @@ def build_survey_modal(form: SurveyForm) -> dict[str, Any]:
         if form.kind is SurveyKind.INDEPENDENCE and form.role is Role.MENTOR
         else "you"
     )
+    name = escape(form.program_name)
     intro = {
-        SurveyKind.MIDPOINT: (
-            f"Halfway through *{form.program_name}* with <@{form.partner_user_id}>."
-        ),
+        SurveyKind.MIDPOINT: f"Halfway through *{name}* with <@{form.partner_user_id}>.",
         SurveyKind.FINAL: (
-            f"Looking back on *{form.program_name}* with <@{form.partner_user_id}>. The last four "
+            f"Looking back on *{name}* with <@{form.partner_user_id}>. The last four "
             "questions are the signs of a good closure."
         ),
         SurveyKind.INDEPENDENCE: (
-            f"How independent is {about} now, in *{form.program_name}*? "
-            "1 means not at all, 5 means fully."
+            f"How independent is {about} now, in *{name}*? 1 means not at all, 5 means fully."
         ),
     }[form.kind]
     blocks: list[Block] = [section(intro)]
@@ -193,7 +193,8 @@ def build_survey_thanks(saved: SurveySaved) -> dict[str, Any]:
     again = "updated" if saved.updated else "saved"
     text = (
         f":white_check_mark: Thank you: your {SURVEY_TITLES[saved.kind].lower()} for "
-        f"*{saved.program_name}* is {again}. The same button lets you change your answers."
+        f"*{escape(saved.program_name)}* is {again}. The same button lets you change your "
+        "answers."
     )
     return modal(
         CallbackId.SURVEY_DONE,

@@ -18,6 +18,9 @@ from sqlalchemy.exc import ArgumentError
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_DATABASE_URL = "sqlite:///mentorbot.db"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+# Where Bolt's OAuth flow starts an install, and where Slack sends the installer back.
+INSTALL_PATH = "/slack/install"
+REDIRECT_PATH = "/slack/oauth_redirect"
 
 
 class ConfigError(Exception):
@@ -56,6 +59,18 @@ class Settings:
     sql_echo: bool = False
     # Days after a program closes before its pairs' words are purged (a program may set its own).
     retention_days: int = 365
+    # OAuth distribution: other workspaces install the app; each one's token is in the database.
+    slack_client_id: str | None = None
+    slack_client_secret: str | None = None
+    # Only needed when the app lists several redirect URLs: the one this server answers.
+    slack_redirect_uri: str | None = None
+    # Days an uninstalled workspace's data is kept before all of it is deleted.
+    workspace_retention_days: int = 30
+
+    @property
+    def oauth(self) -> bool:
+        """Whether workspaces install the app by OAuth (client credentials, no bot token)."""
+        return bool(self.slack_client_id and self.slack_client_secret and not self.slack_bot_token)
 
     @property
     def default_mode(self) -> Mode:
@@ -63,16 +78,42 @@ class Settings:
         return Mode.SOCKET if self.slack_app_token else Mode.HTTP
 
     def require_bot_token(self) -> None:
-        """Fail with a clear line if the bot token is missing."""
-        if not self.slack_bot_token:
+        """Fail with a clear line unless the bot can speak to Slack: a bot token, or OAuth
+        client credentials (each installed workspace's token is then in the database)."""
+        self._require_one_distribution()
+        if not self.slack_bot_token and not self.oauth:
             raise ConfigError(
                 "SLACK_BOT_TOKEN is not set: install the app from manifest.yml and copy the "
                 "Bot User OAuth Token (xoxb-…) from OAuth & Permissions"
             )
 
+    def _require_one_distribution(self) -> None:
+        """Client id and secret come together, and never with a bot token."""
+        if bool(self.slack_client_id) != bool(self.slack_client_secret):
+            have, missing = (
+                ("SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET")
+                if self.slack_client_id
+                else ("SLACK_CLIENT_SECRET", "SLACK_CLIENT_ID")
+            )
+            raise ConfigError(
+                f"{missing} is not set but {have} is: OAuth needs both, from Basic Information "
+                "> App Credentials"
+            )
+        if self.slack_client_id and self.slack_bot_token:
+            raise ConfigError(
+                "SLACK_BOT_TOKEN and SLACK_CLIENT_ID/SLACK_CLIENT_SECRET are both set: keep the "
+                "bot token to serve one workspace, or the client credentials to let workspaces "
+                "install the app, not both"
+            )
+
     def require_slack(self, mode: Mode) -> None:
         """Fail with a clear line if a token or secret that ``mode`` needs is missing."""
         self.require_bot_token()
+        if mode is Mode.SOCKET and self.oauth:
+            raise ConfigError(
+                "OAuth installs (SLACK_CLIENT_ID and SLACK_CLIENT_SECRET) need HTTP mode: unset "
+                "SLACK_APP_TOKEN, or run `mentorbot run --http` with a public HTTPS URL"
+            )
         if mode is Mode.SOCKET and not self.slack_app_token:
             raise ConfigError(
                 "SLACK_APP_TOKEN is not set, and Socket Mode needs it: under Basic Information > "
@@ -119,6 +160,16 @@ def load_settings(
         retention_days=_int(
             get("RETENTION_DAYS"), "RETENTION_DAYS", default=365, low=1, high=36500
         ),
+        workspace_retention_days=_int(
+            get("WORKSPACE_RETENTION_DAYS"),
+            "WORKSPACE_RETENTION_DAYS",
+            default=30,
+            low=1,
+            high=36500,
+        ),
+        slack_client_id=_client_id(get("SLACK_CLIENT_ID")),
+        slack_client_secret=_client_secret(get("SLACK_CLIENT_SECRET")),
+        slack_redirect_uri=_redirect_uri(get("SLACK_REDIRECT_URI")),
     )
 
 
@@ -144,6 +195,40 @@ def _signing_secret(value: str | None) -> str | None:
         raise ConfigError(
             "SLACK_SIGNING_SECRET does not look like a signing secret (32 letters and digits): "
             "copy it from Basic Information > App Credentials, not a token"
+        )
+    return value
+
+
+def _client_id(value: str | None) -> str | None:
+    if value is None:
+        return None
+    if not re.fullmatch(r"\d+\.\d+", value):
+        raise ConfigError(
+            "SLACK_CLIENT_ID does not look like a client id (digits, a dot, digits): copy it "
+            "from Basic Information > App Credentials"
+        )
+    return value
+
+
+def _client_secret(value: str | None) -> str | None:
+    if value is None:
+        return None
+    if value.startswith(("xox", "xapp-")) or not re.fullmatch(r"[0-9A-Za-z]{16,128}", value):
+        raise ConfigError(
+            "SLACK_CLIENT_SECRET does not look like a client secret (32 letters and digits): "
+            "copy it from Basic Information > App Credentials, not a token"
+        )
+    return value
+
+
+def _redirect_uri(value: str | None) -> str | None:
+    if value is None:
+        return None
+    # The server answers Slack's redirect on this one path (bot.wiring.server).
+    if not re.fullmatch(rf"https?://[^\s/]+(/\S*)?{re.escape(REDIRECT_PATH)}", value):
+        raise ConfigError(
+            f"SLACK_REDIRECT_URI must be this server's public URL ending in {REDIRECT_PATH}, "
+            f"e.g. https://mentorbot.example.com{REDIRECT_PATH}, got {value!r}"
         )
     return value
 

@@ -7,7 +7,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import Engine
 from sqlmodel import Session
@@ -21,11 +21,25 @@ from storage.types import Clock, utcnow
 log = logging.getLogger(__name__)
 
 
+class Workspaces(Protocol):
+    """The gateways of the workspaces the app is installed in (OAuth distribution)."""
+
+    def gateway(self, team_id: str) -> SlackGateway:
+        """The gateway that speaks for ``team_id``, with its own (fresh) token."""
+        ...
+
+    def forget(self, team_id: str) -> None:
+        """Drop what is cached for ``team_id`` (its tokens were revoked or it uninstalled)."""
+        ...
+
+
 @dataclass(frozen=True, eq=False)
 class Deps:
-    """The app's shared collaborators: settings, database, Slack gateway and clock.
+    """The app's shared collaborators: settings, database, Slack gateways and clock.
 
     Bolt puts it in every request's context, so listeners receive it as the ``deps`` argument.
+    Every Slack call goes through ``slack(team_id)``: the one ``gateway`` of a single-workspace
+    bot, or, when installed by OAuth, the gateway with that workspace's own token.
     """
 
     settings: Settings
@@ -36,6 +50,12 @@ class Deps:
     background: Executor = field(
         default_factory=lambda: ThreadPoolExecutor(max_workers=4, thread_name_prefix="after-ack")
     )
+    # Installed workspaces' gateways (OAuth distribution); None: ``gateway`` is the only one.
+    workspaces: Workspaces | None = None
+
+    def slack(self, team_id: str) -> SlackGateway:
+        """The gateway that speaks for ``team_id``."""
+        return self.gateway if self.workspaces is None else self.workspaces.gateway(team_id)
 
     def session(self) -> AbstractContextManager[Session]:
         """A write unit of work: commits once at the end, rolls back on error.
@@ -55,7 +75,7 @@ class Deps:
     @cached_property
     def directory(self) -> Directory:
         """People as Slack knows them, cached."""
-        return Directory(self.gateway, self.engine, self.clock)
+        return Directory(self.slack, self.engine, self.clock)
 
     def after_ack(self, work: Callable[[], None]) -> "Future[None]":
         """Run ``work`` in the background; failures are logged, never lost silently."""

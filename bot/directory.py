@@ -7,6 +7,7 @@ answer in a short write of its own, so a slow Slack never holds the database's w
 """
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -57,8 +58,11 @@ class Person:
 class Directory:
     """Looks people up in the cache first, then in Slack."""
 
-    def __init__(self, gateway: SlackGateway, engine: Engine, clock: Clock) -> None:
-        self.gateway = gateway
+    def __init__(
+        self, gateway_for: Callable[[str], SlackGateway], engine: Engine, clock: Clock
+    ) -> None:
+        # Each workspace's people are asked of Slack with that workspace's token.
+        self.gateway_for = gateway_for
         self.engine = engine
         self.clock = clock
 
@@ -77,7 +81,7 @@ class Directory:
         if cached is not None and (max_age is None or now - (cached.refreshed_at or now) < max_age):
             return cached
         try:
-            info = self.gateway.user_info(user_id)
+            info = self.gateway_for(team_id).user_info(user_id)
         except SlackCallError as exc:
             if cached is not None and not exc.permanent:
                 return cached

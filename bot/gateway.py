@@ -5,6 +5,7 @@ Slack answered, or raises ``SlackCallError`` that says whether trying again can 
 """
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,6 +14,7 @@ from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler
 from slack_sdk.webhook import WebhookClient
 
+from bot import metrics
 from storage.db import in_write_transaction
 
 log = logging.getLogger(__name__)
@@ -34,7 +36,15 @@ PERMANENT_ERRORS = frozenset(
         "user_disabled",
         "invalid_blocks",
         "msg_too_long",
+        # OAuth: nobody installed the app in the workspace (bot.workspaces.NotInstalled).
+        "not_installed",
     }
+)
+
+
+# Slack refuses the token itself: revoked, expired, or never valid.
+TOKEN_ERRORS = frozenset(
+    {"invalid_auth", "not_authed", "token_revoked", "token_expired", "account_inactive"}
 )
 
 
@@ -43,6 +53,10 @@ PERMANENT_ERRORS = frozenset(
 METHOD_SCOPES: dict[str, tuple[str, ...]] = {
     "auth.test": (),
     "apps.connections.open": (),
+    # OAuth distribution: exchanging an install's code and refreshing rotating tokens (with the
+    # app's client credentials), and giving back a token the bot refuses to keep.
+    "oauth.v2.access": (),
+    "auth.revoke": (),
     "chat.postMessage": ("chat:write",),
     "chat.postEphemeral": ("chat:write",),
     "chat.update": ("chat:write",),
@@ -131,10 +145,18 @@ class SlackGateway:
     (the tests) raises ``SlackCallInTransaction``; otherwise the call is logged as an error.
     """
 
-    def __init__(self, client: WebClient, *, strict: bool = False) -> None:
+    def __init__(
+        self,
+        client: WebClient,
+        *,
+        strict: bool = False,
+        on_token_error: Callable[[str], None] | None = None,
+    ) -> None:
         self.client = client
         self.strict = strict
-        self._bot_user_id: str | None = None
+        # Told when Slack refuses the token itself (OAuth: the cached token is then dropped).
+        self.on_token_error = on_token_error
+        self._identity_found: tuple[str, str] | None = None
 
     def _outside_transaction(self, method: str) -> None:
         if not in_write_transaction():
@@ -147,6 +169,7 @@ class SlackGateway:
 
     def _call(self, method: str, **kwargs: Any) -> dict[str, Any]:
         self._outside_transaction(method)
+        metrics.slack_called(method)
         try:
             # slack_sdk's named methods pick the encoding Slack expects (JSON or form) per method.
             response = getattr(self.client, method.replace(".", "_"))(**kwargs)
@@ -164,12 +187,16 @@ class SlackGateway:
             log.warning(
                 "slack call failed", extra={"method": method, "error": error, "status": status}
             )
+            metrics.slack_failed(method, error, status)
+            if error in TOKEN_ERRORS and self.on_token_error is not None:
+                self.on_token_error(error)
             raise SlackCallError(
                 method, error, status, float(retry_after) if retry_after else None
             ) from None
         except OSError as exc:
             # Timeouts and refused connections: the outcome of the call is unknown.
             log.warning("slack call failed", extra={"method": method, "error": repr(exc)})
+            metrics.slack_failed(method, "connection_error")
             raise SlackCallError(method, "connection_error") from None
         return dict(response.data) if isinstance(response.data, dict) else {}
 
@@ -295,6 +322,7 @@ class SlackGateway:
         except SlackRequestError as exc:
             # The upload step itself failed (its URL answered other than 200).
             log.warning("slack call failed", extra={"method": "files.upload_v2", "error": str(exc)})
+            metrics.slack_failed("files.upload_v2", "upload_failed")
             raise SlackCallError("files.upload_v2", "upload_failed") from None
         file: Any = data.get("file") or next(iter(data.get("files") or []), {})
         return str(file.get("id", "")) if isinstance(file, dict) else ""
@@ -315,11 +343,23 @@ class SlackGateway:
             deleted=bool(user.get("deleted")),
         )
 
+    def revoke_token(self) -> None:
+        """Revoke this gateway's own token (it stops working at once)."""
+        self._call("auth.revoke")
+
     def bot_user_id(self) -> str:
         """The bot's own user id (auth.test, asked once: a token's user never changes)."""
-        if self._bot_user_id is None:
-            self._bot_user_id = str(self._call("auth.test").get("user_id") or "")
-        return self._bot_user_id
+        return self._identity()[0]
+
+    def team_id(self) -> str:
+        """The workspace the token belongs to (the same auth.test, asked once)."""
+        return self._identity()[1]
+
+    def _identity(self) -> tuple[str, str]:
+        if self._identity_found is None:
+            data = self._call("auth.test")
+            self._identity_found = (str(data.get("user_id") or ""), str(data.get("team_id") or ""))
+        return self._identity_found
 
     def usergroup_members(self, usergroup_id: str) -> list[str]:
         """The user ids in a user group (``no_such_subteam`` when there is none)."""

@@ -34,6 +34,9 @@ def refuse_other_workspaces(
     any listener: it would write that workspace's rows and answer with this one's token.
 
     (Someone of another workspace can reach the bot in a channel shared between workspaces.)
+    With OAuth, Bolt authorizes each request with its own workspace's installation, so every
+    installed workspace passes; one without an installation is answered ``NOT_INSTALLED`` by
+    Bolt before this runs.
     """
     installed = context.authorize_result.team_id if context.authorize_result else None
     if not installed or not context.team_id or context.team_id == installed:

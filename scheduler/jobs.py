@@ -22,6 +22,13 @@ from bot.services.pair_state import PairingPauseChange, resume_due_pairings
 from bot.services.privacy import due_for_purge, purge_program_words
 from bot.services.programs import RuleSettings, start_if_due
 from bot.services.signals import NUDGED, Signal, SignalKind, detect_signals, lead_reason
+from bot.services.workspaces import due_for_purge as workspaces_past_retention
+from bot.services.workspaces import (
+    inactive_team_ids,
+    is_installed,
+    purge_workspace,
+    uninstalled_teams,
+)
 from bot.views.enrolment import build_notification
 from bot.views.outside_feedback import build_expired_dm
 from bot.views.pair_state import build_partner_pairing_paused
@@ -77,7 +84,7 @@ def resume_paused_participants(deps: Deps) -> None:
             for n, program, hours in _addressed(session, notifications)
         ]
         planned += _pairings_back(session, resume_due_pairings(session=session, now=now), now)
-        enqueued = outbox.enqueue(session, planned, now=now)
+        enqueued = outbox.enqueue(session, _installed_only(session, planned), now=now)
     if enqueued:
         log.info("resumed paused participants", extra={"notified": enqueued})
 
@@ -132,6 +139,14 @@ def _addressed(
     ]
 
 
+def _installed_only(session: Session, planned: list[Planned]) -> list[Planned]:
+    """The messages for workspaces that still have the bot (one small query, when any)."""
+    if not planned:
+        return planned
+    gone = inactive_team_ids(session)
+    return [p for p in planned if p.team_id not in gone] if gone else planned
+
+
 TIMEZONE_REFRESH_BATCH = 100
 
 
@@ -156,6 +171,8 @@ def refresh_timezones(deps: Deps) -> None:
                     [ProgramStatus.ENROLLING.value, ProgramStatus.ACTIVE.value]
                 ),
                 col(Participant.status) != ParticipantStatus.LEFT.value,
+                # An uninstalled workspace's token is gone: nobody there can be asked about.
+                col(Participant.team_id).not_in(uninstalled_teams()),
                 or_(col(SlackUser.id).is_(None), col(SlackUser.refreshed_at) < now - CACHE_TTL),
             )
             .distinct()
@@ -210,7 +227,7 @@ def expire_outside_feedback(deps: Deps) -> None:
             )
             for r in expired
         ]
-        enqueued = outbox.enqueue(session, planned, now=now)
+        enqueued = outbox.enqueue(session, _installed_only(session, planned), now=now)
     if expired:
         log.info("outside feedback expired", extra={"expired": len(expired), "told": enqueued})
 
@@ -235,6 +252,7 @@ def start_due_programs(deps: Deps) -> None:
                 # A day ahead of UTC's date: the program's own timezone decides below.
                 col(Program.start_date) <= (now + timedelta(days=1)).date(),
                 running,
+                col(Program.team_id).not_in(uninstalled_teams()),
             )
         ).all()
         planned = []
@@ -305,7 +323,10 @@ def raise_signals(deps: Deps) -> None:
         resolved = _resolve_finished(session, now)
     with deps.read() as session:
         program_ids = session.exec(
-            select(Program.id).where(col(Program.status) == ProgramStatus.ACTIVE.value)
+            select(Program.id).where(
+                col(Program.status) == ProgramStatus.ACTIVE.value,
+                col(Program.team_id).not_in(uninstalled_teams()),
+            )
         ).all()
     planned = 0
     for program_id in program_ids:
@@ -536,6 +557,30 @@ def purge_expired_words(deps: Deps) -> None:
         )
 
 
+def purge_uninstalled_workspaces(deps: Deps) -> None:
+    """Delete every row of the workspaces uninstalled longer ago than
+    ``WORKSPACE_RETENTION_DAYS``, each in one transaction; the log says how many rows went.
+
+    A workspace that installed the bot again since it was found due keeps its data.
+    """
+    retention = deps.settings.workspace_retention_days
+    with deps.read() as session:
+        due = workspaces_past_retention(session, now=deps.now(), retention_days=retention)
+    for team_id in due:
+        with deps.session() as session:
+            if is_installed(session, team_id=team_id):
+                continue
+            counts = purge_workspace(session, team_id=team_id)
+        log.info(
+            "retention: workspace purged",
+            extra={
+                "team_id": team_id,
+                "rows": {table: rows for table, rows in counts.items() if rows},
+                "total": sum(counts.values()),
+            },
+        )
+
+
 HOUSEKEEPING: tuple[tuple[Callable[[Deps], None], timedelta], ...] = (
     (prune_processed_events, timedelta(hours=1)),
     (resume_paused_participants, timedelta(minutes=15)),
@@ -545,4 +590,5 @@ HOUSEKEEPING: tuple[tuple[Callable[[Deps], None], timedelta], ...] = (
     (start_due_programs, timedelta(hours=1)),
     (raise_signals, timedelta(hours=1)),
     (purge_expired_words, timedelta(hours=6)),
+    (purge_uninstalled_workspaces, timedelta(hours=6)),
 )

@@ -72,14 +72,22 @@ def _json_dict() -> Any:
 
 
 class Workspace(SQLModel, table=True):
-    """A Slack workspace that installed the bot."""
+    """A Slack workspace that installed the bot, and whether it still has it.
+
+    With OAuth, its tokens live in slack-sdk's installation tables; this row outlives them:
+    after an uninstall it says when and why, so the workspace's data is kept for the
+    operator's retention and then purged (``mentorbot workspace purge``).
+    """
 
     team_id: str = Field(primary_key=True, max_length=32)
     name: str = Field(default="", max_length=255)
     enterprise_id: str | None = Field(default=None, max_length=32)
     bot_user_id: str | None = Field(default=None, max_length=32)
+    installed_by: str | None = Field(default=None, max_length=32)
     installed_at: datetime = _created_at()
+    # Set by app_uninstalled or tokens_revoked; cleared by a new install.
     uninstalled_at: datetime | None = _when()
+    uninstall_reason: str | None = Field(default=None, max_length=32)
 
 
 class SlackUser(SQLModel, table=True):
@@ -609,3 +617,6 @@ class ProcessedEvent(SQLModel, table=True):
     event_id: str = Field(primary_key=True, max_length=64)
     team_id: str = _team_id()
     received_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+
+
+import storage.slack_tables  # noqa: E402, F401  (slack-sdk's OAuth tables, in the same metadata)

@@ -13,6 +13,7 @@ from sqlalchemy.engine import make_url
 from bot.config import Settings
 from bot.deps import Deps
 from bot.gateway import METHOD_SCOPES, SlackGateway, build_client
+from bot.sandbox.postgres import postgres_binaries_available, throwaway_postgres
 from bot.sandbox.slack_double import SlackDouble
 from bot.wiring.app import build_app
 from bot.wiring.server import build_wsgi_app
@@ -20,7 +21,7 @@ from scheduler.delivery import Pacer, use_pacer
 from storage.db import make_engine
 from storage.migrate import upgrade
 from tests.harness import SIGNING_SECRET, SlackToBot, serve
-from tests.pg import postgres_binaries_available, throwaway_postgres
+from tests.oauth_world import oauth_world, oauth_world_empty  # noqa: F401  (fixtures for all)
 
 
 class FrozenClock:

@@ -78,6 +78,9 @@ def test_an_unreachable_database_is_one_line(tmp_path: Path) -> None:
         ["tick", "--help"],
         ["outbox", "--help"],
         ["outbox", "retry", "--help"],
+        ["workspace", "--help"],
+        ["workspace", "list", "--help"],
+        ["workspace", "purge", "--help"],
     ],
 )
 def test_every_command_has_help(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
@@ -174,3 +177,171 @@ def test_purge_says_what_it_would_erase_then_erases_it(tmp_path: Path) -> None:
     assert (kept.situation, kept.role) == ("", Role.MENTEE)
     again = _mentorbot("purge", cwd=tmp_path, env={**env, "RETENTION_DAYS": "500"})
     assert again.stdout.strip() == "nothing to purge: no closed program is past its retention"
+
+
+def _mentorbot_at_a_terminal(
+    *args: str, answer: str, cwd: Path, env: dict[str, str]
+) -> subprocess.CompletedProcess[str]:
+    """``mentorbot`` run by someone at a terminal who types ``answer`` when asked."""
+    import pty
+
+    base = {"PATH": os.environ.get("PATH", ""), "HOME": str(cwd)}
+    controller, terminal = pty.openpty()
+    try:
+        os.write(controller, f"{answer}\n".encode())
+        return subprocess.run(
+            [sys.executable, "-m", "bot.wiring.cli", *args],
+            cwd=cwd,
+            env={**base, **env, "PYTHONPATH": str(Path(__file__).parent.parent)},
+            stdin=terminal,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    finally:
+        os.close(terminal)
+        os.close(controller)
+
+
+def _two_workspaces(url: str) -> None:
+    """T1 has the bot (single-workspace mode: no row of its own); T2 uninstalled it."""
+    from datetime import UTC, date, datetime
+
+    from storage.db import make_engine, session_scope
+    from storage.enums import ProgramStatus, Role
+    from storage.migrate import upgrade
+    from storage.models import Participant, Program, Workspace
+
+    engine = make_engine(url)
+    upgrade(engine)
+    with session_scope(engine) as session:
+        session.add(
+            Workspace(
+                team_id="T2",
+                name="Beta Corp",
+                installed_at=datetime(2026, 1, 5, tzinfo=UTC),
+                uninstalled_at=datetime(2026, 3, 1, 12, tzinfo=UTC),
+                uninstall_reason="app_uninstalled",
+            )
+        )
+        for team_id, people in (("T1", ("U1", "U2", "U3")), ("T2", ("U7", "U8"))):
+            program = Program(
+                team_id=team_id,
+                name="Cohort",
+                status=ProgramStatus.ACTIVE,
+                start_date=date(2026, 1, 5),
+                created_by=people[0],
+            )
+            session.add(program)
+            session.flush()
+            for user_id in people:
+                session.add(
+                    Participant(
+                        team_id=team_id,
+                        program_id=program.id or 0,
+                        user_id=user_id,
+                        role=Role.MENTEE,
+                    )
+                )
+    engine.dispose()
+
+
+def _rows_of(url: str, team_id: str) -> int:
+    from storage.db import make_engine, session_scope
+
+    engine = make_engine(url)
+    with session_scope(engine) as session:
+        from bot.services.workspaces import workspace_row_counts
+
+        rows = sum(workspace_row_counts(session, team_id=team_id).values())
+    engine.dispose()
+    return rows
+
+
+def test_workspace_list_shows_states_dates_and_sizes(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'bot.db'}"
+    _two_workspaces(url)
+    listed = _mentorbot(
+        "workspace",
+        "list",
+        cwd=tmp_path,
+        env={"DATABASE_URL": url, "WORKSPACE_RETENTION_DAYS": "45"},
+    )
+    assert listed.returncode == 0, listed.stderr
+    lines = [line.split("  ") for line in listed.stdout.splitlines()]
+    summary, header, *rows = [[cell.strip() for cell in line if cell.strip()] for line in lines]
+    assert summary == [
+        "workspaces: 1 installed, 1 uninstalled (their data is kept 45 days: "
+        "WORKSPACE_RETENTION_DAYS)"
+    ]
+    assert header == [
+        "TEAM ID", "NAME", "STATE", "INSTALLED", "UNINSTALLED", "DATA KEPT UNTIL", "PROGRAMS",
+        "PEOPLE", "PENDING DELIVERIES",
+    ]  # fmt: skip
+    assert rows == [
+        ["T1", "-", "installed", "-", "-", "-", "1", "3", "0"],
+        ["T2", "Beta Corp", "uninstalled", "2026-01-05", "2026-03-01", "2026-04-15", "1", "2", "0"],
+    ]
+    from storage.db import make_engine
+    from storage.migrate import upgrade
+
+    fresh = {"DATABASE_URL": f"sqlite:///{tmp_path / 'fresh.db'}"}
+    engine = make_engine(fresh["DATABASE_URL"])
+    upgrade(engine)
+    engine.dispose()
+    empty = _mentorbot("workspace", "list", cwd=tmp_path, env=fresh)
+    assert (empty.returncode, empty.stdout) == (0, "no workspaces in the database yet\n")
+
+
+def test_workspace_purge_asks_refuses_and_counts(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'bot.db'}"
+    _two_workspaces(url)
+    env = {"DATABASE_URL": url}
+    assert (_rows_of(url, "T1"), _rows_of(url, "T2")) == (4, 4)
+
+    unknown = _mentorbot("workspace", "purge", "T9", "--yes", cwd=tmp_path, env=env)
+    assert unknown.returncode == 1
+    assert unknown.stderr.strip() == (
+        "mentorbot: no workspace T9 in the database (`mentorbot workspace list` shows them)"
+    )
+
+    installed = _mentorbot("workspace", "purge", "T1", "--yes", cwd=tmp_path, env=env)
+    assert installed.returncode == 1
+    assert installed.stderr.strip() == (
+        "mentorbot: workspace T1 still has the bot installed, so its data is in use: uninstall "
+        "the app from it first, or give --force to delete it anyway"
+    )
+
+    unattended = _mentorbot("workspace", "purge", "T2", cwd=tmp_path, env=env)
+    assert unattended.returncode == 2
+    assert "give --yes to confirm without a terminal" in unattended.stderr
+
+    mistyped = _mentorbot_at_a_terminal(
+        "workspace", "purge", "T2", answer="T1", cwd=tmp_path, env=env
+    )
+    assert mistyped.returncode == 1
+    assert "This deletes all 4 rows of workspace T2 (Beta Corp), in 3 tables, for good." in (
+        mistyped.stdout
+    )
+    assert mistyped.stderr.strip() == "mentorbot: nothing deleted"
+    assert (_rows_of(url, "T1"), _rows_of(url, "T2")) == (4, 4)
+
+    confirmed = _mentorbot_at_a_terminal(
+        "workspace", "purge", "T2", answer="T2", cwd=tmp_path, env=env
+    )
+    assert confirmed.returncode == 0, confirmed.stderr
+    # The answer and its newline are echoed by the terminal, not written by the command.
+    assert confirmed.stdout.split("Type T2 to delete it: ")[1].splitlines() == [
+        "deleted workspace T2 (Beta Corp):",
+        "  participant: 2",
+        "  program: 1",
+        "  workspace: 1",
+        "  total: 4 rows in 3 tables",
+    ]
+    assert (_rows_of(url, "T1"), _rows_of(url, "T2")) == (4, 0)
+
+    forced = _mentorbot("workspace", "purge", "T1", "--force", "--yes", cwd=tmp_path, env=env)
+    assert forced.returncode == 0, forced.stderr
+    assert forced.stdout.splitlines()[-1] == "  total: 4 rows in 2 tables"
+    assert _rows_of(url, "T1") == 0

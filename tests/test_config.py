@@ -1,5 +1,6 @@
 """Settings: defaults, .env files, and one clear line for every bad value."""
 
+import re
 from pathlib import Path
 
 import pytest
@@ -95,3 +96,90 @@ def test_complete_settings_pass_for_both_modes() -> None:
     )
     settings.require_slack(Mode.HTTP)
     settings.require_slack(Mode.SOCKET)
+
+
+CLIENT = {"SLACK_CLIENT_ID": "1000000001.2000000002", "SLACK_CLIENT_SECRET": SECRET}
+REDIRECT = "https://mentorbot.example.com/slack/oauth_redirect"
+
+
+def test_client_credentials_without_a_bot_token_mean_oauth_in_http_mode() -> None:
+    settings = load_settings(
+        {**CLIENT, "SLACK_SIGNING_SECRET": SECRET, "SLACK_REDIRECT_URI": REDIRECT}, env_file=None
+    )
+    assert settings.oauth
+    assert settings.default_mode is Mode.HTTP
+    assert settings.slack_redirect_uri == REDIRECT
+    settings.require_slack(Mode.HTTP)
+    settings.require_bot_token()  # one-shot commands (tick) speak for every installed workspace
+
+
+def test_a_bot_token_alone_is_single_workspace_mode() -> None:
+    settings = load_settings({"SLACK_BOT_TOKEN": "xoxb-1"}, env_file=None)
+    assert not settings.oauth
+
+
+@pytest.mark.parametrize(
+    ("environ", "expected"),
+    [
+        ({"SLACK_CLIENT_ID": "abc"}, "SLACK_CLIENT_ID does not look like a client id"),
+        ({"SLACK_CLIENT_SECRET": "xoxb-1-2"}, "SLACK_CLIENT_SECRET does not look like"),
+        ({"SLACK_CLIENT_SECRET": "short"}, "SLACK_CLIENT_SECRET does not look like"),
+        (
+            {"SLACK_REDIRECT_URI": "https://mentorbot.example.com/slack/events"},
+            "SLACK_REDIRECT_URI must be this server's public URL ending in /slack/oauth_redirect",
+        ),
+        ({"SLACK_REDIRECT_URI": "mentorbot.example.com"}, "SLACK_REDIRECT_URI must be"),
+    ],
+)
+def test_malformed_oauth_values_name_the_variable(environ: dict[str, str], expected: str) -> None:
+    with pytest.raises(ConfigError) as raised:
+        load_settings(environ, env_file=None)
+    assert expected in str(raised.value)
+    assert "\n" not in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("environ", "mode", "expected"),
+    [
+        (
+            {"SLACK_CLIENT_ID": CLIENT["SLACK_CLIENT_ID"], "SLACK_SIGNING_SECRET": SECRET},
+            Mode.HTTP,
+            "SLACK_CLIENT_SECRET is not set but SLACK_CLIENT_ID is",
+        ),
+        (
+            {"SLACK_CLIENT_SECRET": SECRET, "SLACK_SIGNING_SECRET": SECRET},
+            Mode.HTTP,
+            "SLACK_CLIENT_ID is not set but SLACK_CLIENT_SECRET is",
+        ),
+        (
+            {**CLIENT, "SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": SECRET},
+            Mode.HTTP,
+            "SLACK_BOT_TOKEN and SLACK_CLIENT_ID/SLACK_CLIENT_SECRET are both set",
+        ),
+        (
+            {**CLIENT, "SLACK_APP_TOKEN": "xapp-1", "SLACK_SIGNING_SECRET": SECRET},
+            Mode.SOCKET,
+            "OAuth installs (SLACK_CLIENT_ID and SLACK_CLIENT_SECRET) need HTTP mode",
+        ),
+        (CLIENT, Mode.HTTP, "SLACK_SIGNING_SECRET is not set, and HTTP mode needs it"),
+    ],
+)
+def test_each_distribution_mode_says_what_it_lacks(
+    environ: dict[str, str], mode: Mode, expected: str
+) -> None:
+    settings = load_settings(environ, env_file=None)
+    with pytest.raises(ConfigError, match=re.escape(expected)) as raised:
+        settings.require_slack(mode)
+    assert "\n" not in str(raised.value)
+
+
+@pytest.mark.parametrize("value", ["0", "thirty", "-5", "36501"])
+def test_workspace_retention_is_whole_days_and_defaults_to_30(value: str) -> None:
+    assert load_settings({}, env_file=None).workspace_retention_days == 30
+    settings = load_settings({"WORKSPACE_RETENTION_DAYS": "90"}, env_file=None)
+    assert settings.workspace_retention_days == 90
+    with pytest.raises(ConfigError) as raised:
+        load_settings({"WORKSPACE_RETENTION_DAYS": value}, env_file=None)
+    assert str(raised.value) == (
+        f"WORKSPACE_RETENTION_DAYS must be a whole number from 1 to 36500, got {value!r}"
+    )

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,9 @@ from bot.config import Settings
 from bot.sandbox import slack_double
 from bot.sandbox.slack_double import SlackDouble
 from bot.wiring.runtime import Runtime
+from storage.db import make_engine, session_scope
+from storage.migrate import upgrade
+from storage.models import Workspace
 from tests.blockkit import assert_valid_view
 from tests.harness import SIGNING_SECRET, SlackToBot, eventually
 
@@ -93,6 +97,7 @@ def test_runtime_schedules_its_jobs(socket_runtime: Runtime) -> None:
         "plan_prompts",
         "prune_processed_events",
         "purge_expired_words",
+        "purge_uninstalled_workspaces",
         "raise_signals",
         "refresh_timezones",
         "resume_paused_participants",
@@ -186,3 +191,47 @@ def test_unreachable_slack_is_one_line(tmp_path: Path) -> None:
         .startswith(f"mentorbot: cannot reach Slack at SLACK_API_URL ({url})")
     )
     assert "Traceback" not in stderr
+
+
+def test_a_single_workspace_bot_started_with_a_working_token_resumes_its_uninstalled_workspace(
+    slack: SlackDouble, tmp_path: Path
+) -> None:
+    url = f"sqlite:///{tmp_path / 'bot.db'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    # Just now: well inside the retention, so the runtime's purge job leaves both rows alone.
+    gone = datetime.now(UTC)
+    with session_scope(engine) as session:
+        for team_id in (slack_double.DEFAULT_TEAM_ID, "T0OTHER"):
+            session.add(
+                Workspace(
+                    team_id=team_id,
+                    installed_at=gone,
+                    uninstalled_at=gone,
+                    uninstall_reason="app_uninstalled",
+                )
+            )
+    engine.dispose()
+    settings = Settings(
+        slack_bot_token="xoxb-test-token",
+        slack_signing_secret=SIGNING_SECRET,
+        slack_app_token=None,
+        slack_api_url=slack.api_url,
+        database_url=url,
+    )
+    runtime = Runtime(settings)
+    runtime.start(migrate=False)
+    try:
+        assert runtime.engine is not None
+        with session_scope(runtime.engine) as session:
+            ours = session.get(Workspace, slack_double.DEFAULT_TEAM_ID)
+            other = session.get(Workspace, "T0OTHER")
+            assert ours is not None
+            assert other is not None
+            assert (ours.uninstalled_at, ours.uninstall_reason) == (None, None)
+            # Only the token's own workspace: another that left stays stopped.
+            assert other.uninstalled_at is not None
+    finally:
+        runtime.stop()
+    # Bolt's auth.test checks the token; the gateway's tells the team (asked once, then kept).
+    assert [c.method for c in slack.calls] == ["auth.test", "auth.test"]

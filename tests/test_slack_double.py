@@ -885,3 +885,208 @@ def test_block_actions_payload_for_a_message() -> None:
     assert payload["actions"][0]["value"] == "goal-1"
     assert payload["user"]["id"] == "U7"
     assert payload["response_url"].startswith("https://hooks.slack.com/actions/")
+
+
+# ---------------------------------------------------------------- several workspaces and OAuth
+
+
+def _second_workspace(slack: SlackDouble) -> WebClient:
+    """Workspace T0002 with a person and a channel; a client holding its own bot token."""
+    slack.add_workspace("T0002", "Second Workspace", token="xoxb-second")
+    slack.add_user("U2001", name="carol", team_id="T0002")
+    slack.add_channel("C2001", name="general", team_id="T0002")
+    return WebClient(token="xoxb-second", base_url=slack.api_url)
+
+
+def test_each_token_speaks_for_its_own_workspace(slack: SlackDouble, client: WebClient) -> None:
+    second = _second_workspace(slack)
+    slack.add_user("U0001", name="alice")
+    mine = second.auth_test()
+    assert (mine["team_id"], mine["team"]) == ("T0002", "Second Workspace")
+    assert mine["user_id"] == slack.bot_user_id_in("T0002") != slack.bot_user_id
+    assert client.auth_test()["team_id"] == slack.team_id == "T0001"
+    assert second.users_info(user="U2001")["user"]["team_id"] == "T0002"
+    posted = second.chat_postMessage(channel="C2001", text="hi")
+    assert posted["message"]["team"] == "T0002"
+    assert posted["message"]["user"] == slack.bot_user_id_in("T0002")
+    assert [c.team_id for c in slack.calls] == ["T0002", "T0001", "T0002", "T0002"]
+
+
+@pytest.mark.parametrize(
+    ("method", "kwargs", "error"),
+    [
+        ("users_info", {"user": "U2001"}, "user_not_found"),
+        ("chat_postMessage", {"channel": "C2001", "text": "x"}, "channel_not_found"),
+        ("chat_postMessage", {"channel": "U2001", "text": "x"}, "channel_not_found"),
+        ("conversations_open", {"users": "U2001"}, "user_not_found"),
+        ("conversations_members", {"channel": "C2001"}, "channel_not_found"),
+        (
+            "chat_postEphemeral",
+            {"channel": "C0001", "user": "U2001", "text": "x"},
+            "user_not_found",
+        ),
+        ("views_publish", {"user_id": "U2001", "view": HOME}, "user_not_found"),
+    ],
+)
+def test_another_workspaces_people_and_channels_are_not_found(
+    slack: SlackDouble, client: WebClient, method: str, kwargs: dict[str, Any], error: str
+) -> None:
+    _second_workspace(slack)
+    with pytest.raises(SlackApiError) as refused:
+        getattr(client, method)(**kwargs)
+    assert api_error(refused) == error
+    assert slack.messages("C2001") == []
+
+
+def test_user_groups_and_user_lists_stay_in_their_workspace(
+    slack: SlackDouble, client: WebClient
+) -> None:
+    second = _second_workspace(slack)
+    slack.add_usergroup("S2001", users=["U2001"], team_id="T0002")
+    with pytest.raises(SlackApiError) as refused:
+        client.usergroups_users_list(usergroup="S2001")
+    assert api_error(refused) == "no_such_subteam"
+    assert second.usergroups_users_list(usergroup="S2001")["users"] == ["U2001"]
+    listed = {u["id"] for u in second.users_list()["members"]}
+    assert listed == {"U2001", slack.bot_user_id_in("T0002")}
+
+
+def _exchange(slack: SlackDouble, code: str, **extra: Any) -> Any:
+    return WebClient(base_url=slack.api_url).oauth_v2_access(
+        client_id=slack.client_id, client_secret=slack.client_secret, code=code, **extra
+    )
+
+
+def test_a_consent_code_is_exchanged_once_for_a_bot_token_in_slacks_shape(
+    slack: SlackDouble,
+) -> None:
+    _second_workspace(slack)
+    code = slack.authorize("T0002", "U2001", scopes=["commands", "chat:write"])
+    answer = _exchange(slack, code)
+    assert answer.data == {
+        "ok": True,
+        "app_id": slack.app_id,
+        "authed_user": {"id": "U2001"},
+        "scope": "commands,chat:write",
+        "token_type": "bot",
+        "access_token": answer["access_token"],
+        "bot_user_id": slack.bot_user_id_in("T0002"),
+        "team": {"id": "T0002", "name": "Second Workspace"},
+        "enterprise": None,
+        "is_enterprise_install": False,
+    }
+    assert answer["access_token"].startswith("xoxb-")
+    assert slack.tokens_of("T0002") == ["xoxb-second", answer["access_token"]]
+    token = WebClient(token=answer["access_token"], base_url=slack.api_url)
+    assert token.auth_test()["team_id"] == "T0002"
+    with pytest.raises(SlackApiError) as again:
+        _exchange(slack, code)
+    assert api_error(again) == "invalid_code"
+    assert [c.team_id for c in slack.calls_to("oauth.v2.access")] == ["T0002", None]
+
+
+@pytest.mark.parametrize(
+    ("change", "error"),
+    [
+        ({"client_id": "999.999"}, "invalid_client_id"),
+        ({"client_secret": "f" * 32}, "bad_client_secret"),
+        ({"code": "made-up"}, "invalid_code"),
+        (
+            {"redirect_uri": "https://elsewhere.example.com/slack/oauth_redirect"},
+            "bad_redirect_uri",
+        ),
+        ({"grant_type": "password"}, "invalid_grant_type"),
+    ],
+)
+def test_oauth_exchanges_are_refused_like_slack_refuses_them(
+    slack: SlackDouble, change: dict[str, str], error: str
+) -> None:
+    code = slack.authorize(redirect_uri="https://bot.example.com/slack/oauth_redirect")
+    arguments = {
+        "client_id": slack.client_id,
+        "client_secret": slack.client_secret,
+        "code": code,
+        "redirect_uri": "https://bot.example.com/slack/oauth_redirect",
+        **change,
+    }
+    with pytest.raises(SlackApiError) as refused:
+        WebClient(base_url=slack.api_url).oauth_v2_access(**arguments)
+    assert api_error(refused) == error
+
+
+def test_a_code_expires_after_ten_minutes(slack: SlackDouble) -> None:
+    code = slack.authorize()
+    slack.advance_clock(601)
+    with pytest.raises(SlackApiError) as late:
+        _exchange(slack, code)
+    assert api_error(late) == "invalid_code"
+
+
+def test_rotating_tokens_expire_and_refresh_into_a_new_pair(slack: SlackDouble) -> None:
+    first = _exchange(slack, slack.authorize(rotating=True, expires_in=3600))
+    assert first["access_token"].startswith("xoxe.xoxb-")
+    assert first["refresh_token"].startswith("xoxe-1-")
+    assert first["expires_in"] == 3600
+    api = WebClient(base_url=slack.api_url)
+    second = api.oauth_v2_access(
+        client_id=slack.client_id,
+        client_secret=slack.client_secret,
+        grant_type="refresh_token",
+        refresh_token=first["refresh_token"],
+    )
+    assert second["token_type"] == "bot"
+    assert second["team"] == {"id": slack.team_id, "name": slack.team_name}
+    assert second["expires_in"] == slack.token_lifetime == 12 * 3600
+    assert {second["access_token"], second["refresh_token"]}.isdisjoint(
+        {first["access_token"], first["refresh_token"]}
+    )
+    # The refresh token is spent; the old access token works until it expires.
+    with pytest.raises(SlackApiError) as spent:
+        api.oauth_v2_access(
+            client_id=slack.client_id,
+            client_secret=slack.client_secret,
+            grant_type="refresh_token",
+            refresh_token=first["refresh_token"],
+        )
+    assert api_error(spent) == "invalid_refresh_token"
+    old = WebClient(token=first["access_token"], base_url=slack.api_url)
+    new = WebClient(token=second["access_token"], base_url=slack.api_url)
+    assert old.auth_test()["ok"]
+    slack.advance_clock(3600)
+    with pytest.raises(SlackApiError) as expired:
+        old.auth_test()
+    assert api_error(expired) == "token_expired"
+    assert new.auth_test()["ok"]
+    assert slack.tokens_of(slack.team_id) == [second["access_token"]]
+
+
+def test_revoked_tokens_answer_token_revoked(slack: SlackDouble) -> None:
+    token = _exchange(slack, slack.authorize())["access_token"]
+    client = WebClient(token=token, base_url=slack.api_url)
+    assert client.auth_revoke(test=True)["revoked"] is False
+    assert client.auth_test()["ok"]
+    assert client.auth_revoke()["revoked"] is True
+    with pytest.raises(SlackApiError) as revoked:
+        client.auth_test()
+    assert api_error(revoked) == "token_revoked"
+    other = _exchange(slack, slack.authorize())["access_token"]
+    assert slack.revoke_tokens(slack.team_id) == [token, other]
+    assert slack.tokens_of(slack.team_id) == []
+
+
+def test_an_org_wide_install_answers_for_the_org(slack: SlackDouble) -> None:
+    slack.add_workspace("T0003", "Grid Team", enterprise_id="E0001", enterprise_name="Big Org")
+    with pytest.raises(ValueError, match="no Enterprise Grid org"):
+        slack.authorize(org_wide=True)
+    with pytest.raises(KeyError, match="add_workspace"):
+        slack.authorize("T9999")
+    one = _exchange(slack, slack.authorize("T0003", "U3001"))
+    assert one["team"] == {"id": "T0003", "name": "Grid Team"}
+    assert one["enterprise"] == {"id": "E0001", "name": "Big Org"}
+    assert one["is_enterprise_install"] is False
+    org = _exchange(slack, slack.authorize("T0003", "U3001", org_wide=True))
+    assert org["team"] is None
+    assert org["is_enterprise_install"] is True
+    checked = WebClient(token=org["access_token"], base_url=slack.api_url).auth_test()
+    assert checked["is_enterprise_install"] is True
+    assert checked["enterprise_id"] == "E0001"

@@ -36,6 +36,16 @@ What it offers:
   Bolt's `SocketModeHandler` uses) connects to it as is: it only uses TLS on port 443.
 * `new_response_url` gives a ``response_url`` served by the double (5 uses in 30 minutes);
   posts to it are recorded as calls of the pseudo-method ``"response_url"``.
+* Several workspaces (`add_workspace`): each token belongs to one team, and users, channels,
+  user groups and views belong to a team too. A call with one team's token about another team's
+  user or channel answers like Slack (``user_not_found``, ``channel_not_found``); every
+  `RecordedCall` carries its ``team_id``. Without `add_workspace` there is one team, as before.
+* OAuth: `authorize` plays the consent screen (a one-time code for a team and installer),
+  ``oauth.v2.access`` exchanges it for a bot token in Slack's response shape (with a refresh
+  token and ``expires_in`` when rotating), ``grant_type=refresh_token`` rotates it (the refresh
+  token is spent; the old access token lasts until it expires), ``auth.revoke`` revokes a token.
+  Expired tokens answer ``token_expired`` once the double's wall clock passes their expiry
+  (`advance_clock` moves it).
 * Acting as Slack towards the bot's HTTP endpoint: `sign` makes the signature headers and the
   ``*_payload`` / ``*_body`` factories build what Slack sends for slash commands, block actions,
   view submissions and Events API callbacks. The ``*_payload`` dicts double as Socket Mode
@@ -57,7 +67,7 @@ import secrets
 import threading
 import time
 import uuid
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from email import message_from_bytes, policy
@@ -78,6 +88,8 @@ __all__ = [
     "DEFAULT_BOT_ID",
     "DEFAULT_BOT_USER_ID",
     "DEFAULT_CHANNEL_ID",
+    "DEFAULT_CLIENT_ID",
+    "DEFAULT_CLIENT_SECRET",
     "DEFAULT_TEAM_DOMAIN",
     "DEFAULT_TEAM_ID",
     "DEFAULT_USER_ID",
@@ -112,6 +124,9 @@ DEFAULT_BOT_USER_ID = "UBOT0001"
 DEFAULT_BOT_NAME = "mentorbot"
 DEFAULT_USER_ID = "U0001"
 DEFAULT_CHANNEL_ID = "C0001"
+# The app's OAuth credentials (Basic Information > App Credentials).
+DEFAULT_CLIENT_ID = "1000000001.2000000002"
+DEFAULT_CLIENT_SECRET = "0123456789abcdef0123456789abcdef"  # noqa: S105 - the double's own
 # The deprecated verification token Slack still puts in payloads; Bolt ignores it.
 LEGACY_VERIFICATION = "verification-token"
 
@@ -128,6 +143,9 @@ MAX_SCHEDULE_AHEAD = 120 * 24 * 3600
 TRIGGER_TTL = 3.0
 RESPONSE_URL_USES = 5
 RESPONSE_URL_TTL = 30 * 60
+# OAuth: a consent screen's code is good for 10 minutes; rotating access tokens for 12 hours.
+CODE_TTL = 10 * 60
+TOKEN_LIFETIME = 12 * 3600
 MAX_MPIM_USERS = 8
 
 _JSON_FIELDS = ("blocks", "view", "metadata", "attachments", "files")
@@ -148,6 +166,8 @@ class RecordedCall:
     at: float
     status: int = 200
     error: str | None = None
+    # The workspace the call's token belongs to (None: no valid token, or a response_url).
+    team_id: str | None = None
 
 
 class UploadedFile(NamedTuple):
@@ -194,6 +214,23 @@ class _SlackError(Exception):
         self.extra = extra
 
 
+# Methods an app calls with its client id and secret (HTTP Basic auth or form fields).
+_CLIENT_AUTH_METHODS = frozenset({"oauth.v2.access"})
+
+
+def _client_credentials(params: JSONDict, authorization: str | None) -> None:
+    """Put HTTP Basic client credentials (as slack_sdk sends them) into ``params``."""
+    if not authorization or not authorization.lower().startswith("basic "):
+        return
+    try:
+        decoded = base64.b64decode(authorization[len("basic ") :].strip()).decode()
+    except (ValueError, UnicodeDecodeError):
+        return
+    client_id, _, client_secret = decoded.partition(":")
+    params.setdefault("client_id", client_id)
+    params.setdefault("client_secret", client_secret)
+
+
 def _invalid_arguments(*messages: str) -> _SlackError:
     return _SlackError("invalid_arguments", response_metadata={"messages": list(messages)})
 
@@ -220,6 +257,7 @@ class _Channel:
     is_member: bool = True
     is_archived: bool = False
     members: list[str] = field(default_factory=list)
+    team_id: str = DEFAULT_TEAM_ID
 
     def to_dict(self) -> JSONDict:
         if self.kind == "im":
@@ -250,6 +288,44 @@ class _Channel:
             "is_member": self.is_member,
             "num_members": len(self.members),
         }
+
+
+@dataclass(frozen=True)
+class _Workspace:
+    team_id: str
+    name: str
+    domain: str
+    bot_user_id: str
+    bot_id: str
+    enterprise_id: str | None = None
+    enterprise_name: str | None = None
+
+
+@dataclass
+class _Token:
+    """A bot token the double issued (OAuth) or was given for a workspace."""
+
+    team_id: str
+    expires_at: float | None = None
+    refresh_token: str | None = None
+    org_wide: bool = False
+    scope: str = ""
+    installer: str = ""
+
+
+@dataclass
+class _Grant:
+    """A consent screen's answer: the code oauth.v2.access exchanges once."""
+
+    team_id: str
+    user_id: str
+    issued: float
+    rotating: bool
+    expires_in: int
+    org_wide: bool
+    scope: str
+    redirect_uri: str | None
+    used: bool = False
 
 
 @dataclass
@@ -528,6 +604,9 @@ class SlackDouble:
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
         host: str = "127.0.0.1",
+        client_id: str = DEFAULT_CLIENT_ID,
+        client_secret: str = DEFAULT_CLIENT_SECRET,
+        token_lifetime: int = TOKEN_LIFETIME,
     ) -> None:
         """Configure the double; `start()` (or ``with``) opens the port."""
         if channel_rate_limit is not None and channel_rate_limit <= 0:
@@ -535,13 +614,20 @@ class SlackDouble:
         if channel_burst < 1:
             raise ValueError("channel_burst must be >= 1")
         self.tokens: set[str] | None = set(tokens) if tokens is not None else None
-        self.team_id = team_id
-        self.team_name = team_name
-        self.team_domain = team_domain
+        # The workspace the constructor describes; `add_workspace` adds others.
+        self._default = _Workspace(team_id, team_name, team_domain, bot_user_id, bot_id)
+        self._workspaces: dict[str, _Workspace] = {team_id: self._default}
+        # Which workspace the call being served (in this thread) belongs to.
+        self._serving = threading.local()
         self.app_id = app_id
-        self.bot_id = bot_id
-        self.bot_user_id = bot_user_id
         self.bot_name = bot_name
+        self.client_id = client_id
+        self.client_secret = client_secret
+        self.token_lifetime = token_lifetime
+        self._issued: dict[str, _Token] = {}
+        self._refresh_tokens: dict[str, str] = {}  # refresh token -> the access token it came with
+        self._revoked: set[str] = set()
+        self._grants: dict[str, _Grant] = {}
         self.channel_rate_limit = channel_rate_limit
         self.channel_burst = channel_burst
         self.auto_create_channels = auto_create_channels
@@ -551,7 +637,8 @@ class SlackDouble:
         self.socket_ping_interval = socket_ping_interval
         self.host = host
         self._clock = clock
-        self._wall = wall_clock
+        self._wall_clock = wall_clock
+        self._skew = 0.0
 
         self._lock = threading.RLock()
         self._cond = threading.Condition(self._lock)
@@ -575,6 +662,8 @@ class SlackDouble:
         self._methods: dict[str, Callable[[JSONDict, str], JSONDict | _Reply]] = {
             "api.test": self._api_test,
             "auth.test": self._auth_test,
+            "auth.revoke": self._auth_revoke,
+            "oauth.v2.access": self._oauth_v2_access,
             "apps.connections.open": self._apps_connections_open,
             "chat.postMessage": self._chat_post_message,
             "chat.postEphemeral": self._chat_post_ephemeral,
@@ -689,6 +778,177 @@ class SlackDouble:
         """Web API base URL for ``WebClient(base_url=...)``, ending in ``/api/``."""
         return f"{self.base_url}api/"
 
+    # ------------------------------------------------------------------ workspaces
+
+    def _here(self) -> _Workspace:
+        """The workspace of the call this thread serves; the default one outside a call."""
+        team = getattr(self._serving, "team", None)
+        return self._workspaces.get(team, self._default) if team else self._default
+
+    def _workspace(self, team_id: str | None) -> _Workspace:
+        """The workspace ``team_id`` (None: the one being served)."""
+        if team_id is None:
+            return self._here()
+        try:
+            return self._workspaces[team_id]
+        except KeyError:
+            raise KeyError(f"no workspace {team_id}: add_workspace() it first") from None
+
+    @contextlib.contextmanager
+    def _as_team(self, team_id: str | None) -> Iterator[None]:
+        previous = getattr(self._serving, "team", None)
+        self._serving.team = team_id
+        try:
+            yield
+        finally:
+            self._serving.team = previous
+
+    @property
+    def team_id(self) -> str:
+        """The team id (of the workspace being served, or the default one)."""
+        return self._here().team_id
+
+    @property
+    def team_name(self) -> str:
+        """The team's name."""
+        return self._here().name
+
+    @property
+    def team_domain(self) -> str:
+        """The team's domain (``DOMAIN.slack.com``)."""
+        return self._here().domain
+
+    @property
+    def bot_user_id(self) -> str:
+        """The app's bot user in the team (one per workspace, as in Slack)."""
+        return self._here().bot_user_id
+
+    @property
+    def bot_id(self) -> str:
+        """The app's bot id in the team."""
+        return self._here().bot_id
+
+    def bot_user_id_in(self, team_id: str) -> str:
+        """The app's bot user in workspace ``team_id``."""
+        return self._workspace(team_id).bot_user_id
+
+    def add_workspace(
+        self,
+        team_id: str,
+        name: str,
+        *,
+        domain: str | None = None,
+        bot_user_id: str | None = None,
+        bot_id: str | None = None,
+        enterprise_id: str | None = None,
+        enterprise_name: str | None = None,
+        token: str | None = None,
+    ) -> None:
+        """Register another workspace (with the app's bot user in it).
+
+        Its bot token comes from installing it (`authorize`, then ``oauth.v2.access``), or is
+        ``token`` given here. ``enterprise_id``: the workspace belongs to an Enterprise Grid org.
+        """
+        workspace = _Workspace(
+            team_id=team_id,
+            name=name,
+            domain=domain or name.lower().replace(" ", "-"),
+            bot_user_id=bot_user_id or f"UB{team_id}",
+            bot_id=bot_id or f"B{team_id}",
+            enterprise_id=enterprise_id,
+            enterprise_name=enterprise_name or (enterprise_id and f"{name} Org"),
+        )
+        with self._lock:
+            if team_id == self._default.team_id:
+                self._default = workspace
+            self._workspaces[team_id] = workspace
+            if token is not None:
+                self._issued[token] = _Token(team_id=team_id)
+        self.add_user(
+            workspace.bot_user_id,
+            name=self.bot_name,
+            real_name=self.bot_name,
+            is_bot=True,
+            tz="America/Los_Angeles",
+            team_id=team_id,
+        )
+
+    def authorize(
+        self,
+        team_id: str = DEFAULT_TEAM_ID,
+        user_id: str = DEFAULT_USER_ID,
+        *,
+        rotating: bool = False,
+        expires_in: int | None = None,
+        org_wide: bool = False,
+        scopes: str | Collection[str] = "commands",
+        redirect_uri: str | None = None,
+    ) -> str:
+        """What Slack's consent screen does when ``user_id`` of ``team_id`` clicks Allow: a
+        code that ``oauth.v2.access`` exchanges once, within 10 minutes, for a bot token.
+
+        ``rotating``: the app has token rotation on (the token expires after ``expires_in``
+        seconds, default `token_lifetime`). ``org_wide``: an Enterprise Grid admin installs
+        the app across the workspace's whole org. ``redirect_uri``: the one the authorize URL
+        named, which the exchange must repeat.
+        """
+        with self._lock:
+            workspace = self._workspaces.get(team_id)
+            if workspace is None:
+                raise KeyError(f"no workspace {team_id}: add_workspace() it first")
+            if org_wide and not workspace.enterprise_id:
+                raise ValueError(f"{team_id} belongs to no Enterprise Grid org")
+            code = f"{secrets.randbelow(10**10)}.{secrets.token_hex(20)}"
+            self._grants[code] = _Grant(
+                team_id=team_id,
+                user_id=user_id,
+                issued=self._wall(),
+                rotating=rotating,
+                expires_in=self.token_lifetime if expires_in is None else expires_in,
+                org_wide=org_wide,
+                scope=scopes if isinstance(scopes, str) else ",".join(scopes),
+                redirect_uri=redirect_uri,
+            )
+        return code
+
+    def tokens_of(self, team_id: str) -> list[str]:
+        """The bot tokens issued for ``team_id`` that still work, oldest first."""
+        with self._lock:
+            return [
+                token
+                for token, info in self._issued.items()
+                if info.team_id == team_id and self._token_error(token, info) is None
+            ]
+
+    def revoke_tokens(self, team_id: str) -> list[str]:
+        """Revoke every token of ``team_id`` (what an uninstall does); returns them."""
+        with self._lock:
+            gone = [t for t, info in self._issued.items() if info.team_id == team_id]
+            for token in gone:
+                self._revoke(token)
+            return gone
+
+    def advance_clock(self, seconds: float) -> None:
+        """Move the double's wall clock forward (token and code expiry, timestamps)."""
+        with self._lock:
+            self._skew += seconds
+
+    def _wall(self) -> float:
+        return self._wall_clock() + self._skew
+
+    def _revoke(self, token: str) -> None:
+        self._revoked.add(token)
+        issued = self._issued.get(token)
+        if issued is not None and issued.refresh_token:
+            self._refresh_tokens.pop(issued.refresh_token, None)
+
+    def _token_error(self, token: str, issued: _Token | None) -> str | None:
+        if token in self._revoked:
+            return "token_revoked"
+        if issued is not None and issued.expires_at is not None:
+            return "token_expired" if self._wall() >= issued.expires_at else None
+        return None
+
     # ------------------------------------------------------------------ recording
 
     @property
@@ -715,7 +975,7 @@ class SlackDouble:
     def reset(self) -> None:
         """Forget calls, failures, messages, views, uploads and Socket Mode traffic.
 
-        Registered users and channels (and the servers) stay.
+        Registered workspaces, users and channels, issued tokens (and the servers) stay.
         """
         with self._cond:
             self._reset_state()
@@ -840,56 +1100,77 @@ class SlackDouble:
         token = str(params.pop("token")) if params.get("token") else None
         if authorization and authorization.lower().startswith("bearer "):
             token = authorization[len("bearer ") :].strip()
-        auth_error = self._auth_error(token)
+        if method in _CLIENT_AUTH_METHODS:
+            # Authenticated by the app's client id and secret, not by a token.
+            _client_credentials(params, authorization)
+            token, team_id, auth_error = "", None, None
+        else:
+            team_id, auth_error = self._authenticate(token)
         if auth_error is not None or token is None:
             reply = _Reply.json({"ok": False, "error": auth_error or "not_authed"})
-            self._record(method, params, token, at, reply)
+            self._record(method, params, token, at, reply, team_id)
             return reply
         failure = self._take_failure(method)
         if failure is None:
-            reply = self._invoke(method, params, token)
-            self._record(method, params, token, at, reply)
+            reply, team_id = self._invoke(method, params, token, team_id)
+            self._record(method, params, token or None, at, reply, team_id)
             return reply
-        applied = self._invoke(method, params, token) if failure.apply else None
+        applied = self._invoke(method, params, token, team_id)[0] if failure.apply else None
         if applied is not None and failure.passthrough:
             reply = applied
         else:
             reply = self._failure_reply(failure)
-        self._record(method, params, token, at, reply)
+        self._record(method, params, token or None, at, reply, team_id)
         if failure.delay:
             self._stopping.wait(failure.delay)
         return reply
 
-    def _auth_error(self, token: str | None) -> str | None:
+    def _authenticate(self, token: str | None) -> tuple[str | None, str | None]:
+        """The token's team, and the error Slack answers for it (None: it is good)."""
         if not token:
-            return "not_authed"
+            return None, "not_authed"
         with self._lock:
+            issued = self._issued.get(token)
+            if issued is not None or token in self._revoked:
+                return (issued.team_id if issued else None), self._token_error(token, issued)
             allowed = self.tokens
-        if allowed is None:
-            return None if token.startswith(("xoxb-", "xapp-")) else "invalid_auth"
-        return None if token in allowed else "invalid_auth"
+            default = self._default.team_id
+        good = token.startswith(("xoxb-", "xapp-")) if allowed is None else token in allowed
+        return (default, None) if good else (None, "invalid_auth")
 
-    def _invoke(self, method: str, params: JSONDict, token: str) -> _Reply:
+    def _invoke(
+        self, method: str, params: JSONDict, token: str, team_id: str | None
+    ) -> tuple[_Reply, str | None]:
+        """Serve the call as ``team_id``; returns the reply and the team it concerned."""
         handler = self._methods.get(method)
         if handler is None:
-            return _Reply.json({"ok": False, "error": "unknown_method", "req_method": method})
+            reply = _Reply.json({"ok": False, "error": "unknown_method", "req_method": method})
+            return reply, team_id
         app_level = token.startswith("xapp-")
         if app_level != (method == "apps.connections.open"):
-            return _Reply.json({"ok": False, "error": "not_allowed_token_type"})
-        try:
-            with self._lock:
+            return _Reply.json({"ok": False, "error": "not_allowed_token_type"}), team_id
+        with self._lock, self._as_team(team_id):
+            try:
                 result = handler(params, token)
                 # Serialized under the lock: results may share dicts with the message stores.
-                return result if isinstance(result, _Reply) else _Reply.json(result)
-        except _SlackError as exc:
-            return _Reply.json({"ok": False, "error": exc.error, **exc.extra})
-        except Exception as exc:  # a bug in the double must fail the test loudly, not hang it
-            return _Reply.json({"ok": False, "error": "fatal_error", "detail": repr(exc)}, 500)
+                reply = result if isinstance(result, _Reply) else _Reply.json(result)
+            except _SlackError as exc:
+                reply = _Reply.json({"ok": False, "error": exc.error, **exc.extra})
+            except Exception as exc:  # a bug in the double must fail the test loudly, not hang it
+                reply = _Reply.json({"ok": False, "error": "fatal_error", "detail": repr(exc)}, 500)
+            # oauth.v2.access learns its team from the code or refresh token it exchanges.
+            return reply, getattr(self._serving, "team", None)
 
     def _record(
-        self, method: str, params: JSONDict, token: str | None, at: float, reply: _Reply
+        self,
+        method: str,
+        params: JSONDict,
+        token: str | None,
+        at: float,
+        reply: _Reply,
+        team_id: str | None = None,
     ) -> None:
-        call = RecordedCall(method, params, token, at, reply.status, reply.error)
+        call = RecordedCall(method, params, token, at, reply.status, reply.error, team_id)
         with self._cond:
             self._calls.append(call)
             self._cond.notify_all()
@@ -926,7 +1207,8 @@ class SlackDouble:
         if email is not None:
             profile["email"] = email
         if is_bot:
-            profile.update(bot_id=self.bot_id, api_app_id=self.app_id)
+            workspace = self._workspace(team_id)
+            profile.update(bot_id=workspace.bot_id, api_app_id=self.app_id)
         user: JSONDict = {
             "id": user_id,
             "team_id": team_id or self.team_id,
@@ -960,8 +1242,13 @@ class SlackDouble:
         is_member: bool = True,
         is_archived: bool = False,
         members: Collection[str] = (),
+        team_id: str | None = None,
     ) -> JSONDict:
-        """Register a channel; with ``is_member=False`` posting needs conversations.join first."""
+        """Register a channel; with ``is_member=False`` posting needs conversations.join first.
+
+        It belongs to ``team_id`` (default: the workspace being served, or the default one).
+        """
+        workspace = self._workspace(team_id)
         channel = _Channel(
             id=channel_id,
             name=name or channel_id.lower(),
@@ -970,21 +1257,27 @@ class SlackDouble:
             is_member=is_member,
             is_archived=is_archived,
             members=list(members),
+            team_id=workspace.team_id,
         )
-        if is_member and self.bot_user_id not in channel.members:
-            channel.members.append(self.bot_user_id)
+        if is_member and workspace.bot_user_id not in channel.members:
+            channel.members.append(workspace.bot_user_id)
         with self._lock:
             self._channels[channel_id] = channel
             self._messages.setdefault(channel_id, [])
         return channel.to_dict()
 
     def add_usergroup(
-        self, usergroup_id: str, *, handle: str | None = None, users: Collection[str] = ()
+        self,
+        usergroup_id: str,
+        *,
+        handle: str | None = None,
+        users: Collection[str] = (),
+        team_id: str | None = None,
     ) -> JSONDict:
         """Register (or replace) a user group served by usergroups.users.list; return it."""
         group: JSONDict = {
             "id": usergroup_id,
-            "team_id": self.team_id,
+            "team_id": team_id or self.team_id,
             "is_usergroup": True,
             "name": handle or usergroup_id.lower(),
             "handle": handle or usergroup_id.lower(),
@@ -1001,11 +1294,18 @@ class SlackDouble:
         """The channel conversations.open returns for these users."""
         return conversation_id_for(user_ids)
 
+    def _foreign_user(self, user_id: str) -> bool:
+        """Whether ``user_id`` is a person of another workspace than the one being served."""
+        user = self._users.get(user_id)
+        return user is not None and user["team_id"] != self.team_id
+
     def _open_conversation(self, users: list[str]) -> tuple[_Channel, bool]:
         others = sorted({u for u in users if u != self.bot_user_id}) or [self.bot_user_id]
         channel_id = conversation_id_for(others)
         existing = self._channels.get(channel_id)
         if existing is not None:
+            if existing.team_id != self.team_id:
+                raise _SlackError("channel_not_found")
             return existing, True
         kind = "im" if len(others) == 1 else "mpim"
         name = "mpdm-" + "--".join(others) + "-1" if kind == "mpim" else channel_id
@@ -1015,6 +1315,7 @@ class SlackDouble:
             kind=kind,
             created=int(self._wall()),
             members=[*others, self.bot_user_id],
+            team_id=self.team_id,
         )
         self._channels[channel_id] = channel
         self._messages.setdefault(channel_id, [])
@@ -1025,14 +1326,19 @@ class SlackDouble:
         if not channel_id:
             raise _SlackError("channel_not_found")
         if channel_id[0] in "UW":
+            # Another workspace's person has no DM with this workspace's bot.
+            if self._foreign_user(channel_id):
+                raise _SlackError("channel_not_found")
             return self._open_conversation([channel_id])[0]
         if channel_id.startswith("#"):
             for channel in self._channels.values():
-                if channel.name == channel_id[1:]:
+                if channel.name == channel_id[1:] and channel.team_id == self.team_id:
                     return channel
             raise _SlackError("channel_not_found")
         known = self._channels.get(channel_id)
         if known is not None:
+            if known.team_id != self.team_id:
+                raise _SlackError("channel_not_found")
             return known
         if create and self.auto_create_channels and channel_id[0] in "CG":
             self.add_channel(channel_id, is_private=channel_id[0] == "G")
@@ -1079,7 +1385,7 @@ class SlackDouble:
         metadata: JSONDict | None = None,
     ) -> str:
         """Seed a message (e.g. from a human) into a channel's history; return its ts."""
-        with self._lock:
+        with self._lock, self._as_team(self._team_of(channel_id)):
             channel = self._resolve_channel(channel_id, create=True)
             message: JSONDict = {
                 "type": "message",
@@ -1096,6 +1402,14 @@ class SlackDouble:
                 message["metadata"] = copy.deepcopy(metadata)
             self._store(channel.id, message)
             return str(message["ts"])
+
+    def _team_of(self, channel_or_user: str) -> str:
+        """The workspace a channel or person belongs to (the default one when unknown)."""
+        channel = self._channels.get(channel_or_user)
+        if channel is not None:
+            return channel.team_id
+        user = self._users.get(channel_or_user)
+        return str(user["team_id"]) if user is not None else self._default.team_id
 
     def messages(self, channel_id: str) -> list[JSONDict]:
         """Messages stored for a channel (thread replies included), oldest first."""
@@ -1208,16 +1522,128 @@ class SlackDouble:
         return {"ok": True, "args": {k: v for k, v in params.items() if isinstance(v, str)}}
 
     def _auth_test(self, params: JSONDict, token: str) -> JSONDict:
-        return {
+        workspace = self._here()
+        issued = self._issued.get(token)
+        if issued is not None and issued.org_wide:
+            # An org-wide token speaks for the whole Enterprise Grid org.
+            return {
+                "ok": True,
+                "url": f"https://{workspace.domain}.enterprise.slack.com/",
+                "team": workspace.enterprise_name,
+                "user": self.bot_name,
+                "team_id": workspace.enterprise_id,
+                "user_id": workspace.bot_user_id,
+                "bot_id": workspace.bot_id,
+                "enterprise_id": workspace.enterprise_id,
+                "is_enterprise_install": True,
+            }
+        answer: JSONDict = {
             "ok": True,
-            "url": f"https://{self.team_domain}.slack.com/",
-            "team": self.team_name,
+            "url": f"https://{workspace.domain}.slack.com/",
+            "team": workspace.name,
             "user": self.bot_name,
-            "team_id": self.team_id,
-            "user_id": self.bot_user_id,
-            "bot_id": self.bot_id,
+            "team_id": workspace.team_id,
+            "user_id": workspace.bot_user_id,
+            "bot_id": workspace.bot_id,
             "is_enterprise_install": False,
         }
+        if workspace.enterprise_id:
+            answer["enterprise_id"] = workspace.enterprise_id
+        return answer
+
+    def _auth_revoke(self, params: JSONDict, token: str) -> JSONDict:
+        if _truthy(params.get("test")):
+            return {"ok": True, "revoked": False}
+        self._revoke(token)
+        return {"ok": True, "revoked": True}
+
+    def _oauth_v2_access(self, params: JSONDict, token: str) -> JSONDict:
+        if params.get("client_id") != self.client_id:
+            raise _SlackError("invalid_client_id")
+        if params.get("client_secret") != self.client_secret:
+            raise _SlackError("bad_client_secret")
+        grant_type = str(params.get("grant_type") or "authorization_code")
+        if grant_type == "refresh_token":
+            return self._refresh(str(params.get("refresh_token") or ""))
+        if grant_type != "authorization_code":
+            raise _SlackError("invalid_grant_type")
+        grant = self._grants.get(str(params.get("code") or ""))
+        if grant is None or grant.used or self._wall() - grant.issued > CODE_TTL:
+            raise _SlackError("invalid_code")
+        if grant.redirect_uri is not None and params.get("redirect_uri") != grant.redirect_uri:
+            raise _SlackError("bad_redirect_uri")
+        grant.used = True
+        self._serving.team = grant.team_id
+        access = self._issue(
+            _Token(
+                team_id=grant.team_id,
+                org_wide=grant.org_wide,
+                scope=grant.scope,
+                installer=grant.user_id,
+            ),
+            rotating=grant.rotating,
+            expires_in=grant.expires_in,
+        )
+        return self._access_answer(access)
+
+    def _refresh(self, refresh_token: str) -> JSONDict:
+        """Rotate: a new token pair; the refresh token is spent, the old access token lives on
+        until it expires (Slack's token rotation)."""
+        old = self._refresh_tokens.pop(refresh_token, None)
+        if old is None:
+            raise _SlackError("invalid_refresh_token")
+        previous = self._issued[old]
+        self._serving.team = previous.team_id
+        access = self._issue(
+            _Token(
+                team_id=previous.team_id,
+                org_wide=previous.org_wide,
+                scope=previous.scope,
+                installer=previous.installer,
+            ),
+            rotating=True,
+            expires_in=self.token_lifetime,
+        )
+        return self._access_answer(access)
+
+    def _issue(self, token: _Token, *, rotating: bool, expires_in: int) -> str:
+        if rotating:
+            access = "xoxe.xoxb-1-" + secrets.token_hex(24)
+            token.refresh_token = "xoxe-1-" + secrets.token_hex(32)
+            token.expires_at = self._wall() + expires_in
+            self._refresh_tokens[token.refresh_token] = access
+        else:
+            digits = f"{secrets.randbelow(10**12):012d}-{secrets.randbelow(10**12):012d}"
+            access = f"xoxb-{digits}-{secrets.token_urlsafe(18)}"
+        self._issued[access] = token
+        return access
+
+    def _access_answer(self, access: str) -> JSONDict:
+        """oauth.v2.access's answer for a bot token, shaped like Slack's."""
+        token = self._issued[access]
+        workspace = self._workspaces[token.team_id]
+        enterprise = (
+            {"id": workspace.enterprise_id, "name": workspace.enterprise_name}
+            if workspace.enterprise_id
+            else None
+        )
+        answer: JSONDict = {
+            "ok": True,
+            "app_id": self.app_id,
+            "authed_user": {"id": token.installer},
+            "scope": token.scope,
+            "token_type": "bot",
+            "access_token": access,
+            "bot_user_id": workspace.bot_user_id,
+            # An org-wide install belongs to the org, not to the workspace it started from.
+            "team": None if token.org_wide else {"id": workspace.team_id, "name": workspace.name},
+            "enterprise": enterprise,
+            "is_enterprise_install": token.org_wide,
+        }
+        if token.expires_at is not None:
+            answer["expires_in"] = max(0, round(token.expires_at - self._wall()))
+            answer["refresh_token"] = token.refresh_token
+        return answer
 
     def _chat_post_message(self, params: JSONDict, token: str) -> JSONDict | _Reply:
         channel = self._resolve_channel(params.get("channel"), create=True)
@@ -1242,7 +1668,7 @@ class SlackDouble:
     def _chat_post_ephemeral(self, params: JSONDict, token: str) -> JSONDict:
         channel = self._resolve_channel(params.get("channel"), create=True)
         user = str(params.get("user") or "")
-        if not user:
+        if not user or self._foreign_user(user):
             raise _SlackError("user_not_found")
         self._check_can_post(channel)
         self._content(params)
@@ -1355,6 +1781,8 @@ class SlackDouble:
             for user in users:
                 known = self._users.get(user)
                 if user[:1] not in ("U", "W") or (known is not None and known["deleted"]):
+                    raise _SlackError("user_not_found")
+                if self._foreign_user(user):
                     raise _SlackError("user_not_found")
             channel, existed = self._open_conversation(users)
         result: JSONDict = {"ok": True}
@@ -1474,13 +1902,13 @@ class SlackDouble:
         if not usergroup_id:
             raise _SlackError("missing_argument")
         group = self._usergroups.get(usergroup_id)
-        if group is None:
+        if group is None or group["team_id"] != self.team_id:
             raise _SlackError("no_such_subteam")
         return {"ok": True, "users": list(group["users"])}
 
     def _users_info(self, params: JSONDict, token: str) -> JSONDict:
         user = self._users.get(str(params.get("user") or ""))
-        if user is None:
+        if user is None or user["team_id"] != self.team_id:
             raise _SlackError("user_not_found")
         shown = copy.deepcopy(user)
         if _truthy(params.get("include_locale")):
@@ -1488,7 +1916,7 @@ class SlackDouble:
         return {"ok": True, "user": shown}
 
     def _users_list(self, params: JSONDict, token: str) -> JSONDict:
-        users = list(self._users.values())
+        users = [u for u in self._users.values() if u["team_id"] == self.team_id]
         limit = _as_int(params.get("limit"), 0)
         limit = 1000 if limit <= 0 else min(limit, 1000)
         start = 0
@@ -1643,7 +2071,7 @@ class SlackDouble:
             raise _invalid_arguments("[ERROR] missing required field: view_id or external_id")
         view = self._view_param(params)
         current = self._views.get(view_id or self._external_ids.get(external_id, ""))
-        if current is None:
+        if current is None or current["team_id"] != self.team_id:
             raise _SlackError("not_found")
         if params.get("hash") and params["hash"] != current["hash"]:
             raise _SlackError("hash_conflict")
@@ -1659,6 +2087,8 @@ class SlackDouble:
         user_id = str(params.get("user_id") or "")
         if not user_id:
             raise _invalid_arguments("[ERROR] missing required field: user_id")
+        if self._foreign_user(user_id):
+            raise _SlackError("user_not_found")
         view = self._view_param(params)
         if view["type"] != "home":
             raise _invalid_arguments("[ERROR] must be home [json-pointer:/view/type]")

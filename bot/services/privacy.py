@@ -50,6 +50,7 @@ from storage.models import (
     SkillAssessment,
     SlackUser,
     SurveyResponse,
+    Workspace,
 )
 
 # A forgotten person's stand-in: never a Slack id, so it can never mention anyone.
@@ -76,6 +77,7 @@ PERSON_COLUMNS: dict[type[SQLModel], tuple[str, ...]] = {
     PairDocument: ("added_by",),
     OutsideFeedbackRequest: ("requester_user_id", "colleague_user_id"),
     SlackUser: ("user_id",),
+    Workspace: ("installed_by",),
     Delivery: ("recipient_id",),
 }
 

@@ -1,11 +1,17 @@
 """Wiring: the Bolt app with its middleware and every Slack surface's listeners. Nothing else."""
 
 import logging
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import cast
 
 from slack_bolt import App
+from slack_bolt.authorization import AuthorizeResult
 
+from bot import metrics
 from bot.deps import Deps
+from bot.wiring.oauth import InstallFlow, WorkspaceAuthorize
+from bot.workspaces import InstalledWorkspaces
 from handlers import (
     agenda,
     commands,
@@ -15,6 +21,7 @@ from handlers import (
     goals,
     graduation,
     home,
+    listeners,
     matching,
     middleware,
     notes,
@@ -28,6 +35,7 @@ from handlers import (
     stages,
     status,
     surveys,
+    workspaces,
 )
 from handlers.commands import CommandRouter
 
@@ -42,8 +50,17 @@ def build_app(deps: Deps) -> App:
 
     Bolt's own signature check is off: in HTTP mode ``bot.wiring.server`` checks every request
     before Bolt reads it (Bolt's check logs the bodies it refuses), and Socket Mode needs none.
+    With OAuth (``deps.workspaces``), Bolt runs the install flow and authorizes each request
+    with its own workspace's installation; a workspace without one is told so.
     """
     settings = deps.settings
+    installed = deps.workspaces if isinstance(deps.workspaces, InstalledWorkspaces) else None
+    oauth_flow: InstallFlow | None = None
+    authorize: Callable[..., AuthorizeResult] | None = None
+    if installed is not None:
+        oauth_flow = InstallFlow(deps, installed)
+        # Bolt types ``authorize`` as a plain callable; an ``Authorize`` may also answer None.
+        authorize = cast("Callable[..., AuthorizeResult]", WorkspaceAuthorize(installed))
     app = App(
         client=deps.gateway.client,
         signing_secret=settings.slack_signing_secret or "",
@@ -52,6 +69,9 @@ def build_app(deps: Deps) -> App:
         listener_executor=ThreadPoolExecutor(
             max_workers=settings.listener_threads, thread_name_prefix="listener"
         ),
+        oauth_flow=oauth_flow,
+        authorize=authorize,
+        user_facing_authorize_error_message=middleware.NOT_INSTALLED if installed else None,
     )
     router = build_router()
     middleware.register(app, deps)
@@ -75,12 +95,17 @@ def build_app(deps: Deps) -> App:
     notes.register(app, router)
     outside_feedback.register(app, router)
     privacy.register(app, router)
+    workspaces.register(app, router)
+    listeners.on_anything_else(app)
     app.error(_log_unhandled)
     return app
 
 
 def _log_unhandled(error: Exception, body: dict[str, object], logger: logging.Logger) -> None:
     """Log a listener's unexpected exception with context; Slack users never see a traceback."""
+    metrics.listener_failed(
+        metrics.surface_of("command" if "command" in body else body.get("type"))
+    )
     logger.error(
         "unhandled error in a listener",
         exc_info=error,

@@ -19,6 +19,8 @@ from bot.logs import configure_logging
 from storage.enums import DeliveryStatus
 
 if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
     from bot.deps import Deps
 
 log = logging.getLogger("mentorbot")
@@ -141,6 +143,39 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument(
         "--team", metavar="TEAM_ID", help="the workspace, if several have a program of that name"
     )
+
+    workspace = commands.add_parser(
+        "workspace",
+        help="list the workspaces, or delete all of one's data",
+        description=(
+            "The workspaces in the database: installed, or uninstalled and kept "
+            "WORKSPACE_RETENTION_DAYS before all their data is deleted."
+        ),
+    )
+    workspace_commands = workspace.add_subparsers(
+        dest="workspace_command", required=True, metavar="ACTION"
+    )
+    workspace_commands.add_parser(
+        "list",
+        help="each workspace with its state, dates and sizes",
+        description="Each workspace: its state, when it installed and uninstalled the bot, "
+        "until when its data is kept, and its programs, people and pending deliveries.",
+    )
+    wipe = workspace_commands.add_parser(
+        "purge",
+        help="delete every row of a workspace, for good",
+        description=(
+            "Delete every row of the workspace TEAM_ID from every table, in one transaction, "
+            "and print how many rows each table lost. Asks for the team id first."
+        ),
+    )
+    wipe.add_argument("team_id", metavar="TEAM_ID", help="from `mentorbot workspace list`")
+    wipe.add_argument("--yes", action="store_true", help="don't ask: delete at once")
+    wipe.add_argument(
+        "--force",
+        action="store_true",
+        help="delete a workspace that still has the bot installed (its data is in use)",
+    )
     return parser
 
 
@@ -186,6 +221,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _export(settings, args)
         if args.command == "purge":
             return _purge(settings, dry_run=args.dry_run)
+        if args.command == "workspace":
+            return _workspace(settings, args)
         return _run(settings, args.mode or settings.default_mode, args.port, not args.no_migrate)
     except ConfigError as exc:
         print(f"mentorbot: {exc}", file=sys.stderr)
@@ -221,16 +258,15 @@ def _db(settings: Settings, action: str) -> int:
 
 
 def _offline_deps(settings: Settings, at: datetime | None = None) -> "Deps":
-    """Deps for a one-shot command: the database, and Slack only if a token is set."""
-    from bot.deps import Deps
-    from bot.gateway import SlackGateway, build_client
+    """Deps for a one-shot command: the database, and Slack only if a token (or, with OAuth,
+    the installed workspaces' tokens) is at hand."""
+    from bot.wiring.runtime import build_deps
     from storage.db import make_engine
 
     engine = make_engine(settings.database_url)
-    client = build_client(settings.slack_bot_token, settings.slack_api_url)
     if at is None:
-        return Deps(settings=settings, engine=engine, gateway=SlackGateway(client))
-    return Deps(settings=settings, engine=engine, gateway=SlackGateway(client), clock=lambda: at)
+        return build_deps(settings, engine)
+    return build_deps(settings, engine, clock=lambda: at)
 
 
 def _tick(settings: Settings, at: datetime | None) -> int:
@@ -275,6 +311,122 @@ def _purge(settings: Settings, *, dry_run: bool) -> int:
     for table, rows in sorted(report.rows.items()):
         if rows:
             print(f"  {table}: {verb} the words of {rows} row(s)")
+    return 0
+
+
+def _workspace(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.services.workspaces import workspace_rows
+    from storage.db import make_engine, read_scope
+
+    engine = make_engine(settings.database_url)
+    try:
+        if args.workspace_command == "purge":
+            return _purge_workspace(engine, args.team_id, yes=args.yes, force=args.force)
+        with read_scope(engine) as session:
+            rows = workspace_rows(session, retention_days=settings.workspace_retention_days)
+    finally:
+        engine.dispose()
+    if not rows:
+        print("no workspaces in the database yet")
+        return 0
+    installed = sum(1 for row in rows if row.installed)
+    print(
+        f"workspaces: {installed} installed, {len(rows) - installed} uninstalled "
+        f"(their data is kept {settings.workspace_retention_days} days: "
+        "WORKSPACE_RETENTION_DAYS)"
+    )
+    table = [
+        [
+            "TEAM ID", "NAME", "STATE", "INSTALLED", "UNINSTALLED", "DATA KEPT UNTIL",
+            "PROGRAMS", "PEOPLE", "PENDING DELIVERIES",
+        ]
+    ]  # fmt: skip
+    for row in rows:
+        table.append(
+            [
+                row.team_id,
+                row.name[:30] or "-",
+                row.state,
+                _day(row.installed_at),
+                _day(row.uninstalled_at),
+                _day(row.kept_until),
+                str(row.programs),
+                str(row.people),
+                str(row.pending),
+            ]
+        )
+    widths = [max(len(line[i]) for line in table) for i in range(len(table[0]))]
+    for line in table:
+        cells = (cell.ljust(width) for cell, width in zip(line, widths, strict=True))
+        print("  ".join(cells).rstrip())
+    return 0
+
+
+def _day(moment: datetime | None) -> str:
+    return f"{moment:%Y-%m-%d}" if moment else "-"
+
+
+def _purge_workspace(engine: "Engine", team_id: str, *, yes: bool, force: bool) -> int:
+    """Delete every row of ``team_id`` once the operator confirmed it (or gave ``--yes``)."""
+    from bot.services.workspaces import is_installed, purge_workspace, workspace_row_counts
+    from storage.db import read_scope, session_scope
+    from storage.models import Workspace
+
+    with read_scope(engine) as session:
+        counts = workspace_row_counts(session, team_id=team_id)
+        installed = is_installed(session, team_id=team_id)
+        row = session.get(Workspace, team_id)
+        name = f" ({row.name})" if row is not None and row.name else ""
+    rows = sum(counts.values())
+    if not rows:
+        print(
+            f"mentorbot: no workspace {team_id} in the database (`mentorbot workspace list` "
+            "shows them)",
+            file=sys.stderr,
+        )
+        return EXIT_FAILURE
+    if installed and not force:
+        print(
+            f"mentorbot: workspace {team_id}{name} still has the bot installed, so its data is "
+            "in use: uninstall the app from it first, or give --force to delete it anyway",
+            file=sys.stderr,
+        )
+        return EXIT_FAILURE
+    tables = sum(1 for count in counts.values() if count)
+    if not yes:
+        if not sys.stdin.isatty():
+            print(
+                f"mentorbot: this deletes {rows} rows of workspace {team_id}{name} for good: "
+                "give --yes to confirm without a terminal",
+                file=sys.stderr,
+            )
+            return EXIT_CONFIG
+        print(
+            f"This deletes all {rows} rows of workspace {team_id}{name}, in {tables} tables, "
+            "for good."
+        )
+        try:
+            answer = input(f"Type {team_id} to delete it: ")
+        except EOFError:
+            answer = ""
+        if answer.strip() != team_id:
+            print("mentorbot: nothing deleted", file=sys.stderr)
+            return EXIT_FAILURE
+    with session_scope(engine) as session:
+        # Installed again while the operator was asked: its data is in use once more.
+        if not force and is_installed(session, team_id=team_id):
+            print(
+                f"mentorbot: workspace {team_id} was installed again: nothing deleted",
+                file=sys.stderr,
+            )
+            return EXIT_FAILURE
+        deleted = purge_workspace(session, team_id=team_id)
+    print(f"deleted workspace {team_id}{name}:")
+    for table, count in sorted(deleted.items()):
+        if count:
+            print(f"  {table}: {count}")
+    total = sum(deleted.values())
+    print(f"  total: {total} rows in {sum(1 for c in deleted.values() if c)} tables")
     return 0
 
 

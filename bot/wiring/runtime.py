@@ -12,14 +12,41 @@ from sqlalchemy import Engine
 from bot.config import Settings
 from bot.deps import Deps
 from bot.gateway import SlackGateway, build_client
+from bot.services.workspaces import reinstate
 from bot.wiring.app import build_app
 from bot.wiring.server import build_wsgi_app, serve_http
+from bot.workspaces import InstalledWorkspaces
 from scheduler.engine import build_scheduler
 from storage.db import make_engine
 from storage.migrate import current_revision, upgrade
 from storage.types import Clock, utcnow
 
 log = logging.getLogger(__name__)
+
+
+def build_deps(
+    settings: Settings,
+    engine: Engine,
+    *,
+    clock: Clock = utcnow,
+    strict: bool = False,
+    timeout: int = 10,
+) -> Deps:
+    """The bot's collaborators for ``settings``: one workspace's gateway (``SLACK_BOT_TOKEN``),
+    or, with OAuth, the installed workspaces' gateways and a token-less ``gateway`` (which only
+    exchanges install codes: every call for a workspace goes through ``deps.slack``)."""
+    token = None if settings.oauth else settings.slack_bot_token
+    gateway = SlackGateway(
+        build_client(token, settings.slack_api_url, timeout=timeout), strict=strict
+    )
+    workspaces = (
+        InstalledWorkspaces.for_settings(settings, engine, timeout=timeout, strict=strict)
+        if settings.oauth
+        else None
+    )
+    return Deps(
+        settings=settings, engine=engine, gateway=gateway, clock=clock, workspaces=workspaces
+    )
 
 
 class Runtime:
@@ -41,22 +68,37 @@ class Runtime:
         if migrate:
             upgrade(self.engine)
         log.info("database ready", extra={"revision": current_revision(self.engine)})
-        client = build_client(self.settings.slack_bot_token, self.settings.slack_api_url)
-        self.deps = deps = Deps(
-            settings=self.settings,
-            engine=self.engine,
-            gateway=SlackGateway(client),
-            clock=self.clock,
-        )
-        # Bolt calls auth.test here: a wrong token fails now, not at the first request.
+        self.deps = deps = build_deps(self.settings, self.engine, clock=self.clock)
+        # Bolt calls auth.test here (one workspace): a wrong token fails now, not at the first
+        # request. With OAuth each workspace's token is read when it is first needed.
         self.app = build_app(deps)
+        if deps.workspaces is None:
+            self._reinstate(deps)
         self.scheduler = build_scheduler(deps)
         self.scheduler.start()
+
+    @staticmethod
+    def _reinstate(deps: Deps) -> None:
+        """The token works, so its workspace has the bot: one that uninstalled and installed it
+        again must not stay stopped (nor be purged) when the bot restarts with the new token.
+        Its workspace is asked of Slack before the write, never inside it."""
+        team_id = deps.gateway.team_id()
+        if not team_id:
+            return
+        with deps.session() as session:
+            resumed = reinstate(session, team_id=team_id)
+        if resumed:
+            log.info("workspace installed again: its work resumes", extra={"team_id": team_id})
 
     def serve_http(self, port: int) -> None:
         """Serve Slack's requests and the health check until interrupted."""
         if self.app is None or self.engine is None:
             raise RuntimeError("start() first")
+        if self.app.oauth_flow is not None:
+            log.info(
+                "workspaces install the app at GET /slack/install",
+                extra={"redirect": self.app.oauth_flow.redirect_uri_path},
+            )
         serve_http(
             build_wsgi_app(
                 self.app, self.engine, signing_secret=self.settings.slack_signing_secret or ""

@@ -9,7 +9,17 @@ and logs the body of a request that fails its signature check:
   timestamp within five minutes are checked on the raw bytes: anything else is 401, logged
   without its body;
 - a signed body that is not a Slack payload (not UTF-8, not a form or JSON object, a payload
-  that is not a JSON object with a type) is 400, and nothing is stored.
+  that is not a JSON object with a type) is 400, and nothing is stored; so is a payload of a
+  type this app never receives, or one Bolt would fail on before any listener runs (an action
+  without an action id, ids that are not strings: Bolt would answer 500);
+- a command whose words say "payload" is re-encoded so that Bolt reads it as a command.
+
+``GET /metrics`` is the Prometheus scrape (``bot.metrics``), unsigned like the health check:
+Prometheus calls it, and it holds counts only, no person's words or ids.
+
+With OAuth distribution, ``GET /slack/install`` and ``GET /slack/oauth_redirect`` go to Bolt's
+install flow unsigned: an installer's browser calls them, not Slack, and the flow checks its
+own one-time state instead. Without OAuth they are 404 like any other path.
 """
 
 import hashlib
@@ -20,19 +30,21 @@ import logging
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, parse_qsl, urlencode
 
-from slack_bolt import App
+from slack_bolt import App, BoltRequest
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from sqlalchemy import Engine
 from waitress.server import create_server
 
+from bot import metrics
 from storage.db import ping
 
 log = logging.getLogger(__name__)
 
 EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
+METRICS_PATH = "/metrics"
 # Slack's largest payload is a view submission: a view of up to 250 kB with its state, form-
 # encoded (which can triple it). 2 MiB is well above that, and far below a memory problem.
 MAX_BODY_BYTES = 2 * 1024 * 1024
@@ -51,17 +63,39 @@ def build_wsgi_app(
     clock: Callable[[], float] = time.time,
 ) -> WSGIApp:
     """The WSGI application: checked Slack requests for Bolt, our own answer for the health
-    check (``clock`` tells the time the request timestamps are checked against)."""
+    check (``clock`` tells the time the request timestamps are checked against), and the
+    install pages when ``app`` has an OAuth flow."""
     slack_handler = SlackRequestHandler(app)
+    flow = app.oauth_flow
+    install_paths = {flow.install_path, flow.redirect_uri_path} if flow is not None else set()
+    scrape = metrics.scraper(engine, clock)
 
     def wsgi_app(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
         method = environ.get("REQUEST_METHOD", "GET")
         if path == EVENTS_PATH and method == "POST":
-            refusal = _check(environ, signing_secret, clock())
-            if refusal is not None:
-                status, error = refusal
-                return _json(start_response, status, {"ok": False, "error": error})
+            # Waitress has read the request by now: this is the time the bot itself takes.
+            started = time.perf_counter()
+            surface = metrics.REFUSED
+            try:
+                refusal = _check(environ, signing_secret, clock())
+                if refusal is not None:
+                    status, error = refusal
+                    return _json(start_response, status, {"ok": False, "error": error})
+                surface = _surface(environ)
+                if _rate_limited(environ):
+                    return _json(start_response, "200 OK", {"ok": True})
+                # Bolt answers once the listener has acked; the rest of its work runs after.
+                return slack_handler(environ, start_response)
+            finally:
+                metrics.request_answered(surface, time.perf_counter() - started)
+        if path == METRICS_PATH and method == "GET":
+            body, content_type = scrape()
+            start_response(
+                "200 OK", [("Content-Type", content_type), ("Content-Length", str(len(body)))]
+            )
+            return [body]
+        if path in install_paths and method == "GET":
             return slack_handler(environ, start_response)
         if path == HEALTH_PATH and method in ("GET", "HEAD"):
             healthy = ping(engine)
@@ -97,11 +131,51 @@ def _check(environ: dict[str, Any], secret: str, now: float) -> tuple[str, str] 
             extra={"bytes": len(body), "timestamp": timestamp[:20]},
         )
         return "401 Unauthorized", "invalid_request"
-    problem = _malformed(body, str(environ.get("CONTENT_TYPE") or ""))
+    content_type = str(environ.get("CONTENT_TYPE") or "")
+    problem = _malformed(body, content_type)
     if problem is not None:
         log.warning("request refused: not a Slack payload", extra={"problem": problem})
         return "400 Bad Request", problem
+    readable = _for_bolt(body, content_type)
+    environ["wsgi.input"] = io.BytesIO(readable)
+    environ["CONTENT_LENGTH"] = str(len(readable))
     return None
+
+
+def _for_bolt(body: bytes, content_type: str) -> bytes:
+    """The body as Bolt reads it right. Bolt takes any form whose text holds "payload" for an
+    interaction's ``payload=`` form: a command whose words say "payload" would reach no
+    listener. Such a form is encoded again with every "p" as "%70", which reads back the same
+    (the signature was checked on the bytes Slack sent)."""
+    if content_type.startswith("application/json") or b"payload" not in body:
+        return body
+    fields = parse_qsl(body.decode("utf-8"), keep_blank_values=True)
+    if any(name == "payload" for name, _ in fields):
+        return body
+    return urlencode(fields).replace("p", "%70").encode()
+
+
+def _rate_limited(environ: dict[str, Any]) -> bool:
+    """Whether this is Slack saying it holds back events (Bolt has no listener for it)."""
+    body: bytes = environ["wsgi.input"].getvalue()
+    if not body.startswith(b"{") or b"app_rate_limited" not in body:
+        return False
+    data = json.loads(body)
+    if data.get("type") != "app_rate_limited":
+        return False
+    log.warning("Slack is rate limiting events", extra={"minute": data.get("minute_rate_limited")})
+    return True
+
+
+def _surface(environ: dict[str, Any]) -> str:
+    """The Slack surface of a checked request, from its payload's type (a label for metrics)."""
+    body: bytes = environ["wsgi.input"].getvalue()
+    if str(environ.get("CONTENT_TYPE") or "").startswith("application/json"):
+        return metrics.surface_of(json.loads(body).get("type"))
+    form = parse_qs(body.decode("utf-8"), keep_blank_values=True)
+    if "payload" in form:
+        return metrics.surface_of(json.loads(form["payload"][0]).get("type"))
+    return metrics.surface_of("command" if "command" in form else None)
 
 
 def _signed(secret: str, timestamp: str, signature: str, body: bytes, now: float) -> bool:
@@ -111,6 +185,11 @@ def _signed(secret: str, timestamp: str, signature: str, body: bytes, now: float
     base = b"v0:" + timestamp.encode() + b":" + body
     expected = "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
     return hmac.compare_digest(expected, signature)
+
+
+# The payloads this app takes: what its manifest subscribes to and the elements it builds.
+INTERACTIONS = frozenset({"block_actions", "view_submission"})
+EVENT_ENVELOPES = frozenset({"event_callback", "url_verification", "app_rate_limited"})
 
 
 def _malformed(body: bytes, content_type: str) -> str | None:
@@ -124,7 +203,9 @@ def _malformed(body: bytes, content_type: str) -> str | None:
             data = json.loads(text)
         except ValueError:
             return "invalid_json"
-        return None if isinstance(data, dict) and isinstance(data.get("type"), str) else "bad_shape"
+        if not isinstance(data, dict) or not isinstance(data.get("type"), str):
+            return "bad_shape"
+        return _event_problem(data) or _unreadable(text, content_type)
     form = parse_qs(text, keep_blank_values=True)
     if "payload" in form:
         try:
@@ -133,7 +214,7 @@ def _malformed(body: bytes, content_type: str) -> str | None:
             return "invalid_payload"
         if not isinstance(payload, dict) or not isinstance(payload.get("type"), str):
             return "bad_shape"
-        return _interaction_problem(payload)
+        return _interaction_problem(payload) or _unreadable(text, content_type)
     if "command" in form:
         return None if form["command"][0].startswith("/") else "bad_command"
     if "ssl_check" in form:
@@ -141,17 +222,52 @@ def _malformed(body: bytes, content_type: str) -> str | None:
     return "bad_shape"
 
 
+def _text(value: object) -> bool:
+    return isinstance(value, str)
+
+
 def _interaction_problem(payload: dict[str, Any]) -> str | None:
-    """What a block action or view submission lacks that every listener relies on."""
+    """What a block action or view submission lacks that Bolt and every listener rely on."""
     kind = payload["type"]
+    if kind not in INTERACTIONS:
+        return "unknown_type"
     if kind == "block_actions":
         actions = payload.get("actions")
         if not isinstance(actions, list) or not actions or not isinstance(actions[0], dict):
             return "no_actions"
-    if kind in ("view_submission", "view_closed") and not isinstance(payload.get("view"), dict):
-        return "no_view"
-    if not isinstance(payload.get("user"), dict):
+        # Bolt matches listeners on it before any of ours runs.
+        if not _text(actions[0].get("action_id")):
+            return "no_action_id"
+    if kind == "view_submission":
+        view = payload.get("view")
+        if not isinstance(view, dict):
+            return "no_view"
+        if not _text(view.get("callback_id")):
+            return "no_callback_id"
+    user = payload.get("user")
+    if not isinstance(user, dict) or not _text(user.get("id")):
         return "no_user"
+    return None
+
+
+def _event_problem(data: dict[str, Any]) -> str | None:
+    """What an Events API envelope lacks that Bolt matches listeners on."""
+    if data["type"] not in EVENT_ENVELOPES:
+        return "unknown_type"
+    if data["type"] == "event_callback":
+        event = data.get("event")
+        if not isinstance(event, dict) or not _text(event.get("type")):
+            return "no_event"
+    return None
+
+
+def _unreadable(text: str, content_type: str) -> str | None:
+    """Whether Bolt can read the payload's ids (team, user, channel…) without failing: it
+    reads them before any listener runs, and a forged type there would be a 500."""
+    try:
+        BoltRequest(body=text, headers={"content-type": [content_type]})
+    except Exception:  # whatever Bolt trips on, the payload is not one Slack sends
+        return "bad_shape"
     return None
 
 

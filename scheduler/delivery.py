@@ -36,7 +36,9 @@ from bot.gateway import SlackCallError
 from bot.services.digest import cohort_metrics
 from bot.services.leads import program_lead_ids
 from bot.services.pairing import record_conversation
+from bot.services.workspaces import drop_reason, inactive_teams
 from bot.views.bundle import build_bundle, can_bundle, pack
+from bot.views.digest import chart_comment
 from bot.views.prompts import build_delivery_failure, build_undelivered
 from scheduler import outbox
 from scheduler.outbox import OUTCOME_UNKNOWN, Claim, Planned
@@ -141,6 +143,8 @@ class DeliveryReport:
     dropped: int = 0
     # Messages that carried several deliveries (each is counted in ``sent``).
     bundles: int = 0
+    # Claims not sent because their lease ran out and another worker took them over.
+    lost: int = 0
     errors: list[str] = field(default_factory=list)
 
 
@@ -188,7 +192,8 @@ class Deliverer:
                     limit=self.batch,
                     whole_bundles=self.bundling,
                 )
-                claims = self._drop_quiet(session, claimed, report)
+                claims = self._drop_uninstalled(session, claimed, report)
+                claims = self._drop_quiet(session, claims, report)
             if not claimed:
                 break
             report.claimed += len(claimed)
@@ -198,6 +203,28 @@ class Deliverer:
                 else:
                     self._deliver_together(unit, report)
         return report
+
+    def _drop_uninstalled(
+        self, session: Session, claims: list[Claim], report: DeliveryReport
+    ) -> list[Claim]:
+        """Drop what is for a workspace that uninstalled the bot (its token is gone): the
+        uninstall dropped what was pending then, this drops what slipped in since (a send that
+        failed and came back, a delivery retried by hand). One small query per batch."""
+        if not claims:
+            return claims
+        gone = inactive_teams(session)
+        if not gone:
+            return claims
+        for claim in claims:
+            if claim.team_id in gone:
+                outbox.mark_dropped(
+                    session,
+                    delivery_id=claim.id,
+                    worker=self.worker,
+                    reason=drop_reason(gone[claim.team_id]),
+                )
+                report.dropped += 1
+        return [c for c in claims if c.team_id not in gone]
 
     def _drop_quiet(
         self, session: Session, claims: list[Claim], report: DeliveryReport
@@ -270,6 +297,9 @@ class Deliverer:
             if claim.needs_check and self._already_sent(claim, channel, report):
                 return
             self.pacer.wait(claim.team_id, channel)
+            if not self._fence(claim):
+                report.lost += 1
+                return
             ts = self._send(claim, channel)
         except SlackCallError as error:
             self._failed_call([claim], error, report)
@@ -298,7 +328,9 @@ class Deliverer:
         try:
             # One person's DM: any row that resolved it already knows it.
             known = next((c.channel_id for c in live if c.channel_id), None)
-            channel = known or self.deps.gateway.open_conversation([live[0].recipient_id])
+            channel = known or self.deps.slack(live[0].team_id).open_conversation(
+                [live[0].recipient_id]
+            )
             found = self._find_sent(live, channel)
         except SlackCallError as error:
             self._failed_call(live, error, report, channel=None)
@@ -328,7 +360,7 @@ class Deliverer:
                 since[claim.sent_as] = min(since.get(claim.sent_as, claim.due_at), claim.due_at)
         found: dict[str, str] = {}
         for key, due in since.items():
-            ts = self.deps.gateway.find_by_metadata(
+            ts = self.deps.slack(claims[0].team_id).find_by_metadata(
                 channel,
                 event_type=METADATA_EVENT,
                 key=key,
@@ -345,15 +377,26 @@ class Deliverer:
         all in the metadata.
         """
         key = claims[0].dedupe_key if len(claims) == 1 else f"bundle:{secrets.token_hex(8)}"
+        # Paced first: the fence below must be the last thing before the send, or a long wait
+        # could outlast the lease it extends.
+        self.pacer.wait(claims[0].team_id, channel)
+        now = self.deps.now()
         with self.deps.session() as session:
-            # A row whose lease another worker took is that worker's to send.
+            # A row whose lease ran out may be another worker's to send by now: it stays out.
             held = [
                 c
                 for c in claims
                 if outbox.remember_send(
-                    session, claim=c, worker=self.worker, channel_id=channel, key=key
+                    session,
+                    claim=c,
+                    worker=self.worker,
+                    channel_id=channel,
+                    key=key,
+                    now=now,
+                    lease=self.lease,
                 )
             ]
+        report.lost += len(claims) - len(held)
         if not held:
             return
         payload: dict[str, Any] = {"key": key}
@@ -364,8 +407,7 @@ class Deliverer:
             "metadata": {"event_type": METADATA_EVENT, "event_payload": payload},
         }
         try:
-            self.pacer.wait(held[0].team_id, channel)
-            ts = self.deps.gateway.post_message(channel, message)
+            ts = self.deps.slack(held[0].team_id).post_message(channel, message)
         except SlackCallError as error:
             if len(held) > 1 and error.error in CONTENT_ERRORS:
                 log.warning(
@@ -397,11 +439,24 @@ class Deliverer:
         if claim.rule == DIGEST_RULE:
             self._attach_chart(claim, channel, look_first=found)
 
+    def _fence(self, claim: Claim) -> bool:
+        """Whether the claim still holds right before its send (its lease then runs from now).
+
+        Outside the Slack call's way: a short transaction of its own, committed before it.
+        """
+        with self.deps.session() as session:
+            held = outbox.fence(
+                session, claim=claim, worker=self.worker, now=self.deps.now(), lease=self.lease
+            )
+        if not held:
+            log.warning("delivery lease lost: not sending", extra={"delivery_id": claim.id})
+        return held
+
     def _send(self, claim: Claim, channel: str) -> str | None:
         """Post the message (its dedupe key as metadata), or share the file; returns the ts."""
         shared = claim.file
         if shared is not None:
-            self.deps.gateway.upload_file(
+            self.deps.slack(claim.team_id).upload_file(
                 channel,
                 filename=shared.filename,
                 content=shared.content.encode(),
@@ -413,7 +468,7 @@ class Deliverer:
             **claim.payload,
             "metadata": {"event_type": METADATA_EVENT, "event_payload": {"key": claim.dedupe_key}},
         }
-        return self.deps.gateway.post_message(channel, message)
+        return self.deps.slack(claim.team_id).post_message(channel, message)
 
     def _attach_chart(self, claim: Claim, channel: str, *, look_first: bool) -> None:
         """Upload the digest's chart under it; the digest reads fine if this fails."""
@@ -430,19 +485,16 @@ class Deliverer:
                 return
             filename = chart_filename(metrics)
             oldest = (claim.due_at - timedelta(minutes=5)).timestamp()
-            if look_first and self.deps.gateway.find_file(
+            if look_first and self.deps.slack(claim.team_id).find_file(
                 channel, filename=filename, oldest=oldest
             ):
                 return
-            self.deps.gateway.upload_file(
+            self.deps.slack(claim.team_id).upload_file(
                 channel,
                 filename=filename,
                 content=png,
                 title=f"{metrics.program_name}: sessions and scorecards per week",
-                initial_comment=(
-                    "Sessions per week against plan, and the scorecard trend, for "
-                    f"*{metrics.program_name}*."
-                ),
+                initial_comment=chart_comment(metrics),
             )
         except (SlackCallError, ValueError) as error:
             log.warning(
@@ -454,9 +506,9 @@ class Deliverer:
         if claim.channel_id:
             return claim.channel_id
         if claim.members:
-            channel = self.deps.gateway.open_conversation(claim.members)
+            channel = self.deps.slack(claim.team_id).open_conversation(claim.members)
         elif claim.recipient_id[:1] in ("U", "W"):
-            channel = self.deps.gateway.open_conversation([claim.recipient_id])
+            channel = self.deps.slack(claim.team_id).open_conversation([claim.recipient_id])
         else:
             channel = claim.recipient_id
         with self.deps.session() as session:
@@ -470,9 +522,11 @@ class Deliverer:
         shared = claim.file
         if shared is not None:
             # A file share carries no metadata: it is known by its name, unique per delivery.
-            ts = self.deps.gateway.find_file(channel, filename=shared.filename, oldest=oldest)
+            ts = self.deps.slack(claim.team_id).find_file(
+                channel, filename=shared.filename, oldest=oldest
+            )
         else:
-            ts = self.deps.gateway.find_by_metadata(
+            ts = self.deps.slack(claim.team_id).find_by_metadata(
                 channel, event_type=METADATA_EVENT, key=claim.sent_as, oldest=oldest
             )
         if ts is None:

@@ -10,6 +10,7 @@ from datetime import timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from bot import metrics
 from bot.deps import Deps
 from scheduler.delivery import Deliverer, pacer_for, worker_id
 from scheduler.jobs import HOUSEKEEPING
@@ -47,7 +48,8 @@ def build_scheduler(deps: Deps) -> BackgroundScheduler:
             log.info("outbox delivered", extra=vars(report))
 
     def plan_prompts(deps: Deps) -> None:
-        plan_due(deps, wait=False)
+        with metrics.PLANNING_SECONDS.time():
+            plan_due(deps, wait=False)
 
     scheduled = [*HOUSEKEEPING, (plan_prompts, PLANNING_EVERY), (deliver_outbox, DELIVERY_EVERY)]
     for job, every in scheduled:

@@ -5,6 +5,8 @@
 - Delivery claims due rows: on PostgreSQL ``FOR UPDATE SKIP LOCKED`` lets many processes share
   the work, on SQLite the unit of work's ``BEGIN IMMEDIATE`` serialises claims. A claim sets a
   lease; a row whose lease ran out while ``sending`` belongs to a process that died mid-send.
+  Right before each send the worker fences its claim (``fence``, ``remember_send``): one UPDATE
+  that extends the lease only while it still holds, so a worker that lost it never sends.
 - Such a row, and one whose last send timed out, has an unknown outcome: it is reconciled
   (looked up in the conversation by its metadata) before any resend.
 - The routine prompts (``bundle``) due for a person at one moment are claimed together, even
@@ -303,17 +305,57 @@ def remember_channel(session: Session, *, delivery_id: int, worker: str, channel
     return _set(session, delivery_id, worker, channel_id=channel_id)
 
 
+def _fenced(claim: Claim, worker: str, now: datetime) -> Any:
+    """The claim is still this worker's, from this very claim, and its lease has not run out.
+
+    ``attempts`` is the claim's fencing token: every claim raises it, so a stale claim of a row
+    that was reclaimed since (even by a worker of the same name, as the scheduler's and the
+    after-ack deliverers of one process are) no longer matches.
+    """
+    return and_(
+        _mine(claim.id, worker),
+        col(Delivery.attempts) == claim.attempts,
+        col(Delivery.lease_until) > now,
+    )
+
+
+def fence(session: Session, *, claim: Claim, worker: str, now: datetime, lease: timedelta) -> bool:
+    """Right before a send: True and the lease extended from ``now`` when the claim still holds.
+
+    One short UPDATE, committed before the Slack call: a worker whose lease ran out (another one
+    may have reclaimed the row, looked in the conversation and sent) must not send, and the
+    extended lease keeps other workers from reclaiming, and reconciling, a send in flight.
+    """
+    result = session.execute(
+        update(Delivery).where(_fenced(claim, worker, now)).values(lease_until=now + lease)
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
 def remember_send(
-    session: Session, *, claim: Claim, worker: str, channel_id: str, key: str
+    session: Session,
+    *,
+    claim: Claim,
+    worker: str,
+    channel_id: str,
+    key: str,
+    now: datetime,
+    lease: timedelta,
 ) -> bool:
-    """Store, before sending, where the delivery goes and under which metadata key.
+    """Store, right before sending, where the delivery goes and under which metadata key; False
+    (nothing stored) when the claim no longer holds (see ``fence``, which this is too).
 
     A reconcile after an unknown outcome looks for that key: a bundle's, when it shares one.
     """
     extras = {**claim.extras, "sent_as": key}
     if key == claim.dedupe_key:
         extras.pop("sent_as")
-    return _set(session, claim.id, worker, channel_id=channel_id, extras=extras)
+    result = session.execute(
+        update(Delivery)
+        .where(_fenced(claim, worker, now))
+        .values(channel_id=channel_id, extras=extras, lease_until=now + lease)
+    )
+    return bool(getattr(result, "rowcount", 0))
 
 
 def mark_sent(

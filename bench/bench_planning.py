@@ -1,8 +1,11 @@
 """Time planning passes (``plan_due``) over 1,000, 10,000 and 100,000 active pairings.
 
 Run from the repository root: ``python bench/bench_planning.py`` (SQLite files in a temporary
-directory); add ``--database-url postgresql+psycopg://...`` to run on PostgreSQL too (its public
-schema is dropped and rebuilt for every size). Prints figures; asserts nothing.
+directory). PostgreSQL runs too: on a throwaway server of its own with stock settings (initdb's
+defaults, durable: fsync and synchronous commit on) when ``initdb`` is found, as the tests find
+it, or on ``--database-url postgresql+psycopg://...`` (its public schema is dropped and rebuilt
+for every size); ``--no-postgres`` skips it. Prints figures and the server's settings; asserts
+nothing.
 
 The data is a seeded, realistic mix: most pairs met recently and have a session booked within
 the week (some within the hour), some have a past session nobody logged, some have lapsed, some
@@ -20,6 +23,7 @@ back, before each timed one.
 """
 
 import argparse
+import contextlib
 import gc
 import random
 import sys
@@ -41,6 +45,10 @@ from sqlmodel import Session
 from bot.config import Settings
 from bot.deps import Deps
 from bot.gateway import SlackGateway, build_client
+from bot.sandbox.postgres import (
+    postgres_binaries_available,
+    throwaway_postgres,
+)
 from scheduler import outbox
 from scheduler.rules import Planner
 from scheduler.tick import PLAN_CHUNK, PlanReport, plan_due
@@ -297,10 +305,56 @@ def _fresh_postgres(url: str) -> Engine:
     return engine
 
 
+# The settings that decide the figures, printed with them.
+SHOWN_SETTINGS = (
+    "server_version",
+    "shared_buffers",
+    "work_mem",
+    "effective_cache_size",
+    "random_page_cost",
+    "fsync",
+    "synchronous_commit",
+    "full_page_writes",
+    "jit",
+)
+
+
+@contextlib.contextmanager
+def stock_postgres() -> Iterator[str]:
+    """A throwaway PostgreSQL server with stock settings; yields the URL of an empty database."""
+    with throwaway_postgres(durable=True) as url:
+        yield url
+
+
+def _settings_line(url: str) -> str:
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            shown = [
+                f"{name}={conn.execute(text(f'SHOW {name}')).scalar()}" for name in SHOWN_SETTINGS
+            ]
+    finally:
+        engine.dispose()
+    return "postgresql: " + ", ".join(shown)
+
+
+def _run_postgres(url: str, sizes: list[int]) -> None:
+    print(_settings_line(url), flush=True)
+    for size in sizes:
+        engine = _fresh_postgres(url)
+        try:
+            run(engine, size, "postgresql")
+        finally:
+            engine.dispose()
+
+
 def main(argv: list[str] | None = None) -> None:
     """Print one line of figures per backend and size."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--database-url", help="also run on this PostgreSQL database (emptied!)")
+    parser.add_argument("--database-url", help="run PostgreSQL on this database (emptied!)")
+    parser.add_argument(
+        "--no-postgres", action="store_true", help="SQLite only: start no PostgreSQL server"
+    )
     parser.add_argument(
         "--sizes", type=int, nargs="+", default=list(SIZES), help="pairing counts to run"
     )
@@ -328,12 +382,14 @@ def main(argv: list[str] | None = None) -> None:
             finally:
                 engine.dispose()
     if args.database_url:
-        for size in args.sizes:
-            engine = _fresh_postgres(args.database_url)
-            try:
-                run(engine, size, "postgresql")
-            finally:
-                engine.dispose()
+        _run_postgres(args.database_url, args.sizes)
+    elif args.no_postgres:
+        return
+    elif not postgres_binaries_available():
+        print("postgresql: skipped (initdb and pg_ctl not found; install postgresql)")
+    else:
+        with stock_postgres() as url:
+            _run_postgres(url, args.sizes)
 
 
 if __name__ == "__main__":

@@ -26,7 +26,7 @@ from functools import cached_property, lru_cache, partial
 from itertools import islice
 from typing import Any
 
-from sqlalchemy import Row, and_, case, exists, func, join, literal, or_, type_coerce
+from sqlalchemy import Row, and_, case, exists, func, join, literal, or_, text, type_coerce
 from sqlalchemy.orm import Mapped
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
@@ -43,6 +43,7 @@ from bot.services.scorecards import (
     scorecard_view,
 )
 from bot.services.stages import PairEvent, note_event_for_program
+from bot.services.workspaces import uninstalled_teams
 from bot.views.prompts import (
     build_agenda_prompt,
     build_did_you_meet,
@@ -199,9 +200,11 @@ _PAIR_COLUMNS = (
 )
 
 
-def _unplanned(key: ColumnElement[str]) -> ColumnElement[bool]:
-    """True when the outbox holds no message with this dedupe key (a unique index lookup)."""
-    return ~exists().where(col(Delivery.dedupe_key) == key)
+def _unplanned(key: ColumnElement[str], *outer: Any) -> ColumnElement[bool]:
+    """True when the outbox holds no message with this dedupe key (a unique index lookup);
+    ``outer``: the enclosing queries' tables the key reads, when it is nested deeper than one."""
+    unplanned = exists().where(col(Delivery.dedupe_key) == key)
+    return ~(unplanned.correlate(*outer) if outer else unplanned)
 
 
 def _open_sides(
@@ -301,13 +304,18 @@ class Planner:
         self._reach: dict[tuple[WorkingHours, bool], datetime | None] = {}
         # Lapse flags waiting to be written together.
         self._flags: list[dict[str, Any]] = []
+        self._every_row_said = False
 
     # --- what every rule shares ----------------------------------------------------------
 
     @cached_property
     def programs(self) -> dict[int, Program]:
-        """The running programs, by id."""
-        query = select(Program).where(col(Program.status) == ProgramStatus.ACTIVE.value)
+        """The running programs of the workspaces that have the bot, by id: every rule plans
+        only for these, so an uninstalled workspace gets nothing (its data waits for purge)."""
+        query = select(Program).where(
+            col(Program.status) == ProgramStatus.ACTIVE.value,
+            col(Program.team_id).not_in(uninstalled_teams()),
+        )
         return {program.id or 0: program for program in self.session.exec(query)}
 
     def settings(self, program: Program) -> RuleSettings:
@@ -410,8 +418,21 @@ class Planner:
             query = query.select_from(source).join(Pairing, link)
         return query.where(col(Pairing.status) == PairingStatus.ACTIVE.value)
 
+    def _say_every_row_is_read(self) -> None:
+        """Tell PostgreSQL, for this transaction, that each rule query's rows are all read.
+
+        ``yield_per`` reads through a server-side cursor, which PostgreSQL plans for its first
+        tenth of rows (``cursor_tuple_fraction``): plans quick to start and slow to finish, such
+        as a nested loop rescanning a whole subquery for every pairing. A rule reads every row.
+        """
+        if self.session.get_bind().dialect.name == "postgresql":
+            self.session.execute(text("SET LOCAL cursor_tuple_fraction = 1.0"))
+        self._every_row_said = True
+
     def _rows(self, query: Any) -> Iterator[Row[Any]]:
         """The query's rows, a slice at a time, for running programs only."""
+        if not self._every_row_said:
+            self._say_every_row_is_read()
         for row in self.session.execute(query.execution_options(yield_per=YIELD_PER)):
             if row.program_id in self.programs:
                 yield row
@@ -692,16 +713,21 @@ class Planner:
             program_id: timedelta(days=program.cadence.days or program.max_gap_days)
             for program_id, program in self.programs.items()
         }
+        # Each pair's last held session, as one grouped subquery joined by pairing: a correlated
+        # subquery is planned as one index probe per pairing for every use of ``since`` (the
+        # filter, each key), and PostgreSQL cannot share them; this is read once, in index order.
         last_held = (
-            select(func.max(col(Meeting.held_at)))
-            .where(
-                col(Meeting.pairing_id) == col(Pairing.id),
-                col(Meeting.status) == MeetingStatus.HELD.value,
+            select(
+                col(Meeting.pairing_id).label("pairing_id"),
+                func.max(col(Meeting.held_at)).label("held_at"),
             )
-            .correlate(Pairing)
-            .scalar_subquery()
+            .where(col(Meeting.status) == MeetingStatus.HELD.value)
+            .group_by(col(Meeting.pairing_id))
+            .subquery()
         )
-        since = type_coerce(func.coalesce(last_held, col(Pairing.started_at)), UTCDateTime())
+        since = type_coerce(
+            func.coalesce(last_held.c.held_at, col(Pairing.started_at)), UTCDateTime()
+        )
         # Pairs with a session booked (or not logged yet), as one grouped subquery joined by
         # pairing: a correlated EXISTS let SQLite scan every booked session of the workspace
         # once per pairing.
@@ -741,12 +767,16 @@ class Planner:
             .scalar_subquery()
         )
         # A lead not told of this gap yet: the creator, or a co-lead added since the flag.
+        # Correlated by hand: two levels down, SQLAlchemy would give the key a pairing of its
+        # own (every pairing's key, and a lead "told" of any pair's gap).
         untold = or_(
             _unplanned(escalated_to(creator)),
-            exists().where(
+            exists()
+            .where(
                 col(ProgramLead.program_id) == col(Pairing.program_id),
-                _unplanned(escalated_to(col(ProgramLead.user_id))),
-            ),
+                _unplanned(escalated_to(col(ProgramLead.user_id)), Pairing, ProgramLead, last_held),
+            )
+            .correlate(Pairing, last_held),
         )
         escalation_due = since <= cutoff(lambda s: s.lapse_escalation_factor, self.now)
         sides, unplanned = _open_sides("lapse_nudge", col(Pairing.id), period, zones=self.zones)
@@ -754,6 +784,7 @@ class Planner:
             self._pairs_select(
                 since.label("since"), unflagged.label("unflagged"), untold.label("untold"), *sides
             )
+            .outerjoin(last_held, last_held.c.pairing_id == col(Pairing.id))
             .outerjoin(booked, booked.c.pairing_id == col(Pairing.id))
             .where(
                 booked.c.pairing_id.is_(None),

@@ -7,7 +7,7 @@ import pytest
 import sqlalchemy
 from sqlalchemy.engine import make_url
 
-from tests.pg import postgres_binaries_available, throwaway_postgres
+from bot.sandbox.postgres import postgres_binaries_available, throwaway_postgres
 
 pytestmark = pytest.mark.postgres
 

@@ -1,4 +1,9 @@
-"""A throwaway PostgreSQL server for tests: a fresh cluster on a free loopback port."""
+"""A throwaway PostgreSQL server: a fresh cluster on a free loopback port, in a temp dir.
+
+The tests use it with durability off (fast, and nothing to keep); the planning bench with
+initdb's stock settings, so that its figures are those of a real server. PostgreSQL refuses to
+run as root: as root, the cluster is run as the ``postgres`` user on a directory it owns.
+"""
 
 from __future__ import annotations
 
@@ -128,7 +133,7 @@ def _temp_parent(account: pwd.struct_passwd | None) -> Path:
     default = tempfile.gettempdir()
     # Root's TMPDIR may sit under a directory the postgres user cannot traverse.
     if account is not None or len(default) > _MAX_TEMP_PARENT_LEN:
-        return Path("/tmp")
+        return Path("/tmp")  # noqa: S108 - only a parent: the cluster dir inside is mkdtemp's
     return Path(default)
 
 
@@ -149,7 +154,7 @@ class _Cluster:
         if self.account is not None:
             argv = [_runuser() or "runuser", "-u", self.account.pw_name, "--", *argv]
         try:
-            return subprocess.run(
+            return subprocess.run(  # noqa: S603 - PostgreSQL's own binaries, no shell
                 argv,
                 cwd=self.base,
                 stdin=subprocess.DEVNULL,
@@ -205,15 +210,16 @@ class _Cluster:
             return "(no server log was written)"
         return "\n".join(text.splitlines()[-_LOG_TAIL_LINES:])
 
-    def start(self) -> int:
-        """Start the server on a free loopback port, retrying on a port clash; return the port."""
+    def start(self, *, durable: bool = False) -> int:
+        """Start the server on a free loopback port, retrying on a port clash; return the port.
+
+        Durability (fsync and friends) is off unless ``durable``: initdb's stock settings."""
         for attempt in range(1, _START_ATTEMPTS + 1):
             port = _free_port()
             log_start = self.log.stat().st_size if self.log.exists() else 0
-            options = (
-                f"-h {_HOST} -p {port} -k {shlex.quote(str(self.base))} -F "
-                "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
-            )
+            options = f"-h {_HOST} -p {port} -k {shlex.quote(str(self.base))}"
+            if not durable:
+                options += " -F -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
             result = self.run(
                 self.binaries.pg_ctl,
                 "start",
@@ -287,8 +293,9 @@ class _Cluster:
 
 
 @contextlib.contextmanager
-def throwaway_postgres() -> Iterator[str]:
-    """Run a fresh PostgreSQL server and yield a SQLAlchemy URL for an empty database on it."""
+def throwaway_postgres(*, durable: bool = False) -> Iterator[str]:
+    """Run a fresh PostgreSQL server and yield a SQLAlchemy URL for an empty database on it
+    (``durable``: with initdb's stock settings, fsync on)."""
     binaries = _find_binaries()
     if binaries is None:
         raise PostgresUnavailableError(
@@ -299,7 +306,7 @@ def throwaway_postgres() -> Iterator[str]:
     try:
         cluster.prepare()
         cluster.initdb()
-        port = cluster.start()
+        port = cluster.start(durable=durable)
         cluster.create_database(port)
         yield f"postgresql+psycopg://{SUPERUSER}@{_HOST}:{port}/{DATABASE}"
     finally:

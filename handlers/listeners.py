@@ -31,6 +31,7 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext
 from sqlmodel import Session, select
 
+from bot import metrics
 from bot.deps import Deps
 from bot.errors import FieldErrors, NotFound, UserError
 from bot.gateway import SlackCallError, SlackGateway
@@ -466,7 +467,17 @@ def _apologise(interaction: Interaction, what: str, error: Exception) -> None:
         exc_info=error,
         extra={"listener": what, "team_id": interaction.team_id, "user_id": interaction.user_id},
     )
+    metrics.listener_failed(_metric_surface(interaction))
     interaction.tell(APOLOGY)
+
+
+def _metric_surface(interaction: Interaction) -> str:
+    """The surface label of the request the interaction came in as."""
+    if isinstance(interaction, Command):
+        return "command"
+    if isinstance(interaction, Submission):
+        return "view"
+    return "action" if isinstance(interaction, Click) else "event"
 
 
 def _pair(interaction: Interaction, source: PairFrom | None, key: object) -> None:

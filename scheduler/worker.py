@@ -83,7 +83,7 @@ def drain(deliverer: Deliverer) -> DeliveryReport:
         report = deliverer.run()
         if not report.claimed:
             return total
-        for name in ("claimed", "sent", "reconciled", "retried", "failed", "dropped"):
+        for name in ("claimed", "sent", "reconciled", "retried", "failed", "dropped", "lost"):
             setattr(total, name, getattr(total, name) + getattr(report, name))
         total.errors.extend(report.errors)
 
@@ -115,7 +115,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     sys.stdout.write(
         f"{deliverer.worker}: claimed {report.claimed}, sent {report.sent}, "
         f"reconciled {report.reconciled}, retrying {report.retried}, failed {report.failed}, "
-        f"dropped {report.dropped}\n"
+        f"dropped {report.dropped}, left to another copy {report.lost}\n"
     )
     sys.stdout.flush()
     return 0

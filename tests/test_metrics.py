@@ -135,6 +135,20 @@ def test_a_listener_error_is_counted_by_surface(bot: SlackToBot) -> None:
     assert _grew(before, after, "mentorbot_listener_errors_total", surface="command") == 1
 
 
+def test_a_listener_that_fails_is_counted_and_the_person_told(
+    bot: SlackToBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr("handlers.status.pair_dashboards", broken)
+    _, before = _scrape(bot)
+    answer = bot.ask("status", user_id="U0001")
+    _, after = _scrape(bot)
+    assert "went wrong" in str(answer).lower()
+    assert _grew(before, after, "mentorbot_listener_errors_total", surface="command") == 1
+
+
 def test_an_unreadable_database_still_answers_the_scrape() -> None:
     broken = create_engine("sqlite:////nonexistent-directory/mentorbot.db")
     body, content_type = metrics.scraper(broken, lambda: 0.0)()

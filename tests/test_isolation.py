@@ -329,3 +329,51 @@ def test_two_workspaces_side_by_side_then_one_leaves_on_postgresql(
 ) -> None:
     with open_oauth_world(tmp_path, clock, database_url=pg_url) as world:
         journey(world, clock)
+
+
+def test_every_scheduled_rule_and_digest_over_two_workspaces_keeps_them_apart(
+    oauth_world: OAuthWorld, clock: FrozenClock
+) -> None:
+    """Nine days of the scheduler over both workspaces at once: reminders, agenda and scorecard
+    prompts, lapse nudges and the weekly digest all go out, each with its own workspace's
+    token to its own people and channels."""
+    world = oauth_world
+    for ws in (world.a, world.b):
+        run_journey(world, ws)
+    deliverer = Deliverer(world.deps, worker="isolation")
+    mark = len(world.slack.calls)
+    for _ in range(9 * 4):
+        clock.advance(timedelta(hours=6))
+        tick(world.deps, deliverer)
+    calls = world.slack.calls[mark:]
+    assert mixed(world, calls) == []
+    sent = [c for c in calls if c.method == "chat.postMessage"]
+    assert {c.team_id for c in sent} == {TEAM_A, TEAM_B}
+    # Both workspaces heard from several rules, not one.
+    for ws in (world.a, world.b):
+        rules = {
+            d
+            for d in _rules_sent(world.engine, ws.team_id)
+            if not d.startswith(("introduction", "invitation"))
+        }
+        assert len(rules) >= 2, (ws.team_id, rules)
+        # The weekly digest went by itself to the workspace's own leads channel.
+        digests = posted_to(world, ws.channels["mentoring-leads"])
+        assert {c.team_id for c in digests} == {ws.team_id}
+        assert all(PROGRAMS[ws.team_id] in json.dumps(c.params) for c in digests)
+    check_no_row_names_the_other(world)
+
+
+def _rules_sent(engine: Engine, team_id: str) -> set[str]:
+    """The rules whose messages were sent in ``team_id``."""
+    delivery = SQLModel.metadata.tables["delivery"]
+    with engine.connect() as conn:
+        return {
+            str(rule)
+            for (rule,) in conn.execute(
+                sa.select(delivery.c.rule).where(
+                    delivery.c.team_id == team_id,
+                    delivery.c.status == DeliveryStatus.SENT.value,
+                )
+            )
+        }

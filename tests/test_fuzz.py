@@ -565,14 +565,8 @@ class _Harvest:
         self.calls = 0
 
     def _new_views(self) -> list[dict[str, Any]]:
-        # The double's public ``views`` copies every view ever shown: only new ones are read.
-        slack = self.world.slack
-        with slack._lock:
-            changed = [
-                copy.deepcopy(view)
-                for view_id, view in slack._views.items()
-                if self.views.get(view_id) != view["hash"]
-            ]
+        # Only the views new or changed since the last look are copied.
+        changed = self.world.slack.views_changed(self.views)
         self.views.update({view["id"]: view["hash"] for view in changed})
         return changed
 

@@ -1975,6 +1975,16 @@ class SlackDouble:
         with self._lock:
             return copy.deepcopy(self._views)
 
+    def views_changed(self, seen: Mapping[str, str]) -> list[JSONDict]:
+        """The views whose hash is not the one in ``seen`` (view id → hash): new or updated since
+        the caller last looked, copied (cheaper than ``views`` when many were shown)."""
+        with self._lock:
+            return [
+                copy.deepcopy(view)
+                for view_id, view in self._views.items()
+                if seen.get(view_id) != view["hash"]
+            ]
+
     def home_view(self, user_id: str) -> JSONDict | None:
         """The Home tab last published for a user."""
         with self._lock:

@@ -110,22 +110,26 @@ class Directory:
             session.flush()
             return Person.of(row)
 
+    def known(
+        self, *, team_id: str, user_id: str, max_age: timedelta | None = CACHE_TTL
+    ) -> Person | None:
+        """The person as ``person`` finds them, or None (logged) when Slack can't tell us now
+        or doesn't know them: for callers that go on without them."""
+        try:
+            return self.person(team_id=team_id, user_id=user_id, max_age=max_age)
+        except (SlackCallError, NotFound) as error:
+            log.warning("person unknown", extra={"user_id": user_id, "error": str(error)})
+            return None
+
     def tz(self, *, team_id: str, user_id: str, max_age: timedelta | None = CACHE_TTL) -> str:
         """The person's Slack timezone; UTC when Slack can't tell us right now."""
-        try:
-            return self.person(team_id=team_id, user_id=user_id, max_age=max_age).tz
-        except (SlackCallError, NotFound) as error:
-            log.warning(
-                "timezone unknown, using UTC", extra={"user_id": user_id, "error": str(error)}
-            )
-            return "UTC"
+        person = self.known(team_id=team_id, user_id=user_id, max_age=max_age)
+        return "UTC" if person is None else person.tz
 
     def name(self, *, team_id: str, user_id: str) -> str:
         """The person's real name, for plain text where mentions can't render ('' if unknown)."""
-        try:
-            return self.person(team_id=team_id, user_id=user_id).real_name
-        except (SlackCallError, NotFound):
-            return ""
+        person = self.known(team_id=team_id, user_id=user_id)
+        return "" if person is None else person.real_name
 
     def is_admin(
         self, *, team_id: str, user_id: str, max_age: timedelta | None = timedelta(0)
@@ -133,8 +137,8 @@ class Directory:
         """Whether the person is a workspace admin or owner, as Slack says now.
 
         Rights are not taken from a day-old cache: a demoted admin must stop being a lead at
-        once. Only when Slack can't answer does the cached flag stand in (``max_age=None``: the
-        cache as it is, for a modal's submission, whose opening asked Slack moments before).
+        once. Only when Slack can't answer does the cached flag stand in; a modal's submission
+        passes a short ``max_age``, as its opening asked Slack moments before.
         """
         return self.person(team_id=team_id, user_id=user_id, max_age=max_age).is_admin
 

@@ -9,7 +9,6 @@ from datetime import timedelta
 from typing import Any
 
 from slack_bolt import App
-from sqlmodel import col, or_, select
 
 from bot.commands import COMMAND, Subcommand
 from bot.errors import UserError
@@ -64,7 +63,7 @@ from handlers.listeners import (
     on_submit,
 )
 from storage.enums import ProgramStatus
-from storage.models import Program, SlackUser
+from storage.models import Program
 
 PROGRAM = Subcommand(
     "program",
@@ -275,12 +274,16 @@ def invite(
                 f"(`{COMMAND} program announce NAME`), or invite a smaller channel or a user group."
             )
         people += members
-    people = _people_only(i, people, bot_user_id=gateway.bot_user_id())
+    bot_user_id = gateway.bot_user_id()
     with i.deps.session() as session:
         program = get_program_by_id(session, team_id=i.team_id, program_id=program_id)
         require_invitable(program)
         outcome = invite_people(
-            session, program=program, user_ids=people, invited_by=i.user_id, now=i.now()
+            session,
+            program=program,
+            user_ids=[u for u in people if u != bot_user_id],
+            invited_by=i.user_id,
+            now=i.now(),
         )
         if outcome.new:
             invitation = build_invitation(
@@ -306,25 +309,6 @@ def invite(
                 ),
             )
         return build_invite_result(program, outcome, problems=problems)
-
-
-def _people_only(i: Interaction, user_ids: Sequence[str], *, bot_user_id: str) -> list[str]:
-    """``user_ids`` once each, without the bot itself and anyone Slack told us is a bot or
-    deactivated (what the directory has cached: asking Slack about each would be slow)."""
-    wanted = [u for u in dict.fromkeys(user_ids) if u and u != bot_user_id]
-    if not wanted:
-        return []
-    with i.deps.read() as session:
-        skipped = set(
-            session.exec(
-                select(SlackUser.user_id).where(
-                    SlackUser.team_id == i.team_id,
-                    col(SlackUser.user_id).in_(wanted),
-                    or_(col(SlackUser.is_bot).is_(True), col(SlackUser.deleted).is_(True)),
-                )
-            ).all()
-        )
-    return [u for u in wanted if u not in skipped]
 
 
 def _group_problem(group: str, error: SlackCallError) -> str:

@@ -5,7 +5,6 @@ gets a DM in their own timezone and the calendar invite, through the outbox. The
 both by their Slack email; the DM says whom it could not name, and the file goes regardless.
 """
 
-import logging
 from dataclasses import dataclass
 
 from slack_bolt import App
@@ -15,7 +14,6 @@ from bot.calendar import Invitee, build_invite, usable_email
 from bot.commands import Subcommand
 from bot.directory import CACHE_TTL
 from bot.errors import NotFound
-from bot.gateway import SlackCallError
 from bot.ids import ActionId, BlockId, CallbackId
 from bot.services.access import pairing_for, partner_of
 from bot.services.goals import pair_goals
@@ -69,8 +67,6 @@ from scheduler.outbox import Planned, SharedFile
 from scheduler.rules import scorecard_prompt_now
 from storage.models import Pairing, Program
 
-log = logging.getLogger(__name__)
-
 SCHEDULE = Subcommand(
     "schedule", "schedule [@partner]", "Schedule, move or cancel your next mentoring session."
 )
@@ -103,13 +99,11 @@ class Someone:
 def _someone(i: Interaction, user_id: str, *, fresh: bool) -> Someone:
     """A person from the directory: asked of Slack when ``fresh`` and the cache is a day old,
     else as cached (a submission's ack must not wait on Slack; its modal's opening asked)."""
-    try:
-        person = i.deps.directory.person(
-            team_id=i.team_id, user_id=user_id, max_age=CACHE_TTL if fresh else None
-        )
-    except (SlackCallError, NotFound) as error:
+    person = i.deps.directory.known(
+        team_id=i.team_id, user_id=user_id, max_age=CACHE_TTL if fresh else None
+    )
+    if person is None:
         # The session still changes: the DM uses UTC and says the invite lacks this person.
-        log.warning("person unknown for a session", extra={"user_id": user_id, "error": str(error)})
         return Someone()
     return Someone(tz=person.tz, name=person.real_name, email=usable_email(person.email))
 

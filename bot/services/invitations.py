@@ -18,7 +18,7 @@ from bot.commands import COMMAND
 from bot.errors import Forbidden, NotFound, UserError
 from bot.services.leads import program_lead_ids
 from storage.enums import ParticipantStatus, ProgramStatus, Visibility
-from storage.models import Invitation, InvitationStatus, Participant, Program
+from storage.models import Invitation, InvitationStatus, Participant, Program, SlackUser
 
 # Slack escapes what a slash command mentions: <@U…|name>, <!subteam^S…|@handle>, <#C…|name>.
 USER_MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
@@ -145,8 +145,10 @@ def require_invitable(program: Program) -> None:
 def invite_people(
     session: Session, *, program: Program, user_ids: Iterable[str], invited_by: str, now: datetime
 ) -> Invited:
-    """Invite each of ``user_ids`` who is not in the program, not a lead and not invited yet."""
-    wanted = list(dict.fromkeys(u for u in user_ids if u))
+    """Invite each of ``user_ids`` who is not in the program, not a lead and not invited yet,
+    leaving out anyone Slack told us is a bot or deactivated (as the directory has cached them:
+    asking Slack about each would be slow)."""
+    wanted = _people_only(session, program.team_id, dict.fromkeys(u for u in user_ids if u))
     if len(wanted) > INVITE_MAX:
         raise UserError(f"That's {len(wanted):,} people: I invite at most {INVITE_MAX:,} at once.")
     leads = set(program_lead_ids(session, program=program))
@@ -196,6 +198,7 @@ def _insert(
             session.add_all(rows)
         return rows
     except IntegrityError:
+        # Another lead invited one of them meanwhile: store the others one by one below.
         pass
     stored = []
     for user_id in user_ids:
@@ -207,6 +210,22 @@ def _insert(
             continue
         stored.append(one)
     return stored
+
+
+def _people_only(session: Session, team_id: str, user_ids: Iterable[str]) -> list[str]:
+    wanted = list(user_ids)
+    if not wanted:
+        return []
+    skipped = set(
+        session.exec(
+            select(SlackUser.user_id).where(
+                SlackUser.team_id == team_id,
+                col(SlackUser.user_id).in_(wanted),
+                sa.or_(col(SlackUser.is_bot).is_(True), col(SlackUser.deleted).is_(True)),
+            )
+        ).all()
+    )
+    return [u for u in wanted if u not in skipped]
 
 
 def _taking_part(session: Session, program: Program, user_ids: list[str]) -> list[str]:

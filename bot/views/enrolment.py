@@ -315,27 +315,52 @@ def build_join_modal(
 
 
 def _gap_rows(program: Program, stored: Sequence[tuple[str, Any]]) -> list[Block]:
+    return _skill_rows(
+        program,
+        GAP_BLOCKS,
+        stored,
+        required=2,
+        skill_label="Skill to grow",
+        blank="No third skill",
+        number_label="How strong are you at it now?",
+        labels=SCORE_LABELS,
+        hint="1 = just starting, 5 = strong",
+    )
+
+
+def _skill_rows(
+    program: Program,
+    block_ids: Sequence[tuple[str, str]],
+    stored: Sequence[tuple[str, Any]],
+    *,
+    required: int,
+    skill_label: str,
+    blank: str,
+    number_label: str,
+    labels: Mapping[int, str],
+    hint: str,
+) -> list[Block]:
+    """A skill (picked from the competencies, or typed) and a 1-to-5 number per row; rows past
+    ``required`` are optional."""
     skills = _competency_options(program)
-    scores = [
-        option(f"{n} {DASH} {SCORE_LABELS[n]}", str(n)) for n in range(SCORE_MIN, SCORE_MAX + 1)
-    ]
+    numbers = [option(f"{n} {DASH} {labels[n]}", str(n)) for n in range(SCORE_MIN, SCORE_MAX + 1)]
     rows: list[Block] = []
-    for index, (skill_block, score_block) in enumerate(GAP_BLOCKS):
-        optional = index >= 2
-        skill, score = stored[index] if index < len(stored) else (None, None)
-        label = f"Skill to grow #{index + 1}" + (" (optional)" if optional else "")
+    for index, (skill_block, number_block) in enumerate(block_ids):
+        optional = index >= required
+        skill, number = stored[index] if index < len(stored) else (None, None)
+        label = f"{skill_label} #{index + 1}" + (" (optional)" if optional else "")
         if skills:
-            options = [option("No third skill", NO_SKILL), *skills] if optional else skills
+            options = [option(blank, NO_SKILL), *skills] if optional else skills
             element = static_select(options, initial=skill)
         else:
             element = text_input(skill, max_length=LIST_ITEM_MAX)
         rows.append(input_block(skill_block, label, element, optional=optional))
         rows.append(
             input_block(
-                score_block,
-                f"How strong are you at it now? #{index + 1}",
-                static_select(scores, initial=score),
-                hint="1 = just starting, 5 = strong",
+                number_block,
+                f"{number_label} #{index + 1}",
+                static_select(numbers, initial=number),
+                hint=hint,
                 optional=optional,
             )
         )
@@ -344,10 +369,6 @@ def _gap_rows(program: Program, stored: Sequence[tuple[str, Any]]) -> list[Block
 
 def _offer_rows(program: Program, stored: Sequence[tuple[str, Any]]) -> list[Block]:
     """A skill and the level the mentor offers it at, per row; the first row is required."""
-    skills = _competency_options(program)
-    levels = [
-        option(f"{n} {DASH} {LEVEL_LABELS[n]}", str(n)) for n in range(SCORE_MIN, SCORE_MAX + 1)
-    ]
     shown = min(OFFER_MAX, max(OFFER_ROWS, len(stored)))
     rows: list[Block] = [
         context(
@@ -362,26 +383,17 @@ def _offer_rows(program: Program, stored: Sequence[tuple[str, Any]]) -> list[Blo
                 "so saving it keeps the ones below."
             )
         )
-    for index, (skill_block, level_block) in enumerate(OFFER_BLOCKS[:shown]):
-        optional = index > 0
-        skill, level = stored[index] if index < len(stored) else (None, None)
-        label = f"Skill you offer #{index + 1}" + (" (optional)" if optional else "")
-        if skills:
-            options = [option("No skill here", NO_SKILL), *skills] if optional else skills
-            element = static_select(options, initial=skill)
-        else:
-            element = text_input(skill, max_length=LIST_ITEM_MAX)
-        rows.append(input_block(skill_block, label, element, optional=optional))
-        rows.append(
-            input_block(
-                level_block,
-                f"Your level in it #{index + 1}",
-                static_select(levels, initial=level),
-                hint="1 = the basics, 5 = expert: how far you can take someone in it",
-                optional=optional,
-            )
-        )
-    return rows
+    return rows + _skill_rows(
+        program,
+        OFFER_BLOCKS[:shown],
+        stored,
+        required=1,
+        skill_label="Skill you offer",
+        blank="No skill here",
+        number_label="Your level in it",
+        labels=LEVEL_LABELS,
+        hint="1 = the basics, 5 = expert: how far you can take someone in it",
+    )
 
 
 def read_join_target(view: Mapping[str, Any]) -> tuple[int, Role]:

@@ -7,6 +7,13 @@ with the dedupe key as message metadata -> mark sent. A 429 waits out ``Retry-Af
 network errors back off exponentially with jitter up to a limit; permanent errors (the person
 left, the channel is gone) fail for good and are raised to the program's leads as a red flag.
 
+The pace is shared by every running copy of the bot: right before each send (and before its
+fence) the channel's next slot is claimed in the database (``channelpace``), in one upsert of a
+short transaction of its own that moves the channel's next free moment on by one gap. Copies
+sending to one channel therefore take turns at Slack's rate together, instead of each keeping to
+it alone; a 429 one copy gets is written there too and quiets the channel for all of them. No
+transaction stays open while a copy waits for its slot. The per-workspace budget is each copy's.
+
 Routine prompts (``Claim.bundle``) due for one person in one batch go as one message with a
 section each (``bot.views.bundle``). Its metadata carries a key of its own and every bundled
 dedupe key; before the send each bundled row stores that key (``sent_as``), so a retry after an
@@ -24,10 +31,14 @@ import time
 import weakref
 from collections.abc import Callable
 from concurrent.futures import Future
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import case, literal
+from sqlalchemy.dialects import postgresql as pg
+from sqlalchemy.dialects import sqlite
 from sqlmodel import Session, col, select
 
 from bot.deps import Deps
@@ -44,7 +55,7 @@ from scheduler import outbox
 from scheduler.outbox import OUTCOME_UNKNOWN, Claim, Planned
 from scheduler.rules import DIGEST_RULE
 from storage.enums import FlagKind
-from storage.models import Flag, Participant, Program
+from storage.models import ChannelPace, Flag, Participant, Program
 
 log = logging.getLogger(__name__)
 
@@ -61,13 +72,25 @@ CONTENT_ERRORS = frozenset(
 )
 
 
+# A channel's next free moment further ahead than this is no wait Slack asked for (its Retry-After
+# runs to seconds) but a clock that was set back, or a copy whose clock runs ahead: it is ignored,
+# or the channel would stay quiet for as long.
+PACE_HORIZON = 600.0
+
+# A unit of work on the database the copies share (``Deps.session``).
+Opener = Callable[[], AbstractContextManager[Session]]
+
+
 class Pacer:
     """Spaces sends: about one a second per channel (``burst`` may go at once, as Slack allows
     short bursts), and a budget per workspace.
 
     A generic cell-rate algorithm per channel: each send moves the channel's theoretical arrival
-    time on by one gap, and a send may start ``burst - 1`` gaps ahead of it. Thread-safe; the
-    clock and the sleep are injected so tests and benchmarks control time.
+    time on by one gap, and a send may start ``burst - 1`` gaps ahead of it. Given the database
+    (``shared``, as the ``Deliverer`` always does) a send also claims the channel's slot there,
+    so every copy of the bot keeps to one pace together; the workspace budget stays this copy's.
+    Thread-safe; the clock and the sleep are injected so tests and benchmarks control time. The
+    clock is wall time by default: the one that every copy, on any host, reads alike.
     """
 
     def __init__(
@@ -76,7 +99,7 @@ class Pacer:
         per_channel: float = 1.0,
         per_workspace: float = 20.0,
         burst: int = 1,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.channel_gap = 1.0 / per_channel
@@ -88,26 +111,123 @@ class Pacer:
         self._channel_due: dict[tuple[str, str], float] = {}
         self._workspace_free: dict[str, float] = {}
 
-    def wait(self, team_id: str, channel_id: str) -> float:
-        """Block until a message may go to ``channel_id``; returns the seconds waited."""
-        with self._lock:
-            now = self.clock()
-            key = (team_id, channel_id)
-            due = max(self._channel_due.get(key, now), now)
-            start = max(now, due - self.tolerance, self._workspace_free.get(team_id, now))
-            self._channel_due[key] = max(due, start) + self.channel_gap
-            self._workspace_free[team_id] = start + self.workspace_gap
-        delay = start - now
+    def wait(self, team_id: str, channel_id: str, *, shared: Opener | None = None) -> float:
+        """Block until a message may go to ``channel_id``; returns the seconds waited.
+
+        ``shared``: also claim the channel's slot in the database, in a short transaction of its
+        own that is over before the wait begins.
+        """
+        if shared is None:
+            now, start = self._reserve(team_id, channel_id)
+        else:
+            with shared() as session:
+                # Connected (on SQLite holding the write lock) before the clock is read: a slot
+                # counted from a moment that went stale meanwhile would come early.
+                session.connection()
+                now, start = self._reserve(team_id, channel_id)
+                start = claim_slot(
+                    session,
+                    team_id=team_id,
+                    channel_id=channel_id,
+                    now=now,
+                    earliest=start,
+                    gap=self.channel_gap,
+                    tolerance=self.tolerance,
+                )
+        delay = max(start - self.clock(), 0.0)
         if delay > 0:
             self.sleep(delay)
         return delay
 
-    def hold(self, team_id: str, channel_id: str, seconds: float) -> None:
-        """Slack said wait (429): keep this channel quiet for ``seconds``."""
+    def _reserve(self, team_id: str, channel_id: str) -> tuple[float, float]:
+        """This copy's own reckoning: now, and the moment its next send may start."""
+        with self._lock:
+            now = self.clock()
+            key = (team_id, channel_id)
+            due = max(_current(self._channel_due.get(key), now), now)
+            free = _current(self._workspace_free.get(team_id), now)
+            start = max(now, due - self.tolerance, free)
+            self._channel_due[key] = max(due, start) + self.channel_gap
+            self._workspace_free[team_id] = start + self.workspace_gap
+        return now, start
+
+    def hold(
+        self, team_id: str, channel_id: str, seconds: float, *, session: Session | None = None
+    ) -> None:
+        """Slack said wait (429): keep this channel quiet for ``seconds``, for every copy when
+        given the unit of work that records the refusal (``session``)."""
         with self._lock:
             key = (team_id, channel_id)
-            quiet_until = self.clock() + seconds + self.tolerance
+            now = self.clock()
+            quiet_until = now + seconds + self.tolerance
             self._channel_due[key] = max(self._channel_due.get(key, 0.0), quiet_until)
+        if session is not None:
+            quiet_channel(
+                session, team_id=team_id, channel_id=channel_id, until=quiet_until, now=now
+            )
+
+
+def _current(moment: float | None, now: float) -> float:
+    """``moment``, unless it is missing or past the horizon (a clock set back): then ``now``."""
+    return now if moment is None or moment > now + PACE_HORIZON else moment
+
+
+def _upsert(session: Session) -> pg.Insert | sqlite.Insert:
+    """An INSERT into ``channelpace`` that can turn into an UPDATE, on the session's backend."""
+    table = ChannelPace.__table__  # type: ignore[attr-defined]
+    if session.get_bind().dialect.name == "postgresql":
+        return pg.insert(table)
+    return sqlite.insert(table)
+
+
+def claim_slot(
+    session: Session,
+    *,
+    team_id: str,
+    channel_id: str,
+    now: float,
+    earliest: float,
+    gap: float,
+    tolerance: float,
+) -> float:
+    """Claim the channel's next send slot for every copy at once; returns its moment.
+
+    One upsert: the channel's next free moment moves on by one ``gap`` from where it was (from
+    ``earliest`` when that is later), and the slot is up to ``tolerance`` (the burst) ahead of
+    it. The row stays locked only until the caller's short transaction commits: copies sending
+    to one channel queue there for a moment; copies sending elsewhere never meet.
+    """
+    table = ChannelPace.__table__  # type: ignore[attr-defined]
+    start = max(now, earliest)
+    kept = table.c.next_free.between(start, now + PACE_HORIZON)
+    statement = (
+        _upsert(session)
+        .values(team_id=team_id, channel_id=channel_id, next_free=start + gap)
+        .on_conflict_do_update(
+            index_elements=[table.c.team_id, table.c.channel_id],
+            set_={"next_free": case((kept, table.c.next_free), else_=literal(start)) + gap},
+        )
+        .returning(table.c.next_free)
+    )
+    next_free = float(session.execute(statement).scalar_one())
+    # next_free - gap is where the channel stood before this send (or ``start``).
+    return max(start, next_free - gap - tolerance)
+
+
+def quiet_channel(
+    session: Session, *, team_id: str, channel_id: str, until: float, now: float
+) -> None:
+    """No copy sends to the channel before ``until`` (Slack answered 429)."""
+    table = ChannelPace.__table__  # type: ignore[attr-defined]
+    kept = table.c.next_free.between(until, now + PACE_HORIZON)
+    session.execute(
+        _upsert(session)
+        .values(team_id=team_id, channel_id=channel_id, next_free=until)
+        .on_conflict_do_update(
+            index_elements=[table.c.team_id, table.c.channel_id],
+            set_={"next_free": case((kept, table.c.next_free), else_=literal(until))},
+        )
+    )
 
 
 # Slack lets a channel take a short burst before its one-a-second pace applies.
@@ -296,7 +416,7 @@ class Deliverer:
             claim = replace(claim, channel_id=channel)
             if claim.needs_check and self._already_sent(claim, channel, report):
                 return
-            self.pacer.wait(claim.team_id, channel)
+            self.pacer.wait(claim.team_id, channel, shared=self.deps.session)
             if not self._fence(claim):
                 report.lost += 1
                 return
@@ -379,7 +499,7 @@ class Deliverer:
         key = claims[0].dedupe_key if len(claims) == 1 else f"bundle:{secrets.token_hex(8)}"
         # Paced first: the fence below must be the last thing before the send, or a long wait
         # could outlast the lease it extends.
-        self.pacer.wait(claims[0].team_id, channel)
+        self.pacer.wait(claims[0].team_id, channel, shared=self.deps.session)
         now = self.deps.now()
         with self.deps.session() as session:
             # A row whose lease ran out may be another worker's to send by now: it stays out.
@@ -532,7 +652,7 @@ class Deliverer:
         if ts is None:
             return False
         self._sent(claim, channel, ts, found=True)
-        log.info("delivery reconciled", extra={"delivery_id": claim.id, "ts": ts})
+        log.info("delivery reconciled", extra={"delivery_id": claim.id, "message_ts": ts})
         report.reconciled += 1
         return True
 
@@ -564,7 +684,7 @@ class Deliverer:
                     wait = error.retry_after or 1.0
                     if not held:
                         conversation = channel or claim.channel_id or claim.recipient_id
-                        self.pacer.hold(claim.team_id, conversation, wait)
+                        self.pacer.hold(claim.team_id, conversation, wait, session=session)
                         held = True
                     outbox.mark_retry(
                         session,

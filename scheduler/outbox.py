@@ -13,17 +13,35 @@
   past a batch's limit, so delivery can send them as one message.
 """
 
-from collections.abc import Sequence
+import json
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import and_, func, or_, update
+from sqlalchemy import (
+    JSON,
+    Dialect,
+    String,
+    Table,
+    and_,
+    bindparam,
+    cast,
+    func,
+    literal_column,
+    or_,
+    true,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.sql.dml import Insert
+from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
 from storage.enums import DeliveryStatus
 from storage.models import Delivery
-from storage.sql import insert_new
+from storage.types import UTCDateTime
 
 # The error recorded when a send may or may not have reached Slack.
 OUTCOME_UNKNOWN = "outcome_unknown"
@@ -163,38 +181,139 @@ class Claim:
         return str(self.extras.get("sent_as") or self.dedupe_key)
 
 
+# The columns ``enqueue`` writes, in the order of each row of its JSON document.
+_ENQUEUED = (
+    "team_id",
+    "dedupe_key",
+    "rule",
+    "recipient_id",
+    "channel_id",
+    "payload",
+    "due_at",
+    "expires_at",
+    "program_id",
+    "pairing_id",
+    "extras",
+    "status",
+    "attempts",
+    "created_at",
+)
+
+
 def enqueue(session: Session, planned: Sequence[Planned], *, now: datetime) -> int:
     """Insert the planned messages that are not in the outbox yet; returns how many were new."""
-    if not planned:
-        return 0
+    return insert_prepared(session, prepare(planned, now=now, dialect=session.get_bind().dialect))
+
+
+def prepare(planned: Sequence[Planned], *, now: datetime, dialect: Dialect) -> list[str]:
+    """The planned messages as JSON documents of at most ``ENQUEUE_CHUNK`` rows each, ready for
+    ``insert_prepared``: all the Python work of an insert (serialising payloads, converting
+    moments), done before the write transaction opens, so the transaction holds the database
+    only while the database inserts.
+
+    A row is an array in ``_ENQUEUED`` order, each value as ``_stored_as`` makes it for the
+    backend.
+    """
+    table = Delivery.__table__  # type: ignore[attr-defined]
+    convert = [_stored_as(table.c[name].type, dialect) for name in _ENQUEUED]
     rows = [
-        {
-            "team_id": p.team_id,
-            "dedupe_key": p.dedupe_key[:255],
-            "rule": p.rule,
-            "recipient_id": p.recipient_id,
-            "channel_id": p.channel_id,
-            "payload": p.payload,
-            "due_at": p.due_at,
-            "expires_at": p.expires_at,
-            "program_id": p.program_id,
-            "pairing_id": p.pairing_id,
-            "extras": p.extras(),
-            "status": DeliveryStatus.PENDING,
-            "attempts": 0,
-            "created_at": now,
-        }
+        [
+            to_stored(value)
+            for to_stored, value in zip(
+                convert,
+                (
+                    p.team_id,
+                    p.dedupe_key[:255],
+                    p.rule,
+                    p.recipient_id,
+                    p.channel_id,
+                    p.payload,
+                    p.due_at,
+                    p.expires_at,
+                    p.program_id,
+                    p.pairing_id,
+                    p.extras(),
+                    DeliveryStatus.PENDING.value,
+                    0,
+                    now,
+                ),
+                strict=True,
+            )
+        ]
         for p in planned
     ]
-    inserted = 0
-    # Chunks keep each statement under SQLite's bound-parameter limit.
-    # One statement compiled once, executed with many parameter sets (SQLAlchemy batches them
-    # into multi-row INSERTs); RETURNING counts only the rows that were new.
-    table = Delivery.__table__  # type: ignore[attr-defined]
-    statement = insert_new(session, table, unique=["dedupe_key"]).returning(table.c.id)
-    for start in range(0, len(rows), ENQUEUE_CHUNK):
-        inserted += len(session.execute(statement, rows[start : start + ENQUEUE_CHUNK]).all())
-    return inserted
+    return [
+        json.dumps(rows[start : start + ENQUEUE_CHUNK], separators=(",", ":"))
+        for start in range(0, len(rows), ENQUEUE_CHUNK)
+    ]
+
+
+def insert_prepared(session: Session, documents: Sequence[str]) -> int:
+    """Insert ``prepare``'s rows that are not in the outbox yet (one statement a document);
+    returns how many were new."""
+    statement = _insert_from_json(session.get_bind().dialect.name)
+    return sum(len(session.execute(statement, {"rows": d}).all()) for d in documents)
+
+
+def _as_is(value: Any) -> Any:
+    return value
+
+
+def _stored_as(column_type: Any, dialect: Dialect) -> Callable[[Any], Any]:
+    """How a value of the column goes into the JSON document for this backend.
+
+    SQLite: as the column's type would bind it (a type decorator's own conversion, then its
+    implementation's: moments become SQLite's text, JSON its text). PostgreSQL: JSON columns
+    as they are (the document nests them), moments through their type's check, in ISO 8601
+    with the offset, which the cast to ``timestamptz`` reads.
+    """
+    if dialect.name != "postgresql":
+        return column_type.dialect_impl(dialect).bind_processor(dialect) or _as_is
+    if isinstance(column_type, UTCDateTime):
+
+        def moment(value: datetime | None) -> str | None:
+            stored = column_type.process_bind_param(value, dialect)
+            return None if stored is None else stored.isoformat()
+
+        return moment
+    return _as_is
+
+
+@lru_cache(maxsize=2)
+def _insert_from_json(dialect: str) -> Insert:
+    """An INSERT of the rows of a JSON document (``:rows``, an array of ``_ENQUEUED`` arrays)
+    that skips dedupe keys already in the outbox and returns the new rows' ids.
+
+    One parameter, whatever the number of rows: a multi-row VALUES list of 14 parameters a row
+    cost more to build and to parse (psycopg splits its text in Python) than to insert.
+    """
+    table: Table = Delivery.__table__  # type: ignore[attr-defined]
+    document = bindparam("rows", type_=String())
+    names = list(_ENQUEUED)
+    if dialect == "postgresql":
+        rows = func.json_array_elements(cast(document, JSON())).table_valued("value")
+        planned = rows.alias("planned")
+
+        def value(index: int, name: str) -> ColumnElement[Any]:
+            # JSON columns take the element as it is; the others its text, cast to the column.
+            if isinstance(table.c[name].type, JSON):
+                return planned.c.value.op("->")(literal_column(str(index)))
+            return cast(planned.c.value.op("->>")(literal_column(str(index))), table.c[name].type)
+
+        values = [value(index, name) for index, name in enumerate(names)]
+        into: Any = postgresql.insert(table)
+    else:
+        planned = func.json_each(document).table_valued("value").alias("planned")
+        values = [func.json_extract(planned.c.value, f"$[{index}]") for index in range(len(names))]
+        into = sqlite.insert(table)
+    # SQLite reads an upsert's SELECT without a WHERE as a join's ON: hence ``WHERE true``.
+    source = select(*values).select_from(planned).where(true())
+    statement: Insert = (
+        into.from_select(names, source)
+        .on_conflict_do_nothing(index_elements=["dedupe_key"])
+        .returning(table.c.id)
+    )
+    return statement
 
 
 def _bundled(row: Delivery) -> bool:

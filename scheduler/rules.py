@@ -20,6 +20,7 @@ quieter mode don't get it (the delivery engine drops it).
 """
 
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cached_property, lru_cache, partial
@@ -92,6 +93,13 @@ from storage.types import UTCDateTime
 YIELD_PER = 1000
 # Scorecards are created this many at a time (their prompts are the largest messages).
 SCORECARD_BATCH = 200
+# Pairings moved to a stage by one short write (the closing wave moves a whole program).
+STAGE_BATCH = 500
+# Red flags raised by one short write.
+FLAG_BATCH = 200
+
+# A unit of work the planner writes in (see ``Planner``).
+Writes = Callable[[], AbstractContextManager[Session]]
 # A message is enqueued when its moment is at most this far ahead.
 HORIZON = timedelta(minutes=10)
 # A booked session still counts against a lapse this long after it starts: the pair may be in it,
@@ -283,7 +291,13 @@ def last_digest_moment(program: Program, now: datetime) -> datetime:
 
 
 class Planner:
-    """Runs every rule for one moment and yields what is due and not planned yet."""
+    """Runs every rule for one moment and yields what is due and not planned yet.
+
+    It reads through ``session``. What it writes besides the messages (scorecards, red flags,
+    the closing wave's stage) goes through ``writes``: short units of work of their own, so a
+    pass that reads for seconds never holds the write lock that long (``plan_due``). Without
+    ``writes`` it writes in ``session`` itself.
+    """
 
     def __init__(
         self,
@@ -292,8 +306,10 @@ class Planner:
         now: datetime,
         horizon: timedelta = HORIZON,
         bundling: bool = True,
+        writes: Writes | None = None,
     ) -> None:
         self.session = session
+        self.writes: Writes = writes or (lambda: nullcontext(session))
         self.now = now
         # Plan at least this often: a message is enqueued when it falls due within the horizon.
         self.horizon = horizon
@@ -324,6 +340,11 @@ class Planner:
         if program_id not in self._settings:
             self._settings[program_id] = RuleSettings.for_program(program)
         return self._settings[program_id]
+
+    def _each_settings(self) -> Iterator[tuple[int, RuleSettings]]:
+        """Each running program's id and rule settings."""
+        for program_id, program in self.programs.items():
+            yield program_id, self.settings(program)
 
     def _longest(self, value: Callable[[RuleSettings], float]) -> float:
         return max(value(self.settings(p)) for p in self.programs.values())
@@ -400,7 +421,11 @@ class Planner:
         )
 
     def _pairs_select(
-        self, *columns: Any, source: Any = None, link: ColumnElement[bool] | None = None
+        self,
+        *columns: Any,
+        source: Any = None,
+        link: ColumnElement[bool] | None = None,
+        by_program: bool = True,
     ) -> Any:
         """Running pairings with both people, plus ``columns`` (``_rows`` drops those of
         programs that are not running).
@@ -408,9 +433,12 @@ class Planner:
         ``source`` (a table or join) is read first and joined to the pairing by ``link``: its
         own narrow condition (a time window) then drives the query. Filtering pairings by
         program in SQL as well would tempt SQLite to start from every pairing of the programs.
+        ``by_program=False``: the caller's own condition names the programs.
         """
         query = select(*_PAIR_COLUMNS, *columns)
-        if source is None:
+        if source is None and not by_program:
+            query = query.select_from(Pairing)
+        elif source is None:
             query = query.select_from(Pairing).where(
                 col(Pairing.program_id).in_(list(self.programs))
             )
@@ -663,7 +691,9 @@ class Planner:
             )
             for meeting_id, (pair, start, _) in due.items()
         ]
-        for card in ensure_scorecards(self.session, sessions, now=self.now):
+        with self.writes() as session:
+            cards = ensure_scorecards(session, sessions, now=self.now)
+        for card in cards:
             pair, _, moment = due[card.meeting_id]
             yield scorecard_delivery(
                 card,
@@ -713,32 +743,18 @@ class Planner:
             program_id: timedelta(days=program.cadence.days or program.max_gap_days)
             for program_id, program in self.programs.items()
         }
-        # Each pair's last held session, as one grouped subquery joined by pairing: a correlated
-        # subquery is planned as one index probe per pairing for every use of ``since`` (the
-        # filter, each key), and PostgreSQL cannot share them; this is read once, in index order.
-        last_held = (
-            select(
-                col(Meeting.pairing_id).label("pairing_id"),
-                func.max(col(Meeting.held_at)).label("held_at"),
-            )
-            .where(col(Meeting.status) == MeetingStatus.HELD.value)
-            .group_by(col(Meeting.pairing_id))
-            .subquery()
-        )
+        # Since when the pair has not met: its last held session (kept on the pairing by the
+        # database, migration 0009) or its start. ``ix_pairing_quiet`` (program, that moment)
+        # finds each program's pairs quiet since its own cutoff: one range per program.
         since = type_coerce(
-            func.coalesce(last_held.c.held_at, col(Pairing.started_at)), UTCDateTime()
+            func.coalesce(col(Pairing.last_held_at), col(Pairing.started_at)), UTCDateTime()
         )
-        # Pairs with a session booked (or not logged yet), as one grouped subquery joined by
-        # pairing: a correlated EXISTS let SQLite scan every booked session of the workspace
-        # once per pairing.
-        booked = (
-            select(col(Meeting.pairing_id).label("pairing_id"))
-            .where(
-                col(Meeting.status) == MeetingStatus.SCHEDULED.value,
-                col(Meeting.scheduled_start) > self.now - UNLOGGED_GRACE,
-            )
-            .group_by(col(Meeting.pairing_id))
-            .subquery()
+        # A session booked (or held but not logged yet) keeps the pair from lapsing: one probe
+        # of the pair's sessions by start (``ix_meeting_pairing_start``) for each quiet pair.
+        booked = exists().where(
+            col(Meeting.pairing_id) == col(Pairing.id),
+            col(Meeting.scheduled_start) > _when(self.now - UNLOGGED_GRACE),
+            col(Meeting.status) == MeetingStatus.SCHEDULED.value,
         )
 
         def cutoff(
@@ -774,23 +790,32 @@ class Planner:
             exists()
             .where(
                 col(ProgramLead.program_id) == col(Pairing.program_id),
-                _unplanned(escalated_to(col(ProgramLead.user_id)), Pairing, ProgramLead, last_held),
+                _unplanned(escalated_to(col(ProgramLead.user_id)), Pairing, ProgramLead),
             )
-            .correlate(Pairing, last_held),
+            .correlate(Pairing),
         )
         escalation_due = since <= cutoff(lambda s: s.lapse_escalation_factor, self.now)
+        # Each program's pairs quiet since its own nudge point: one range of the index each.
+        quiet = or_(
+            *(
+                and_(
+                    col(Pairing.program_id) == program_id,
+                    since <= _when(nudge_by - gaps[program_id] * settings.lapse_nudge_factor),
+                )
+                for program_id, settings in self._each_settings()
+            )
+        )
         sides, unplanned = _open_sides("lapse_nudge", col(Pairing.id), period, zones=self.zones)
-        query = (
-            self._pairs_select(
-                since.label("since"), unflagged.label("unflagged"), untold.label("untold"), *sides
-            )
-            .outerjoin(last_held, last_held.c.pairing_id == col(Pairing.id))
-            .outerjoin(booked, booked.c.pairing_id == col(Pairing.id))
-            .where(
-                booked.c.pairing_id.is_(None),
-                since <= cutoff(lambda s: s.lapse_nudge_factor, nudge_by),
-                or_(unplanned, and_(escalation_due, or_(unflagged, untold))),
-            )
+        query = self._pairs_select(
+            since.label("since"),
+            unflagged.label("unflagged"),
+            untold.label("untold"),
+            *sides,
+            by_program=False,
+        ).where(
+            quiet,
+            ~booked,
+            or_(unplanned, and_(escalation_due, or_(unflagged, untold))),
         )
         leads: dict[int, list[str]] = {}
         for row in self._rows(query):
@@ -806,7 +831,7 @@ class Planner:
                 flag=bool(row.unflagged),
                 tell=bool(row.untold),
             )
-            if len(self._flags) >= YIELD_PER:
+            if len(self._flags) >= FLAG_BATCH:
                 self._raise_flags()
         self._raise_flags()
 
@@ -814,9 +839,10 @@ class Planner:
         """Write the red flags raised so far, together (a flag already raised stays as it was)."""
         if self._flags:
             table = Flag.__table__  # type: ignore[attr-defined]
-            self.session.execute(
-                insert_new(self.session, table, unique=["team_id", "dedupe_key"]), self._flags
-            )
+            with self.writes() as session:
+                session.execute(
+                    insert_new(session, table, unique=["team_id", "dedupe_key"]), self._flags
+                )
             self._flags = []
 
     def _lapse_messages(
@@ -923,35 +949,34 @@ class Planner:
     def _reassessments_of(
         self, program_id: int, every: timedelta, periods: Iterable[int], upto: datetime
     ) -> Iterator[Planned]:
+        """One query per period: the pairs that started within its window, a range of
+        ``ix_pairing_program_started``. Latest period first: a start in two windows (a short
+        period) belongs to the later one, so each window leaves out those already read."""
         started = col(Pairing.started_at)
-        # Latest period first: on a boundary shared by two ranges the later period wins.
-        period = case(
-            *(
-                (
-                    and_(
-                        started >= _when(self.now - every * k - REASSESSMENT_WINDOW),
-                        started <= _when(upto - every * k),
-                    ),
-                    k,
+        done: list[ColumnElement[bool]] = []
+        for k in periods:
+            window = started.between(
+                _when(self.now - every * k - REASSESSMENT_WINDOW), _when(upto - every * k)
+            )
+            sides, unplanned = _open_sides(
+                "reassess", col(Pairing.id), literal(k), zones=self.zones
+            )
+            query = self._pairs_select(started.label("started"), *sides).where(
+                col(Pairing.program_id) == program_id, window, *(~w for w in done), unplanned
+            )
+            done.append(window)
+            for row in self._rows(query):
+                pair = self._pair(row, sides=True)
+                target = row.started + every * k
+                yield from self._to_both(
+                    pair,
+                    rule="skill_reassessment",
+                    key=f"reassess:{pair.pairing_id}:{k}",
+                    target=target,
+                    expires=target + timedelta(days=14),
+                    payload=partial(build_reassessment_prompt, pairing_id=pair.pairing_id),
+                    bundle=True,
                 )
-                for k in periods
-            )
-        )
-        sides, unplanned = _open_sides("reassess", col(Pairing.id), period, zones=self.zones)
-        query = self._pairs_select(started.label("started"), period.label("period"), *sides)
-        query = query.where(col(Pairing.program_id) == program_id, period.is_not(None), unplanned)
-        for row in self._rows(query):
-            pair = self._pair(row, sides=True)
-            target = row.started + every * row.period
-            yield from self._to_both(
-                pair,
-                rule="skill_reassessment",
-                key=f"reassess:{pair.pairing_id}:{row.period}",
-                target=target,
-                expires=target + timedelta(days=14),
-                payload=partial(build_reassessment_prompt, pairing_id=pair.pairing_id),
-                bundle=True,
-            )
 
     def _programs_at(self, moment: Callable[[Program], date], window: timedelta) -> list[Program]:
         """Running programs whose ``moment`` (a date) fell within the last ``window``, or falls
@@ -1002,9 +1027,7 @@ class Planner:
             if not start - timedelta(days=1) <= self.now.date() < end:
                 continue
             if start <= self.now.date():
-                note_event_for_program(
-                    self.session, program_id=program.id or 0, event=PairEvent.FINAL_SURVEY_DUE
-                )
+                self._final_survey_due(program)
             pairs = self._pairs_without(program, "graduation")
             while chunk := list(islice(pairs, SCORECARD_BATCH)):
                 # What each person still has to do to close well, read for the slice at once.
@@ -1027,6 +1050,18 @@ class Planner:
                         ),
                         bundle=True,
                     )
+
+    def _final_survey_due(self, program: Program) -> None:
+        """Move the program's pairs to the closing stage, a short write at a time."""
+        moved = STAGE_BATCH
+        while moved == STAGE_BATCH:
+            with self.writes() as session:
+                moved = note_event_for_program(
+                    session,
+                    program_id=program.id or 0,
+                    event=PairEvent.FINAL_SURVEY_DUE,
+                    limit=STAGE_BATCH,
+                )
 
     def weekly_digests(self) -> Iterator[Planned]:
         """The cohort digest to the program's channel, on its weekday and hour, in its timezone."""

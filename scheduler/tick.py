@@ -1,18 +1,22 @@
 """One pass of the engine: every scheduled job once, as the running bot would run them now."""
 
 import logging
-from dataclasses import dataclass
+import time
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from dataclasses import dataclass, field
 from datetime import timedelta
 from itertools import islice
 
 from sqlalchemy import text
+from sqlalchemy.pool import StaticPool
 from sqlmodel import Session
 
 from bot.deps import Deps
 from scheduler import outbox
 from scheduler.delivery import Deliverer, DeliveryReport
 from scheduler.jobs import HOUSEKEEPING
-from scheduler.rules import HORIZON, Planner
+from scheduler.rules import HORIZON, Planner, Writes
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +33,27 @@ class PlanReport:
     enqueued: int
     # Another process was planning at that moment (PostgreSQL): this pass left it to that one.
     skipped: bool = False
+    # The longest any of the pass's write transactions held the database, in seconds: a
+    # measure of the pass, not part of what it found (two reports alike differ in it).
+    longest_hold: float = field(default=0.0, compare=False)
+
+
+class TimedWrites:
+    """Short write units of work, each timed from its start to its commit: how long it held
+    the write lock (SQLite) or its rows (PostgreSQL)."""
+
+    def __init__(self, deps: Deps) -> None:
+        self.deps = deps
+        self.longest = 0.0
+
+    @contextmanager
+    def __call__(self) -> Iterator[Session]:
+        started = time.perf_counter()
+        try:
+            with self.deps.session() as session:
+                yield session
+        finally:
+            self.longest = max(self.longest, time.perf_counter() - started)
 
 
 def plan_due(deps: Deps, *, horizon: timedelta = HORIZON, wait: bool = True) -> PlanReport:
@@ -37,20 +62,53 @@ def plan_due(deps: Deps, *, horizon: timedelta = HORIZON, wait: bool = True) -> 
     Run it at least every ``horizon``: messages are enqueued when they fall due within it. With
     ``wait=False`` a pass is skipped while another process is planning (the scheduled pass of
     each copy of the bot: one of them is enough, and the next comes a minute later).
+
+    The rules read in one read-only transaction, which takes no lock a click waits for; what
+    they find is written in short transactions of ``PLAN_CHUNK`` messages (and the rules' own
+    small writes), so at 100,000 pairings no write of a pass holds the database for more than
+    a few milliseconds (``bench/bench_planning.py`` prints the longest as ``hold``). Re-reading
+    what a pass wrote is never needed: each message's dedupe key makes a repeat a no-op.
     """
     now = deps.now()
     considered = enqueued = 0
-    with deps.session() as session:
-        if not _planning_turn(session, wait=wait):
+    writes = TimedWrites(deps)
+    with _planning_reads(deps, writes) as (reader, write):
+        if not _planning_turn(reader, wait=wait):
             log.info("planning left to another process")
             return PlanReport(considered=0, enqueued=0, skipped=True)
-        planned = Planner(session, now=now, horizon=horizon).plan()
+        planned = Planner(reader, now=now, horizon=horizon, writes=write).plan()
         while chunk := list(islice(planned, PLAN_CHUNK)):
             considered += len(chunk)
-            enqueued += outbox.enqueue(session, chunk, now=now)
+            documents = outbox.prepare(chunk, now=now, dialect=deps.engine.dialect)
+            with write() as session:
+                enqueued += outbox.insert_prepared(session, documents)
+    report = PlanReport(considered=considered, enqueued=enqueued, longest_hold=writes.longest)
     if enqueued:
-        log.info("planned prompts", extra={"considered": considered, "enqueued": enqueued})
-    return PlanReport(considered=considered, enqueued=enqueued)
+        log.info(
+            "planned prompts",
+            extra={
+                "considered": considered,
+                "enqueued": enqueued,
+                "longest_hold_ms": round(report.longest_hold * 1000, 1),
+            },
+        )
+    return report
+
+
+@contextmanager
+def _planning_reads(deps: Deps, writes: TimedWrites) -> Iterator[tuple[Session, Writes]]:
+    """The transaction the rules read in, and the units they write in.
+
+    An in-memory SQLite database is one connection shared by every thread, which cannot hold a
+    read transaction beside a write one: there the whole pass is one write transaction.
+    """
+    if isinstance(deps.engine.pool, StaticPool):
+        with writes() as session:
+            shared: AbstractContextManager[Session] = nullcontext(session)
+            yield session, lambda: shared
+        return
+    with deps.read() as reader:
+        yield reader, writes
 
 
 def _planning_turn(session: Session, *, wait: bool) -> bool:

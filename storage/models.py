@@ -12,7 +12,7 @@ from datetime import date, datetime, time
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Index, Text, UniqueConstraint
+from sqlalchemy import JSON, Index, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from storage.enums import (
@@ -242,8 +242,11 @@ class Pairing(SQLModel, table=True):
     """A mentor and a mentee working together (or one member of a group, by ``group_key``)."""
 
     __table_args__ = (
-        Index("ix_pairing_program_status", "program_id", "status"),
+        # A program's running pairs, by start (re-assessment periods): migration 0009.
+        Index("ix_pairing_program_started", "program_id", "status", "started_at"),
         Index("ix_pairing_people", "team_id", "mentor_user_id", "mentee_user_id"),
+        # Running pairs that have not met since a moment (the lapse rule): migration 0009.
+        Index("ix_pairing_quiet", "program_id", text("coalesce(last_held_at, started_at)")),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -264,6 +267,9 @@ class Pairing(SQLModel, table=True):
     approved_by: str | None = Field(default=None, max_length=32)
     created_at: datetime = _created_at()
     started_at: datetime | None = _when()
+    # The pair's last held session (``held_at``), kept right by triggers on ``meeting`` (migration
+    # 0009) whoever writes the sessions: read it, never set it.
+    last_held_at: datetime | None = _when()
     paused_until: datetime | None = _when(index=True)
     ended_at: datetime | None = _when()
     end_reason: str = Field(default="", max_length=255)
@@ -333,6 +339,8 @@ class Meeting(SQLModel, table=True):
     __table_args__ = (
         Index("ix_meeting_pairing_start", "pairing_id", "scheduled_start"),
         Index("ix_meeting_status_start", "status", "scheduled_start"),
+        # Whether a pair has a session booked, one probe (the lapse rule).
+        Index("ix_meeting_pairing_booked", "pairing_id", "status", "scheduled_start"),
         # A pair's last held session, found from the index alone (lapse detection).
         Index("ix_meeting_pairing_held", "pairing_id", "status", "held_at"),
     )
@@ -617,6 +625,19 @@ class ProcessedEvent(SQLModel, table=True):
     event_id: str = Field(primary_key=True, max_length=64)
     team_id: str = _team_id()
     received_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+
+
+class ChannelPace(SQLModel, table=True):
+    """When a conversation may next take a message, shared by every running copy of the bot:
+    each send claims its moment here (``scheduler.delivery.claim_slot``), so the copies
+    together keep to Slack's pace for the channel instead of each keeping to it alone."""
+
+    team_id: str = Field(primary_key=True, max_length=32)
+    channel_id: str = Field(primary_key=True, max_length=32)
+    # The channel's theoretical arrival time (generic cell-rate algorithm), in seconds on the
+    # pacers' clock: wall time, the one clock every copy reads alike. Not a datetime column,
+    # because the arithmetic is done in one upsert that both backends must spell the same.
+    next_free: float
 
 
 import storage.slack_tables  # noqa: E402, F401  (slack-sdk's OAuth tables, in the same metadata)

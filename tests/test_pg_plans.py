@@ -29,11 +29,11 @@ EXPECTED: tuple[tuple[str, str, set[str]], ...] = (
     # thousand pairs): PostgreSQL hashes the pairings for them rather than probe one by one.
     ("scorecards", "ix_meeting_status_start", {"meeting"}),
     ("did_you_meet", "ix_meeting_status_start", {"meeting", "pairing"}),
-    ("reassessments", "ix_pairing_program_status", {"meeting", "pairing"}),
+    ("reassessments", "ix_pairing_program_started", {"meeting", "pairing"}),
     ("due_reminders", "ix_goal_due_date", {"meeting", "pairing"}),
-    # A lapse is a pair's whole history: its query reads every running pairing and its last
-    # held session, once each (hash joins). Its booked sessions come through the index.
-    ("lapses", "ix_meeting_status_start", set()),
+    # Each program's pairs quiet since its nudge point (the kept last-held moment), and for
+    # each of them one probe of its booked sessions.
+    ("lapses", "ix_pairing_quiet", {"meeting", "pairing"}),
 )
 
 

@@ -126,3 +126,47 @@ def test_one_copy_plans_at_a_time_on_postgresql(pg_engine: Engine) -> None:
     report = plan_due(deps, wait=False)
     assert not report.skipped
     assert report.enqueued > 0
+
+
+def test_enqueue_stores_every_column_alike_on_both_backends(any_engine: Engine) -> None:
+    """PostgreSQL enqueues through a JSON record set, SQLite through multi-row VALUES: the same
+    rows come back, and enqueueing them again adds nothing."""
+    due = datetime(2026, 3, 29, 1, 30, 15, 250_000, tzinfo=UTC)
+    planned = [
+        outbox.Planned(
+            team_id="T1",
+            dedupe_key=f"digest:{n}",
+            rule="weekly_digest",
+            recipient_id="C0DIGEST",
+            channel_id="C0DIGEST" if n else None,
+            payload={
+                "text": "Zo\u00eb\u2019s \u201ccohort\u201d: 3 <pairs> & more",
+                "blocks": [{"type": "divider"}],
+            },
+            due_at=due + timedelta(minutes=n),
+            expires_at=due + timedelta(days=1) if n else None,
+            program_id=None,
+            pairing_id=None,
+            sender_id="ULEAD",
+            members=("U1", "U2"),
+            bundle=bool(n),
+        )
+        for n in range(3)
+    ]
+    with session_scope(any_engine) as session:
+        assert outbox.enqueue(session, planned, now=NOW) == 3
+    with session_scope(any_engine) as session:
+        assert outbox.enqueue(session, planned, now=NOW) == 0
+        stored = session.scalars(select(Delivery).order_by(col(Delivery.id))).all()
+    assert [row.dedupe_key for row in stored] == [p.dedupe_key for p in planned]
+    for row, plan in zip(stored, planned, strict=True):
+        assert (row.team_id, row.rule, row.recipient_id, row.channel_id) == (
+            plan.team_id,
+            plan.rule,
+            plan.recipient_id,
+            plan.channel_id,
+        )
+        assert row.payload == plan.payload
+        assert row.extras == plan.extras()
+        assert (row.due_at, row.expires_at, row.created_at) == (plan.due_at, plan.expires_at, NOW)
+        assert (row.status.value, row.attempts) == ("pending", 0)

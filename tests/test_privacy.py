@@ -46,6 +46,7 @@ BOB_WORDS = "bob-private-words-9a8b"
 
 # Columns that hold no one's personal data: ids of Slack objects, settings, bookkeeping.
 NOT_PERSONAL = {
+    ("channelpace", "channel_id"),
     ("workspace", "team_id"),
     ("workspace", "name"),
     ("workspace", "enterprise_id"),

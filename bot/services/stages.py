@@ -7,7 +7,7 @@ steps back to guided practice on new, complex ground).
 from enum import StrEnum
 
 from sqlalchemy import update
-from sqlmodel import Session, col
+from sqlmodel import Session, col, select
 
 from storage.enums import PairingStatus, Stage
 from storage.models import Pairing
@@ -58,22 +58,30 @@ def note_event(session: Session, *, pairing: Pairing, event: PairEvent) -> bool:
     return True
 
 
-def note_event_for_program(session: Session, *, program_id: int, event: PairEvent) -> int:
+def note_event_for_program(
+    session: Session, *, program_id: int, event: PairEvent, limit: int | None = None
+) -> int:
     """``note_event`` for every running pairing of a program, in one statement; how many moved.
 
-    Only pairings behind the event's stage are written, so repeating it changes nothing.
+    Only pairings behind the event's stage are written, so repeating it changes nothing; with
+    ``limit``, at most that many move (repeat until fewer move, each in a short transaction).
     """
     target = _AT_LEAST.get(event)
     if target is None:
         raise ValueError(f"{event} moves each pairing by its own stage: use note_event")
     behind = [stage.value for stage in ORDER[: ORDER.index(target)]]
-    moved = session.execute(
-        update(Pairing)
+    which = col(Pairing.id).in_(
+        select(col(Pairing.id))
         .where(
             col(Pairing.program_id) == program_id,
             col(Pairing.status) == PairingStatus.ACTIVE.value,
             col(Pairing.stage).in_(behind),
         )
+        .limit(limit)
+    )
+    moved = session.execute(
+        update(Pairing)
+        .where(which)
         .values(stage=target)
         .execution_options(synchronize_session="fetch")
     )

@@ -4,6 +4,7 @@ A missing or malformed value stops the program at start-up with one line that na
 and says where to get the right value (``ConfigError``), never later with a traceback.
 """
 
+import ipaddress
 import os
 import re
 from collections.abc import Mapping
@@ -17,6 +18,8 @@ from sqlalchemy.exc import ArgumentError
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_DATABASE_URL = "sqlite:///mentorbot.db"
+# Like the HTTP server: every interface of the host or container, so Prometheus can reach it.
+DEFAULT_METRICS_HOST = "0.0.0.0"  # noqa: S104
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 # Where Bolt's OAuth flow starts an install, and where Slack sends the installer back.
 INSTALL_PATH = "/slack/install"
@@ -66,6 +69,10 @@ class Settings:
     slack_redirect_uri: str | None = None
     # Days an uninstalled workspace's data is kept before all of it is deleted.
     workspace_retention_days: int = 30
+    # Socket Mode's GET /metrics: off unless a port is given (Socket Mode needs no inbound port,
+    # and a second copy on the same host would find a fixed one taken).
+    metrics_port: int | None = None
+    metrics_host: str = DEFAULT_METRICS_HOST
 
     @property
     def oauth(self) -> bool:
@@ -170,6 +177,8 @@ def load_settings(
         slack_client_id=_client_id(get("SLACK_CLIENT_ID")),
         slack_client_secret=_client_secret(get("SLACK_CLIENT_SECRET")),
         slack_redirect_uri=_redirect_uri(get("SLACK_REDIRECT_URI")),
+        metrics_port=_metrics_port(get("METRICS_PORT")),
+        metrics_host=_metrics_host(get("METRICS_HOST")),
     )
 
 
@@ -230,6 +239,31 @@ def _redirect_uri(value: str | None) -> str | None:
             f"SLACK_REDIRECT_URI must be this server's public URL ending in {REDIRECT_PATH}, "
             f"e.g. https://mentorbot.example.com{REDIRECT_PATH}, got {value!r}"
         )
+    return value
+
+
+def _metrics_port(value: str | None) -> int | None:
+    if value is None:
+        return None
+    return _int(value, "METRICS_PORT", default=0, low=1, high=65535)
+
+
+# A host name: dot-separated labels of letters, digits and inner hyphens.
+_LABEL = r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_HOST_NAME = re.compile(rf"(?=.{{1,253}}$){_LABEL}(\.{_LABEL})*")
+
+
+def _metrics_host(value: str | None) -> str:
+    if value is None:
+        return DEFAULT_METRICS_HOST
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        if not _HOST_NAME.fullmatch(value):
+            raise ConfigError(
+                "METRICS_HOST must be an address or host name to listen on, such as 0.0.0.0 "
+                f"(every interface), 127.0.0.1 or ::, without a scheme or port, got {value!r}"
+            ) from None
     return value
 
 

@@ -4,6 +4,7 @@ import logging
 from collections.abc import Callable
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from contextlib import AbstractContextManager
+from contextvars import copy_context
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
@@ -78,9 +79,14 @@ class Deps:
         return Directory(self.slack, self.engine, self.clock)
 
     def after_ack(self, work: Callable[[], None]) -> "Future[None]":
-        """Run ``work`` in the background; failures are logged, never lost silently."""
-        future = self.background.submit(work)
-        future.add_done_callback(_log_failure)
+        """Run ``work`` in the background; failures are logged, never lost silently.
+
+        It runs in a copy of the caller's context, so its log lines (a failure's too) carry the
+        id, workspace and person of the request that handed it off.
+        """
+        context = copy_context()
+        future = self.background.submit(context.run, work)
+        future.add_done_callback(lambda done: context.run(_log_failure, done))
         return future
 
     def __deepcopy__(self, memo: dict[int, Any]) -> "Deps":

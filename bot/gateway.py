@@ -207,6 +207,7 @@ class SlackGateway:
         ``respond()``, which returns that status, this says plainly whether the answer landed.
         """
         self._outside_transaction("response_url")
+        metrics.slack_called("response_url")
         try:
             status = (
                 WebhookClient(url=response_url, timeout=self.client.timeout)
@@ -215,9 +216,12 @@ class SlackGateway:
             )
         except OSError as exc:
             log.warning("response_url failed", extra={"error": repr(exc)})
+            metrics.slack_failed("response_url", "connection_error")
             return False
         if status != 200:
+            # A spent response_url (more than 5 answers, or older than 30 minutes) is a 404.
             log.warning("response_url refused", extra={"status": status})
+            metrics.slack_failed("response_url", f"http_{status}", status)
         return status == 200
 
     def publish_home(self, user_id: str, view: dict[str, Any]) -> None:

@@ -6,16 +6,19 @@ are not counted at all: ``OutboxCollector`` asks the database at scrape time, so
 the bot reports the same truth and a restart loses nothing.
 
 Labels only ever hold a fixed set of words (surfaces, Web API methods, Slack's error codes,
-outbox statuses): never a person's text, a user, channel or team id. Each label value is checked
-here, so an odd value cannot become a new time series per request.
+outbox statuses, scheduled jobs): never a person's text, a user, channel or team id. Each label
+value is checked here, so an odd value cannot become a new time series per request.
 """
 
 import logging
 import math
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
+from apscheduler.events import EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED, EVENT_JOB_SUBMITTED
+from apscheduler.schedulers.base import BaseScheduler
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4, generate_latest
@@ -85,11 +88,29 @@ PLANNING_SECONDS = Histogram(
     buckets=(0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0),
     registry=REGISTRY,
 )
+# The scheduler wakes up within milliseconds; a run due more than a second ago is skipped
+# (APScheduler's grace time), so the buckets are finest below a second.
+SCHEDULER_LAG = Histogram(
+    "mentorbot_scheduler_lag_seconds",
+    "How late each scheduled job run started: from when it was due to when the scheduler handed "
+    "it to its threads, by job.",
+    ["job"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 60.0),
+    registry=REGISTRY,
+)
+SCHEDULER_SKIPPED = Counter(
+    "mentorbot_scheduler_runs_skipped_total",
+    "Scheduled job runs that never started, by job and why: its previous run was still going "
+    "(busy), or it was due more than a second before a thread took it (missed).",
+    ["job", "reason"],
+    registry=REGISTRY,
+)
 
 # Slack's error codes are lowercase words; "http_503" and "connection_error" are ours.
 _CODE = re.compile(r"[a-z0-9_.]{1,64}")
-# Web API method names, as the gateway spells them ("chat.postMessage").
-_METHOD = re.compile(r"[A-Za-z0-9_.]{1,64}")
+# Web API method names, as the gateway spells them ("chat.postMessage"), and scheduled jobs'
+# ids (their functions' names).
+_NAME = re.compile(r"[A-Za-z0-9_.]{1,64}")
 # How far back the delivery lag looks, and how long before being sent a message may have been
 # due to count: bounding ``due_at`` lets the (status, due_at) index find the rows, and a message
 # sent more than a day late shows in the failed and pending counts long before.
@@ -106,13 +127,18 @@ def surface_of(kind: object) -> str:
     return SURFACES.get(kind, OTHER) if isinstance(kind, str) else OTHER
 
 
+def payload_surface(payload: Mapping[str, object]) -> str:
+    """The surface label of a Slack payload as Bolt reads it (a slash command has no type)."""
+    return surface_of("command" if "command" in payload else payload.get("type"))
+
+
 def code(value: str) -> str:
     """``value`` as a label when it looks like a Slack error code, "other" otherwise."""
     return value if _CODE.fullmatch(value) else OTHER
 
 
-def _method(value: str) -> str:
-    return value if _METHOD.fullmatch(value) else OTHER
+def _name(value: str) -> str:
+    return value if _NAME.fullmatch(value) else OTHER
 
 
 def request_answered(surface: str, seconds: float) -> None:
@@ -128,14 +154,42 @@ def listener_failed(surface: str) -> None:
 
 def slack_called(method: str) -> None:
     """A Web API call is about to be made."""
-    SLACK_CALLS.labels(method=_method(method)).inc()
+    SLACK_CALLS.labels(method=_name(method)).inc()
 
 
 def slack_failed(method: str, error: str, status: int | None = None) -> None:
     """A Web API call failed with ``error`` (Slack's code, or ours), HTTP ``status``."""
-    SLACK_ERRORS.labels(method=_method(method), error=code(error)).inc()
+    SLACK_ERRORS.labels(method=_name(method), error=code(error)).inc()
     if status == 429:
-        SLACK_RATE_LIMITED.labels(method=_method(method)).inc()
+        SLACK_RATE_LIMITED.labels(method=_name(method)).inc()
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def watch_scheduler(scheduler: BaseScheduler, *, now: Callable[[], datetime] = _utcnow) -> None:
+    """Time how late each run of ``scheduler``'s jobs starts, and count the runs it skipped.
+
+    Timed when the scheduler hands a due run to its thread pool: that is when the run starts,
+    unless every thread is busy. ``now`` is the scheduler's own clock, the wall clock.
+    """
+
+    def on_event(event: Any) -> None:
+        job = _name(str(event.job_id))
+        if event.code == EVENT_JOB_SUBMITTED:
+            started = now()
+            # One time a run, or several when missed runs are not coalesced into one.
+            for due in event.scheduled_run_times:
+                SCHEDULER_LAG.labels(job=job).observe(max(0.0, (started - due).total_seconds()))
+        elif event.code == EVENT_JOB_MAX_INSTANCES:
+            SCHEDULER_SKIPPED.labels(job=job, reason="busy").inc()
+        elif event.code == EVENT_JOB_MISSED:
+            SCHEDULER_SKIPPED.labels(job=job, reason="missed").inc()
+
+    scheduler.add_listener(
+        on_event, EVENT_JOB_SUBMITTED | EVENT_JOB_MAX_INSTANCES | EVENT_JOB_MISSED
+    )
 
 
 class OutboxCollector:

@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from slack_bolt import App, BoltContext, BoltRequest, BoltResponse
 
+from bot import logs
 from bot.deps import Deps
 
 log = logging.getLogger(__name__)
@@ -23,8 +24,16 @@ def register(app: App, deps: Deps) -> None:
         context["deps"] = deps
         return next()
 
+    app.use(name_request_in_logs)
     app.use(refuse_other_workspaces)
     app.use(inject_deps)
+
+
+def name_request_in_logs(context: BoltContext, next: Callable[[], BoltResponse]) -> BoltResponse:
+    """Every line logged for the request from here on (by the middleware after this, its
+    listener, and the work the listener hands off) names its workspace and person."""
+    logs.identify(team_id=context.team_id, user_id=context.user_id)
+    return next()
 
 
 def refuse_other_workspaces(

@@ -12,6 +12,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from bot import metrics
 from bot.deps import Deps
+from bot.logs import job_scope
 from scheduler.delivery import Deliverer, pacer_for, worker_id
 from scheduler.jobs import HOUSEKEEPING
 from scheduler.tick import plan_due
@@ -21,11 +22,13 @@ log = logging.getLogger(__name__)
 
 def _guarded(job: Callable[[Deps], None], deps: Deps) -> Callable[[], None]:
     def run() -> None:
-        try:
-            job(deps)
-        except Exception:
-            # The job's unit of work has rolled back; log with the traceback and wait for next run.
-            log.exception("scheduled job failed", extra={"job": job.__name__})
+        # Every line the run logs names its job (and none a request's id).
+        with job_scope(job.__name__):
+            try:
+                job(deps)
+            except Exception:
+                # The unit of work has rolled back; log with the traceback, wait for next run.
+                log.exception("scheduled job failed", extra={"job": job.__name__})
 
     run.__name__ = job.__name__
     return run

@@ -2,7 +2,6 @@
 
 import logging
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import cast
 
 from slack_bolt import App
@@ -10,6 +9,7 @@ from slack_bolt.authorization import AuthorizeResult
 
 from bot import metrics
 from bot.deps import Deps
+from bot.logs import ContextThreadPool
 from bot.wiring.oauth import InstallFlow, WorkspaceAuthorize
 from bot.workspaces import InstalledWorkspaces
 from handlers import (
@@ -65,8 +65,9 @@ def build_app(deps: Deps) -> App:
         client=deps.gateway.client,
         signing_secret=settings.slack_signing_secret or "",
         request_verification_enabled=False,
-        # Bolt's default pool has 5 workers; slow work after ack() needs more headroom.
-        listener_executor=ThreadPoolExecutor(
+        # Bolt's default pool has 5 workers; slow work after ack() needs more headroom. Each
+        # listener runs in its request's context, so its log lines carry the request's id.
+        listener_executor=ContextThreadPool(
             max_workers=settings.listener_threads, thread_name_prefix="listener"
         ),
         oauth_flow=oauth_flow,
@@ -103,9 +104,7 @@ def build_app(deps: Deps) -> App:
 
 def _log_unhandled(error: Exception, body: dict[str, object], logger: logging.Logger) -> None:
     """Log a listener's unexpected exception with context; Slack users never see a traceback."""
-    metrics.listener_failed(
-        metrics.surface_of("command" if "command" in body else body.get("type"))
-    )
+    metrics.listener_failed(metrics.payload_surface(body))
     logger.error(
         "unhandled error in a listener",
         exc_info=error,

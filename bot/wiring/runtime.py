@@ -2,19 +2,23 @@
 
 import logging
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
+from slack_sdk.socket_mode.builtin import SocketModeClient
+from slack_sdk.socket_mode.request import SocketModeRequest
 from sqlalchemy import Engine
 
-from bot.config import Settings
+from bot import logs, metrics
+from bot.config import ConfigError, Settings
 from bot.deps import Deps
 from bot.gateway import SlackGateway, build_client
 from bot.services.workspaces import reinstate
 from bot.wiring.app import build_app
-from bot.wiring.server import build_wsgi_app, serve_http
+from bot.wiring.server import MetricsServer, build_wsgi_app, serve_http
 from bot.workspaces import InstalledWorkspaces
 from scheduler.engine import build_scheduler
 from storage.db import make_engine
@@ -49,6 +53,24 @@ def build_deps(
     )
 
 
+class CountedSocketModeHandler(SocketModeHandler):
+    """Bolt's Socket Mode handler, with what the HTTP server does around each request: counted
+    and timed by surface (until its ack is sent), and its log lines tagged with a request id."""
+
+    # Bolt's own handler narrows the client type the same way.
+    def handle(self, client: SocketModeClient, req: SocketModeRequest) -> None:  # type: ignore[override]
+        """Answer one envelope from Slack."""
+        started = time.perf_counter()
+        payload = req.payload if isinstance(req.payload, dict) else {}
+        try:
+            with logs.request_scope():
+                super().handle(client, req)
+        finally:
+            metrics.request_answered(
+                metrics.payload_surface(payload), time.perf_counter() - started
+            )
+
+
 class Runtime:
     """Starts the pieces in order and stops them in reverse, so no work is cut off halfway."""
 
@@ -60,6 +82,8 @@ class Runtime:
         self.scheduler: BackgroundScheduler | None = None
         self.deps: Deps | None = None
         self._socket_handler: SocketModeHandler | None = None
+        # Socket Mode's GET /metrics (METRICS_PORT).
+        self.metrics_server: MetricsServer | None = None
         self._stopped = threading.Event()
 
     def start(self, *, migrate: bool) -> None:
@@ -75,6 +99,7 @@ class Runtime:
         if deps.workspaces is None:
             self._reinstate(deps)
         self.scheduler = build_scheduler(deps)
+        metrics.watch_scheduler(self.scheduler)
         self.scheduler.start()
 
     @staticmethod
@@ -94,6 +119,11 @@ class Runtime:
         """Serve Slack's requests and the health check until interrupted."""
         if self.app is None or self.engine is None:
             raise RuntimeError("start() first")
+        if self.settings.metrics_port is not None:
+            log.warning(
+                "METRICS_PORT is for Socket Mode: over HTTP, GET /metrics is served on PORT",
+                extra={"port": port},
+            )
         if self.app.oauth_flow is not None:
             log.info(
                 "workspaces install the app at GET /slack/install",
@@ -109,13 +139,26 @@ class Runtime:
         )
 
     def serve_socket_mode(self) -> None:
-        """Hold a Socket Mode connection until interrupted."""
-        if self.app is None:
+        """Hold a Socket Mode connection until interrupted, and serve GET /metrics on
+        METRICS_PORT if it is set."""
+        if self.app is None or self.engine is None:
             raise RuntimeError("start() first")
-        self._socket_handler = SocketModeHandler(self.app, self.settings.slack_app_token)
+        if self.settings.metrics_port is not None:
+            self.metrics_server = self._serve_metrics(self.engine)
+        self._socket_handler = CountedSocketModeHandler(self.app, self.settings.slack_app_token)
         self._socket_handler.connect()  # type: ignore[no-untyped-call]
         log.info("connected to Slack in Socket Mode")
         self._stopped.wait()
+
+    def _serve_metrics(self, engine: Engine) -> MetricsServer:
+        host, port = self.settings.metrics_host, self.settings.metrics_port or 0
+        try:
+            return MetricsServer(metrics.scraper(engine, time.time), host=host, port=port)
+        except OSError as exc:
+            raise ConfigError(
+                f"METRICS_PORT {port} on METRICS_HOST {host} cannot be served "
+                f"({exc.strerror or exc}): choose a free port, or unset METRICS_PORT"
+            ) from None
 
     def stop(self) -> None:
         """Stop taking requests, let running work finish, then close the database."""
@@ -130,6 +173,8 @@ class Runtime:
                 executor.shutdown(wait=True)
         if self.deps is not None:
             self.deps.background.shutdown(wait=True)
+        if self.metrics_server is not None:
+            self.metrics_server.close()
         if self.engine is not None:
             self.engine.dispose()
         log.info("stopped")

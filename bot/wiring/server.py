@@ -15,7 +15,11 @@ and logs the body of a request that fails its signature check:
 - a command whose words say "payload" is re-encoded so that Bolt reads it as a command.
 
 ``GET /metrics`` is the Prometheus scrape (``bot.metrics``), unsigned like the health check:
-Prometheus calls it, and it holds counts only, no person's words or ids.
+Prometheus calls it, and it holds counts only, no person's words or ids. Socket Mode has no
+HTTP server of its own: ``MetricsServer`` serves the same scrape on a port of its own.
+
+Each request is a ``bot.logs.request_scope``: every line logged while it is handled (here, in
+Bolt, in its listener and in the work the listener hands off) carries its request id.
 
 With OAuth distribution, ``GET /slack/install`` and ``GET /slack/oauth_redirect`` go to Bolt's
 install flow unsigned: an installer's browser calls them, not Slack, and the flow checks its
@@ -27,8 +31,11 @@ import hmac
 import io
 import json
 import logging
+import socket
+import threading
 import time
 from collections.abc import Callable, Iterable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, parse_qsl, urlencode
 
@@ -37,7 +44,7 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 from sqlalchemy import Engine
 from waitress.server import create_server
 
-from bot import metrics
+from bot import logs, metrics
 from storage.db import ping
 
 log = logging.getLogger(__name__)
@@ -71,6 +78,11 @@ def build_wsgi_app(
     scrape = metrics.scraper(engine, clock)
 
     def wsgi_app(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        # Bolt answers with the whole body at once: nothing is logged once this returns.
+        with logs.request_scope():
+            return route(environ, start_response)
+
+    def route(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
         method = environ.get("REQUEST_METHOD", "GET")
         if path == EVENTS_PATH and method == "POST":
@@ -297,3 +309,67 @@ def serve_http(wsgi_app: WSGIApp, *, host: str, port: int, threads: int) -> None
     server = http_server(wsgi_app, host=host, port=port, threads=threads)
     log.info("serving Slack requests over HTTP", extra={"host": host, "port": port})
     server.run()
+
+
+class MetricsServer:
+    """``GET /metrics`` on a port of its own, for Socket Mode, where nothing else listens: a
+    small standard-library server in a thread of its own. Any other path is 404.
+
+    It binds when created (a port in use fails then, not later); ``port`` 0 takes any free one.
+    """
+
+    def __init__(self, scrape: Callable[[], tuple[bytes, str]], *, host: str, port: int) -> None:
+        server_class = _MetricsHTTPServer6 if ":" in host else _MetricsHTTPServer
+        self._server = server_class((host, port), _metrics_handler(scrape))
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name="metrics", daemon=True
+        )
+        self._thread.start()
+        log.info("serving metrics", extra={"host": host, "port": self.port, "path": METRICS_PATH})
+
+    @property
+    def port(self) -> int:
+        """The port it listens on."""
+        return int(self._server.server_address[1])
+
+    def close(self) -> None:
+        """Stop listening; a scrape being answered finishes first."""
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=10)
+
+
+class _MetricsHTTPServer(ThreadingHTTPServer):
+    # close() waits for a scrape being answered: it reads the database, which closes next.
+    daemon_threads = False
+
+
+class _MetricsHTTPServer6(_MetricsHTTPServer):
+    address_family = socket.AF_INET6
+
+
+def _metrics_handler(scrape: Callable[[], tuple[bytes, str]]) -> type[BaseHTTPRequestHandler]:
+    """The request handler of a ``MetricsServer`` answering with ``scrape``."""
+
+    class MetricsHandler(BaseHTTPRequestHandler):
+        server_version = "mentorbot"
+
+        def do_GET(self) -> None:
+            if self.path.split("?", 1)[0] == METRICS_PATH:
+                body, content_type = scrape()
+                self._answer(200, body, content_type)
+            else:
+                error = json.dumps({"ok": False, "error": "not_found"}).encode()
+                self._answer(404, error, "application/json")
+
+        def _answer(self, status: int, body: bytes, content_type: str) -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            """Not a line per scrape: Prometheus calls every few seconds."""
+
+    return MetricsHandler

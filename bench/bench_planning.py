@@ -56,7 +56,7 @@ from bot.sandbox.postgres import (
 from scheduler import outbox
 from scheduler.rules import Planner
 from scheduler.tick import PLAN_CHUNK, PlanReport, plan_due
-from storage.db import make_engine
+from storage.db import make_engine, refresh_statistics
 from storage.enums import (
     Cadence,
     GoalProgress,
@@ -235,6 +235,8 @@ def build(engine: Engine, size: int) -> None:
         # lets index-only scans skip the heap).
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.execute(text("VACUUM ANALYZE"))
+    else:
+        refresh_statistics(engine)  # what the bot's housekeeping does at start
 
 
 def planning_deps(engine: Engine, now: datetime) -> Deps:

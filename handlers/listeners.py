@@ -22,6 +22,7 @@ A button or form that no surface claims (``on_anything_else``, registered last) 
 import logging
 import re
 import threading
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -602,7 +603,7 @@ def on_click(
         _run(click, getattr(handler, "__name__", str(action_id)), work)
 
     listener.__name__ = getattr(handler, "__name__", "click")
-    app.action(action_id)(listener)
+    app.action(action_id, matchers=_only_unclaimed(app, "action", action_id))(listener)
 
 
 # --- submissions ---------------------------------------------------------------------------------
@@ -697,7 +698,7 @@ def on_submit(
             _kick(form)
 
     listener.__name__ = getattr(handler, "__name__", "submission")
-    app.view(callback_id)(listener)
+    app.view(callback_id, matchers=_only_unclaimed(app, "view", callback_id))(listener)
 
 
 def _refuse_submission(ack: Ack, form: Submission, error: UserError, errors_at: str | None) -> None:
@@ -787,6 +788,46 @@ def on_event(app: App, event_type: str, handler: EventHandler) -> None:
 
 # --- what no surface claims ----------------------------------------------------------------------
 
+# The action ids and view callback ids each app's surfaces listen for, by kind ("action",
+# "view"): the catch-alls answer only what none of them claims.
+_CLAIMED: "weakref.WeakKeyDictionary[App, dict[str, list[str | re.Pattern[str]]]]" = (
+    weakref.WeakKeyDictionary()
+)
+# What the catch-alls listen for.
+_ANYTHING = re.compile(".*")
+
+
+def _only_unclaimed(
+    app: App, kind: str, constraint: str | re.Pattern[str]
+) -> list[Callable[..., bool]]:
+    """Record a surface's claim; for a catch-all, the matcher that leaves claimed ids alone.
+
+    Bolt gives a request to the next listener that matches when one has not acked within 3
+    seconds (a busy moment): a catch-all must not then tell the person their form or button is
+    out of date while the listener that owns it is still at work.
+    """
+    claimed = _CLAIMED.setdefault(app, {}).setdefault(kind, [])
+    if constraint is not _ANYTHING:
+        claimed.append(constraint)
+        return []
+
+    def unclaimed(body: dict[str, Any]) -> bool:
+        found = _id_of(kind, body)
+        return not any(
+            c == found if isinstance(c, str) else c.fullmatch(found) is not None for c in claimed
+        )
+
+    return [unclaimed]
+
+
+def _id_of(kind: str, body: dict[str, Any]) -> str:
+    """The action id of a click, or the callback id of a submitted view."""
+    if kind == "view":
+        return str(_obj(body.get("view")).get("callback_id") or "")
+    actions = body.get("actions")
+    first = actions[0] if isinstance(actions, list) and actions else {}
+    return str(_obj(first).get("action_id") or "")
+
 
 def _stale_button(click: Click) -> Answer:
     raise UserError(STALE_BUTTON)
@@ -804,7 +845,6 @@ def on_anything_else(app: App) -> None:
     """Register last: a button or form no surface claims (an older version's, or a forged one)
     is answered as out of date, and an event no surface listens for is taken and dropped,
     instead of Bolt's 404."""
-    anything = re.compile(".*")
-    on_click(app, anything, _stale_button)
-    on_submit(app, anything, _stale_form)
-    app.event(anything)(_ignore_event)
+    on_click(app, _ANYTHING, _stale_button)
+    on_submit(app, _ANYTHING, _stale_form)
+    app.event(_ANYTHING)(_ignore_event)

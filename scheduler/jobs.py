@@ -2,6 +2,7 @@
 rolled back, and the next run starts fresh."""
 
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -37,6 +38,7 @@ from scheduler import outbox
 from scheduler.outbox import Planned
 from scheduler.rules import working_hours
 from scheduler.timing import WorkingHours, next_working_moment
+from storage.db import refresh_statistics
 from storage.enums import (
     DeliveryStatus,
     FlagKind,
@@ -56,6 +58,14 @@ def prune_processed_events(deps: Deps) -> None:
         removed = prune_events(session=session, now=deps.now())
     if removed:
         log.info("pruned processed event ids", extra={"removed": removed})
+
+
+def refresh_database_statistics(deps: Deps) -> None:
+    """Keep SQLite's planner statistics current as the data grows (PostgreSQL's autovacuum does
+    its own): at start, then every few hours."""
+    started = time.perf_counter()
+    refresh_statistics(deps.engine)
+    log.debug("database statistics refreshed", extra={"seconds": time.perf_counter() - started})
 
 
 def resume_paused_participants(deps: Deps) -> None:
@@ -591,4 +601,5 @@ HOUSEKEEPING: tuple[tuple[Callable[[Deps], None], timedelta], ...] = (
     (raise_signals, timedelta(hours=1)),
     (purge_expired_words, timedelta(hours=6)),
     (purge_uninstalled_workspaces, timedelta(hours=6)),
+    (refresh_database_statistics, timedelta(hours=6)),
 )

@@ -211,37 +211,32 @@ def prepare(planned: Sequence[Planned], *, now: datetime, dialect: Dialect) -> l
     moments), done before the write transaction opens, so the transaction holds the database
     only while the database inserts.
 
-    A row is an array in ``_ENQUEUED`` order, each value as ``_stored_as`` makes it for the
-    backend.
+    A row is an array in ``_ENQUEUED`` order on SQLite, an object keyed by column on PostgreSQL,
+    each value as ``_stored_as`` makes it for the backend.
     """
     table = Delivery.__table__  # type: ignore[attr-defined]
     convert = [_stored_as(table.c[name].type, dialect) for name in _ENQUEUED]
-    rows = [
-        [
-            to_stored(value)
-            for to_stored, value in zip(
-                convert,
-                (
-                    p.team_id,
-                    p.dedupe_key[:255],
-                    p.rule,
-                    p.recipient_id,
-                    p.channel_id,
-                    p.payload,
-                    p.due_at,
-                    p.expires_at,
-                    p.program_id,
-                    p.pairing_id,
-                    p.extras(),
-                    DeliveryStatus.PENDING.value,
-                    0,
-                    now,
-                ),
-                strict=True,
-            )
-        ]
-        for p in planned
-    ]
+    keyed = dialect.name == "postgresql"  # rows as objects (``json_populate_recordset``)
+    rows: list[Any] = []
+    for p in planned:
+        values = (
+            p.team_id,
+            p.dedupe_key[:255],
+            p.rule,
+            p.recipient_id,
+            p.channel_id,
+            p.payload,
+            p.due_at,
+            p.expires_at,
+            p.program_id,
+            p.pairing_id,
+            p.extras(),
+            DeliveryStatus.PENDING.value,
+            0,
+            now,
+        )
+        row = [to_stored(value) for to_stored, value in zip(convert, values, strict=True)]
+        rows.append(dict(zip(_ENQUEUED, row, strict=True)) if keyed else row)
     return [
         json.dumps(rows[start : start + ENQUEUE_CHUNK], separators=(",", ":"))
         for start in range(0, len(rows), ENQUEUE_CHUNK)
@@ -281,8 +276,8 @@ def _stored_as(column_type: Any, dialect: Dialect) -> Callable[[Any], Any]:
 
 @lru_cache(maxsize=2)
 def _insert_from_json(dialect: str) -> Insert:
-    """An INSERT of the rows of a JSON document (``:rows``, an array of ``_ENQUEUED`` arrays)
-    that skips dedupe keys already in the outbox and returns the new rows' ids.
+    """An INSERT of the rows of a JSON document (``:rows``, ``prepare``'s) that skips dedupe
+    keys already in the outbox and returns the new rows' ids.
 
     One parameter, whatever the number of rows: a multi-row VALUES list of 14 parameters a row
     cost more to build and to parse (psycopg splits its text in Python) than to insert.
@@ -291,16 +286,16 @@ def _insert_from_json(dialect: str) -> Insert:
     document = bindparam("rows", type_=String())
     names = list(_ENQUEUED)
     if dialect == "postgresql":
-        rows = func.json_array_elements(cast(document, JSON())).table_valued("value")
-        planned = rows.alias("planned")
-
-        def value(index: int, name: str) -> ColumnElement[Any]:
-            # JSON columns take the element as it is; the others its text, cast to the column.
-            if isinstance(table.c[name].type, JSON):
-                return planned.c.value.op("->")(literal_column(str(index)))
-            return cast(planned.c.value.op("->>")(literal_column(str(index))), table.c[name].type)
-
-        values = [value(index, name) for index, name in enumerate(names)]
+        # Each row an object read straight into the outbox's own row type: parsed once, each
+        # value by its column's input function.
+        planned = (
+            func.json_populate_recordset(
+                literal_column(f"NULL::{table.name}"), cast(document, JSON())
+            )
+            .table_valued(*names)
+            .alias("planned")
+        )
+        values: list[ColumnElement[Any]] = [planned.c[name] for name in names]
         into: Any = postgresql.insert(table)
     else:
         planned = func.json_each(document).table_valued("value").alias("planned")

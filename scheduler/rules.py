@@ -680,6 +680,8 @@ class Planner:
 
     def _scorecards_for(self, due: dict[int, tuple[Pair, datetime, datetime]]) -> Iterator[Planned]:
         """Create the sessions' cards together and plan the ones still to fill in."""
+        if not due:
+            return
         sessions = [
             ScorecardFor(
                 team_id=pair.team_id,

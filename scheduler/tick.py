@@ -17,6 +17,7 @@ from scheduler import outbox
 from scheduler.delivery import Deliverer, DeliveryReport
 from scheduler.jobs import HOUSEKEEPING
 from scheduler.rules import HORIZON, Planner, Writes
+from storage.db import checkpoint
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +85,7 @@ def plan_due(deps: Deps, *, horizon: timedelta = HORIZON, wait: bool = True) -> 
                 enqueued += outbox.insert_prepared(session, documents)
     report = PlanReport(considered=considered, enqueued=enqueued, longest_hold=writes.longest)
     if enqueued:
+        checkpoint(deps.engine)
         log.info(
             "planned prompts",
             extra={

@@ -3,12 +3,14 @@ inside a write transaction, and commands that survive a slow Slack."""
 
 import json
 import logging
+import re
 import time
 import urllib.request
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from slack_bolt import App
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import OperationalError
 from sqlmodel import select
@@ -17,7 +19,7 @@ from bot.deps import Deps
 from bot.gateway import SlackCallInTransaction, SlackGateway, build_client
 from bot.ids import BlockId
 from bot.sandbox.slack_double import SlackDouble
-from handlers import feedback, status
+from handlers import feedback, listeners, status
 from handlers.listeners import APOLOGY
 from scheduler.delivery import Deliverer, Pacer
 from scheduler.engine import build_scheduler
@@ -259,3 +261,19 @@ def test_tick_runs_every_job_the_running_bot_schedules(
     assert (alice.status, alice.paused_until) == (ParticipantStatus.ACTIVE, None)
     jobs = {job.id for job in build_scheduler(deps).get_jobs()}
     assert jobs == {job.__name__ for job, _ in HOUSEKEEPING} | {"plan_prompts", "deliver_outbox"}
+
+
+def test_the_catch_alls_leave_every_claimed_id_to_its_own_listener() -> None:
+    """Bolt hands a request to the next listener that matches when the first has not acked in
+    3 seconds: the catch-alls match only ids no surface claims, so a busy moment never tells
+    someone their form or button is out of date while its own listener stores it."""
+    app = App(token="xoxb-test", signing_secret="secret", token_verification_enabled=False)
+    assert listeners._only_unclaimed(app, "view", "goal_edit") == []
+    assert listeners._only_unclaimed(app, "action", re.compile(r"goal_progress_\d+")) == []
+    (form_matcher,) = listeners._only_unclaimed(app, "view", listeners._ANYTHING)
+    (click_matcher,) = listeners._only_unclaimed(app, "action", listeners._ANYTHING)
+    assert not form_matcher(body={"view": {"callback_id": "goal_edit"}})
+    assert form_matcher(body={"view": {"callback_id": "goal_edit_v0"}})
+    assert not click_matcher(body={"actions": [{"action_id": "goal_progress_12"}]})
+    assert click_matcher(body={"actions": [{"action_id": "goal_progress_x"}]})
+    assert click_matcher(body={"actions": []})

@@ -752,7 +752,7 @@ class Planner:
             func.coalesce(col(Pairing.last_held_at), col(Pairing.started_at)), UTCDateTime()
         )
         # A session booked (or held but not logged yet) keeps the pair from lapsing: one probe
-        # of the pair's sessions by start (``ix_meeting_pairing_start``) for each quiet pair.
+        # of the pair's booked sessions (``ix_meeting_pairing_booked``) for each quiet pair.
         booked = exists().where(
             col(Meeting.pairing_id) == col(Pairing.id),
             col(Meeting.scheduled_start) > _when(self.now - UNLOGGED_GRACE),

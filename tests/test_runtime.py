@@ -99,6 +99,7 @@ def test_runtime_schedules_its_jobs(socket_runtime: Runtime) -> None:
         "purge_expired_words",
         "purge_uninstalled_workspaces",
         "raise_signals",
+        "refresh_database_statistics",
         "refresh_timezones",
         "resume_paused_participants",
         "start_due_programs",

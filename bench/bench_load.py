@@ -249,26 +249,18 @@ def seed_program(engine: Engine, now: datetime, pairs: int) -> list[SeededPair]:
             now=now,
         )
         set_program_status(session=session, program=program, status=ProgramStatus.ACTIVE, now=now)
-        for user in mentors:
-            enrol(
-                session=session,
-                program=program,
-                user_id=user,
-                role=Role.MENTOR,
-                profile=_mentor_profile(),
-                timezone=everyone[user],
-                now=now,
-            )
-        for user in mentees:
-            enrol(
-                session=session,
-                program=program,
-                user_id=user,
-                role=Role.MENTEE,
-                profile=_mentee_profile(),
-                timezone=everyone[user],
-                now=now,
-            )
+        sides = ((mentors, Role.MENTOR, _mentor_profile), (mentees, Role.MENTEE, _mentee_profile))
+        for users, role, profile in sides:
+            for user in users:
+                enrol(
+                    session=session,
+                    program=program,
+                    user_id=user,
+                    role=role,
+                    profile=profile(),
+                    timezone=everyone[user],
+                    now=now,
+                )
         program_id = program.id or 0
     seeded = []
     for n, mentee in enumerate(mentees):
@@ -1090,11 +1082,9 @@ def main(argv: list[str] | None = None) -> None:
                 _empty_postgres(url)
                 print(f"postgresql: {postgres_version(url)}", flush=True)
                 run_backend("postgresql", url, args, slack, started, logs, rows)
-            elif args.no_postgres:
-                pass
-            elif not postgres_binaries_available():
+            elif not args.no_postgres and not postgres_binaries_available():
                 print("postgresql: skipped (initdb and pg_ctl not found; install postgresql)")
-            else:
+            elif not args.no_postgres:
                 with stock_postgres() as url:
                     print(f"postgresql: {postgres_version(url)} (stock settings)", flush=True)
                     run_backend("postgresql", url, args, slack, started, logs, rows)

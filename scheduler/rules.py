@@ -27,7 +27,19 @@ from functools import cached_property, lru_cache, partial
 from itertools import islice
 from typing import Any
 
-from sqlalchemy import Row, and_, case, exists, func, join, literal, or_, text, type_coerce
+from sqlalchemy import (
+    Row,
+    String,
+    and_,
+    cast,
+    exists,
+    func,
+    join,
+    literal,
+    or_,
+    text,
+    type_coerce,
+)
 from sqlalchemy.orm import Mapped
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
@@ -65,6 +77,7 @@ from scheduler.timing import (
     last_day_target_due_by,
     last_target_due_by,
     next_working_moment,
+    next_working_start,
 )
 from storage.enums import (
     FlagKind,
@@ -86,7 +99,7 @@ from storage.models import (
     Program,
     ProgramLead,
 )
-from storage.sql import epoch_seconds, insert_new, iso_date, text_key
+from storage.sql import epoch_seconds, insert_new, iso_date, set_by_id, text_key
 from storage.types import UTCDateTime
 
 # Rows are read in slices: a planning pass over 100,000 pairings must not hold them all.
@@ -97,9 +110,13 @@ SCORECARD_BATCH = 200
 STAGE_BATCH = 500
 # Red flags raised by one short write.
 FLAG_BATCH = 200
+# Pairings noted planned (the lapse rule's markers) per write.
+NOTE_BATCH = 200
 
 # A unit of work the planner writes in (see ``Planner``).
 Writes = Callable[[], AbstractContextManager[Session]]
+# What a pass noted on pairings: by column, (pairing id, value) pairs (``Planner.take_notes``).
+Notes = dict[str, list[tuple[int, datetime | int]]]
 # A message is enqueued when its moment is at most this far ahead.
 HORIZON = timedelta(minutes=10)
 # A booked session still counts against a lapse this long after it starts: the pair may be in it,
@@ -114,6 +131,16 @@ REASSESSMENT_WINDOW = timedelta(days=7)
 SURVEY_WINDOW = timedelta(days=14)
 DIGEST_RULE = "weekly_digest"
 DIGEST_WINDOW = timedelta(hours=12)
+
+
+def write_notes(writes: Writes, notes: Notes) -> None:
+    """Write a pass's notes on the pairings, ``NOTE_BATCH`` to a unit of work."""
+    table = Pairing.__table__  # type: ignore[attr-defined]
+    for column, values in notes.items():
+        rows = iter(values)
+        while batch := list(islice(rows, NOTE_BATCH)):
+            with writes() as session:
+                set_by_id(session, table, column, batch)
 
 
 @lru_cache(maxsize=4096)
@@ -190,29 +217,44 @@ _SIDES = (
 )
 _MENTEE_TZ = _of(Pairing.mentee_id, Participant.timezone)
 
+# A participant's working week as one text, ``tz|start|end|days``: one lookup per side and row
+# instead of one per column (a catch-up pass reads tens of thousands of rows).
+_WEEK = (
+    col(Participant.timezone)
+    + "|"
+    + cast(col(Participant.work_start), String)
+    + "|"
+    + cast(col(Participant.work_end), String)
+    + "|"
+    + col(Participant.work_days)
+)
+
 _PAIR_COLUMNS = (
     col(Pairing.id).label("pairing_id"),
     col(Pairing.team_id).label("team_id"),
     col(Pairing.program_id).label("program_id"),
     *(col(user_id).label(f"{side}_user") for side, _, user_id in _SIDES),
-    *(
-        _of(person_id, column).label(f"{side}_{name}")
-        for side, person_id, _ in _SIDES
-        for name, column in (
-            ("tz", Participant.timezone),
-            ("start", Participant.work_start),
-            ("end", Participant.work_end),
-            ("days", Participant.work_days),
-        )
-    ),
+    *(_of(person_id, _WEEK).label(f"{side}_week") for side, person_id, _ in _SIDES),
 )
+
+
+@lru_cache(maxsize=4096)
+def week_of(text: str) -> WorkingHours:
+    """The working week ``_WEEK`` wrote (few distinct ones: cached)."""
+    tz, start, end, days = text.split("|")
+    return hours_of(tz, time.fromisoformat(start), time.fromisoformat(end), days)
 
 
 def _unplanned(key: ColumnElement[str], *outer: Any) -> ColumnElement[bool]:
     """True when the outbox holds no message with this dedupe key (a unique index lookup);
-    ``outer``: the enclosing queries' tables the key reads, when it is nested deeper than one."""
-    unplanned = exists().where(col(Delivery.dedupe_key) == key)
-    return ~(unplanned.correlate(*outer) if outer else unplanned)
+    ``outer``: the enclosing queries' tables the key reads, when it is nested deeper than one.
+
+    A scalar subquery, not NOT EXISTS: PostgreSQL turns NOT EXISTS into an anti join or a
+    hashed subplan, and then, misjudging how few candidates a pass has, hashes the whole
+    outbox (which only grows) rather than look a few keys up.
+    """
+    probe = select(literal(1)).where(col(Delivery.dedupe_key) == key).limit(1)
+    return (probe.correlate(*outer) if outer else probe).scalar_subquery().is_(None)
 
 
 def _open_sides(
@@ -230,6 +272,20 @@ def _open_sides(
             still_open = and_(_of(person_id, Participant.timezone).in_(zones), still_open)
         conditions.append(still_open)
     return sides, or_(*conditions)
+
+
+def _quiet_since() -> ColumnElement[datetime]:
+    """Since when the pair has not met: its last held session (kept on the pairing by the
+    database, migration 0009) or its start; ``QUIET_SINCE``, the key of the lapse rule's
+    partial indexes."""
+    since = func.coalesce(col(Pairing.last_held_at), col(Pairing.started_at))
+    return type_coerce(since, UTCDateTime())
+
+
+def _last_start(hours: WorkingHours, reach: datetime) -> date:
+    """The last local day whose working day starts by ``reach``."""
+    local = reach.astimezone(hours.zone)
+    return local.date() if local.time() >= hours.start else local.date() - timedelta(days=1)
 
 
 def _when(moment: datetime) -> ColumnElement[datetime]:
@@ -320,6 +376,8 @@ class Planner:
         self._reach: dict[tuple[WorkingHours, bool], datetime | None] = {}
         # Lapse flags waiting to be written together.
         self._flags: list[dict[str, Any]] = []
+        # What the pass saw planned, or left waiting, by pairing column (``take_notes``).
+        self._noted: Notes = {}
         self._every_row_said = False
 
     # --- what every rule shares ----------------------------------------------------------
@@ -367,7 +425,7 @@ class Planner:
         return self._reach[hours, day]
 
     @cached_property
-    def _at_work(self) -> tuple[datetime | None, datetime | None, list[str]]:
+    def _at_work(self) -> tuple[datetime | None, datetime | None, list[str], date | None]:
         weeks = select(
             col(Participant.timezone),
             col(Participant.work_start),
@@ -382,7 +440,8 @@ class Planner:
                 reachable[hours] = (reach, self.reach(hours, day=self.bundling) or reach)
         bound = max((r[0] for r in reachable.values()), default=None)
         day_bound = max((r[1] for r in reachable.values()), default=None)
-        return bound, day_bound, sorted({hours.tz for hours in reachable})
+        last_day = max((_last_start(hours, r[1]) for hours, r in reachable.items()), default=None)
+        return bound, day_bound, sorted({hours.tz for hours in reachable}), last_day
 
     @property
     def reach_bound(self) -> datetime | None:
@@ -395,6 +454,12 @@ class Planner:
         """``reach_bound`` for bundle prompts: a target later in a working day that has begun
         (or begins within the horizon) falls due at that day's start, so it is read now."""
         return self._at_work[1]
+
+    @property
+    def last_day_at_work(self) -> date | None:
+        """The latest local day whose working day's start is due within the horizon (for
+        bundle prompts, aimed at that start), in the timezone of the person it is latest for."""
+        return self._at_work[3]
 
     @property
     def zones(self) -> list[str]:
@@ -411,11 +476,11 @@ class Planner:
             program=self.programs[row.program_id],
             mentor=Person(
                 row.mentor_user,
-                hours_of(row.mentor_tz, row.mentor_start, row.mentor_end, row.mentor_days),
+                week_of(row.mentor_week),
             ),
             mentee=Person(
                 row.mentee_user,
-                hours_of(row.mentee_tz, row.mentee_start, row.mentee_end, row.mentee_days),
+                week_of(row.mentee_week),
             ),
             open=(bool(row.mentor_open), bool(row.mentee_open)) if sides else (True, True),
         )
@@ -736,8 +801,11 @@ class Planner:
     def lapses(self) -> Iterator[Planned]:
         """Nudge the pair at 1.5 times the cadence without a session; tell the leads at 2 times.
 
-        The key holds the last session's moment, so one gap yields one nudge, however long the
-        bot was down; a new session starts a new gap.
+        The key holds the gap's start (the last session's moment), so one gap yields one nudge,
+        however long the bot was down; a new session starts a new gap. Once a gap's nudges, and
+        later its escalation, are all planned, the pass notes it on the pairing
+        (``take_notes``): the rule's partial indexes then leave the pair out of every pass
+        until it meets and falls quiet again.
         """
         if not self.programs:
             return
@@ -745,33 +813,105 @@ class Planner:
             program_id: timedelta(days=program.cadence.days or program.max_gap_days)
             for program_id, program in self.programs.items()
         }
-        # Since when the pair has not met: its last held session (kept on the pairing by the
-        # database, migration 0009) or its start. ``ix_pairing_quiet`` (program, that moment)
-        # finds each program's pairs quiet since its own cutoff: one range per program.
-        since = type_coerce(
-            func.coalesce(col(Pairing.last_held_at), col(Pairing.started_at)), UTCDateTime()
-        )
-        # A session booked (or held but not logged yet) keeps the pair from lapsing: one probe
-        # of the pair's booked sessions (``ix_meeting_pairing_booked``) for each quiet pair.
-        booked = exists().where(
-            col(Meeting.pairing_id) == col(Pairing.id),
-            col(Meeting.scheduled_start) > _when(self.now - UNLOGGED_GRACE),
-            col(Meeting.status) == MeetingStatus.SCHEDULED.value,
-        )
-
-        def cutoff(
-            factor: Callable[[RuleSettings], float], at: datetime
-        ) -> ColumnElement[datetime]:
-            moments = {
-                program_id: _when(at - gap * factor(self.settings(self.programs[program_id])))
-                for program_id, gap in gaps.items()
-            }
-            return case(moments, value=col(Pairing.program_id))
-
         # A nudge falls due at the start of its working day: read the gaps reaching their
         # nudge point by the end of a working day that has begun, not only those past it.
         nudge_by = (self.day_reach_bound if self.bundling else None) or self.now
+        nudge_from = {
+            program_id: nudge_by - gaps[program_id] * settings.lapse_nudge_factor
+            for program_id, settings in self._each_settings()
+        }
+        escalate_from = {
+            program_id: self.now - gaps[program_id] * settings.lapse_escalation_factor
+            for program_id, settings in self._each_settings()
+        }
+        yield from self._lapse_nudges(nudge_from, gaps)
+        yield from self._lapse_escalations(escalate_from)
+        self._raise_flags()
 
+    def _quiet_pairs(
+        self,
+        marker: str,
+        quiet_from: dict[int, datetime],
+        *columns: Any,
+        wait: str | None = None,
+    ) -> Any:
+        """Running pairs quiet since each program's ``quiet_from``, with no session booked,
+        whose current gap ``marker`` does not note as planned (nor, given a ``wait`` column,
+        waits past now): one range per program of the partial index that holds only such pairs
+        (``LAPSE_MARKERS``)."""
+        since = _quiet_since()
+        # A session booked (or held but not logged yet) keeps the pair from lapsing: one probe
+        # of the pair's booked sessions (``ix_meeting_pairing_booked``) for each quiet pair. A
+        # scalar subquery, which PostgreSQL never turns into a join: misjudging how many pairs
+        # are quiet, it would hash every booked session of the workspace instead.
+        booked = (
+            select(literal(1))
+            .where(
+                col(Meeting.pairing_id) == col(Pairing.id),
+                col(Meeting.scheduled_start) > _when(self.now - UNLOGGED_GRACE),
+                col(Meeting.status) == MeetingStatus.SCHEDULED.value,
+            )
+            .limit(1)
+            .correlate(Pairing)
+            .scalar_subquery()
+        )
+        # The marker's condition inside each range, as the index states it (``open_gap``):
+        # SQLite uses a partial index for a range only when the range's own terms name it.
+        table = Pairing.__table__  # type: ignore[attr-defined]
+        noted = table.c[marker]
+        still_open = or_(noted.is_(None), noted != since)
+        waited = [table.c[wait] <= _when(self.now)] if wait else []
+        quiet = or_(
+            *(
+                and_(
+                    col(Pairing.program_id) == program_id,
+                    since <= _when(moment),
+                    still_open,
+                    *waited,
+                )
+                for program_id, moment in quiet_from.items()
+            )
+        )
+        query = self._pairs_select(since.label("since"), *columns, by_program=False)
+        return query.where(quiet, booked.is_(None))
+
+    def _lapse_nudges(
+        self, nudge_from: dict[int, datetime], gaps: dict[int, timedelta]
+    ) -> Iterator[Planned]:
+        """Each quiet pair's nudges still to plan; the gap is then noted planned, or the pair
+        left to wait for the working day of the side still to nudge (``_settle``)."""
+        period = epoch_seconds(_quiet_since())
+        sides, _ = _open_sides("lapse_nudge", col(Pairing.id), period)
+        query = self._quiet_pairs("lapse_nudged_for", nudge_from, *sides, wait="lapse_nudge_after")
+        for row in self._rows(query):
+            pair = self._pair(row, sides=True)
+            settings = self.settings(pair.program)
+            last: datetime = row.since
+            gap = gaps[row.program_id]
+            nudges = list(
+                self._to_both(
+                    pair,
+                    rule="lapse_nudge",
+                    key=f"lapse_nudge:{pair.pairing_id}:{int(last.timestamp())}",
+                    target=last + gap * settings.lapse_nudge_factor,
+                    expires=self.now + timedelta(days=7),
+                    payload=partial(
+                        build_lapse_nudge,
+                        pairing_id=pair.pairing_id,
+                        days=(self.now - last).days,
+                        program_name=pair.program.name,
+                    ),
+                    bundle=True,
+                )
+            )
+            yield from nudges
+            self._settle(pair, nudges, ("lapse_nudged_for", last), wait="lapse_nudge_after")
+
+    def _lapse_escalations(self, escalate_from: dict[int, datetime]) -> Iterator[Planned]:
+        """At the escalation point: the red flag (once per gap) and the messages to the leads
+        not told of this gap yet; the gap is then noted, and not read again (until a lead is
+        added: a trigger on ``programlead`` clears the program's notes, migration 0011)."""
+        since = _quiet_since()
         period = epoch_seconds(since)
         unflagged = ~exists().where(
             col(Flag.team_id) == col(Pairing.team_id),
@@ -796,46 +936,44 @@ class Planner:
             )
             .correlate(Pairing),
         )
-        escalation_due = since <= cutoff(lambda s: s.lapse_escalation_factor, self.now)
-        # Each program's pairs quiet since its own nudge point: one range of the index each.
-        quiet = or_(
-            *(
-                and_(
-                    col(Pairing.program_id) == program_id,
-                    since <= _when(nudge_by - gaps[program_id] * settings.lapse_nudge_factor),
-                )
-                for program_id, settings in self._each_settings()
-            )
-        )
-        sides, unplanned = _open_sides("lapse_nudge", col(Pairing.id), period, zones=self.zones)
-        query = self._pairs_select(
-            since.label("since"),
+        query = self._quiet_pairs(
+            "lapse_escalated_for",
+            escalate_from,
             unflagged.label("unflagged"),
             untold.label("untold"),
-            *sides,
-            by_program=False,
-        ).where(
-            quiet,
-            ~booked,
-            or_(unplanned, and_(escalation_due, or_(unflagged, untold))),
         )
         leads: dict[int, list[str]] = {}
         for row in self._rows(query):
-            pair = self._pair(row, sides=True)
-            program = pair.program
-            if program.id not in leads:
-                leads[program.id or 0] = program_lead_ids(self.session, program=program)
-            yield from self._lapse_messages(
-                pair,
-                row.since,
-                gaps[row.program_id],
-                leads[program.id or 0],
-                flag=bool(row.unflagged),
-                tell=bool(row.untold),
-            )
+            pair = self._pair(row)
+            program_id = row.program_id
+            if program_id not in leads:
+                leads[program_id] = program_lead_ids(self.session, program=pair.program)
+            last: datetime = row.since
+            period_key = str(int(last.timestamp()))
+            if row.unflagged:
+                self._flag_lapse(pair, period_key)
+            if row.untold:
+                days = (self.now - last).days
+                # Every lead: the outbox keeps those already told from hearing twice.
+                for lead in leads[program_id]:
+                    yield Planned(
+                        team_id=pair.team_id,
+                        dedupe_key=f"lapse_escalation:{pair.pairing_id}:{period_key}:{lead}",
+                        rule="lapse_escalation",
+                        recipient_id=lead,
+                        payload=build_lapse_escalation(
+                            mentor_user_id=pair.mentor.user_id,
+                            mentee_user_id=pair.mentee.user_id,
+                            days=days,
+                            program_name=pair.program.name,
+                        ),
+                        due_at=self.now,
+                        program_id=pair.program.id,
+                        pairing_id=pair.pairing_id,
+                    )
+            self._note("lapse_escalated_for", last, pairing_id=pair.pairing_id)
             if len(self._flags) >= FLAG_BATCH:
                 self._raise_flags()
-        self._raise_flags()
 
     def _raise_flags(self) -> None:
         """Write the red flags raised so far, together (a flag already raised stays as it was)."""
@@ -847,57 +985,42 @@ class Planner:
                 )
             self._flags = []
 
-    def _lapse_messages(
+    def _note(self, marker: str, planned: datetime | int, *, pairing_id: int) -> None:
+        """Remember, for ``take_notes``, that what ``planned`` names (a lapse's gap, a
+        re-assessment's period) is planned for the pair: ``marker`` is the column to say so."""
+        self._noted.setdefault(marker, []).append((pairing_id, planned))
+
+    def _settle(
         self,
         pair: Pair,
-        last: datetime,
-        gap: timedelta,
-        leads: list[str],
+        planned: list[Planned],
+        done: tuple[str, datetime | int],
         *,
-        flag: bool,
-        tell: bool,
-    ) -> Iterator[Planned]:
-        """The pair's nudges; at the escalation point the red flag (once per gap) and the
-        leads' messages (``tell``: some lead has not heard of this gap yet)."""
-        settings = self.settings(pair.program)
-        days = (self.now - last).days
-        period = str(int(last.timestamp()))
-        yield from self._to_both(
-            pair,
-            rule="lapse_nudge",
-            key=f"lapse_nudge:{pair.pairing_id}:{period}",
-            target=last + gap * settings.lapse_nudge_factor,
-            expires=self.now + timedelta(days=7),
-            payload=partial(
-                build_lapse_nudge,
-                pairing_id=pair.pairing_id,
-                days=days,
-                program_name=pair.program.name,
-            ),
-            bundle=True,
-        )
-        if self.now - last < gap * settings.lapse_escalation_factor:
+        wait: str,
+    ) -> None:
+        """After a pair's prompts are planned: note ``done`` (marker column, value) once both
+        sides' prompts are, or else note in ``wait`` when the pair is worth reading again: the
+        next working day's start of a side still to prompt, less the horizon. Its prompt is due
+        at a working day's start, never sooner (a bundle prompt), so the pair waits out the
+        night, unread, instead of being read and passed over every minute."""
+        sent = {message.recipient_id for message in planned}
+        waiting = [person for person, _ in pair.both() if person.user_id not in sent]
+        if not waiting:
+            self._note(*done, pairing_id=pair.pairing_id)
             return
-        if flag:
-            self._flag_lapse(pair, period)
-        if not tell:
-            return
-        for lead in leads:  # the outbox keeps those already told from hearing twice
-            yield Planned(
-                team_id=pair.team_id,
-                dedupe_key=f"lapse_escalation:{pair.pairing_id}:{period}:{lead}",
-                rule="lapse_escalation",
-                recipient_id=lead,
-                payload=build_lapse_escalation(
-                    mentor_user_id=pair.mentor.user_id,
-                    mentee_user_id=pair.mentee.user_id,
-                    days=days,
-                    program_name=pair.program.name,
-                ),
-                due_at=self.now,
-                program_id=pair.program.id,
-                pairing_id=pair.pairing_id,
-            )
+        starts = [next_working_start(person.hours, self.now) for person in waiting]
+        known = [start for start in starts if start is not None]
+        if known:
+            self._note(wait, min(known) - self.horizon, pairing_id=pair.pairing_id)
+
+    def take_notes(self) -> Notes:
+        """The notes of what the pass has planned so far, to write once every message yielded
+        until now is written (``write_notes``): a note says the messages are in the outbox, so
+        a pass that stops before writing them leaves none, and the next pass reads those pairs
+        again. A pair's note is taken only after its last message was yielded."""
+        self._raise_flags()
+        notes, self._noted = self._noted, {}
+        return notes
 
     def _flag_lapse(self, pair: Pair, period: str) -> None:
         # Written with the leads' messages, in the same transaction.
@@ -922,17 +1045,18 @@ class Planner:
         """
         if not self.programs or not self.zones:
             return
-        oldest = self.session.execute(
-            select(
-                col(Pairing.program_id),
-                type_coerce(func.min(col(Pairing.started_at)), UTCDateTime()),
-            )
+        # Each program's oldest running pairing: the first entry of its range of the index,
+        # one probe each (grouped, PostgreSQL reads every running pairing).
+        firsts = [
+            select(type_coerce(func.min(col(Pairing.started_at)), UTCDateTime()))
             .where(
-                col(Pairing.program_id).in_(list(self.programs)),
+                col(Pairing.program_id) == program_id,
                 col(Pairing.status) == PairingStatus.ACTIVE.value,
             )
-            .group_by(col(Pairing.program_id))
-        ).all()
+            .scalar_subquery()
+            for program_id in self.programs
+        ]
+        oldest = zip(self.programs, self.session.execute(select(*firsts)).one(), strict=True)
         every = {
             program_id: timedelta(weeks=self.settings(program).reassessment_weeks)
             for program_id, program in self.programs.items()
@@ -951,34 +1075,44 @@ class Planner:
     def _reassessments_of(
         self, program_id: int, every: timedelta, periods: Iterable[int], upto: datetime
     ) -> Iterator[Planned]:
-        """One query per period: the pairs that started within its window, a range of
-        ``ix_pairing_program_started``. Latest period first: a start in two windows (a short
-        period) belongs to the later one, so each window leaves out those already read."""
+        """One query per period: the pairs that started within its window and have not had
+        this period planned, a range of ``ix_pairing_reassessment`` whose last column leaves
+        out the pairs noted planned. Latest period first: a start in two windows (a short
+        period) belongs to the later one, so each window leaves out those already read.
+
+        The period is then noted planned, or the pair left to wait (``_settle``).
+        """
         started = col(Pairing.started_at)
         done: list[ColumnElement[bool]] = []
         for k in periods:
             window = started.between(
                 _when(self.now - every * k - REASSESSMENT_WINDOW), _when(upto - every * k)
             )
-            sides, unplanned = _open_sides(
-                "reassess", col(Pairing.id), literal(k), zones=self.zones
-            )
+            sides, _ = _open_sides("reassess", col(Pairing.id), literal(k))
             query = self._pairs_select(started.label("started"), *sides).where(
-                col(Pairing.program_id) == program_id, window, *(~w for w in done), unplanned
+                col(Pairing.program_id) == program_id,
+                window,
+                col(Pairing.reassessed_period) < k,
+                col(Pairing.reassess_after) <= _when(self.now),
+                *(~w for w in done),
             )
             done.append(window)
             for row in self._rows(query):
                 pair = self._pair(row, sides=True)
                 target = row.started + every * k
-                yield from self._to_both(
-                    pair,
-                    rule="skill_reassessment",
-                    key=f"reassess:{pair.pairing_id}:{k}",
-                    target=target,
-                    expires=target + timedelta(days=14),
-                    payload=partial(build_reassessment_prompt, pairing_id=pair.pairing_id),
-                    bundle=True,
+                prompts = list(
+                    self._to_both(
+                        pair,
+                        rule="skill_reassessment",
+                        key=f"reassess:{pair.pairing_id}:{k}",
+                        target=target,
+                        expires=target + timedelta(days=14),
+                        payload=partial(build_reassessment_prompt, pairing_id=pair.pairing_id),
+                        bundle=True,
+                    )
                 )
+                yield from prompts
+                self._settle(pair, prompts, ("reassessed_period", k), wait="reassess_after")
 
     def _programs_at(self, moment: Callable[[Program], date], window: timedelta) -> list[Program]:
         """Running programs whose ``moment`` (a date) fell within the last ``window``, or falls
@@ -1093,12 +1227,14 @@ class Planner:
 
     def due_reminders(self) -> Iterator[Planned]:
         """To the mentee, ``due_reminder_days`` before an open goal or milestone is due."""
-        bound = self.day_reach_bound if self.programs else None
-        if bound is None:
+        last_day = self.last_day_at_work if self.programs else None
+        if last_day is None:
             return  # nobody's working hours start within the horizon
         today = self.now.date()
-        # The reminder is aimed at the start of a local day up to a day ahead of UTC's.
-        latest = bound.date() + timedelta(days=1 + self._longest(lambda s: s.due_reminder_days))
+        # The reminder is aimed at the start of the local day ``due_reminder_days`` before the
+        # date: due by the latest local day at work, it is due now (a wider range would read,
+        # every minute, reminders days from due).
+        latest = last_day + timedelta(days=self._longest(lambda s: s.due_reminder_days))
         open_goal = (
             col(Goal.status) == GoalStatus.AGREED.value,
             col(Goal.progress).not_in([GoalProgress.DONE.value, GoalProgress.DROPPED.value]),

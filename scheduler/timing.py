@@ -75,6 +75,16 @@ def next_working_moment(hours: WorkingHours, moment: datetime) -> datetime | Non
     return None
 
 
+def next_working_start(hours: WorkingHours, moment: datetime) -> datetime | None:
+    """The start of the first working window after ``moment`` (not the one it is in)."""
+    local_day = moment.astimezone(hours.zone).date()
+    for ahead in range(_SEARCH_DAYS):
+        window = hours.window(local_day + timedelta(days=ahead))
+        if window is not None and window[0] > moment:
+            return window[0]
+    return None
+
+
 def delivery_time(
     hours: WorkingHours, target: datetime, *, now: datetime, expires: datetime | None
 ) -> datetime | None:

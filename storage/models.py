@@ -8,7 +8,7 @@ Conventions:
 - no ORM relationships: services query explicitly, which keeps every query visible and scoped.
 """
 
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 from enum import StrEnum
 from typing import Any
 
@@ -46,6 +46,17 @@ def _team_id() -> Any:
 
 def _created_at() -> Any:
     return Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+def _waits() -> Any:
+    """A moment the planner waits until, ``NO_WAIT`` by default (never null: a range of an
+    index compares it without reading the row)."""
+    return Field(
+        default=NO_WAIT,
+        sa_type=UTCDateTime,
+        nullable=False,
+        sa_column_kwargs={"server_default": text("'1970-01-01 00:00:00'")},
+    )
 
 
 def _when(*, index: bool = False) -> Any:
@@ -111,6 +122,22 @@ class SlackUser(SQLModel, table=True):
 
 
 # --- programs --------------------------------------------------------------------------------
+
+# Since when a pair has not met: its last held session, or its start.
+QUIET_SINCE = "coalesce(last_held_at, started_at)"
+# "Not waiting": the value of a ``..._after`` column the planner has set no wait in.
+NO_WAIT = datetime(1970, 1, 1, tzinfo=UTC)
+# The lapse rule's two partial indexes and the pairing column each one leaves pairs out by.
+LAPSE_MARKERS = {
+    "ix_pairing_lapse_nudge": "lapse_nudged_for",
+    "ix_pairing_lapse_escalation": "lapse_escalated_for",
+}
+
+
+def open_gap(marker: str) -> str:
+    """SQL: the pair's current gap is not yet marked planned in ``marker``. A query must say it
+    in these very words for SQLite to read the partial index that holds only such pairs."""
+    return f"{marker} IS NULL OR {marker} <> {QUIET_SINCE}"
 
 
 class Program(SQLModel, table=True):
@@ -242,11 +269,33 @@ class Pairing(SQLModel, table=True):
     """A mentor and a mentee working together (or one member of a group, by ``group_key``)."""
 
     __table_args__ = (
-        # A program's running pairs, by start (re-assessment periods): migration 0009.
-        Index("ix_pairing_program_started", "program_id", "status", "started_at"),
+        # A program's running pairs, by start, with the last re-assessment period planned: a
+        # period's window is a range, and the pairs it has planned are left out in the index
+        # itself (migration 0011).
+        Index(
+            "ix_pairing_reassessment",
+            "program_id",
+            "status",
+            "started_at",
+            "reassessed_period",
+            "reassess_after",
+        ),
         Index("ix_pairing_people", "team_id", "mentor_user_id", "mentee_user_id"),
-        # Running pairs that have not met since a moment (the lapse rule): migration 0009.
-        Index("ix_pairing_quiet", "program_id", text("coalesce(last_held_at, started_at)")),
+        # Running pairs that have not met since a moment (the lapse rule), holding only those
+        # whose gap still has a nudge, or an escalation, to plan (migration 0011).
+        *(
+            Index(
+                name,
+                "program_id",
+                text(QUIET_SINCE),
+                *waits,
+                sqlite_where=text(open_gap(marker)),
+                postgresql_where=text(open_gap(marker)),
+            )
+            for (name, marker), waits in zip(
+                LAPSE_MARKERS.items(), (["lapse_nudge_after"], []), strict=True
+            )
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -270,6 +319,17 @@ class Pairing(SQLModel, table=True):
     # The pair's last held session (``held_at``), kept right by triggers on ``meeting`` (migration
     # 0009) whoever writes the sessions: read it, never set it.
     last_held_at: datetime | None = _when()
+    # The gap (named by its start, ``coalesce(last_held_at, started_at)``) whose nudges, and
+    # whose escalation to the leads, are all planned: the planner's note that it need not read
+    # this pair again until it meets and falls quiet anew (migration 0011).
+    lapse_nudged_for: datetime | None = _when()
+    lapse_escalated_for: datetime | None = _when()
+    # The latest re-assessment period whose prompts to both are planned (0: none yet).
+    reassessed_period: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    # Until when a pair's open lapse nudge, or re-assessment prompt, waits for its person's next
+    # working day (``NO_WAIT``: it does not): the planner reads it again from that moment.
+    lapse_nudge_after: datetime = _waits()
+    reassess_after: datetime = _waits()
     paused_until: datetime | None = _when(index=True)
     ended_at: datetime | None = _when()
     end_reason: str = Field(default="", max_length=255)

@@ -7,7 +7,7 @@ reading it), so a few values must render as text exactly as Python renders them.
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import BigInteger, String, Table, cast, literal
+from sqlalchemy import ARRAY, BigInteger, Integer, String, Table, bindparam, cast, literal, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.compiler import compiles
@@ -95,3 +95,34 @@ def insert_new(session: Session, table: Table, *, unique: Sequence[str]) -> Inse
     dialect = session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     return insert(table).on_conflict_do_nothing(index_elements=list(unique))
+
+
+def set_by_id(
+    session: Session, table: Table, column: str, values: Sequence[tuple[int, Any]]
+) -> None:
+    """Set ``column`` of each row whose ``id`` is given to its value, in one statement.
+
+    PostgreSQL reads the pairs as two arrays (``unnest``): one statement, planned once, instead
+    of a round of the executor per row (28,000 notes of a catch-up pass took 1.5 s so, a tenth
+    of that this way). SQLite runs in-process, where a prepared statement per row costs little.
+    """
+    if not values:
+        return
+    column_sql = table.c[column]
+    if session.get_bind().dialect.name == "postgresql":
+        ids, new = zip(*values, strict=True)
+        session.execute(
+            text(
+                f"UPDATE {table.name} SET {column_sql.name} = v.value"  # noqa: S608 - our names
+                " FROM unnest(:ids, :values) AS v(id, value)"
+                f" WHERE {table.name}.id = v.id"
+            ).bindparams(
+                bindparam("ids", list(ids), type_=ARRAY(Integer)),
+                bindparam("values", list(new), type_=ARRAY(column_sql.type)),
+            )
+        )
+        return
+    statement = (
+        table.update().where(table.c.id == bindparam("row")).values({column: bindparam("value")})
+    )
+    session.execute(statement, [{"row": row, "value": value} for row, value in values])

@@ -26,7 +26,10 @@ from storage.models import Delivery, Flag, Program
 from storage.slack_tables import STATES_TABLE
 
 # Indexes on an expression, which Alembic cannot reflect to compare: checked by name instead.
-EXPRESSION_INDEXES = {"ix_pairing_quiet": "pairing"}
+EXPRESSION_INDEXES = {
+    "ix_pairing_lapse_nudge": "pairing",
+    "ix_pairing_lapse_escalation": "pairing",
+}
 
 
 def _schema_diff(engine: Engine) -> list[Any]:

@@ -16,7 +16,7 @@ from scheduler.rules import Planner
 from storage.db import make_engine
 from storage.migrate import upgrade
 
-SMALL, LARGE = 400, 1_600
+SMALL, LARGE = 800, 3_200
 
 
 def _work(tmp_path: Path, size: int, rule: Callable[[Planner], object]) -> int:

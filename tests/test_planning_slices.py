@@ -95,3 +95,25 @@ def _busy_timeout(conn: Connection, milliseconds: int) -> None:
     if conn.dialect.name == "sqlite":
         conn.exec_driver_sql(f"PRAGMA busy_timeout = {milliseconds}")
         conn.commit()
+
+
+@pytest.mark.postgres
+def test_only_the_planners_writes_skip_waiting_for_the_disk(pg_engine: Engine) -> None:
+    """PostgreSQL: a pass's slices commit without waiting for the disk (a crash loses nothing
+    the next pass does not plan again); every other unit of work still waits."""
+    # The throwaway server runs without waiting for the disk at all; this database does wait.
+    with pg_engine.connect() as conn:
+        name = conn.execute(text("SELECT current_database()")).scalar()
+        conn.execute(text(f'ALTER DATABASE "{name}" SET synchronous_commit = on'))
+        conn.commit()
+    pg_engine.dispose()
+    deps = planning_deps(pg_engine, NOW)
+    show = text("SHOW synchronous_commit")
+    with tick.TimedWrites(deps)() as session:
+        assert session.execute(show).scalar() == "off"
+    with deps.session() as session:
+        assert session.execute(show).scalar() == "on"
+    with tick.TimedWrites(deps)() as session:
+        session.execute(text("SELECT 1"))
+    with deps.session() as session:  # SET LOCAL: it ended with its transaction
+        assert session.execute(show).scalar() == "on"

@@ -470,6 +470,21 @@ def _unique_action_ids(walker: _Walker, obj: dict[str, Any], path: str, owner: s
             seen[action_id] = action_path
 
 
+# Slack appends "(optional)" to an optional input's label itself; saying it too shows it twice.
+_OPTIONAL_SUFFIX = re.compile(r"\(\s*optional\s*\)\W*$", re.IGNORECASE)
+
+
+def _optional_said_once(walker: _Walker, obj: dict[str, Any], path: str, owner: str) -> None:
+    """Refuse an optional input whose label already ends with "(optional)"."""
+    label = obj.get("label")
+    text = label.get("text") if isinstance(label, dict) else None
+    if obj.get("optional") is True and isinstance(text, str) and _OPTIONAL_SUFFIX.search(text):
+        walker.fail(
+            _join(path, "label"),
+            f'{owner} label {text!r} ends with "(optional)", which Slack already adds',
+        )
+
+
 def _submit_with_inputs(walker: _Walker, obj: dict[str, Any], path: str, owner: str) -> None:
     """Require submit on a modal that has an input block."""
     blocks = obj.get("blocks")
@@ -706,6 +721,7 @@ _BLOCKS: dict[str, _Kind] = {
         hint=_text_object(INPUT_HINT_MAX, plain=True),
         optional=_boolean,
         dispatch_action=_boolean,
+        rules=(_optional_said_once,),
     ),
     "image": _kind(
         required="alt_text",

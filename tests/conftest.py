@@ -20,6 +20,7 @@ from bot.wiring.server import build_wsgi_app
 from scheduler.delivery import Pacer, use_pacer
 from storage.db import make_engine
 from storage.migrate import upgrade
+from tests.demo_run import html_run  # noqa: F401  (the demo's one run, for all)
 from tests.harness import SIGNING_SECRET, SlackToBot, serve
 from tests.oauth_world import oauth_world, oauth_world_empty  # noqa: F401  (fixtures for all)
 

@@ -221,6 +221,16 @@ def _kitchen_sink_modal() -> Json:
         pytest.param("message", _message(_section()), id="message"),
         pytest.param("message", {"channel": "C1", "text": "plain"}, id="text-only-message"),
         pytest.param("modal", _kitchen_sink_modal(), id="every-element-modal"),
+        pytest.param(
+            "modal",
+            _modal(_input(_text_input(), label=_pt("Reason"), optional=True)),
+            id="optional-input-labelled-once",
+        ),
+        pytest.param(
+            "modal",
+            _modal(_input(_text_input(), label=_pt("Optional reading list"), optional=True)),
+            id="optional-input-word-not-suffix",
+        ),
         pytest.param("modal", _modal(title=_pt("x" * VIEW_BUTTON_TEXT_MAX)), id="title-at-limit"),
         pytest.param("modal", _modal(*[_divider()] * VIEW_MAX_BLOCKS), id="modal-at-limit"),
         pytest.param("message", _message(*[_divider()] * MESSAGE_MAX_BLOCKS), id="message-limit"),
@@ -399,6 +409,18 @@ _CASES = [
         _home({"type": "rich_text", "elements": [{"type": "text", "text": "hi"}]}),
         "blocks[0].elements[0].type: rich_text block element type must be one of rich_text_section,"
         " rich_text_list, rich_text_preformatted, rich_text_quote, got 'text'",
+    ),
+    (
+        "modal",
+        _modal(_input(_text_input(), label=_pt("Reason (optional)"), optional=True)),
+        "blocks[0].label: input block label 'Reason (optional)' ends with \"(optional)\","
+        " which Slack already adds",
+    ),
+    (
+        "modal",
+        _modal(_input(_text_input(), label=_pt("Skill #3 (Optional):"), optional=True)),
+        "blocks[0].label: input block label 'Skill #3 (Optional):' ends with \"(optional)\","
+        " which Slack already adds",
     ),
     # Elements.
     (

@@ -81,6 +81,7 @@ def test_an_unreachable_database_is_one_line(tmp_path: Path) -> None:
         ["workspace", "--help"],
         ["workspace", "list", "--help"],
         ["workspace", "purge", "--help"],
+        ["demo", "--help"],
     ],
 )
 def test_every_command_has_help(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:

@@ -12,7 +12,7 @@ a digest, a report or a CSV.
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -886,6 +886,76 @@ def test_the_low_scorecard_flag_names_what_fell_and_no_figure(
         b["text"]["text"] for b in digest["blocks"] if "Low scorecards" in str(b.get("text"))
     ]
     assert not any(ch.isdigit() for ch in section.replace("(1)", ""))
+
+
+# --- the program's calendar ----------------------------------------------------------------------
+
+SPRING_START = date(2026, 3, 2)  # a Monday; 3 months run to Monday 1 June: 13 weeks and a day
+
+
+def _spring_program(engine: Engine) -> int:
+    """An empty weekly program from Monday 2 March 2026 for 3 months."""
+    with session_scope(engine) as session:
+        program = Program(
+            team_id=TEAM,
+            name="Calendar cohort",
+            status=ProgramStatus.ACTIVE,
+            cadence=Cadence.WEEKLY,
+            start_date=SPRING_START,
+            length_months=3,
+            competencies=COMPETENCIES,
+            created_by=LEAD,
+        )
+        session.add(program)
+        session.flush()
+        assert program.id is not None
+        return program.id
+
+
+def _monday(week: int) -> datetime:
+    """09:00 UTC on the Monday that opens the program's ``week``: when the digest goes out."""
+    return datetime.combine(SPRING_START + timedelta(weeks=week - 1), time(9), tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("week", "starts"),
+    [
+        (1, []),  # the start day: no week of the program has gone by
+        (2, [date(2026, 3, 2)]),
+        (3, [date(2026, 3, 2), date(2026, 3, 9)]),
+        (14, [date(2026, 3, 9) + timedelta(weeks=k) for k in range(12)]),  # the last 12 weeks
+    ],
+)
+def test_the_chart_starts_at_the_programs_first_week(
+    engine: Engine, week: int, starts: list[date]
+) -> None:
+    """On the start's weekday the last 7 days are a whole program week: the 7 days before
+    the start are not one of its weeks."""
+    metrics = metrics_of(engine, _spring_program(engine), now=_monday(week))
+    assert [w.start for w in metrics.weeks] == starts
+
+
+@pytest.mark.parametrize(
+    ("now", "week"),
+    [
+        (_monday(1), "Week 1 of 14"),
+        (_monday(13), "Week 13 of 14"),
+        (datetime(2026, 5, 31, 18, tzinfo=UTC), "Week 13 of 14"),  # the 13th week's last day
+        (_monday(14), "Week 14 of 14"),  # Monday 1 June, the last day: a week of its own
+        (datetime(2026, 6, 8, 9, tzinfo=UTC), "Week 14 of 14"),  # after the end: still the last
+    ],
+)
+def test_the_digest_counts_weeks_up_to_the_one_holding_the_last_day(
+    engine: Engine, now: datetime, week: str
+) -> None:
+    """13 weeks and a day make 14 weeks as the digest counts them: the last day is week 14."""
+    program_id = _spring_program(engine)
+    with session_scope(engine) as session:
+        program = session.get(Program, program_id)
+        assert program is not None
+        digest = build_digest_for(session, program=program, now=now)
+    lines = [e["text"] for b in digest["blocks"] if b["type"] == "context" for e in b["elements"]]
+    assert any(line.startswith(f"{week} · ") for line in lines), lines
 
 
 # --- the digest in Slack -------------------------------------------------------------------------

@@ -320,6 +320,9 @@ def test_mentee_joins_from_the_picker(
     assert view["title"]["text"] == "Join Spring cohort"
     skill_rows = [b for b in view["blocks"] if b.get("block_id", "").startswith("join_skill_")]
     assert len(skill_rows) == 3  # 2 or 3 gaps: there is no fourth row to fill
+    third = skill_rows[2]
+    # Optional, and labelled once: Slack adds "(optional)" to the label itself.
+    assert (third["label"]["text"], third.get("optional")) == ("Skill to grow #3", True)
 
     response = bot.submit(view, MENTEE)
 

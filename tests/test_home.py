@@ -129,6 +129,25 @@ def test_enrolled_people_wait_for_a_match_and_see_programs_to_join(
     assert "Programs you lead" not in text
 
 
+def test_a_running_program_takes_late_joiners_without_claiming_enrolment_is_open(
+    bot: SlackToBot, slack: SlackDouble, engine: Engine
+) -> None:
+    """Joining a running program is allowed, so it is offered, but as running."""
+    with session_scope(engine) as session:
+        running = _program(session, "Spring", ProgramStatus.ACTIVE)
+        opening = _program(session, "Autumn", ProgramStatus.ENROLLING)
+        running_id, opening_id = running.id, opening.id
+    view = _home(bot, slack, "U0001")
+    text = _text(view)
+    assert "Open for enrolment" not in text
+    assert "Programs you can join" in text
+    assert "*Spring* (running since 2026-03-01): join as a mentee" in text
+    assert "*Autumn* (starts 2026-03-01): join as a mentee" in text
+    buttons = _buttons(view)
+    assert (ActionId.JOIN, f"{running_id}:mentee") in buttons
+    assert (ActionId.JOIN, f"{opening_id}:mentee") in buttons
+
+
 def test_an_admin_sees_each_program_with_its_counts_and_controls(
     bot: SlackToBot, slack: SlackDouble, engine: Engine
 ) -> None:

@@ -936,10 +936,24 @@ class _Running:
         """Pairs running at some point of [start, end)."""
         return bisect_left(self.starts, end) - bisect_left(self.finishes, start)
 
+    def planned(self, start: datetime, end: datetime, gap: timedelta) -> float:
+        """Sessions expected in the week [start, end): one per running pair every ``gap``."""
+        return round(self.during(start, end) * 7 / gap.days, 1)
+
+
+def _chart_weeks(today: date, start: date) -> int:
+    """How many of the chart's weeks (7-day windows ending now) belong to the program.
+
+    Window k ends k weeks before today, so it is the program's if it ends after the start day.
+    On the start's weekday, the window ending on the start day itself is the week before the
+    program (it holds no more than that day's first hours) and is left out.
+    """
+    return min(max(math.ceil((today - start).days / 7), 0), CHART_WEEKS)
+
 
 def _weeks(
     program: Program,
-    pairs: Sequence[_Pair],
+    running_pairs: _Running,
     bounds: Sequence[datetime],
     sessions: Mapping[int, int],
     scores: _Scores,
@@ -948,18 +962,16 @@ def _weeks(
 ) -> tuple[WeekPoint, ...]:
     """The chart's weeks, oldest first, from the program's first week at most 12 weeks back."""
     today = bounds[0].astimezone(zone(program.timezone)).date()
-    shown = min(max((today - program.start_date).days // 7 + 1, 1), CHART_WEEKS)
+    shown = _chart_weeks(today, program.start_date)
     points = []
-    running_pairs = _Running(pairs)
     for k in range(shown - 1, -1, -1):
         start, end = bounds[k + 1], bounds[k]
-        running = running_pairs.during(start, end)
         tally = scores.weeks.get(k, _Tally(0, 0, {}))
         points.append(
             WeekPoint(
                 start=start.astimezone(zone(program.timezone)).date(),
                 sessions=sessions.get(k, 0),
-                planned=round(running * 7 / gap.days, 1),
+                planned=running_pairs.planned(start, end, gap),
                 scorecards=tally.scorecards,
                 people=tally.people,
                 averages=tally.averages(floor),
@@ -1092,12 +1104,14 @@ def cohort_metrics(session: Session, *, program: Program, now: datetime) -> Coho
     order = {kind: i for i, kind in enumerate(FLAG_ORDER)}
     flags.sort(key=lambda f: (order[f.kind], -f.weight, f.pairing_id or 0, f.user_ids))
 
-    weeks = _weeks(program, pairs, bounds, weekly_sessions, weekly_scores, gap, floor)
+    running = _Running(pairs)
+    weeks = _weeks(program, running, bounds, weekly_sessions, weekly_scores, gap, floor)
     headline = Headline(
         counts=by_health,
         mentees_waiting=sum(1 for f in flags if f.kind is FlagKind.UNMATCHED),
         sessions_week=weekly_sessions.get(0, 0),
-        sessions_week_planned=weeks[-1].planned if weeks else 0.0,
+        # From the pairs, not the chart: on the start day the chart has no week yet.
+        sessions_week_planned=running.planned(bounds[1], bounds[0], gap),
         sessions_total=sum(p.held for p in pairs),
         sessions_total_planned=sum(r.sessions_planned for r in pair_rows),
         hours_total=round(sum(hours.values()), 1),

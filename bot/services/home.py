@@ -87,12 +87,14 @@ class EnrolmentCard:
 
 @dataclass(frozen=True, slots=True)
 class JoinCard:
-    """A program open for sign-up, and the roles the person could still join as."""
+    """A program that takes sign-ups, and the roles the person could still join as."""
 
     program_id: int
     program_name: str
     start: str
     roles: tuple[Role, ...]
+    # Running already (late joiners are welcome), rather than open for enrolment before it starts.
+    running: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,7 +205,13 @@ def home_data(
         roles = tuple(r for r in (Role.MENTEE, Role.MENTOR) if (program.id, r) not in taken)
         if roles:
             joinable.append(
-                JoinCard(program.id or 0, program.name, program.start_date.isoformat(), roles)
+                JoinCard(
+                    program.id or 0,
+                    program.name,
+                    program.start_date.isoformat(),
+                    roles,
+                    running=program.status is ProgramStatus.ACTIVE,
+                )
             )
     led = led_programs(session, team_id=team_id, user_id=user_id, is_admin=is_admin)
     start = clamp_offset(page.programs, len(led), PROGRAMS_PER_PAGE)

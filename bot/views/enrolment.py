@@ -348,7 +348,8 @@ def _skill_rows(
     for index, (skill_block, number_block) in enumerate(block_ids):
         optional = index >= required
         skill, number = stored[index] if index < len(stored) else (None, None)
-        label = f"{skill_label} #{index + 1}" + (" (optional)" if optional else "")
+        # Slack itself appends "(optional)" to an optional input's label.
+        label = f"{skill_label} #{index + 1}"
         if skills:
             options = [option(blank, NO_SKILL), *skills] if optional else skills
             element = static_select(options, initial=skill)

@@ -168,11 +168,12 @@ def build_home(data: HomeData, *, tz: str, today: date) -> dict[str, Any]:
     if data.joinable:
         room = HOME_BLOCKS_LIMIT - len(footer) - len(blocks)
         blocks += _fit(
-            [divider(), header("Open for enrolment")],
+            # Not "open for enrolment": a running program takes late joiners too.
+            [divider(), header("Programs you can join")],
             [_join(card) for card in data.joinable],
             room,
             lambda n: f"…and {n} more: `{COMMAND} join`.",
-        ) or [context(f"Programs are open for enrolment: `{COMMAND} join` lists them.")]
+        ) or [context(f"There are programs you can join: `{COMMAND} join` lists them.")]
     return {
         "type": "home",
         "blocks": blocks + footer,
@@ -207,9 +208,10 @@ def _enrolment(card: EnrolmentCard) -> Block:
 
 
 def _join(card: JoinCard) -> list[Block]:
+    when = f"running since {card.start}" if card.running else f"starts {card.start}"
     return [
         section(
-            f"*{escape(card.program_name)}* (starts {card.start}): join as a {role.value}",
+            f"*{escape(card.program_name)}* ({when}): join as a {role.value}",
             accessory=button("Join", ActionId.JOIN, value=f"{card.program_id}:{role.value}"),
         )
         for role in card.roles

@@ -80,7 +80,7 @@ def build_ask_modal(ask: AskContext, *, names: Mapping[str, str]) -> dict[str, A
     blocks.append(
         input_block(
             BlockId.OUTSIDE_FEEDBACK_QUESTION,
-            "Your question (optional)",
+            "Your question",
             _answer_input(
                 QUESTION_MAX,
                 "e.g. How did I come across in Tuesday's roadmap review?",
@@ -93,7 +93,7 @@ def build_ask_modal(ask: AskContext, *, names: Mapping[str, str]) -> dict[str, A
         blocks.append(
             input_block(
                 BlockId.OUTSIDE_FEEDBACK_GOAL,
-                "Ask them to rate the skill behind one goal (optional)",
+                "Ask them to rate the skill behind one goal",
                 static_select(
                     [option(g.statement, str(g.goal_id)) for g in ask.goals],
                     placeholder="No rating",

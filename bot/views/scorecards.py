@@ -113,7 +113,7 @@ def build_scorecard_comment_modal(
         [
             input_block(
                 BlockId.SCORECARD_COMMENT,
-                "Comment (optional)",
+                "Comment",
                 text_input(
                     comment,
                     multiline=True,

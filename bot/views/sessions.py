@@ -150,7 +150,7 @@ def build_cancel_modal(*, pairing_id: int, meeting_id: int, when: str) -> dict[s
             ),
             input_block(
                 BlockId.SESSION_CANCEL_REASON,
-                "Reason (optional)",
+                "Reason",
                 text_input(
                     multiline=True,
                     max_length=CANCEL_REASON_MAX,

@@ -2,6 +2,7 @@
 
 import argparse
 import logging
+import os
 import signal
 import sys
 from collections.abc import Sequence
@@ -9,7 +10,7 @@ from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from types import FrameType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 from slack_bolt.error import BoltError
 from sqlalchemy.exc import SQLAlchemyError
@@ -21,12 +22,15 @@ from storage.enums import DeliveryStatus
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
+    from bot.demo.play import WeekStats
     from bot.deps import Deps
 
 log = logging.getLogger("mentorbot")
 
 EXIT_CONFIG = 2
 EXIT_FAILURE = 1
+DEMO_OUT = "demo-output"
+DEMO_SEED = 2026
 
 
 def _version() -> str:
@@ -176,6 +180,35 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="delete a workspace that still has the bot installed (its data is in use)",
     )
+    demo = commands.add_parser(
+        "demo",
+        help="play a 12-week mentoring cohort against a built-in fake Slack",
+        description=(
+            "Play a 12-week cohort (a lead, 4 mentors, 6 mentees) in accelerated time against "
+            "the Slack double that ships with mentorbot, driving the real bot with signed "
+            "requests, and write what everyone saw. Needs no .env and no Slack tokens; writes "
+            "only under --out."
+        ),
+    )
+    demo.add_argument(
+        "--out",
+        type=Path,
+        default=Path(DEMO_OUT),
+        metavar="DIR",
+        help=f"the folder to write to (default: {DEMO_OUT})",
+    )
+    demo.add_argument(
+        "--format",
+        choices=["html", "text"],
+        default="html",
+        help="html: write DIR/index.html and DIR/transcript.json; text: print the transcript",
+    )
+    demo.add_argument(
+        "--seed",
+        type=int,
+        default=DEMO_SEED,
+        help=f"varies when people act; the same seed plays the same story (default {DEMO_SEED})",
+    )
     return parser
 
 
@@ -208,6 +241,9 @@ def _port(value: str) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``mentorbot`` console script; returns the exit status."""
     args = build_parser().parse_args(argv)
+    if args.command == "demo":
+        # The demo brings its own fake Slack and settings: no .env, no tokens are read.
+        return _demo(args.out, text=args.format == "text", seed=args.seed)
     try:
         settings = load_settings()
         configure_logging(settings.log_level, settings.log_format, sql_echo=settings.sql_echo)
@@ -492,6 +528,74 @@ def _export(settings: Settings, args: argparse.Namespace) -> int:
         f"wrote {count} pairs of {metrics.program_name} ({metrics.team_id}) to {args.out}",
         file=sys.stderr if args.out == "-" else sys.stdout,
     )
+    return 0
+
+
+class _WeekBar:
+    """The demo's progress on stderr: a bar filling up for each simulated week on a terminal,
+    one line per week otherwise (a log, a CI job)."""
+
+    WIDTH = 24
+
+    def __init__(self, weeks: int, stream: TextIO) -> None:
+        self.weeks = weeks
+        self.stream = stream
+        self.tty = stream.isatty()
+        self._drawn = -1
+
+    def moved(self, week: int, fraction: float) -> None:
+        """Redraw the week's bar (on a terminal, when it grew a cell)."""
+        filled = int(fraction * self.WIDTH)
+        if not self.tty or filled == self._drawn:
+            return
+        self._drawn = filled
+        bar = "█" * filled + "░" * (self.WIDTH - filled)
+        self.stream.write(f"\rweek {week:>2}/{self.weeks} {bar}")
+        self.stream.flush()
+
+    def week_done(self, stats: "WeekStats") -> None:
+        """Close the week with what it held: "week  3/12: 14 messages, 2 sessions held"."""
+        held = f"{stats.messages} messages, {stats.sessions} sessions held"
+        if self.tty:
+            self.stream.write(f"\rweek {stats.week:>2}/{self.weeks} {'█' * self.WIDTH} {held}\n")
+        else:
+            self.stream.write(f"week {stats.week:>2}/{self.weeks}: {held}\n")
+        self.stream.flush()
+        self._drawn = -1
+
+
+def _demo(out: Path, *, text: bool, seed: int) -> int:
+    """``mentorbot demo``: play the cohort, then write the page (or print the transcript)."""
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        print(f"mentorbot: can't write to {out}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_FAILURE
+    # matplotlib (the digest's chart) keeps a font cache: under the output folder, like the rest.
+    os.environ.setdefault("MPLCONFIGDIR", str((out / ".matplotlib").resolve()))
+    from bot.demo.cohort import WEEKS
+    from bot.demo.play import play
+
+    result = play(out, seed=seed, progress=_WeekBar(WEEKS, sys.stderr))
+    transcript = result.transcript
+    if text:
+        from bot.demo.render_text import render_text
+
+        print(render_text(transcript))
+    else:
+        from bot.demo.render_html import render_html
+
+        (out / "index.html").write_text(render_html(transcript), encoding="utf-8")
+        transcript.save(out / "transcript.json")
+        print("What happened:")
+        for line in transcript.summary:
+            print(f"  • {line}")
+        print(f"\nOpen {out / 'index.html'} to read what everyone saw.")
+    if result.problems:
+        print(f"mentorbot: the demo hit {len(result.problems)} problem(s):", file=sys.stderr)
+        for problem in result.problems[:20]:
+            print(f"  {problem}", file=sys.stderr)
+        return EXIT_FAILURE
     return 0
 
 

@@ -8,7 +8,7 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
@@ -20,8 +20,20 @@ from storage.enums import DeliveryStatus, FlagKind, GoalProgress, GoalStatus, Me
 from storage.models import Delivery, Flag, Goal, Meeting, Pairing, Participant, Scorecard
 
 if TYPE_CHECKING:
-    from bot.demo.play import Pair
     from bot.demo.stage import Stage
+
+
+class Matched(Protocol):
+    """What the summary reads of a pair the lead approved (the player's ``Pair``)."""
+
+    @property
+    def pairing_id(self) -> int: ...
+
+    @property
+    def mentee(self) -> Member: ...
+
+    @property
+    def mentor(self) -> Member: ...
 
 
 @dataclass(frozen=True)
@@ -52,7 +64,7 @@ def week(moment: datetime) -> int:
     return (local - cohort.START).days // 7 + 1
 
 
-def summarise(stage: "Stage", pairs: Sequence["Pair"], transcript: Transcript) -> list[str]:
+def summarise(stage: "Stage", pairs: Sequence[Matched], transcript: Transcript) -> list[str]:
     """The setup, a line per pair, what the bot raised and with whom, and the totals."""
     with stage.deps.read() as session:
         records = {pair.pairing_id: _record(session, pair.pairing_id) for pair in pairs}
@@ -114,7 +126,7 @@ def _sent(session: Session) -> dict[str, list[Delivery]]:
     return by_rule
 
 
-def _setup(joined: Counter[str], pairs: Sequence["Pair"], sent: dict[str, list[Delivery]]) -> str:
+def _setup(joined: Counter[str], pairs: Sequence[Matched], sent: dict[str, list[Delivery]]) -> str:
     introduced = sent.get("introduction", [])
     created = sent.get("program_created", [])
     return (
@@ -125,7 +137,7 @@ def _setup(joined: Counter[str], pairs: Sequence["Pair"], sent: dict[str, list[D
     )
 
 
-def _pair_line(pair: "Pair", record: PairRecord) -> str:
+def _pair_line(pair: Matched, record: PairRecord) -> str:
     hours = record.minutes / 60
     average = sum(s for _, s in record.scores) / len(record.scores) if record.scores else None
     rated = f", scorecards {average:.1f}/10 on average" if average is not None else ""
@@ -147,7 +159,7 @@ def count(number: int, noun: str) -> str:
     return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
 
 
-def _for(rows: list[Delivery], pair: "Pair", user_id: str | None = None) -> list[Delivery]:
+def _for(rows: list[Delivery], pair: Matched, user_id: str | None = None) -> list[Delivery]:
     return [
         r
         for r in rows
@@ -156,7 +168,7 @@ def _for(rows: list[Delivery], pair: "Pair", user_id: str | None = None) -> list
 
 
 def _lapse_lines(
-    pair: "Pair", record: PairRecord, sent: dict[str, list[Delivery]], flags: list[Flag]
+    pair: Matched, record: PairRecord, sent: dict[str, list[Delivery]], flags: list[Flag]
 ) -> list[str]:
     nudges = _for(sent.get("lapse_nudge", []), pair)
     if not nudges:
@@ -179,7 +191,7 @@ def _lapse_lines(
 
 
 def _score_lines(
-    pair: "Pair", record: PairRecord, sent: dict[str, list[Delivery]], flags: list[Flag]
+    pair: Matched, record: PairRecord, sent: dict[str, list[Delivery]], flags: list[Flag]
 ) -> list[str]:
     low = [f for f in flags if f.pairing_id == pair.pairing_id and f.kind is FlagKind.LOW_SCORECARD]
     if not low or not record.scores:
@@ -206,7 +218,7 @@ def _score_lines(
     return [line + "."]
 
 
-def _pause_lines(pair: "Pair", sent: dict[str, list[Delivery]]) -> list[str]:
+def _pause_lines(pair: Matched, sent: dict[str, list[Delivery]]) -> list[str]:
     mentee = pair.mentee.user_id
     paused = [r for r in sent.get("enrolment_paused", []) if r.recipient_id == mentee]
     back = [r for r in sent.get("pause_ended", []) if r.recipient_id == mentee]

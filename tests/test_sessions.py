@@ -426,7 +426,7 @@ def test_log_marks_the_scheduled_session_held_with_goals_notes_and_actions(
     confirmation = starting(posted[ALICE], "Logged:")
     assert "Logged: 75 minutes with <@U0002> on Tuesday 3 March" in confirmation["text"]
     text = json.dumps(confirmation)
-    assert "1.3 h held, of 0 h planned by now / 3 h minimum over the program" in text
+    assert "1.3 h held, of 0 h due by now / 3 h minimum over the program" in text
     assert button_values(confirmation)[ActionId.FEEDBACK_OPEN] == str(meeting.id)
     partner = json.dumps(starting(posted[BOB], "<@U0001> logged your session"))
     assert "Shared our pivotal failures." in partner
@@ -484,7 +484,7 @@ def test_the_second_held_session_moves_the_stage_and_hours_add_up(
     assert eventually(lambda: len(confirmations()) == 1)
     [confirmation] = confirmations()
     assert confirmation["channel"] == slack.dm_channel_id(ALICE)
-    assert "2.5 h held, of 1.5 h planned by now / 3 h minimum over the program" in json.dumps(
+    assert "2.5 h held, of 1.5 h due by now / 3 h minimum over the program" in json.dumps(
         confirmation
     )
 

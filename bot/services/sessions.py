@@ -588,7 +588,7 @@ def hours_held(session: Session, *, pairing_ids: Sequence[int]) -> dict[int, flo
 def hours_summary(
     session: Session, *, pairing: Pairing, program: Program, today: date
 ) -> HoursSummary:
-    """The pairing's hours held against the plan to date and the program's minimum."""
+    """The pairing's hours held against the minimum due by now and over the whole program."""
     held = hours_held(session, pairing_ids=[_pk(pairing)])[_pk(pairing)]
     return HoursSummary(held, planned_hours_by(program, today), minimum_hours(program))
 

@@ -169,11 +169,11 @@ def _headline_fields(metrics: CohortMetrics) -> list[dict[str, Any]]:
     average = head.hours_total / everyone if everyone else 0.0
     hours = (
         f"*Hours*\n{_number(head.hours_total)} held, {_number(average)} per pair\n"
-        f"plan to date {_number(head.hours_planned_per_pair)} h per pair "
-        f"(minimum {_number(head.hours_minimum_per_pair)} h by the end)"
+        f"due by now {_number(head.hours_planned_per_pair)} h per pair "
+        f"(of the {_number(head.hours_minimum_per_pair)} h minimum by the end)"
     )
     if head.pairs_behind_hours:
-        hours += f"\n{_plural(head.pairs_behind_hours, 'pair')} behind plan"
+        hours += f"\n{_plural(head.pairs_behind_hours, 'pair')} behind the minimum"
     goals = head.goals
     goal_text = (
         f"*Goals* ({goals.total:,})\n{goals.done:,} done · {goals.on_track:,} on track\n"
@@ -394,7 +394,7 @@ def build_report(
                 f"{counts[h]:,} {h.value}" for h in Health if counts[h] or h is Health.ACTIVE
             )
             + f" · {_plural(len(metrics.flags), 'red flag')}. Pairs needing attention first, "
-            "as mentor → mentee: sessions held/planned, hours held/plan to date."
+            "as mentor → mentee: sessions held/planned, hours held/due by now."
         ),
     ]
     if not rows:

@@ -296,8 +296,8 @@ def _health_lines(health: ProgramHealth) -> list[str]:
     )
     hours = (
         f"*Hours:* {_number(head.hours_total)} h held · "
-        f"{_number(head.hours_planned_per_pair)} h a pair planned by now "
-        f"({_number(head.hours_minimum_per_pair)} h minimum)"
+        f"{_number(head.hours_planned_per_pair)} h a pair due by now "
+        f"(of the {_number(head.hours_minimum_per_pair)} h minimum)"
     )
     if head.pairs_behind_hours:
         hours += f" · {_plural(head.pairs_behind_hours, 'pair')} behind"

@@ -341,7 +341,7 @@ def build_log_modal(
 def _hours_line(hours: HoursSummary) -> str:
     return (
         f"*Hours:* {format_hours(hours.held)} h held, of {format_hours(hours.planned_by_now)} h "
-        f"planned by now / {format_hours(hours.minimum)} h minimum over the program"
+        f"due by now / {format_hours(hours.minimum)} h minimum over the program"
     )
 
 

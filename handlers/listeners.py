@@ -428,20 +428,58 @@ class Submission(Interaction):
 # --- running a handler: the one error path --------------------------------------------------------
 
 
+class _NotTheirs(UserError):
+    """A problem that is not the person's to fix (Slack's, or a bug): apologised for, and an
+    event that met it is left for Slack to deliver again."""
+
+
+def _problem(
+    error: Exception,
+    *,
+    listener: str,
+    surface: str,
+    stale: str,
+    team_id: str = "",
+    user_id: str = "",
+) -> UserError:
+    """The one error path: what any error a listener raised means for the person, logged once.
+
+    A ``UserError`` is its own message. An id beyond any the database holds (a forged value;
+    SQLite's driver raises ``OverflowError``) means the ``stale`` surface. Slack's failure and
+    anything unexpected are ``_NotTheirs``; the unexpected is logged with its traceback and
+    counted by ``surface``.
+    """
+    if isinstance(error, UserError):
+        return error
+    if isinstance(error, OverflowError):
+        log.warning("listener refused an id out of range", extra={"listener": listener})
+        return UserError(stale)
+    if isinstance(error, SlackCallError):
+        log.warning("listener stopped by Slack", extra={"listener": listener, "error": error.error})
+        return _NotTheirs(SLACK_TROUBLE)
+    log.error(
+        "listener failed",
+        exc_info=error,
+        extra={"listener": listener, "team_id": team_id, "user_id": user_id},
+    )
+    metrics.listener_failed(surface)
+    return _NotTheirs(APOLOGY)
+
+
 def _run(interaction: Interaction, what: str, work: Callable[[], object]) -> None:
     """Run a command's or click's handler after its ack, and show its answer or its problem."""
     try:
         answer = work()
-    except UserError as error:
-        interaction.tell(str(error))
-        return
-    except OverflowError:
-        # An id beyond any the database holds (a forged value) fails in SQLite's driver.
-        log.warning("listener refused an id out of range", extra={"listener": what})
-        interaction.tell(STALE_BUTTON)
-        return
     except Exception as error:
-        _apologise(interaction, what, error)
+        problem = _problem(
+            error,
+            listener=what,
+            surface=_metric_surface(interaction),
+            stale=STALE_BUTTON,
+            team_id=interaction.team_id,
+            user_id=interaction.user_id,
+        )
+        interaction.tell(str(problem))
         return
     finally:
         _kick(interaction)
@@ -456,20 +494,6 @@ def _kick(interaction: Interaction) -> None:
     if interaction._queued:
         interaction._queued = False
         deliver_soon(interaction.deps)
-
-
-def _apologise(interaction: Interaction, what: str, error: Exception) -> None:
-    if isinstance(error, SlackCallError):
-        log.warning("listener stopped by Slack", extra={"listener": what, "error": error.error})
-        interaction.tell(SLACK_TROUBLE)
-        return
-    log.error(
-        "listener failed",
-        exc_info=error,
-        extra={"listener": what, "team_id": interaction.team_id, "user_id": interaction.user_id},
-    )
-    metrics.listener_failed(_metric_surface(interaction))
-    interaction.tell(APOLOGY)
 
 
 def _metric_surface(interaction: Interaction) -> str:
@@ -674,20 +698,16 @@ def on_submit(
             if pair is not None:
                 _pair(form, PairFrom.METADATA, form.metadata.get("pairing_id"))
             closing = handler(form)
-        except UserError as error:
-            _refuse_submission(ack, form, error, errors_at)
-        except OverflowError:
-            # An id beyond any the database holds: the form's metadata was forged.
-            log.warning("listener refused an id out of range", extra={"listener": callback_id})
-            _refuse_submission(ack, form, UserError(OUT_OF_DATE), errors_at)
         except Exception as error:
-            log.error(
-                "listener failed",
-                exc_info=error,
-                extra={"listener": callback_id, "team_id": form.team_id, "user_id": form.user_id},
+            problem = _problem(
+                error,
+                listener=str(callback_id),
+                surface="view",
+                stale=OUT_OF_DATE,
+                team_id=form.team_id,
+                user_id=form.user_id,
             )
-            text = SLACK_TROUBLE if isinstance(error, SlackCallError) else APOLOGY
-            _refuse_submission(ack, form, UserError(text), errors_at)
+            _refuse_submission(ack, form, problem, errors_at)
         else:
             _close(ack, closing)
             _kick(form)
@@ -762,16 +782,21 @@ def on_event(app: App, event_type: str, handler: EventHandler) -> None:
         try:
             try:
                 handler(deps, team_id, event)
-            except UserError as error:
+            except Exception as error:
+                problem = _problem(
+                    error, listener=event_type, surface="event", stale=STALE_BUTTON, team_id=team_id
+                )
+                if isinstance(problem, _NotTheirs):  # not handled: Slack delivers it again
+                    log.warning(
+                        "event not handled", extra={"event_id": event_id, "type": event_type}
+                    )
+                    return
                 # Nobody to tell, and a retry would be refused alike (someone Slack no longer
                 # knows, a forged event): it is handled.
                 log.warning(
                     "event refused",
                     extra={"event_id": event_id, "type": event_type, "why": type(error).__name__},
                 )
-            except Exception:
-                log.exception("event not handled", extra={"event_id": event_id, "type": event_type})
-                return
             if event_id:
                 with deps.session() as session:
                     record_event(

@@ -16,7 +16,15 @@ from sqlmodel import Session
 from bot.sandbox import slack_double
 from bot.sandbox.slack_double import SlackDouble
 from storage.db import session_scope
-from storage.enums import GoalProgress, GoalStatus, PairingStatus, ProgramStatus, Role, Stage
+from storage.enums import (
+    Cadence,
+    GoalProgress,
+    GoalStatus,
+    PairingStatus,
+    ProgramStatus,
+    Role,
+    Stage,
+)
 from storage.models import Goal, Pairing, Participant, Program
 from tests.blockkit import assert_valid_view
 
@@ -167,3 +175,45 @@ def button(message: dict[str, Any], action_id: str) -> dict[str, Any]:
             if str(element.get("action_id", "")).split(":")[0] == action_id:
                 return dict(element)
     raise AssertionError(f"no {action_id} button in {text_of(message)[:300]}")
+
+
+def add_weekly_pair(engine: Engine, *, team_id: str) -> int:
+    """Alice (U0001, Berlin) mentored by Bob (U0002, New York) in a weekly program led by UADMIN
+    that started Monday 2 March 2026 at 09:00 UTC; they have not met. Returns the pairing id."""
+    with session_scope(engine) as session:
+        program = Program(
+            team_id=team_id,
+            name="Spring",
+            status=ProgramStatus.ACTIVE,
+            start_date=date(2026, 3, 2),
+            length_months=6,
+            cadence=Cadence.WEEKLY,
+            created_by="UADMIN",
+        )
+        session.add(program)
+        session.flush()
+        assert program.id is not None
+        ids: dict[Role, int] = {}
+        for user_id, role, tz in (
+            (MENTOR, Role.MENTOR, "America/New_York"),
+            (MENTEE, Role.MENTEE, "Europe/Berlin"),
+        ):
+            person = Participant(
+                team_id=team_id, program_id=program.id, user_id=user_id, role=role, timezone=tz
+            )
+            session.add(person)
+            session.flush()
+            ids[role] = person.id or 0
+        pairing = Pairing(
+            team_id=team_id,
+            program_id=program.id,
+            mentor_id=ids[Role.MENTOR],
+            mentee_id=ids[Role.MENTEE],
+            mentor_user_id=MENTOR,
+            mentee_user_id=MENTEE,
+            status=PairingStatus.ACTIVE,
+            started_at=datetime(2026, 3, 2, 9, tzinfo=UTC),
+        )
+        session.add(pairing)
+        session.flush()
+        return pairing.id or 0

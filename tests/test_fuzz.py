@@ -14,9 +14,7 @@ import json
 import logging
 import re
 import sqlite3
-import threading
 from collections.abc import Iterator
-from concurrent.futures import Future, wait
 from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -60,7 +58,7 @@ from storage.models import (
     Scorecard,
 )
 from tests.blockkit import assert_valid_view
-from tests.harness import Response, SlackToBot
+from tests.harness import Response, Settle, SlackToBot
 from tests.pairs import MENTEE, MENTOR, OUTSIDER, TEAM, make_pair
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # the clock fixture's moment
@@ -85,35 +83,6 @@ def fuzz(examples: int) -> settings:
 
 
 # --- waiting for the work after the ack, and going back to a saved database -----------------------
-
-
-class Settle:
-    """Tracks what the listener pool and the after-ack pool run, to wait until both are idle."""
-
-    def __init__(self, monkeypatch: pytest.MonkeyPatch, *executors: Any) -> None:
-        self._futures: list[Future[Any]] = []
-        self._lock = threading.Lock()
-        for executor in executors:
-            submit = executor.submit
-
-            def tracked(*args: Any, _submit: Any = submit, **kwargs: Any) -> Future[Any]:
-                future: Future[Any] = _submit(*args, **kwargs)
-                with self._lock:
-                    self._futures.append(future)
-                return future
-
-            monkeypatch.setattr(executor, "submit", tracked)
-
-    def __call__(self) -> None:
-        """Wait until nothing submitted is still running (running work may submit more)."""
-        while True:
-            with self._lock:
-                self._futures = [f for f in self._futures if not f.done()]
-                pending = list(self._futures)
-            if not pending:
-                return
-            _, running = wait(pending, timeout=10)
-            assert not running, "listeners still running after 10 s"
 
 
 class States:

@@ -7,7 +7,7 @@ only when both sides' prompts are planned, and a lapse's escalation note is clea
 joins the program (who must still hear of the gaps already escalated).
 """
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -18,8 +18,9 @@ from bench.bench_planning import planning_deps
 from scheduler.rules import Planner
 from scheduler.tick import plan_due
 from storage.db import session_scope
-from storage.enums import Cadence, MeetingStatus, PairingStatus, ProgramStatus, Role
-from storage.models import Delivery, Meeting, Pairing, Participant, Program, ProgramLead
+from storage.enums import MeetingStatus
+from storage.models import Delivery, Meeting, Pairing, Program, ProgramLead
+from tests.pairs import add_weekly_pair
 
 TEAM = "T0001"
 STARTED = datetime(2026, 3, 2, 9, tzinfo=UTC)  # a Monday
@@ -33,43 +34,7 @@ ONLY_BERLIN_AT_WORK = datetime(2026, 3, 16, 8, 30, tzinfo=UTC)
 @pytest.fixture
 def pair(any_engine: Engine) -> int:
     """Alice (Berlin) mentored by Bob (New York) in a weekly program; they never met."""
-    with session_scope(any_engine) as session:
-        program = Program(
-            team_id=TEAM,
-            name="Spring",
-            status=ProgramStatus.ACTIVE,
-            start_date=date(2026, 3, 2),
-            length_months=6,
-            cadence=Cadence.WEEKLY,
-            created_by="UADMIN",
-        )
-        session.add(program)
-        session.flush()
-        assert program.id is not None
-        ids = {}
-        for user_id, role, tz in (
-            ("U0002", Role.MENTOR, "America/New_York"),
-            ("U0001", Role.MENTEE, "Europe/Berlin"),
-        ):
-            person = Participant(
-                team_id=TEAM, program_id=program.id, user_id=user_id, role=role, timezone=tz
-            )
-            session.add(person)
-            session.flush()
-            ids[role] = person.id or 0
-        pairing = Pairing(
-            team_id=TEAM,
-            program_id=program.id,
-            mentor_id=ids[Role.MENTOR],
-            mentee_id=ids[Role.MENTEE],
-            mentor_user_id="U0002",
-            mentee_user_id="U0001",
-            status=PairingStatus.ACTIVE,
-            started_at=STARTED,
-        )
-        session.add(pairing)
-        session.flush()
-        return pairing.id or 0
+    return add_weekly_pair(any_engine, team_id=TEAM)
 
 
 def _notes(engine: Engine, pairing_id: int) -> tuple[datetime | None, datetime | None]:

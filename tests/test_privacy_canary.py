@@ -60,8 +60,7 @@ from storage.models import (
 )
 from tests.conftest import FrozenClock
 from tests.forms import Answer
-from tests.harness import SlackToBot
-from tests.test_fuzz import Settle
+from tests.harness import Settle, SlackToBot
 
 LEAD, MENTEE, MENTOR, COLLEAGUE = "UADMIN", "U0001", "U0002", "U0003"
 PROGRAM = "Harbour cohort"

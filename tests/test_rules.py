@@ -16,13 +16,10 @@ from scheduler.delivery import Deliverer, Pacer
 from scheduler.tick import PlanReport, plan_due
 from storage.db import session_scope
 from storage.enums import (
-    Cadence,
     FlagKind,
     GoalStatus,
     MeetingStatus,
     PairingStatus,
-    ProgramStatus,
-    Role,
 )
 from storage.models import (
     Delivery,
@@ -36,6 +33,7 @@ from storage.models import (
 )
 from tests.blockkit import assert_valid_view
 from tests.conftest import FrozenClock
+from tests.pairs import add_weekly_pair
 
 TEAM = "T0001"
 
@@ -47,43 +45,7 @@ def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> date
 @pytest.fixture
 def pairing_id(engine: Engine) -> int:
     """Alice (Berlin) is mentored by Bob (New York) in a weekly program that started 2 March."""
-    with session_scope(engine) as session:
-        program = Program(
-            team_id=TEAM,
-            name="Spring",
-            status=ProgramStatus.ACTIVE,
-            start_date=date(2026, 3, 2),
-            length_months=6,
-            cadence=Cadence.WEEKLY,
-            created_by="UADMIN",
-        )
-        session.add(program)
-        session.flush()
-        assert program.id is not None
-        people = {}
-        for user_id, role, tz in (
-            ("U0002", Role.MENTOR, "America/New_York"),
-            ("U0001", Role.MENTEE, "Europe/Berlin"),
-        ):
-            person = Participant(
-                team_id=TEAM, program_id=program.id, user_id=user_id, role=role, timezone=tz
-            )
-            session.add(person)
-            session.flush()
-            people[role] = person
-        pairing = Pairing(
-            team_id=TEAM,
-            program_id=program.id,
-            mentor_id=people[Role.MENTOR].id or 0,
-            mentee_id=people[Role.MENTEE].id or 0,
-            mentor_user_id="U0002",
-            mentee_user_id="U0001",
-            status=PairingStatus.ACTIVE,
-            started_at=utc(2026, 3, 2, 9),
-        )
-        session.add(pairing)
-        session.flush()
-        return pairing.id or 0
+    return add_weekly_pair(engine, team_id=TEAM)
 
 
 @pytest.fixture

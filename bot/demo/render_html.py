@@ -26,22 +26,22 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.demo import mrkdwn
 from bot.demo.mrkdwn import Link, Mention, Names
-from bot.demo.transcript import JSON, SURFACES, Entry, Image, Person, Surface, Transcript
+from bot.demo.transcript import (
+    BOT_NAME,
+    JSON,
+    SURFACE_ICONS,
+    SURFACES,
+    Entry,
+    Image,
+    Person,
+    Surface,
+    Transcript,
+)
 
-BOT_NAME = "mentorbot"
 IMAGE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
 # Person colours, readable as text on white and apart from the sidebar's aubergine and blue.
 PALETTE = ("#e8912d", "#2bac76", "#e01e5a", "#8e44ad", "#0b8a8a", "#c5780a", "#5b6ee1", "#d0457f")
 
-SURFACE_ICONS: Mapping[Surface, str] = {
-    "dm": "💬",
-    "group_dm": "👥",
-    "channel": "#",
-    "modal": "▣",
-    "home": "⌂",
-    "ephemeral": "👁",
-    "action": "•",
-}
 SURFACE_COUNTS: Mapping[Surface, tuple[str, str]] = {
     "dm": ("DM", "DMs"),
     "group_dm": ("group DM", "group DMs"),

@@ -18,20 +18,10 @@ from typing import Any
 
 from bot.demo import mrkdwn
 from bot.demo.mrkdwn import Link, Mention, Names
-from bot.demo.transcript import JSON, SURFACES, Entry, Transcript
+from bot.demo.transcript import BOT_NAME, JSON, SURFACE_ICONS, SURFACES, Entry, Transcript
 
-BOT_NAME = "mentorbot"
 RULE = 48
 INDENT = "    "
-ICONS = {
-    "dm": "💬",
-    "group_dm": "👥",
-    "channel": "#",
-    "modal": "▣",
-    "home": "⌂",
-    "ephemeral": "👁",
-    "action": "•",
-}
 SURFACE_WORDS = {
     "dm": "DMs",
     "group_dm": "group DMs",
@@ -394,7 +384,7 @@ class _Text:
         if entry.surface == "modal" and entry.title:
             where += f" “{clean(entry.title)}”"
         verb = f" ({clean(entry.verb)})" if entry.verb else ""
-        icon = "" if where.startswith("#") else ICONS.get(entry.surface, "•") + " "
+        icon = "" if where.startswith("#") else SURFACE_ICONS.get(entry.surface, "•") + " "
         head = f"{when}  {icon}{self.paint.bold(where)} → {who}{verb}"
         body = self.blocks.lines(entry.blocks) if entry.blocks else self._words(entry.text)
         if entry.surface in ("modal", "home"):

@@ -35,6 +35,18 @@ SURFACES: tuple[Surface, ...] = (
     "action",
 )
 Role = Literal["lead", "mentor", "mentee"]
+# How both transcripts mark each surface.
+SURFACE_ICONS: dict[Surface, str] = {
+    "dm": "💬",
+    "group_dm": "👥",
+    "channel": "#",
+    "modal": "▣",
+    "home": "⌂",
+    "ephemeral": "👁",
+    "action": "•",
+}
+# The bot as the transcripts name it.
+BOT_NAME = "mentorbot"
 
 
 @dataclass(frozen=True)

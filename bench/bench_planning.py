@@ -20,7 +20,8 @@ for each size the table shows two kinds of pass:
 
 ``hold ms`` is the longest any write transaction of the pass held the database: the rules read
 in a read-only transaction and write in short slices, so a click's write never waits long for
-the scheduler, however large the pass (at most 50 ms is the goal).
+the scheduler, however large the pass (at most 50 ms is the goal). On PostgreSQL a slice is one
+round trip sent by a thread of its own, and the server measures how long it held its rows.
 
 Peak Python memory (tracemalloc) is measured on an identical pass whose transaction is rolled
 back, before each timed one.

@@ -275,6 +275,13 @@ def _stored_as(column_type: Any, dialect: Dialect) -> Callable[[Any], Any]:
 
 
 @lru_cache(maxsize=2)
+def insert_sql(dialect: Dialect) -> str:
+    """``insert_prepared``'s statement as the driver's text (its one parameter ``%(rows)s``):
+    for a slice sent as one string of statements (``scheduler.slices``)."""
+    return str(_insert_from_json(dialect.name).compile(dialect=dialect))
+
+
+@lru_cache(maxsize=2)
 def _insert_from_json(dialect: str) -> Insert:
     """An INSERT of the rows of a JSON document (``:rows``, ``prepare``'s) that skips dedupe
     keys already in the outbox and returns the new rows' ids.

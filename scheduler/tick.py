@@ -16,7 +16,8 @@ from bot.deps import Deps
 from scheduler import outbox
 from scheduler.delivery import Deliverer, DeliveryReport
 from scheduler.jobs import HOUSEKEEPING
-from scheduler.rules import HORIZON, Planner, Writes, write_notes
+from scheduler.rules import HORIZON, Planner, Writes
+from scheduler.slices import slices_for
 from storage.db import checkpoint
 
 log = logging.getLogger(__name__)
@@ -48,7 +49,8 @@ class TimedWrites:
     the next pass, so a crash that loses its last commits loses nothing: the next pass plans
     them again. And whatever a delivery acts on is on disk by the time the delivery's own
     commit (synchronous, as every other) is, for the log is written in order. A catch-up pass
-    commits hundreds of slices; waiting for the disk at each was most of PostgreSQL's time.
+    commits hundreds of writes; waiting for the disk at each was most of PostgreSQL's time.
+    (The slices of messages on PostgreSQL commit the same way, ``scheduler.slices``.)
     """
 
     def __init__(self, deps: Deps) -> None:
@@ -75,9 +77,11 @@ def plan_due(deps: Deps, *, horizon: timedelta = HORIZON, wait: bool = True) -> 
     each copy of the bot: one of them is enough, and the next comes a minute later).
 
     The rules read in one read-only transaction, which takes no lock a click waits for; what
-    they find is written in short transactions of ``PLAN_CHUNK`` messages (and the rules' own
-    small writes), so at 100,000 pairings no write of a pass holds the database for more than
-    a few milliseconds (``bench/bench_planning.py`` prints the longest as ``hold``). Re-reading
+    they find is written in short transactions (slices) of ``PLAN_CHUNK`` messages, each with
+    the notes of the pairs whose messages it completes (and the rules' own small writes), so at
+    100,000 pairings no write of a pass holds the database for more than a few milliseconds
+    (``bench/bench_planning.py`` prints the longest as ``hold``). On PostgreSQL the slices are
+    sent by a thread of their own while the rules read on (``scheduler.slices``). Re-reading
     what a pass wrote is never needed: each message's dedupe key makes a repeat a no-op.
     """
     now = deps.now()
@@ -89,16 +93,16 @@ def plan_due(deps: Deps, *, horizon: timedelta = HORIZON, wait: bool = True) -> 
             return PlanReport(considered=0, enqueued=0, skipped=True)
         planner = Planner(reader, now=now, horizon=horizon, writes=write)
         planned = planner.plan()
-        while chunk := list(islice(planned, PLAN_CHUNK)):
-            considered += len(chunk)
-            documents = outbox.prepare(chunk, now=now, dialect=deps.engine.dialect)
-            with write() as session:
-                enqueued += outbox.insert_prepared(session, documents)
-            # Written after the messages they speak for: a pass that stops between the two
-            # leaves pairs unnoted, and the next pass reads them again.
-            write_notes(write, planner.take_notes())
-        write_notes(write, planner.take_notes())
-    report = PlanReport(considered=considered, enqueued=enqueued, longest_hold=writes.longest)
+        with slices_for(deps.engine, write, writes) as slices:
+            while chunk := list(islice(planned, PLAN_CHUNK)):
+                considered += len(chunk)
+                documents = outbox.prepare(chunk, now=now, dialect=deps.engine.dialect)
+                # The notes of the pairs whose last message this chunk holds, with it.
+                slices.put(documents, planner.take_notes())
+            slices.put([], planner.take_notes())
+            enqueued, held = slices.finish()
+    longest = max(held, writes.longest)
+    report = PlanReport(considered=considered, enqueued=enqueued, longest_hold=longest)
     if enqueued:
         checkpoint(deps.engine)
         log.info(

@@ -4,10 +4,11 @@ Planning builds outbox dedupe keys inside the database (to skip what is already 
 reading it), so a few values must render as text exactly as Python renders them.
 """
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import ARRAY, BigInteger, Integer, String, Table, bindparam, cast, literal, text
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.compiler import compiles
@@ -126,3 +127,35 @@ def set_by_id(
         table.update().where(table.c.id == bindparam("row")).values({column: bindparam("value")})
     )
     session.execute(statement, [{"row": row, "value": value} for row, value in values])
+
+
+def notes_update(
+    table: Table, notes: Mapping[str, Sequence[tuple[int, Any]]]
+) -> tuple[str, dict[str, Any]]:
+    """PostgreSQL: one UPDATE that sets each row's notes, ``{column: [(id, value), ...]}``,
+    whatever columns a row has notes in: a row is written once, however many of its columns
+    change (each write of a row is a new version of it in every index). Returns the statement
+    (psycopg's ``%(name)s`` parameters) and its parameters, an array a column.
+
+    Values are never NULL: a row without a note in a column keeps its value (``coalesce``).
+    """
+    columns = sorted(name for name, values in notes.items() if values)
+    dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
+    by_row: dict[int, dict[str, Any]] = {}
+    for name in columns:
+        bind = table.c[name].type.bind_processor(dialect)  # a type's own conversion, if any
+        for row, value in notes[name]:
+            by_row.setdefault(row, {})[name] = value if bind is None else bind(value)
+    arrays = ", ".join(
+        f"%({name})s::{ARRAY(table.c[name].type).compile(dialect=dialect)}" for name in columns
+    )
+    sql = (
+        f"UPDATE {table.name} SET "  # noqa: S608 - our own table and column names
+        + ", ".join(f"{name} = coalesce(v.{name}, {table.name}.{name})" for name in columns)
+        + f" FROM unnest(%(ids)s::integer[], {arrays}) AS v(id, {', '.join(columns)})"
+        + f" WHERE {table.name}.id = v.id"
+    )
+    ids = list(by_row)
+    params: dict[str, Any] = {"ids": ids}
+    params |= {name: [by_row[row].get(name) for row in ids] for name in columns}
+    return sql, params

@@ -3,7 +3,7 @@ planning transaction), reads through its intended index and never scans the pair
 meetings where it should look a few up: the pass the bot runs every minute."""
 
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import time, timedelta
 from typing import Any
 
 import pytest
@@ -11,7 +11,7 @@ from sqlalchemy import Engine, event, text
 from sqlmodel import Session
 
 from bench.bench_planning import NOW, build, planning_deps
-from scheduler.rules import Planner
+from scheduler.rules import Planner, _distinct_weeks
 from scheduler.tick import plan_due
 from storage.db import make_engine
 from storage.migrate import upgrade
@@ -105,3 +105,36 @@ def test_rule_reads_through_its_index(
         if node["Node Type"] == "Nested Loop":
             inner = node["Plans"][1]["Node Type"]
             assert inner != "Materialize", (rule, node)
+
+
+def test_the_working_weeks_are_found_by_probes_not_a_scan(seeded: Engine) -> None:
+    """A pass reads the distinct working weeks through ``ix_participant_hours``, one probe a
+    week, never every participant; and finds exactly what ``SELECT DISTINCT`` finds."""
+    weeks = _distinct_weeks("postgresql")
+    with seeded.connect() as conn:
+        conn.execute(
+            text(
+                "UPDATE participant SET work_start = :start, work_end = :end, work_days = :days"
+                " WHERE id <= 40"
+            ),
+            {"start": time(7, 30), "end": time(15, 0), "days": "1234"},
+        )
+        found = set(conn.execute(weeks).all())
+        distinct = set(
+            conn.execute(
+                text("SELECT DISTINCT timezone, work_start, work_end, work_days FROM participant")
+            ).all()
+        )
+        conn.execute(text("SET LOCAL cursor_tuple_fraction = 1"))
+        plan = conn.execute(text(f"EXPLAIN (ANALYZE, FORMAT JSON) {weeks.text}")).scalar_one()
+        conn.rollback()  # the module's data as it was
+    assert found == distinct
+    assert len(found) > 8  # the bench's timezones, and some of them with other hours
+    nodes = list(_nodes(plan[0]["Plan"]))
+    assert "ix_participant_hours" in {node.get("Index Name") for node in nodes}
+    read = [
+        node["Actual Rows"] * node["Actual Loops"]
+        for node in nodes
+        if node.get("Relation Name") == "participant"
+    ]
+    assert 0 < sum(read) <= len(found) + 1, plan  # a row a week, not the 6,000 participants

@@ -1,8 +1,10 @@
 """A planning pass reads in a read-only transaction and writes in short slices: a click's write
 goes through in the middle of a pass, and no write of the pass holds more than a slice."""
 
+import json
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
@@ -12,12 +14,13 @@ from sqlmodel import col, select
 
 import scheduler.tick as tick
 from bench.bench_planning import NOW, build, planning_deps
-from scheduler import outbox
+from scheduler import slices
 from scheduler.outbox import Planned
 from scheduler.rules import Planner
 from scheduler.tick import PLAN_CHUNK, plan_due
 from storage.db import SQLITE_BUSY_TIMEOUT_MS
 from storage.models import Delivery, Pairing
+from storage.sql import notes_update
 
 PAIRINGS = 1_500
 
@@ -62,14 +65,21 @@ def test_a_pass_writes_a_slice_at_a_time(seeded: Engine, monkeypatch: pytest.Mon
     how long the longest write held the database."""
     deps = planning_deps(seeded, NOW)
     sizes: list[int] = []
-    insert = outbox.insert_prepared
+    opened = slices.slices_for
 
-    def counted(session: Any, documents: Any) -> int:
-        inserted = insert(session, documents)
-        sizes.append(inserted)
-        return inserted
+    @contextmanager
+    def counted(*args: Any) -> Iterator[Any]:
+        with opened(*args) as inner:
+            put = inner.put
 
-    monkeypatch.setattr(outbox, "insert_prepared", counted)
+            def put_counted(documents: list[str], notes: Any) -> None:
+                sizes.append(sum(len(json.loads(d)) for d in documents))
+                put(documents, notes)
+
+            inner.put = put_counted  # type: ignore[method-assign]
+            yield inner
+
+    monkeypatch.setattr(tick, "slices_for", counted)
     report = plan_due(deps)
     assert sum(sizes) == report.enqueued > 2 * PLAN_CHUNK
     assert max(sizes) <= PLAN_CHUNK
@@ -117,3 +127,94 @@ def test_only_the_planners_writes_skip_waiting_for_the_disk(pg_engine: Engine) -
         session.execute(text("SELECT 1"))
     with deps.session() as session:  # SET LOCAL: it ended with its transaction
         assert session.execute(show).scalar() == "on"
+
+
+@pytest.mark.postgres
+def test_a_slice_is_its_messages_and_their_notes_or_nothing(
+    pg_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PostgreSQL writes each slice in a thread of its own as one transaction: when a slice
+    fails, neither its messages nor its notes are kept, the pass stops with the error, and the
+    connection goes back to the pool as it came (no transaction open, not in autocommit)."""
+    build(pg_engine, 1_500)
+    deps = planning_deps(pg_engine, NOW)
+    original = notes_update
+    put = slices.PostgresSlices.put
+    messages: list[int] = []  # each slice's messages, in order
+    failed_at: list[int] = []  # the failing slice's place
+    noted: list[set[int]] = []  # the pairings each slice with notes notes
+
+    def counted(self: Any, documents: list[str], notes: Any) -> None:
+        messages.append(sum(len(json.loads(d)) for d in documents))
+        put(self, documents, notes)
+
+    def failing(table: Any, notes: Any) -> tuple[str, dict[str, Any]]:
+        sql, params = original(table, notes)
+        noted.append(set(params["ids"]))
+        if len(noted) == 2:  # the second slice with notes fails on the server
+            failed_at.append(len(messages) - 1)
+            sql = sql.replace("WHERE", "WHERE 1 / 0 = 1 AND")
+        return sql, params
+
+    monkeypatch.setattr(slices.PostgresSlices, "put", counted)
+    monkeypatch.setattr(slices, "notes_update", failing)
+    with pytest.raises(Exception, match="division by zero"):
+        plan_due(deps)
+    assert failed_at
+    assert len(messages) > failed_at[0] + 1, "nothing was queued behind the failing slice"
+    any_note = text(
+        "SELECT id FROM pairing WHERE lapse_nudged_for IS NOT NULL"
+        " OR lapse_escalated_for IS NOT NULL OR reassessed_period > 0"
+        " OR lapse_nudge_after > :epoch OR reassess_after > :epoch"
+    )
+    with deps.read() as session:
+        kept = len(session.exec(select(Delivery.id)).all())
+        kept_notes = set(session.execute(any_note, {"epoch": NOW - timedelta(days=3650)}).scalars())
+    # The slices before the failing one are kept whole; of the failing one and those queued
+    # behind it, nothing: no note without its messages, no message after a failure.
+    assert kept == sum(messages[: failed_at[0]]) > 0
+    assert kept_notes == noted[0]
+    raw = pg_engine.raw_connection()
+    try:
+        connection = raw.driver_connection
+        assert connection is not None
+        assert connection.autocommit is False
+        assert connection.info.transaction_status == 0  # idle
+    finally:
+        raw.close()
+    monkeypatch.undo()
+    report = plan_due(deps)  # the next pass plans it all
+    assert report.enqueued > 0
+    with deps.read() as session:
+        assert len(session.exec(select(Delivery.id)).all()) == kept + report.enqueued
+
+
+@pytest.mark.postgres
+def test_a_pairings_notes_are_one_write(pg_engine: Engine) -> None:
+    """``notes_update`` sets each row's notes in whichever columns it has them, once, and
+    leaves its other columns as they were."""
+    build(pg_engine, 3)
+    table = Pairing.__table__  # type: ignore[attr-defined]
+    later = NOW + timedelta(hours=5)
+    notes: dict[str, list[tuple[int, Any]]] = {
+        "lapse_nudge_after": [(1, later), (2, later)],
+        "reassessed_period": [(2, 4), (3, 7)],
+        "lapse_nudged_for": [],
+    }
+    sql, params = notes_update(table, notes)
+    with pg_engine.connect() as conn:
+        versions: dict[int, str] = dict(
+            conn.execute(text("SELECT id, xmin::text FROM pairing")).all()
+        )
+        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        cursor.execute(sql, params)
+        assert cursor.rowcount == 3
+        conn.commit()
+        rows = conn.execute(
+            text("SELECT id, lapse_nudge_after, reassessed_period, xmin::text FROM pairing")
+        ).all()
+    found = {row.id: (row.lapse_nudge_after, row.reassessed_period) for row in rows}
+    epoch = found[3][0]
+    assert found == {1: (later, 0), 2: (later, 4), 3: (epoch, 7)}
+    # Pairing 2, noted in two columns, became one new version, as each of the others did.
+    assert len({row.xmin for row in rows} - set(versions.values())) == 1

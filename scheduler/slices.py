@@ -1,0 +1,188 @@
+"""How a planning pass writes what it found: slices of messages and the notes that go with them.
+
+The rules read in one read-only transaction and hand their messages over in chunks; each chunk,
+with the notes on the pairings it completes, is one short write (a slice). Two ways to write it:
+
+- ``InlineSlices`` writes each slice where the pass runs, between two chunks of reading: SQLite,
+  whose engine runs in the bot's own process (there is nothing to overlap with);
+- ``PostgresSlices`` hands each slice to a thread of its own, which sends it to the server as
+  one statement string, one round trip: the server inserts and updates on its own core while
+  the pass reads and prepares the next chunk. A slice is a whole transaction on the server, so
+  how long it holds its rows is the server's time alone, never a wait for this process's GIL;
+  the server measures it.
+
+At most ``IN_FLIGHT`` slices wait for the server while the next is prepared: memory stays that
+of a few chunks, and a failed slice stops the pass a few chunks later (nothing after it is
+written: each slice waits for the one before).
+"""
+
+import logging
+import time
+from collections import deque
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
+from typing import Protocol
+
+import psycopg
+from sqlalchemy import Engine, Table
+from sqlalchemy.pool import StaticPool
+
+from scheduler import outbox
+from scheduler.rules import Notes, Writes, write_notes
+from storage.models import Pairing
+from storage.sql import notes_update
+
+log = logging.getLogger(__name__)
+
+# Slices handed to the server and not yet written, at most: the pass reads on while the server
+# catches up with a slow slice (a checkpoint's moment), and memory stays a few chunks'.
+IN_FLIGHT = 3
+
+
+class Slices(Protocol):
+    """Where a planning pass writes its slices."""
+
+    def put(self, documents: list[str], notes: Notes) -> None:
+        """Write ``outbox.prepare``'s documents and the notes of the pairings they complete,
+        in one transaction (the notes never without their messages)."""
+
+    def finish(self) -> tuple[int, float]:
+        """Wait for every slice: (messages new to the outbox, longest hold in seconds)."""
+
+
+class InlineSlices:
+    """Each slice written at once, in the pass's own thread (SQLite)."""
+
+    def __init__(self, writes: Writes, timed: "HoldTimer") -> None:
+        self._writes = writes
+        self._timed = timed
+        self._enqueued = 0
+
+    def put(self, documents: list[str], notes: Notes) -> None:
+        """Write the slice now: the messages, then their notes."""
+        with self._writes() as session:
+            self._enqueued += outbox.insert_prepared(session, documents)
+        write_notes(self._writes, notes)
+
+    def finish(self) -> tuple[int, float]:
+        """Every slice is written already."""
+        return self._enqueued, self._timed.longest
+
+
+class HoldTimer(Protocol):
+    """What ``scheduler.tick.TimedWrites`` tells: its longest unit of work so far."""
+
+    @property
+    def longest(self) -> float:
+        """Seconds."""
+
+
+class PostgresSlices:
+    """Each slice one statement string on a connection of its own, sent by a thread of its own
+    while the pass reads on (PostgreSQL)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._pairing: Table = Pairing.__table__  # type: ignore[attr-defined]
+        self._insert = outbox.insert_sql(engine.dialect)
+        self._pooled = engine.raw_connection()
+        connection = self._pooled.driver_connection
+        if not isinstance(connection, psycopg.Connection):
+            raise TypeError(f"PostgreSQL through psycopg 3 only, not {type(connection)}")
+        connection.rollback()  # whatever the pool's ping began
+        connection.autocommit = True  # each slice is its own (implicit) transaction
+        self._connection = connection
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="planning-slices")
+        self._in_flight: deque[Future[tuple[int, float]]] = deque()
+        self._enqueued = 0
+        self._longest = 0.0
+        self._closed = False
+        self._failed = False
+
+    def put(self, documents: list[str], notes: Notes) -> None:
+        """Queue this slice, once fewer than ``IN_FLIGHT`` are waiting for the server."""
+        self._collect(keep=IN_FLIGHT - 1)
+        script = self._script(documents, notes)
+        self._in_flight.append(self._thread.submit(self._send, script))
+
+    def finish(self) -> tuple[int, float]:
+        """Wait for the last slice; the connection goes back to the pool."""
+        try:
+            self._collect()
+        finally:
+            self.close()
+        return self._enqueued, self._longest
+
+    def close(self) -> None:
+        """Give the connection back (after any slice still on it), whatever happened."""
+        if self._closed:
+            return
+        self._closed = True
+        self._thread.shutdown(wait=True)
+        try:
+            self._connection.autocommit = False
+        except psycopg.Error:
+            self._pooled.invalidate()  # broken: the pool must not hand it out again
+        self._pooled.close()
+
+    def _collect(self, *, keep: int = 0) -> None:
+        """Wait until at most ``keep`` slices are in flight."""
+        while len(self._in_flight) > keep:
+            enqueued, held = self._in_flight.popleft().result()
+            self._enqueued += enqueued
+            self._longest = max(self._longest, held)
+
+    def _script(self, documents: list[str], notes: Notes) -> str:
+        """The slice as one string: its transaction begins and ends on the server."""
+        cursor = psycopg.ClientCursor(self._connection)
+        statements = ["SET LOCAL synchronous_commit = off"]
+        statements += [cursor.mogrify(self._insert, {"rows": d}) for d in documents]
+        if notes:
+            sql, params = notes_update(self._pairing, notes)
+            statements.append(cursor.mogrify(sql, params))
+        # How long the slice has held what it wrote, by the server's clock, at its end.
+        statements.append("SELECT extract(epoch FROM clock_timestamp() - transaction_timestamp())")
+        return ";\n".join(statements)
+
+    def _send(self, script: str) -> tuple[int, float]:
+        """Run one slice (in the slices' thread). After a failed slice the later ones are
+        dropped: the pass raises that failure when it collects it, before any of theirs."""
+        if self._failed:
+            return 0, 0.0
+        try:
+            return self._run(script)
+        except BaseException:
+            self._failed = True
+            raise
+
+    def _run(self, script: str) -> tuple[int, float]:
+        started = time.perf_counter()
+        cursor = self._connection.cursor()
+        cursor.execute(script)  # no parameters: one simple query, one transaction
+        enqueued = 0
+        held: float | None = None
+        while True:
+            status = cursor.statusmessage or ""
+            if status.startswith("INSERT"):
+                enqueued += cursor.rowcount
+            elif status.startswith("SELECT"):
+                row = cursor.fetchone()
+                held = float(row[0]) if row else None
+            if not cursor.nextset():
+                break
+        # The server's own measure; the round trip's if it gave none.
+        return enqueued, held if held is not None else time.perf_counter() - started
+
+
+@contextmanager
+def slices_for(engine: Engine, writes: Writes, timed: HoldTimer) -> Iterator[Slices]:
+    """The way this database writes a pass's slices; the background one is always closed."""
+    if engine.dialect.name != "postgresql" or isinstance(engine.pool, StaticPool):
+        yield InlineSlices(writes, timed)
+        return
+    background = PostgresSlices(engine)
+    try:
+        yield background
+    except BaseException:
+        background.close()
+        raise

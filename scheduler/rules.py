@@ -19,13 +19,14 @@ meet?") keep their minute. A prompt that only informs is ``needs_answer=False``:
 quieter mode don't get it (the delivery engine drops it).
 """
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor, wait
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cached_property, lru_cache, partial
 from itertools import islice
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     Row,
@@ -113,6 +114,8 @@ FLAG_BATCH = 200
 # Pairings noted planned (the lapse rule's markers) per write.
 NOTE_BATCH = 200
 
+T = TypeVar("T")
+
 # A unit of work the planner writes in (see ``Planner``).
 Writes = Callable[[], AbstractContextManager[Session]]
 # What a pass noted on pairings: by column, (pairing id, value) pairs (``Planner.take_notes``).
@@ -131,6 +134,23 @@ REASSESSMENT_WINDOW = timedelta(days=7)
 SURVEY_WINDOW = timedelta(days=14)
 DIGEST_RULE = "weekly_digest"
 DIGEST_WINDOW = timedelta(hours=12)
+
+
+def _read_ahead(slices: Iterator[T]) -> Generator[T, None, None]:
+    """``slices``, each fetched by a thread of its own while the one before is used.
+
+    Only one fetch is ever in progress, and the caller holds a slice only once its fetch is
+    over, so the result is never used by two threads at once. A reader that stops early waits
+    for the fetch in progress before the result can be closed.
+    """
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="planning-reads") as fetcher:
+        pending = fetcher.submit(next, slices, None)
+        try:
+            while (current := pending.result()) is not None:
+                pending = fetcher.submit(next, slices, None)
+                yield current
+        finally:
+            wait([pending])
 
 
 def write_notes(writes: Writes, notes: Notes) -> None:
@@ -550,12 +570,21 @@ class Planner:
         self._every_row_said = True
 
     def _rows(self, query: Any) -> Iterator[Row[Any]]:
-        """The query's rows, a slice at a time, for running programs only."""
+        """The query's rows, a slice at a time, for running programs only.
+
+        On PostgreSQL the next slice is fetched while this one is planned (``_read_ahead``):
+        the server works out its rows on its own core meanwhile.
+        """
         if not self._every_row_said:
             self._say_every_row_is_read()
-        for row in self.session.execute(query.execution_options(yield_per=YIELD_PER)):
-            if row.program_id in self.programs:
-                yield row
+        result = self.session.execute(query.execution_options(yield_per=YIELD_PER))
+        slices: Iterator[Sequence[Row[Any]]] = result.partitions()
+        if self.session.get_bind().dialect.name == "postgresql":
+            slices = _read_ahead(slices)
+        for rows in slices:
+            for row in rows:
+                if row.program_id in self.programs:
+                    yield row
 
     def _meetings(
         self,

@@ -416,6 +416,7 @@ class Planner:
         horizon: timedelta = HORIZON,
         bundling: bool = True,
         writes: Writes | None = None,
+        hand_flags: bool = False,
     ) -> None:
         self.session = session
         self.writes: Writes = writes or (lambda: nullcontext(session))
@@ -427,8 +428,10 @@ class Planner:
         self.bundling = bundling
         self._settings: dict[int, RuleSettings] = {}
         self._reach: dict[tuple[WorkingHours, bool], datetime | None] = {}
-        # Lapse flags waiting to be written together.
+        # Lapse flags waiting to be written together: by the planner itself, or with the
+        # messages they go with by whoever takes them (``hand_flags``, ``take_flags``).
         self._flags: list[dict[str, Any]] = []
+        self.hand_flags = hand_flags
         # What the pass saw planned, or left waiting, by pairing column (``take_notes``).
         self._noted: Notes = {}
         self._every_row_said = False
@@ -1032,8 +1035,9 @@ class Planner:
                 self._raise_flags()
 
     def _raise_flags(self) -> None:
-        """Write the red flags raised so far, together (a flag already raised stays as it was)."""
-        if self._flags:
+        """Write the red flags raised so far, together (a flag already raised stays as it was);
+        unless they are handed to the caller, who writes them with their messages."""
+        if self._flags and not self.hand_flags:
             table = Flag.__table__  # type: ignore[attr-defined]
             with self.writes() as session:
                 session.execute(
@@ -1068,6 +1072,12 @@ class Planner:
         known = [start for start in starts if start is not None]
         if known:
             self._note(wait, min(known) - self.horizon, pairing_id=pair.pairing_id)
+
+    def take_flags(self) -> list[dict[str, Any]]:
+        """With ``hand_flags``: the red flags raised since the last call, as rows of ``flag``,
+        to write with the messages yielded until now (each flag's leads' messages are)."""
+        flags, self._flags = self._flags, []
+        return flags
 
     def take_notes(self) -> Notes:
         """The notes of what the pass has planned so far, to write once every message yielded

@@ -16,13 +16,15 @@ of a few chunks, and a failed slice stops the pass a few chunks later (nothing a
 written: each slice waits for the one before).
 """
 
+import json
 import logging
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
-from typing import Protocol
+from datetime import datetime
+from typing import Any, Protocol
 
 import psycopg
 from sqlalchemy import Engine, Table
@@ -30,8 +32,8 @@ from sqlalchemy.pool import StaticPool
 
 from scheduler import outbox
 from scheduler.rules import Notes, Writes, write_notes
-from storage.models import Pairing
-from storage.sql import notes_update
+from storage.models import Flag, Pairing
+from storage.sql import insert_new, notes_update
 
 log = logging.getLogger(__name__)
 
@@ -40,12 +42,31 @@ log = logging.getLogger(__name__)
 IN_FLIGHT = 3
 
 
+# Red flags raised with a slice's messages, as rows of ``flag`` (``Planner.take_flags``).
+Flags = Sequence[dict[str, Any]]
+# What makes a flag the same flag: raising it again changes nothing.
+FLAG_UNIQUE = ["team_id", "dedupe_key"]
+_FLAG_COLUMNS = "team_id, program_id, pairing_id, kind, dedupe_key, detail, raised_at, escalated_at"
+_FLAGS_SQL = (
+    f"INSERT INTO flag ({_FLAG_COLUMNS}) SELECT {_FLAG_COLUMNS}"  # noqa: S608 - our names
+    " FROM json_populate_recordset(NULL::flag, %(rows)s::json)"
+    f" ON CONFLICT ({', '.join(FLAG_UNIQUE)}) DO NOTHING"
+)
+
+
+def _iso(value: Any) -> str:
+    """A flag's moment in the JSON document, as ``timestamptz`` reads it."""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} in a flag row")
+
+
 class Slices(Protocol):
     """Where a planning pass writes its slices."""
 
-    def put(self, documents: list[str], notes: Notes) -> None:
-        """Write ``outbox.prepare``'s documents and the notes of the pairings they complete,
-        in one transaction (the notes never without their messages)."""
+    def put(self, documents: list[str], notes: Notes, flags: Flags = ()) -> None:
+        """Write ``outbox.prepare``'s documents, the red flags raised with them and the notes
+        of the pairings they complete (the notes never without their messages)."""
 
     def finish(self) -> tuple[int, float]:
         """Wait for every slice: (messages new to the outbox, longest hold in seconds)."""
@@ -59,10 +80,13 @@ class InlineSlices:
         self._timed = timed
         self._enqueued = 0
 
-    def put(self, documents: list[str], notes: Notes) -> None:
-        """Write the slice now: the messages, then their notes."""
+    def put(self, documents: list[str], notes: Notes, flags: Flags = ()) -> None:
+        """Write the slice now: the messages and their flags, then their notes."""
         with self._writes() as session:
             self._enqueued += outbox.insert_prepared(session, documents)
+            if flags:
+                table = Flag.__table__  # type: ignore[attr-defined]
+                session.execute(insert_new(session, table, unique=FLAG_UNIQUE), list(flags))
         write_notes(self._writes, notes)
 
     def finish(self) -> tuple[int, float]:
@@ -99,11 +123,11 @@ class PostgresSlices:
         self._closed = False
         self._failed = False
 
-    def put(self, documents: list[str], notes: Notes) -> None:
+    def put(self, documents: list[str], notes: Notes, flags: Flags = ()) -> None:
         """Queue this slice, once fewer than ``IN_FLIGHT`` are waiting for the server."""
         self._collect(keep=IN_FLIGHT - 1)
-        script = self._script(documents, notes)
-        self._in_flight.append(self._thread.submit(self._send, script))
+        script = self._script(documents, notes, flags)
+        self._in_flight.append(self._thread.submit(self._send, script, len(documents)))
 
     def finish(self) -> tuple[int, float]:
         """Wait for the last slice; the connection goes back to the pool."""
@@ -132,11 +156,15 @@ class PostgresSlices:
             self._enqueued += enqueued
             self._longest = max(self._longest, held)
 
-    def _script(self, documents: list[str], notes: Notes) -> str:
-        """The slice as one string: its transaction begins and ends on the server."""
+    def _script(self, documents: list[str], notes: Notes, flags: Flags) -> str:
+        """The slice as one string: its transaction begins and ends on the server. The
+        messages' inserts come first (``_run`` counts what they add)."""
         cursor = psycopg.ClientCursor(self._connection)
         statements = ["SET LOCAL synchronous_commit = off"]
         statements += [cursor.mogrify(self._insert, {"rows": d}) for d in documents]
+        if flags:
+            rows = json.dumps(list(flags), default=_iso, separators=(",", ":"))
+            statements.append(cursor.mogrify(_FLAGS_SQL, {"rows": rows}))
         if notes:
             sql, params = notes_update(self._pairing, notes)
             statements.append(cursor.mogrify(sql, params))
@@ -144,18 +172,18 @@ class PostgresSlices:
         statements.append("SELECT extract(epoch FROM clock_timestamp() - transaction_timestamp())")
         return ";\n".join(statements)
 
-    def _send(self, script: str) -> tuple[int, float]:
+    def _send(self, script: str, inserts: int) -> tuple[int, float]:
         """Run one slice (in the slices' thread). After a failed slice the later ones are
         dropped: the pass raises that failure when it collects it, before any of theirs."""
         if self._failed:
             return 0, 0.0
         try:
-            return self._run(script)
+            return self._run(script, inserts)
         except BaseException:
             self._failed = True
             raise
 
-    def _run(self, script: str) -> tuple[int, float]:
+    def _run(self, script: str, inserts: int) -> tuple[int, float]:
         started = time.perf_counter()
         cursor = self._connection.cursor()
         cursor.execute(script)  # no parameters: one simple query, one transaction
@@ -163,8 +191,9 @@ class PostgresSlices:
         held: float | None = None
         while True:
             status = cursor.statusmessage or ""
-            if status.startswith("INSERT"):
-                enqueued += cursor.rowcount
+            if status.startswith("INSERT") and inserts:
+                enqueued += cursor.rowcount  # one of the messages' inserts
+                inserts -= 1
             elif status.startswith("SELECT"):
                 row = cursor.fetchone()
                 held = float(row[0]) if row else None

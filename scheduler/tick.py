@@ -91,15 +91,16 @@ def plan_due(deps: Deps, *, horizon: timedelta = HORIZON, wait: bool = True) -> 
         if not _planning_turn(reader, wait=wait):
             log.info("planning left to another process")
             return PlanReport(considered=0, enqueued=0, skipped=True)
-        planner = Planner(reader, now=now, horizon=horizon, writes=write)
+        planner = Planner(reader, now=now, horizon=horizon, writes=write, hand_flags=True)
         planned = planner.plan()
         with slices_for(deps.engine, write, writes) as slices:
             while chunk := list(islice(planned, PLAN_CHUNK)):
                 considered += len(chunk)
                 documents = outbox.prepare(chunk, now=now, dialect=deps.engine.dialect)
-                # The notes of the pairs whose last message this chunk holds, with it.
-                slices.put(documents, planner.take_notes())
-            slices.put([], planner.take_notes())
+                # The flags raised with its messages, the notes of the pairs whose last
+                # message it holds: with the chunk.
+                slices.put(documents, planner.take_notes(), planner.take_flags())
+            slices.put([], planner.take_notes(), planner.take_flags())
             enqueued, held = slices.finish()
     longest = max(held, writes.longest)
     report = PlanReport(considered=considered, enqueued=enqueued, longest_hold=longest)

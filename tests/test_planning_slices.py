@@ -19,7 +19,7 @@ from scheduler.outbox import Planned
 from scheduler.rules import Planner
 from scheduler.tick import PLAN_CHUNK, plan_due
 from storage.db import SQLITE_BUSY_TIMEOUT_MS
-from storage.models import Delivery, Pairing
+from storage.models import Delivery, Flag, Pairing
 from storage.sql import notes_update
 
 PAIRINGS = 1_500
@@ -72,9 +72,9 @@ def test_a_pass_writes_a_slice_at_a_time(seeded: Engine, monkeypatch: pytest.Mon
         with opened(*args) as inner:
             put = inner.put
 
-            def put_counted(documents: list[str], notes: Any) -> None:
+            def put_counted(documents: list[str], notes: Any, flags: Any = ()) -> None:
                 sizes.append(sum(len(json.loads(d)) for d in documents))
-                put(documents, notes)
+                put(documents, notes, flags)
 
             inner.put = put_counted  # type: ignore[method-assign]
             yield inner
@@ -141,12 +141,14 @@ def test_a_slice_is_its_messages_and_their_notes_or_nothing(
     original = notes_update
     put = slices.PostgresSlices.put
     messages: list[int] = []  # each slice's messages, in order
+    flagged: list[int] = []  # each slice's red flags
     failed_at: list[int] = []  # the failing slice's place
     noted: list[set[int]] = []  # the pairings each slice with notes notes
 
-    def counted(self: Any, documents: list[str], notes: Any) -> None:
+    def counted(self: Any, documents: list[str], notes: Any, flags: Any = ()) -> None:
         messages.append(sum(len(json.loads(d)) for d in documents))
-        put(self, documents, notes)
+        flagged.append(len(flags))
+        put(self, documents, notes, flags)
 
     def failing(table: Any, notes: Any) -> tuple[str, dict[str, Any]]:
         sql, params = original(table, notes)
@@ -169,11 +171,14 @@ def test_a_slice_is_its_messages_and_their_notes_or_nothing(
     )
     with deps.read() as session:
         kept = len(session.exec(select(Delivery.id)).all())
+        flags = len(session.exec(select(Flag.id)).all())
         kept_notes = set(session.execute(any_note, {"epoch": NOW - timedelta(days=3650)}).scalars())
     # The slices before the failing one are kept whole; of the failing one and those queued
     # behind it, nothing: no note without its messages, no message after a failure.
     assert kept == sum(messages[: failed_at[0]]) > 0
     assert kept_notes == noted[0]
+    assert flags == sum(flagged[: failed_at[0]])
+    assert sum(flagged) > flags, "no flag was raised with the failing slice or after it"
     raw = pg_engine.raw_connection()
     try:
         connection = raw.driver_connection

@@ -126,8 +126,7 @@ class PostgresSlices:
     def put(self, documents: list[str], notes: Notes, flags: Flags = ()) -> None:
         """Queue this slice, once fewer than ``IN_FLIGHT`` are waiting for the server."""
         self._collect(keep=IN_FLIGHT - 1)
-        script = self._script(documents, notes, flags)
-        self._in_flight.append(self._thread.submit(self._send, script, len(documents)))
+        self._in_flight.append(self._thread.submit(self._send, documents, notes, flags))
 
     def finish(self) -> tuple[int, float]:
         """Wait for the last slice; the connection goes back to the pool."""
@@ -172,13 +171,14 @@ class PostgresSlices:
         statements.append("SELECT extract(epoch FROM clock_timestamp() - transaction_timestamp())")
         return ";\n".join(statements)
 
-    def _send(self, script: str, inserts: int) -> tuple[int, float]:
-        """Run one slice (in the slices' thread). After a failed slice the later ones are
-        dropped: the pass raises that failure when it collects it, before any of theirs."""
+    def _send(self, documents: list[str], notes: Notes, flags: Flags) -> tuple[int, float]:
+        """Write one slice, in the slices' thread: the only one that uses the connection.
+        After a failed slice the later ones are dropped: the pass raises that failure when it
+        collects it, before any of theirs."""
         if self._failed:
             return 0, 0.0
         try:
-            return self._run(script, inserts)
+            return self._run(self._script(documents, notes, flags), len(documents))
         except BaseException:
             self._failed = True
             raise

@@ -1,7 +1,8 @@
-"""How a planning pass writes what it found: slices of messages and the notes that go with them.
+"""How a planning pass writes what it found: slices of messages, with their flags and notes.
 
 The rules read in one read-only transaction and hand their messages over in chunks; each chunk,
-with the notes on the pairings it completes, is one short write (a slice). Two ways to write it:
+with the red flags raised with its messages and the notes on the pairings it completes, is one
+short write (a slice). Two ways to write it:
 
 - ``InlineSlices`` writes each slice where the pass runs, between two chunks of reading: SQLite,
   whose engine runs in the bot's own process (there is nothing to overlap with);
@@ -12,12 +13,11 @@ with the notes on the pairings it completes, is one short write (a slice). Two w
   the server measures it.
 
 At most ``IN_FLIGHT`` slices wait for the server while the next is prepared: memory stays that
-of a few chunks, and a failed slice stops the pass a few chunks later (nothing after it is
-written: each slice waits for the one before).
+of a few chunks. The slices are written one after another, and after a failed one the rest are
+dropped: the pass stops with its error a few chunks later, having written nothing after it.
 """
 
 import json
-import logging
 import time
 from collections import deque
 from collections.abc import Iterator, Sequence
@@ -34,8 +34,6 @@ from scheduler import outbox
 from scheduler.rules import Notes, Writes, write_notes
 from storage.models import Flag, Pairing
 from storage.sql import insert_new, notes_update
-
-log = logging.getLogger(__name__)
 
 # Slices handed to the server and not yet written, at most: the pass reads on while the server
 # catches up with a slow slice (a checkpoint's moment), and memory stays a few chunks'.

@@ -111,6 +111,8 @@ SCORECARD_BATCH = 200
 STAGE_BATCH = 500
 # Red flags raised by one short write.
 FLAG_BATCH = 200
+# What makes a red flag the same flag: raising it again changes nothing.
+FLAG_UNIQUE = ("team_id", "dedupe_key")
 # Pairings noted planned (the lapse rule's markers) per write.
 NOTE_BATCH = 200
 
@@ -151,6 +153,13 @@ def _read_ahead(slices: Iterator[T]) -> Generator[T, None, None]:
                 yield current
         finally:
             wait([pending])
+
+
+def raise_flags(session: Session, flags: Sequence[dict[str, Any]]) -> None:
+    """Insert red flags (rows of ``flag``); a flag already raised stays as it was."""
+    if flags:
+        table = Flag.__table__  # type: ignore[attr-defined]
+        session.execute(insert_new(session, table, unique=FLAG_UNIQUE), list(flags))
 
 
 def write_notes(writes: Writes, notes: Notes) -> None:
@@ -1038,11 +1047,8 @@ class Planner:
         """Write the red flags raised so far, together (a flag already raised stays as it was);
         unless they are handed to the caller, who writes them with their messages."""
         if self._flags and not self.hand_flags:
-            table = Flag.__table__  # type: ignore[attr-defined]
             with self.writes() as session:
-                session.execute(
-                    insert_new(session, table, unique=["team_id", "dedupe_key"]), self._flags
-                )
+                raise_flags(session, self._flags)
             self._flags = []
 
     def _note(self, marker: str, planned: datetime | int, *, pairing_id: int) -> None:

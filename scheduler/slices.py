@@ -31,9 +31,9 @@ from sqlalchemy import Engine, Table
 from sqlalchemy.pool import StaticPool
 
 from scheduler import outbox
-from scheduler.rules import Notes, Writes, write_notes
-from storage.models import Flag, Pairing
-from storage.sql import insert_new, notes_update
+from scheduler.rules import FLAG_UNIQUE, Notes, Writes, raise_flags, write_notes
+from storage.models import Pairing
+from storage.sql import notes_update
 
 # Slices handed to the server and not yet written, at most: the pass reads on while the server
 # catches up with a slow slice (a checkpoint's moment), and memory stays a few chunks'.
@@ -42,8 +42,6 @@ IN_FLIGHT = 3
 
 # Red flags raised with a slice's messages, as rows of ``flag`` (``Planner.take_flags``).
 Flags = Sequence[dict[str, Any]]
-# What makes a flag the same flag: raising it again changes nothing.
-FLAG_UNIQUE = ["team_id", "dedupe_key"]
 _FLAG_COLUMNS = "team_id, program_id, pairing_id, kind, dedupe_key, detail, raised_at, escalated_at"
 _FLAGS_SQL = (
     f"INSERT INTO flag ({_FLAG_COLUMNS}) SELECT {_FLAG_COLUMNS}"  # noqa: S608 - our names
@@ -82,9 +80,7 @@ class InlineSlices:
         """Write the slice now: the messages and their flags, then their notes."""
         with self._writes() as session:
             self._enqueued += outbox.insert_prepared(session, documents)
-            if flags:
-                table = Flag.__table__  # type: ignore[attr-defined]
-                session.execute(insert_new(session, table, unique=FLAG_UNIQUE), list(flags))
+            raise_flags(session, flags)
         write_notes(self._writes, notes)
 
     def finish(self) -> tuple[int, float]:

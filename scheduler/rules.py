@@ -31,7 +31,9 @@ from typing import Any, TypeVar
 from sqlalchemy import (
     Row,
     String,
+    Table,
     and_,
+    case,
     cast,
     exists,
     func,
@@ -43,7 +45,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped
 from sqlalchemy.sql.elements import ColumnElement
-from sqlmodel import Session, col, select
+from sqlmodel import Session, SQLModel, col, select
 
 from bot.export import build_digest_for
 from bot.services.graduation import closing_left
@@ -90,6 +92,7 @@ from storage.enums import (
     SurveyKind,
 )
 from storage.models import (
+    NEVER,
     Delivery,
     Flag,
     Goal,
@@ -120,8 +123,12 @@ T = TypeVar("T")
 
 # A unit of work the planner writes in (see ``Planner``).
 Writes = Callable[[], AbstractContextManager[Session]]
-# What a pass noted on pairings: by column, (pairing id, value) pairs (``Planner.take_notes``).
-Notes = dict[str, list[tuple[int, datetime | int]]]
+# What a pass noted: by table, then by column, (row id, value) pairs (``Planner.take_notes``).
+Notes = dict[str, dict[str, list[tuple[int, datetime | int]]]]
+# The tables a pass notes on, by name.
+NOTED: dict[str, Table] = {
+    name: SQLModel.metadata.tables[name] for name in ("pairing", "meeting", "goal", "milestone")
+}
 # A message is enqueued when its moment is at most this far ahead.
 HORIZON = timedelta(minutes=10)
 # A booked session still counts against a lapse this long after it starts: the pair may be in it,
@@ -162,14 +169,30 @@ def raise_flags(session: Session, flags: Sequence[dict[str, Any]]) -> None:
         session.execute(insert_new(session, table, unique=FLAG_UNIQUE), list(flags))
 
 
-def write_notes(writes: Writes, notes: Notes) -> None:
-    """Write a pass's notes on the pairings, ``NOTE_BATCH`` to a unit of work."""
-    table = Pairing.__table__  # type: ignore[attr-defined]
-    for column, values in notes.items():
-        rows = iter(values)
-        while batch := list(islice(rows, NOTE_BATCH)):
-            with writes() as session:
-                set_by_id(session, table, column, batch)
+def note_batches(notes: Notes, size: int = NOTE_BATCH) -> Iterator[Notes]:
+    """A pass's notes in batches of at most ``size`` rows, each a short unit of work's."""
+    batch: Notes = {}
+    room = size
+    for table, columns in notes.items():
+        for column, values in columns.items():
+            start = 0
+            while start < len(values):
+                taken = values[start : start + room]
+                batch.setdefault(table, {})[column] = taken
+                start += len(taken)
+                room -= len(taken)
+                if not room:
+                    yield batch
+                    batch, room = {}, size
+    if batch:
+        yield batch
+
+
+def set_notes(session: Session, notes: Notes) -> None:
+    """Write notes in ``session`` (``set_by_id``: a prepared statement per row, SQLite)."""
+    for table, columns in notes.items():
+        for column, values in columns.items():
+            set_by_id(session, NOTED[table], column, values)
 
 
 @lru_cache(maxsize=4096)
@@ -228,6 +251,18 @@ class Pair:
         return [side for side, still_open in zip(sides, self.open, strict=True) if still_open]
 
 
+# A rule's query is planned (PostgreSQL) with nested loops only: it reads a window's few rows
+# through an index and looks each one's pairing up, by design. PostgreSQL cannot see how few
+# they are: a window's rows mostly wait, or are planned (their ``..._after`` columns), and its
+# statistics take each column alone, so it would hash every pairing for the rows it expects.
+_JOINS_BY_PROBE = text(
+    "SELECT set_config('enable_hashjoin', 'off', true), set_config('enable_mergejoin', 'off', true)"
+)
+_ANY_JOINS = text(
+    "SELECT set_config('enable_hashjoin', 'on', true), set_config('enable_mergejoin', 'on', true)"
+)
+
+
 def _of(person_id: Any, column: Any) -> Any:
     """One column of a pairing's participant, looked up by primary key for each row read.
 
@@ -244,7 +279,6 @@ _SIDES = (
     ("mentor", Pairing.mentor_id, Pairing.mentor_user_id),
     ("mentee", Pairing.mentee_id, Pairing.mentee_user_id),
 )
-_MENTEE_TZ = _of(Pairing.mentee_id, Participant.timezone)
 
 # A participant's working week as one text, ``tz|start|end|days``: one lookup per side and row
 # instead of one per column (a catch-up pass reads tens of thousands of rows).
@@ -589,9 +623,13 @@ class Planner:
         """
         if not self._every_row_said:
             self._say_every_row_is_read()
+        postgres = self.session.get_bind().dialect.name == "postgresql"
+        if postgres:
+            self.session.execute(_JOINS_BY_PROBE)
         result = self.session.execute(query.execution_options(yield_per=YIELD_PER))
         slices: Iterator[Sequence[Row[Any]]] = result.partitions()
-        if self.session.get_bind().dialect.name == "postgresql":
+        if postgres:
+            self.session.execute(_ANY_JOINS)  # the cursor is planned: other queries as usual
             slices = _read_ahead(slices)
         for rows in slices:
             for row in rows:
@@ -603,11 +641,14 @@ class Planner:
         *,
         start_from: datetime,
         start_to: datetime,
-        unplanned: ColumnElement[bool],
+        wait: Mapped[datetime] | None = None,
+        unplanned: ColumnElement[bool] | None = None,
         columns: Iterable[Any] = (),
         where: Iterable[ColumnElement[bool]] = (),
     ) -> Iterator[Row[Any]]:
-        """Scheduled sessions starting in [start_from, start_to] whose message is not planned."""
+        """Scheduled sessions starting in [start_from, start_to]: those whose rule's ``wait``
+        column has run out, or (without one) those ``unplanned`` holds."""
+        gate = wait <= _when(self.now) if wait is not None else unplanned
         query = self._pairs_select(
             *columns,
             col(Meeting.id).label("meeting_id"),
@@ -620,7 +661,7 @@ class Planner:
             col(Meeting.scheduled_start) >= start_from,
             col(Meeting.scheduled_start) <= start_to,
             *where,
-            unplanned,
+            *([] if gate is None else [gate]),
         )
         return self._rows(query)
 
@@ -636,20 +677,26 @@ class Planner:
         payload: Callable[[], dict[str, Any]],
         bundle: bool = False,
         needs_answer: bool = True,
+        later: list[datetime] | None = None,
     ) -> Planned | None:
         """A message for ``person`` if its working-hours moment is due within the horizon.
 
         ``bundle``: a routine prompt, due at the start of its working day, that may share one
         message with the person's other prompts of the day; ``needs_answer=False``: it only
-        informs, and people in quieter mode don't get it.
+        informs, and people in quieter mode don't get it. ``later``: where to add the moment a
+        message not due yet will be (for the row's wait, ``_wait_or_done``).
         """
         by_day = bundle and self.bundling
         reach = self.reach(person.hours, day=by_day)
-        if reach is None or target > reach:
-            return None  # cheap: most candidates of a pass stop here
+        if later is None and (reach is None or target > reach):
+            return None  # cheap: it cannot be due yet
         when = day_delivery_time if by_day else delivery_time
         due = when(person.hours, target, now=self.now, expires=expires)
-        if due is None or due > self.now + self.horizon:
+        if due is None:
+            return None  # no longer worth sending
+        if due > self.now + self.horizon:
+            if later is not None:
+                later.append(due)
             return None
         return Planned(
             team_id=pair.team_id,
@@ -677,11 +724,12 @@ class Planner:
         local: bool = False,
         bundle: bool = False,
         needs_answer: bool = True,
+        later: list[datetime] | None = None,
     ) -> Iterator[Planned]:
         """The rule's message to each side still to plan, keyed ``key:user`` (the key
         ``_open_sides`` looks for). A date stands for the start of that person's working day;
         ``payload`` is given the partner's user id, and the person's timezone when ``local``;
-        ``bundle`` and ``needs_answer`` as for ``_message``."""
+        ``bundle``, ``needs_answer`` and ``later`` as for ``_message``."""
         for person, partner in pair.both():
             local_time = {"tz": person.tz} if local else {}
             planned = self._message(
@@ -694,6 +742,7 @@ class Planner:
                 payload=partial(payload, partner_user_id=partner.user_id, **local_time),
                 bundle=bundle,
                 needs_answer=needs_answer,
+                later=later,
             )
             if planned:
                 yield planned
@@ -717,38 +766,48 @@ class Planner:
 
     def agenda_prompts(self) -> Iterator[Planned]:
         """To the mentee, ``agenda_prompt_hours`` before each scheduled session, unless they
-        have shared its agenda already: a prompt for what is done is noise."""
+        have shared its agenda already: a prompt for what is done is noise.
+
+        Each session read is noted (``Meeting.agenda_prompt_after``): planned, or waiting for
+        its mentee's working hours, it is not read again until its prompt can be due.
+        """
         bound = self.reach_bound if self.programs else None
         if bound is None:
             return  # nobody's working hours start within the horizon
         longest = timedelta(hours=self._longest(lambda s: s.agenda_prompt_hours))
+        still_open = _unplanned(text_key("agenda_prompt", col(Meeting.id)))
         rows = self._meetings(
             start_from=self.now,
             start_to=bound + longest,
-            where=[_MENTEE_TZ.in_(self.zones), col(Meeting.agenda_submitted_at).is_(None)],
-            unplanned=_unplanned(text_key("agenda_prompt", col(Meeting.id))),
+            wait=col(Meeting.agenda_prompt_after),
+            where=[col(Meeting.agenda_submitted_at).is_(None)],
+            columns=[still_open.label("still_open")],
         )
         for row in rows:
-            pair = self._pair(row)
-            start: datetime = row.start
-            hours = self.settings(pair.program).agenda_prompt_hours
-            planned = self._message(
-                pair,
-                pair.mentee,
-                rule="agenda_prompt",
-                key=f"agenda_prompt:{row.meeting_id}",
-                target=start - timedelta(hours=hours),
-                expires=start,
-                payload=partial(
-                    build_agenda_prompt,
-                    pairing_id=pair.pairing_id,
-                    partner_user_id=pair.mentor.user_id,
-                    start=start,
-                    tz=pair.mentee.tz,
-                ),
-            )
-            if planned:
-                yield planned
+            later: list[datetime] = []
+            if row.still_open:
+                pair = self._pair(row)
+                start: datetime = row.start
+                hours = self.settings(pair.program).agenda_prompt_hours
+                planned = self._message(
+                    pair,
+                    pair.mentee,
+                    rule="agenda_prompt",
+                    key=f"agenda_prompt:{row.meeting_id}",
+                    target=start - timedelta(hours=hours),
+                    expires=start,
+                    payload=partial(
+                        build_agenda_prompt,
+                        pairing_id=pair.pairing_id,
+                        partner_user_id=pair.mentor.user_id,
+                        start=start,
+                        tz=pair.mentee.tz,
+                    ),
+                    later=later,
+                )
+                if planned:
+                    yield planned
+            self._wait_or_done("meeting", "agenda_prompt_after", row.meeting_id, later)
 
     def session_reminders(self) -> Iterator[Planned]:
         """To both, ``reminder_minutes`` before each scheduled session (not moved into hours)."""
@@ -791,21 +850,29 @@ class Planner:
                 )
 
     def scorecards(self) -> Iterator[Planned]:
-        """To the mentee, an hour after a session's end when nobody has logged it."""
+        """To the mentee, an hour after a session's end when nobody has logged it; each session
+        read is noted (``Meeting.scorecard_after``) planned, or waiting for that moment."""
         if not self.programs:
             return
+        still_open = _unplanned(text_key("scorecard", col(Meeting.id)))
         rows = self._meetings(
             start_from=self.now - SCORECARD_WINDOW,
             start_to=self.now,
-            unplanned=_unplanned(text_key("scorecard", col(Meeting.id))),
+            wait=col(Meeting.scorecard_after),
+            columns=[still_open.label("still_open")],
         )
         due: dict[int, tuple[Pair, datetime, datetime]] = {}
         for row in rows:
+            if not row.still_open:
+                self._wait_or_done("meeting", "scorecard_after", row.meeting_id, [])
+                continue
             pair = self._pair(row)
             after = self.settings(pair.program).scorecard_after_minutes
             moment = row.start + timedelta(minutes=row.minutes + after)
-            if moment <= self.now + self.horizon:
-                due[row.meeting_id] = (pair, row.start, moment)
+            if moment > self.now + self.horizon:
+                self._wait_or_done("meeting", "scorecard_after", row.meeting_id, [moment])
+                continue
+            due[row.meeting_id] = (pair, row.start, moment)
             if len(due) >= SCORECARD_BATCH:
                 yield from self._scorecards_for(due)
                 due = {}
@@ -837,18 +904,22 @@ class Planner:
                 due_at=max(moment, self.now),
                 program_id=pair.program.id,
             )
+        # Planned now, or filled in already (no card to ask for): nothing left either way.
+        for meeting_id in due:
+            self._wait_or_done("meeting", "scorecard_after", meeting_id, [])
 
     def did_you_meet(self) -> Iterator[Planned]:
-        """To both, a day after a scheduled session that nobody logged."""
+        """To both, a day after a scheduled session that nobody logged; each session read is
+        noted (``Meeting.did_you_meet_after``) planned, or waiting for a side's working day."""
         bound = self.reach_bound if self.programs else None
         if bound is None:
             return  # nobody's working hours start within the horizon
         soonest = timedelta(hours=self._shortest(lambda s: s.did_you_meet_hours))
-        sides, unplanned = _open_sides("did_you_meet", col(Meeting.id), zones=self.zones)
+        sides, _ = _open_sides("did_you_meet", col(Meeting.id))
         rows = self._meetings(
             start_from=self.now - DID_YOU_MEET_WINDOW,
             start_to=min(self.now, bound - soonest),
-            unplanned=unplanned,
+            wait=col(Meeting.did_you_meet_after),
             columns=sides,
         )
         for row in rows:
@@ -856,6 +927,7 @@ class Planner:
             start: datetime = row.start
             end = start + timedelta(minutes=row.minutes)
             target = end + timedelta(hours=self.settings(pair.program).did_you_meet_hours)
+            later: list[datetime] = []
             yield from self._to_both(
                 pair,
                 rule="did_you_meet",
@@ -864,7 +936,9 @@ class Planner:
                 expires=end + timedelta(days=7),
                 payload=partial(build_did_you_meet, meeting_id=row.meeting_id, start=start),
                 local=True,
+                later=later,
             )
+            self._wait_or_done("meeting", "did_you_meet_after", row.meeting_id, later)
 
     def lapses(self) -> Iterator[Planned]:
         """Nudge the pair at 1.5 times the cadence without a session; tell the leads at 2 times.
@@ -1039,7 +1113,7 @@ class Planner:
                         program_id=pair.program.id,
                         pairing_id=pair.pairing_id,
                     )
-            self._note("lapse_escalated_for", last, pairing_id=pair.pairing_id)
+            self._note("pairing", "lapse_escalated_for", pair.pairing_id, last)
             if len(self._flags) >= FLAG_BATCH:
                 self._raise_flags()
 
@@ -1051,10 +1125,18 @@ class Planner:
                 raise_flags(session, self._flags)
             self._flags = []
 
-    def _note(self, marker: str, planned: datetime | int, *, pairing_id: int) -> None:
-        """Remember, for ``take_notes``, that what ``planned`` names (a lapse's gap, a
-        re-assessment's period) is planned for the pair: ``marker`` is the column to say so."""
-        self._noted.setdefault(marker, []).append((pairing_id, planned))
+    def _note(self, table: str, column: str, row_id: int, value: datetime | int) -> None:
+        """Remember, for ``take_notes``, to set ``column`` of row ``row_id`` of ``table``: what
+        ``value`` names (a lapse's gap, a re-assessment's period) is planned for it, or until
+        when it waits (a ``..._after`` column)."""
+        self._noted.setdefault(table, {}).setdefault(column, []).append((row_id, value))
+
+    def _wait_or_done(self, table: str, column: str, row_id: int, later: list[datetime]) -> None:
+        """After a row's prompts of one rule are planned: note in its ``..._after`` column the
+        moment the first one still to come is due within the horizon (``later``: their
+        delivery moments), or ``NEVER`` when none is (all planned, or no longer worth it). The
+        rule's index passes the row over until then."""
+        self._note(table, column, row_id, min(later) - self.horizon if later else NEVER)
 
     def _settle(
         self,
@@ -1072,12 +1154,13 @@ class Planner:
         sent = {message.recipient_id for message in planned}
         waiting = [person for person, _ in pair.both() if person.user_id not in sent]
         if not waiting:
-            self._note(*done, pairing_id=pair.pairing_id)
+            column, value = done
+            self._note("pairing", column, pair.pairing_id, value)
             return
         starts = [next_working_start(person.hours, self.now) for person in waiting]
         known = [start for start in starts if start is not None]
         if known:
-            self._note(wait, min(known) - self.horizon, pairing_id=pair.pairing_id)
+            self._note("pairing", wait, pair.pairing_id, min(known) - self.horizon)
 
     def take_flags(self) -> list[dict[str, Any]]:
         """With ``hand_flags``: the red flags raised since the last call, as rows of ``flag``,
@@ -1087,7 +1170,7 @@ class Planner:
 
     def take_notes(self) -> Notes:
         """The notes of what the pass has planned so far, to write once every message yielded
-        until now is written (``write_notes``): a note says the messages are in the outbox, so
+        until now is written (``scheduler.slices``): a note says the messages are in the outbox, so
         a pass that stops before writing them leaves none, and the next pass reads those pairs
         again. A pair's note is taken only after its last message was yielded."""
         self._raise_flags()
@@ -1147,44 +1230,49 @@ class Planner:
     def _reassessments_of(
         self, program_id: int, every: timedelta, periods: Iterable[int], upto: datetime
     ) -> Iterator[Planned]:
-        """One query per period: the pairs that started within its window and have not had
-        this period planned, a range of ``ix_pairing_reassessment`` whose last column leaves
-        out the pairs noted planned. Latest period first: a start in two windows (a short
-        period) belongs to the later one, so each window leaves out those already read.
+        """One query for the program: the pairs that started within a period's window and have
+        not had that period planned, one range of ``ix_pairing_reassessment`` per period (its
+        last columns leave out the pairs noted planned, or waiting). A start in two windows (a
+        short period) belongs to the later period: the CASE tries the latest first.
 
         The period is then noted planned, or the pair left to wait (``_settle``).
         """
         started = col(Pairing.started_at)
-        done: list[ColumnElement[bool]] = []
+        ranges: list[ColumnElement[bool]] = []
+        windows: list[tuple[ColumnElement[bool], int]] = []
         for k in periods:
             window = started.between(
                 _when(self.now - every * k - REASSESSMENT_WINDOW), _when(upto - every * k)
             )
-            sides, _ = _open_sides("reassess", col(Pairing.id), literal(k))
-            query = self._pairs_select(started.label("started"), *sides).where(
-                col(Pairing.program_id) == program_id,
-                window,
-                col(Pairing.reassessed_period) < k,
-                col(Pairing.reassess_after) <= _when(self.now),
-                *(~w for w in done),
-            )
-            done.append(window)
-            for row in self._rows(query):
-                pair = self._pair(row, sides=True)
-                target = row.started + every * k
-                prompts = list(
-                    self._to_both(
-                        pair,
-                        rule="skill_reassessment",
-                        key=f"reassess:{pair.pairing_id}:{k}",
-                        target=target,
-                        expires=target + timedelta(days=14),
-                        payload=partial(build_reassessment_prompt, pairing_id=pair.pairing_id),
-                        bundle=True,
-                    )
+            windows.append((window, k))
+            ranges.append(and_(window, col(Pairing.reassessed_period) < k))
+        if not windows:
+            return
+        period = case(*windows)
+        sides, _ = _open_sides("reassess", col(Pairing.id), period)
+        query = self._pairs_select(started.label("started"), period.label("period"), *sides)
+        query = query.where(
+            col(Pairing.program_id) == program_id,
+            col(Pairing.reassess_after) <= _when(self.now),
+            or_(*ranges),
+        )
+        for row in self._rows(query):
+            pair = self._pair(row, sides=True)
+            k = row.period
+            target = row.started + every * k
+            prompts = list(
+                self._to_both(
+                    pair,
+                    rule="skill_reassessment",
+                    key=f"reassess:{pair.pairing_id}:{k}",
+                    target=target,
+                    expires=target + timedelta(days=14),
+                    payload=partial(build_reassessment_prompt, pairing_id=pair.pairing_id),
+                    bundle=True,
                 )
-                yield from prompts
-                self._settle(pair, prompts, ("reassessed_period", k), wait="reassess_after")
+            )
+            yield from prompts
+            self._settle(pair, prompts, ("reassessed_period", k), wait="reassess_after")
 
     def _programs_at(self, moment: Callable[[Program], date], window: timedelta) -> list[Program]:
         """Running programs whose ``moment`` (a date) fell within the last ``window``, or falls
@@ -1311,43 +1399,58 @@ class Planner:
             col(Goal.status) == GoalStatus.AGREED.value,
             col(Goal.progress).not_in([GoalProgress.DONE.value, GoalProgress.DROPPED.value]),
         )
+        goal_open = _unplanned(text_key("goal_due", col(Goal.id), iso_date(col(Goal.due_date))))
         goals = self._pairs_select(
             col(Goal.id).label("item_id"),
             col(Goal.statement).label("title"),
             col(Goal.due_date).label("due"),
+            goal_open.label("still_open"),
             source=Goal,
             link=col(Pairing.id) == col(Goal.pairing_id),
         ).where(
             *open_goal,
-            _MENTEE_TZ.in_(self.zones),
             col(Goal.due_date) >= today,
             col(Goal.due_date) <= latest,
-            _unplanned(text_key("goal_due", col(Goal.id), iso_date(col(Goal.due_date)))),
+            col(Goal.due_reminder_after) <= _when(self.now),
         )
         for row in self._rows(goals):
-            yield from self._due(self._pair(row), "goal", row.item_id, row.title, row.due)
+            yield from self._due(row, "goal")
+        milestone_open = _unplanned(
+            text_key("milestone_due", col(Milestone.id), iso_date(col(Milestone.due_date)))
+        )
         milestones = self._pairs_select(
             col(Milestone.id).label("item_id"),
             col(Milestone.title).label("title"),
             col(Milestone.due_date).label("due"),
+            milestone_open.label("still_open"),
             source=join(Milestone, Goal, col(Goal.id) == col(Milestone.goal_id)),
             link=col(Pairing.id) == col(Goal.pairing_id),
         ).where(
             *open_goal,
-            _MENTEE_TZ.in_(self.zones),
             col(Milestone.done_at).is_(None),
             col(Milestone.due_date) >= today,
             col(Milestone.due_date) <= latest,
-            _unplanned(
-                text_key("milestone_due", col(Milestone.id), iso_date(col(Milestone.due_date)))
-            ),
+            col(Milestone.due_reminder_after) <= _when(self.now),
         )
         for row in self._rows(milestones):
-            yield from self._due(self._pair(row), "milestone", row.item_id, row.title, row.due)
+            yield from self._due(row, "milestone")
 
-    def _due(self, pair: Pair, what: str, item_id: int, title: str, due: date) -> Iterable[Planned]:
+    def _due(self, row: Row[Any], what: str) -> Iterator[Planned]:
+        """The reminder of a goal's or milestone's due date, if due; the row is then noted
+        (``due_reminder_after``) planned, or waiting until it is."""
+        later: list[datetime] = []
+        if row.still_open:
+            pair = self._pair(row)
+            planned = self._reminder(pair, what, row.item_id, row.title, row.due, later)
+            if planned:
+                yield planned
+        self._wait_or_done(what, "due_reminder_after", row.item_id, later)
+
+    def _reminder(
+        self, pair: Pair, what: str, item_id: int, title: str, due: date, later: list[datetime]
+    ) -> Planned | None:
         days = self.settings(pair.program).due_reminder_days
-        planned = self._message(
+        return self._message(
             pair,
             pair.mentee,
             rule=f"{what}_due",
@@ -1364,5 +1467,5 @@ class Planner:
             bundle=True,
             # It tells them what they know (the date is theirs): quieter mode leaves it out.
             needs_answer=False,
+            later=later,
         )
-        return [planned] if planned else []

@@ -1,7 +1,7 @@
 """How a planning pass writes what it found: slices of messages, with their flags and notes.
 
 The rules read in one read-only transaction and hand their messages over in chunks; each chunk,
-with the red flags raised with its messages and the notes on the pairings it completes, is one
+with the red flags raised with its messages and the notes on the rows it completes, is one
 short write (a slice). Two ways to write it:
 
 - ``InlineSlices`` writes each slice where the pass runs, between two chunks of reading: SQLite,
@@ -27,12 +27,19 @@ from datetime import datetime
 from typing import Any, Protocol
 
 import psycopg
-from sqlalchemy import Engine, Table
+from sqlalchemy import Engine
 from sqlalchemy.pool import StaticPool
 
 from scheduler import outbox
-from scheduler.rules import FLAG_UNIQUE, Notes, Writes, raise_flags, write_notes
-from storage.models import Pairing
+from scheduler.rules import (
+    FLAG_UNIQUE,
+    NOTED,
+    Notes,
+    Writes,
+    note_batches,
+    raise_flags,
+    set_notes,
+)
 from storage.sql import notes_update
 
 # Slices handed to the server and not yet written, at most: the pass reads on while the server
@@ -62,7 +69,7 @@ class Slices(Protocol):
 
     def put(self, documents: list[str], notes: Notes, flags: Flags = ()) -> None:
         """Write ``outbox.prepare``'s documents, the red flags raised with them and the notes
-        of the pairings they complete (the notes never without their messages)."""
+        of the rows they complete (the notes never without their messages)."""
 
     def finish(self) -> tuple[int, float]:
         """Wait for every slice: (messages new to the outbox, longest hold in seconds)."""
@@ -77,11 +84,17 @@ class InlineSlices:
         self._enqueued = 0
 
     def put(self, documents: list[str], notes: Notes, flags: Flags = ()) -> None:
-        """Write the slice now: the messages and their flags, then their notes."""
+        """Write the slice now: the messages, their flags and the first ``NOTE_BATCH`` notes
+        in one unit of work, the other notes (rows read that had nothing due) after it, a
+        batch a unit: each commit rewrites the pages it touched, so fewer is faster."""
+        batches = note_batches(notes)
         with self._writes() as session:
             self._enqueued += outbox.insert_prepared(session, documents)
             raise_flags(session, flags)
-        write_notes(self._writes, notes)
+            set_notes(session, next(batches, {}))
+        for batch in batches:
+            with self._writes() as session:
+                set_notes(session, batch)
 
     def finish(self) -> tuple[int, float]:
         """Every slice is written already."""
@@ -101,7 +114,6 @@ class PostgresSlices:
     while the pass reads on (PostgreSQL)."""
 
     def __init__(self, engine: Engine) -> None:
-        self._pairing: Table = Pairing.__table__  # type: ignore[attr-defined]
         self._insert = outbox.insert_sql(engine.dialect)
         self._pooled = engine.raw_connection()
         connection = self._pooled.driver_connection
@@ -118,7 +130,15 @@ class PostgresSlices:
         self._failed = False
 
     def put(self, documents: list[str], notes: Notes, flags: Flags = ()) -> None:
-        """Queue this slice, once fewer than ``IN_FLIGHT`` are waiting for the server."""
+        """Queue this slice, once fewer than ``IN_FLIGHT`` are waiting for the server: the
+        messages, their flags and the first ``NOTE_BATCH`` notes; the other notes (rows read
+        that had nothing due) in slices of their own, so that none holds its rows long."""
+        batches = note_batches(notes)
+        self._queue(documents, next(batches, {}), flags)
+        for batch in batches:
+            self._queue([], batch, ())
+
+    def _queue(self, documents: list[str], notes: Notes, flags: Flags) -> None:
         self._collect(keep=IN_FLIGHT - 1)
         self._in_flight.append(self._thread.submit(self._send, documents, notes, flags))
 
@@ -158,8 +178,8 @@ class PostgresSlices:
         if flags:
             rows = json.dumps(list(flags), default=_iso, separators=(",", ":"))
             statements.append(cursor.mogrify(_FLAGS_SQL, {"rows": rows}))
-        if notes:
-            sql, params = notes_update(self._pairing, notes)
+        for table, columns in notes.items():
+            sql, params = notes_update(NOTED[table], columns)
             statements.append(cursor.mogrify(sql, params))
         # How long the slice has held what it wrote, by the server's clock, at its end.
         statements.append("SELECT extract(epoch FROM clock_timestamp() - transaction_timestamp())")

@@ -8,8 +8,9 @@ arrive as one message. All arithmetic is on local wall-clock times through ``zon
 change neither shifts nor repeats anything.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 # The last working minute: a prompt moved to a window's end arrives just before it closes.
@@ -27,17 +28,26 @@ class WorkingHours:
     end: time = time(18, 0)
     # ISO weekdays, Monday = 1.
     days: frozenset[int] = frozenset({1, 2, 3, 4, 5})
+    # Each day's window once worked out: a planning pass asks for the same few weeks' days
+    # hundreds of thousands of times (the planner shares one instance per week, ``hours_of``).
+    _windows: dict[date, tuple[datetime, datetime] | None] = field(
+        default_factory=dict, init=False, compare=False, hash=False, repr=False
+    )
 
     @property
     def zone(self) -> ZoneInfo:
         """The timezone, UTC when Slack gave us a name this machine doesn't know."""
-        try:
-            return ZoneInfo(self.tz)
-        except (ZoneInfoNotFoundError, ValueError):
-            return ZoneInfo("UTC")
+        return _zone(self.tz)
 
     def window(self, day: date) -> tuple[datetime, datetime] | None:
         """The UTC start and end of work on ``day`` (local date), or None on a day off."""
+        try:
+            return self._windows[day]
+        except KeyError:
+            found = self._windows[day] = self._window(day)
+            return found
+
+    def _window(self, day: date) -> tuple[datetime, datetime] | None:
         if day.isoweekday() not in self.days or self.end <= self.start:
             return None
         zone = self.zone
@@ -49,6 +59,14 @@ class WorkingHours:
         """Whether ``moment`` falls inside working hours."""
         window = self.window(moment.astimezone(self.zone).date())
         return window is not None and window[0] <= moment < window[1]
+
+
+@lru_cache(maxsize=1024)
+def _zone(tz: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
 
 
 def latest_working_moment(hours: WorkingHours, target: datetime) -> datetime | None:

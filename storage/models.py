@@ -127,6 +127,9 @@ class SlackUser(SQLModel, table=True):
 QUIET_SINCE = "coalesce(last_held_at, started_at)"
 # "Not waiting": the value of a ``..._after`` column the planner has set no wait in.
 NO_WAIT = datetime(1970, 1, 1, tzinfo=UTC)
+# A ``..._after`` column's "nothing left to plan": its rule's prompts for the row are planned, or
+# no longer worth sending (migration 0012). Whatever would change that clears it by trigger.
+NEVER = datetime(9999, 1, 1, tzinfo=UTC)
 # The lapse rule's two partial indexes and the pairing column each one leaves pairs out by.
 LAPSE_MARKERS = {
     "ix_pairing_lapse_nudge": "lapse_nudged_for",
@@ -342,14 +345,18 @@ class Pairing(SQLModel, table=True):
 class Goal(SQLModel, table=True):
     """A specific, time-bound goal of a pairing, co-created once the mentor agrees."""
 
-    __table_args__ = (Index("ix_goal_pairing_position", "pairing_id", "position"),)
+    __table_args__ = (
+        Index("ix_goal_pairing_position", "pairing_id", "position"),
+        # The goals due soon whose reminder may be due now (migration 0012).
+        Index("ix_goal_due_reminder", "due_date", "due_reminder_after"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     team_id: str = _team_id()
     pairing_id: int = Field(foreign_key="pairing.id")
     statement: str = _text()
     success_criteria: str = _text()
-    due_date: date = Field(index=True)
+    due_date: date
     status: GoalStatus = Field(default=GoalStatus.PROPOSED, sa_type=EnumText(GoalStatus))
     progress: GoalProgress = Field(default=GoalProgress.NOT_STARTED, sa_type=EnumText(GoalProgress))
     progress_note: str = Field(default="", max_length=255)
@@ -361,20 +368,26 @@ class Goal(SQLModel, table=True):
     position: int = 0
     created_at: datetime = _created_at()
     updated_at: datetime = _created_at()
+    # When the due reminder is worth reading again (``NEVER``: it is planned).
+    due_reminder_after: datetime = _waits()
 
 
 class Milestone(SQLModel, table=True):
     """A dated step toward a goal."""
 
-    __table_args__ = (Index("ix_milestone_goal_position", "goal_id", "position"),)
+    __table_args__ = (
+        Index("ix_milestone_goal_position", "goal_id", "position"),
+        Index("ix_milestone_due_reminder", "due_date", "due_reminder_after"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     team_id: str = _team_id()
     goal_id: int = Field(foreign_key="goal.id")
     title: str = Field(max_length=255)
-    due_date: date = Field(index=True)
+    due_date: date
     position: int = 0
     done_at: datetime | None = _when()
+    due_reminder_after: datetime = _waits()
 
 
 class GoalUpdate(SQLModel, table=True):
@@ -398,7 +411,16 @@ class Meeting(SQLModel, table=True):
 
     __table_args__ = (
         Index("ix_meeting_pairing_start", "pairing_id", "scheduled_start"),
-        Index("ix_meeting_status_start", "status", "scheduled_start"),
+        # The sessions in a time window whose prompt of a rule may be due now: a session that
+        # waits (or whose prompts are planned) is passed over in the index (migration 0012).
+        Index(
+            "ix_meeting_planning",
+            "status",
+            "scheduled_start",
+            "agenda_prompt_after",
+            "scorecard_after",
+            "did_you_meet_after",
+        ),
         # Whether a pair has a session booked, one probe (the lapse rule).
         Index("ix_meeting_pairing_booked", "pairing_id", "status", "scheduled_start"),
         # A pair's last held session, found from the index alone (lapse detection).
@@ -423,6 +445,11 @@ class Meeting(SQLModel, table=True):
     agenda_submitted_at: datetime | None = _when()
     ics_uid: str | None = Field(default=None, max_length=128)
     created_at: datetime = _created_at()
+    # When each timed prompt's rule is worth reading this session again (``NEVER``: it is
+    # planned), so the planner passes over what waits for a working day or is done.
+    agenda_prompt_after: datetime = _waits()
+    scorecard_after: datetime = _waits()
+    did_you_meet_after: datetime = _waits()
 
 
 class MeetingGoal(SQLModel, table=True):

@@ -182,8 +182,8 @@ SQLITE_ANALYSIS_LIMIT = 1000
 def refresh_statistics(engine: Engine) -> None:
     """SQLite: (re)write the statistics its planner chooses indexes by (``sqlite_stat1``).
 
-    Without them SQLite guesses, and may read a status's every row through an index by status
-    and start (the planner's) where one pair's sessions were wanted. PostgreSQL's autovacuum
+    Without them SQLite guesses, and may read a status's every row through
+    ``ix_meeting_status_start`` where one pair's sessions were wanted. PostgreSQL's autovacuum
     keeps its own statistics: nothing to do there.
     """
     if engine.dialect.name != "sqlite":

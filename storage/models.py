@@ -345,18 +345,14 @@ class Pairing(SQLModel, table=True):
 class Goal(SQLModel, table=True):
     """A specific, time-bound goal of a pairing, co-created once the mentor agrees."""
 
-    __table_args__ = (
-        Index("ix_goal_pairing_position", "pairing_id", "position"),
-        # The goals due soon whose reminder may be due now (migration 0012).
-        Index("ix_goal_due_reminder", "due_date", "due_reminder_after"),
-    )
+    __table_args__ = (Index("ix_goal_pairing_position", "pairing_id", "position"),)
 
     id: int | None = Field(default=None, primary_key=True)
     team_id: str = _team_id()
     pairing_id: int = Field(foreign_key="pairing.id")
     statement: str = _text()
     success_criteria: str = _text()
-    due_date: date
+    due_date: date = Field(index=True)
     status: GoalStatus = Field(default=GoalStatus.PROPOSED, sa_type=EnumText(GoalStatus))
     progress: GoalProgress = Field(default=GoalProgress.NOT_STARTED, sa_type=EnumText(GoalProgress))
     progress_note: str = Field(default="", max_length=255)
@@ -375,16 +371,13 @@ class Goal(SQLModel, table=True):
 class Milestone(SQLModel, table=True):
     """A dated step toward a goal."""
 
-    __table_args__ = (
-        Index("ix_milestone_goal_position", "goal_id", "position"),
-        Index("ix_milestone_due_reminder", "due_date", "due_reminder_after"),
-    )
+    __table_args__ = (Index("ix_milestone_goal_position", "goal_id", "position"),)
 
     id: int | None = Field(default=None, primary_key=True)
     team_id: str = _team_id()
     goal_id: int = Field(foreign_key="goal.id")
     title: str = Field(max_length=255)
-    due_date: date
+    due_date: date = Field(index=True)
     position: int = 0
     done_at: datetime | None = _when()
     due_reminder_after: datetime = _waits()
@@ -411,16 +404,7 @@ class Meeting(SQLModel, table=True):
 
     __table_args__ = (
         Index("ix_meeting_pairing_start", "pairing_id", "scheduled_start"),
-        # The sessions in a time window whose prompt of a rule may be due now: a session that
-        # waits (or whose prompts are planned) is passed over in the index (migration 0012).
-        Index(
-            "ix_meeting_planning",
-            "status",
-            "scheduled_start",
-            "agenda_prompt_after",
-            "scorecard_after",
-            "did_you_meet_after",
-        ),
+        Index("ix_meeting_status_start", "status", "scheduled_start"),
         # Whether a pair has a session booked, one probe (the lapse rule).
         Index("ix_meeting_pairing_booked", "pairing_id", "status", "scheduled_start"),
         # A pair's last held session, found from the index alone (lapse detection).

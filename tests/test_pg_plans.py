@@ -21,16 +21,14 @@ pytestmark = pytest.mark.postgres
 # Enough rows that an index beats reading the table, as at any real size.
 PAIRINGS = 3_000
 
-# Rule, the indexes its queries must read, and the tables they must not scan whole. A rule
-# whose rows note when they are worth reading again reads through the index that ends with
-# that moment (migration 0012), which passes over the rows that wait.
+# Rule, the indexes its queries must read, and the tables they must not scan whole.
 EXPECTED: tuple[tuple[str, str, set[str]], ...] = (
-    ("agenda_prompts", "ix_meeting_planning", {"meeting", "pairing"}),
-    ("session_reminders", "ix_meeting_planning", {"meeting", "pairing"}),
-    ("scorecards", "ix_meeting_planning", {"meeting", "pairing"}),
-    ("did_you_meet", "ix_meeting_planning", {"meeting", "pairing"}),
+    ("agenda_prompts", "ix_meeting_status_start", {"meeting", "pairing"}),
+    ("session_reminders", "ix_meeting_status_start", {"meeting", "pairing"}),
+    ("scorecards", "ix_meeting_status_start", {"meeting", "pairing"}),
+    ("did_you_meet", "ix_meeting_status_start", {"meeting", "pairing"}),
     ("reassessments", "ix_pairing_reassessment", {"meeting", "pairing"}),
-    ("due_reminders", "ix_goal_due_reminder ix_milestone_due_reminder", {"meeting", "pairing"}),
+    ("due_reminders", "ix_goal_due_date ix_milestone_due_date", {"meeting", "pairing"}),
     # Each program's pairs quiet since its nudge point (the kept last-held moment) whose gap
     # is not noted planned, and for each of them one probe of its booked sessions.
     ("lapses", "ix_pairing_lapse_nudge ix_pairing_lapse_escalation", {"meeting", "pairing"}),

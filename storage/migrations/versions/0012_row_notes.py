@@ -7,11 +7,15 @@ waited for their person's working day: at 100,000 pairings some 20,000 rows a mi
 PostgreSQL's time) to find a handful. As the pairings' lapse and re-assessment notes do
 (migration 0011), each such row now keeps, per rule, the moment it is worth reading again:
 ``NEVER`` once its prompts are planned (or no longer worth sending), its prompt's delivery moment
-less the planner's horizon while it waits, ``NO_WAIT`` (the epoch) when nothing is known. The
-rules' indexes end with those columns, so a row that waits is passed over in the index itself:
-for sessions one index for the three rules (``ix_meeting_planning``), whose every column a rule's
-query constrains, so PostgreSQL cannot read a rule's window through another rule's index and
-leave its wait to the table.
+less the planner's horizon while it waits, ``NO_WAIT`` (the epoch) when nothing is known. A
+rule reads its window through the index it did before and passes over the rows that wait at the
+row itself: no outbox probe, no pairing or person looked up for them.
+
+The waits are in no index, on purpose: a pass notes tens of thousands of rows after a downtime,
+and on PostgreSQL a row whose indexed columns are unchanged is rewritten in its own page (a HOT
+update) with no new entry in any of the table's indexes (six on ``meeting``), where an indexed
+wait cost every one of them for every note. The three tables keep 10% of each page free for it
+(``fillfactor`` 90, for pages written from now on).
 
 A wait is worked out from the session's time, the due date and the person's working week, so
 whatever changes one of them (the bot, a migration, an operator's SQL) clears it by trigger:
@@ -21,9 +25,6 @@ whatever changes one of them (the bot, a migration, an operator's SQL) clears it
   milestones (re-assessments and lapse nudges included), which the next pass works out anew;
 - a program's rule settings (how long before a session its agenda prompt comes, and so on):
   the waits of its sessions, goals and milestones.
-
-``ix_meeting_status_start``, ``ix_goal_due_date`` and ``ix_milestone_due_date`` give way to the
-new indexes, which begin with their columns.
 
 Revision ID: 0012
 Revises: 0011
@@ -41,18 +42,15 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 _MEETING_WAITS = ("agenda_prompt_after", "scorecard_after", "did_you_meet_after")
-# Each table's waits and the index that ends with them: (index, leading columns, waits).
+# Each table's waits.
 _WAITS = {
-    "meeting": ("ix_meeting_planning", ["status", "scheduled_start"], _MEETING_WAITS),
-    "goal": ("ix_goal_due_reminder", ["due_date"], ("due_reminder_after",)),
-    "milestone": ("ix_milestone_due_reminder", ["due_date"], ("due_reminder_after",)),
+    "meeting": _MEETING_WAITS,
+    "goal": ("due_reminder_after",),
+    "milestone": ("due_reminder_after",),
 }
-# The index each of those takes the place of (it begins with its columns).
-_REPLACED = {
-    "meeting": "ix_meeting_status_start",
-    "goal": "ix_goal_due_date",
-    "milestone": "ix_milestone_due_date",
-}
+# PostgreSQL: room left on each page for a row's next version, so that writing a note (no
+# indexed column) updates the row in place of its page, and none of the table's indexes.
+_FILLFACTOR = 90
 _PAIRING_WAITS = ("lapse_nudge_after", "reassess_after")
 
 
@@ -126,7 +124,7 @@ def _wide_resets(postgres: bool) -> dict[str, tuple[str, str, str, list[str]]]:
 def upgrade() -> None:
     """Apply this revision."""
     postgres = op.get_bind().dialect.name == "postgresql"
-    for table, (index, leading, waits) in _WAITS.items():
+    for table, waits in _WAITS.items():
         # Plain ALTER TABLE, on SQLite too: a batch copy would trip over the triggers that
         # name these tables (migrations 0009 and 0011).
         for wait in waits:
@@ -139,8 +137,8 @@ def upgrade() -> None:
                     nullable=False,
                 ),
             )
-        op.create_index(index, table, [*leading, *waits])
-        op.drop_index(_REPLACED[table], table_name=table)
+        if postgres:
+            op.execute(f"ALTER TABLE {table} SET (fillfactor = {_FILLFACTOR})")
     if postgres:
         for name, (table, columns, cleared) in _ROW_RESETS.items():
             # BEFORE: the row is written once, with its waits cleared.
@@ -195,8 +193,8 @@ def downgrade() -> None:
             op.execute(f"DROP FUNCTION IF EXISTS mentorbot_{name}()")
         else:
             op.execute(f"DROP TRIGGER IF EXISTS {name}")
-    for table, (index, leading, waits) in _WAITS.items():
-        op.create_index(_REPLACED[table], table, leading)
-        op.drop_index(index, table_name=table)
+    for table, waits in _WAITS.items():
+        if postgres:
+            op.execute(f"ALTER TABLE {table} RESET (fillfactor)")
         for wait in waits:
             op.drop_column(table, wait)

@@ -47,6 +47,10 @@ from storage.types import UTCDateTime
 OUTCOME_UNKNOWN = "outcome_unknown"
 ERROR_MAX = 255
 ENQUEUE_CHUNK = 500
+# And at most this much JSON a document: a database writes a document in one go, and a slice of
+# the largest messages (scorecards, some 5 KB each) held its rows several times as long as one
+# of the others (``scheduler.slices``).
+DOCUMENT_BYTES = 256 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,10 +210,10 @@ def enqueue(session: Session, planned: Sequence[Planned], *, now: datetime) -> i
 
 
 def prepare(planned: Sequence[Planned], *, now: datetime, dialect: Dialect) -> list[str]:
-    """The planned messages as JSON documents of at most ``ENQUEUE_CHUNK`` rows each, ready for
-    ``insert_prepared``: all the Python work of an insert (serialising payloads, converting
-    moments), done before the write transaction opens, so the transaction holds the database
-    only while the database inserts.
+    """The planned messages as JSON documents of at most ``ENQUEUE_CHUNK`` rows and
+    ``DOCUMENT_BYTES`` each (or a single larger row), ready for ``insert_prepared``: all the
+    Python work of an insert (serialising payloads, converting moments), done before the write
+    transaction opens, so the transaction holds the database only while the database inserts.
 
     A row is an array in ``_ENQUEUED`` order on SQLite, an object keyed by column on PostgreSQL,
     each value as ``_stored_as`` makes it for the backend.
@@ -237,10 +241,19 @@ def prepare(planned: Sequence[Planned], *, now: datetime, dialect: Dialect) -> l
         )
         row = [to_stored(value) for to_stored, value in zip(convert, values, strict=True)]
         rows.append(dict(zip(_ENQUEUED, row, strict=True)) if keyed else row)
-    return [
-        json.dumps(rows[start : start + ENQUEUE_CHUNK], separators=(",", ":"))
-        for start in range(0, len(rows), ENQUEUE_CHUNK)
-    ]
+    documents: list[str] = []
+    pending: list[str] = []
+    size = 0
+    for row in rows:
+        encoded = json.dumps(row, separators=(",", ":"))
+        if pending and (len(pending) == ENQUEUE_CHUNK or size + len(encoded) > DOCUMENT_BYTES):
+            documents.append(f"[{','.join(pending)}]")
+            pending, size = [], 0
+        pending.append(encoded)
+        size += len(encoded) + 1
+    if pending:
+        documents.append(f"[{','.join(pending)}]")
+    return documents
 
 
 def insert_prepared(session: Session, documents: Sequence[str]) -> int:

@@ -2,7 +2,8 @@
 
 The rules read in one read-only transaction and hand their messages over in chunks; each chunk,
 with the red flags raised with its messages and the notes on the rows it completes, is one
-short write (a slice). Two ways to write it:
+short write (a slice; on PostgreSQL one transaction per document of messages, ``put``). Two ways
+to write it:
 
 - ``InlineSlices`` writes each slice where the pass runs, between two chunks of reading: SQLite,
   whose engine runs in the bot's own process (there is nothing to overlap with);
@@ -131,10 +132,17 @@ class PostgresSlices:
 
     def put(self, documents: list[str], notes: Notes, flags: Flags = ()) -> None:
         """Queue this slice, once fewer than ``IN_FLIGHT`` are waiting for the server: the
-        messages, their flags and the first ``NOTE_BATCH`` notes; the other notes (rows read
-        that had nothing due) in slices of their own, so that none holds its rows long."""
+        messages, their flags and the first ``NOTE_BATCH`` notes. So that no transaction holds
+        its rows long, the messages go a document a transaction (``outbox.DOCUMENT_BYTES``:
+        several only for the largest messages), the flags and those notes with the last one,
+        after their messages; the other notes (rows read that had nothing due) follow in
+        transactions of their own. Should a failure come after a flag's messages and before
+        the flag, the next pass finds the gap unflagged and raises it (its leads' messages are
+        in the outbox already, and go once)."""
         batches = note_batches(notes)
-        self._queue(documents, next(batches, {}), flags)
+        for document in documents[:-1]:
+            self._queue([document], {}, ())
+        self._queue(documents[-1:], next(batches, {}), flags)
         for batch in batches:
             self._queue([], batch, ())
 

@@ -5,16 +5,17 @@ import json
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, Engine, make_url, text
 from sqlmodel import col, select
 
 import scheduler.tick as tick
 from bench.bench_planning import NOW, build, planning_deps
-from scheduler import slices
+from scheduler import outbox, slices
 from scheduler.outbox import Planned
 from scheduler.rules import Planner
 from scheduler.tick import PLAN_CHUNK, plan_due
@@ -225,3 +226,62 @@ def test_a_pairings_notes_are_one_write(pg_engine: Engine) -> None:
     assert found == {1: (later, 0), 2: (later, 4), 3: (epoch, 7)}
     # Pairing 2, noted in two columns, became one new version, as each of the others did.
     assert len({row.xmin for row in rows} - set(versions.values())) == 1
+
+
+def _large(number: int) -> Planned:
+    """A message as large as a scorecard prompt (some 5 KB of blocks)."""
+    blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": "x" * 480}}] * 10
+    return Planned(
+        team_id="T0001",
+        dedupe_key=f"large:{number}",
+        rule="scorecard",
+        recipient_id="U0001",
+        payload={"blocks": blocks},
+        due_at=NOW,
+    )
+
+
+@pytest.mark.parametrize("dialect", ["sqlite", "postgresql"])
+def test_documents_are_bounded_in_rows_and_bytes(dialect: str) -> None:
+    """``outbox.prepare`` cuts its documents at ``ENQUEUE_CHUNK`` rows or ``DOCUMENT_BYTES``,
+    and together they hold every row, in order."""
+    engine_dialect = make_url(f"{dialect}://").get_dialect()()
+    planned = [_large(number) for number in range(300)]
+    documents = outbox.prepare(planned, now=NOW, dialect=engine_dialect)
+    assert len(documents) > 1
+    assert all(len(document) <= outbox.DOCUMENT_BYTES for document in documents)
+    rows = [row for document in documents for row in json.loads(document)]
+    assert len(rows) == len(planned)
+    keys = [row["dedupe_key"] if isinstance(row, dict) else row[1] for row in rows]
+    assert keys == [p.dedupe_key for p in planned]
+    small = [replace(p, payload={"blocks": []}) for p in planned] * 2
+    assert [len(json.loads(d)) for d in outbox.prepare(small, now=NOW, dialect=engine_dialect)] == [
+        outbox.ENQUEUE_CHUNK,
+        len(small) - outbox.ENQUEUE_CHUNK,
+    ]
+
+
+@pytest.mark.postgres
+def test_a_chunk_of_large_messages_is_written_a_document_a_transaction(
+    pg_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On PostgreSQL a chunk larger than one document goes a document a transaction, its notes
+    and flags with the last: every message is written, and no transaction holds more than one
+    document's rows."""
+    scripts: list[str] = []
+    run = slices.PostgresSlices._run
+
+    def recorded(self: Any, script: str, inserts: int) -> tuple[int, float]:
+        scripts.append(script)
+        return run(self, script, inserts)
+
+    monkeypatch.setattr(slices.PostgresSlices, "_run", recorded)
+    planned = [_large(number) for number in range(PLAN_CHUNK)]
+    documents = outbox.prepare(planned, now=NOW, dialect=pg_engine.dialect)
+    assert len(documents) > 1
+    background = slices.PostgresSlices(pg_engine)
+    background.put(documents, {}, [])
+    enqueued, _ = background.finish()
+    assert enqueued == PLAN_CHUNK
+    assert len(scripts) == len(documents)
+    assert all(script.count("INSERT INTO delivery") == 1 for script in scripts)

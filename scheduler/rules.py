@@ -1135,7 +1135,7 @@ class Planner:
         """After a row's prompts of one rule are planned: note in its ``..._after`` column the
         moment the first one still to come is due within the horizon (``later``: their
         delivery moments), or ``NEVER`` when none is (all planned, or no longer worth it). The
-        rule's index passes the row over until then."""
+        rule's query passes the row over until then, at the row (the column is in no index)."""
         self._note(table, column, row_id, min(later) - self.horizon if later else NEVER)
 
     def _settle(

@@ -4,9 +4,19 @@
 the cache in ``SlackUser`` answers until it is a day old. A lookup is never made inside a unit of
 work: it reads the cache in a read-only unit, asks Slack with no transaction open, and stores the
 answer in a short write of its own, so a slow Slack never holds the database's write lock.
+
+Each process also keeps what it read for a minute (``MEMORY_SECONDS``): a click looks its person
+up several times (their timezone for today's date, for each moment it shows), and each look in
+the database is a unit of work of its own. What the memory holds is judged by the same
+``max_age`` as the database's rows, so a rights check that asks Slack still asks it; another
+copy's newer answer in the database reaches this one within the minute, and an erased person's
+name leaves every copy's memory within it (this copy's at once, ``forget``).
 """
 
 import logging
+import threading
+import time
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -23,6 +33,10 @@ from storage.types import Clock
 log = logging.getLogger(__name__)
 
 CACHE_TTL = timedelta(hours=24)
+# How long a process answers from what it read itself, before it looks in the database again
+# (seconds of its own monotonic clock), and for how many people at most.
+MEMORY_SECONDS = 60.0
+MEMORY_PEOPLE = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,12 +73,21 @@ class Directory:
     """Looks people up in the cache first, then in Slack."""
 
     def __init__(
-        self, gateway_for: Callable[[str], SlackGateway], engine: Engine, clock: Clock
+        self,
+        gateway_for: Callable[[str], SlackGateway],
+        engine: Engine,
+        clock: Clock,
+        *,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         # Each workspace's people are asked of Slack with that workspace's token.
         self.gateway_for = gateway_for
         self.engine = engine
         self.clock = clock
+        self._monotonic = monotonic
+        # (team, user) -> (when this process read it, the person): least recently used first.
+        self._memory: OrderedDict[tuple[str, str], tuple[float, Person]] = OrderedDict()
+        self._lock = threading.Lock()
 
     def person(
         self, *, team_id: str, user_id: str, max_age: timedelta | None = CACHE_TTL
@@ -75,11 +98,16 @@ class Directory:
         having a moment. Raises NotFound for someone Slack does not know, SlackCallError when
         Slack fails and nothing is cached.
         """
+        now = self.clock()
+        remembered = self._recall(team_id, user_id)
+        if remembered is not None and _fresh(remembered, now, max_age):
+            return remembered
         with read_scope(self.engine) as session:
             cached = _cached_row(session, team_id=team_id, user_id=user_id)
-        now = self.clock()
-        if cached is not None and (max_age is None or now - (cached.refreshed_at or now) < max_age):
-            return cached
+        if cached is not None:
+            self._remember(cached)
+            if _fresh(cached, now, max_age):
+                return cached
         try:
             info = self.gateway_for(team_id).user_info(user_id)
         except SlackCallError as exc:
@@ -88,7 +116,33 @@ class Directory:
             if exc.error == "user_not_found":
                 raise NotFound(f"I can't find <@{user_id}> in this workspace.") from None
             raise
-        return self._store(team_id, info, now)
+        return self._remember(self._store(team_id, info, now))
+
+    def forget(self, *, team_id: str, user_id: str) -> None:
+        """Drop what this process remembers of someone (they asked to be forgotten)."""
+        with self._lock:
+            self._memory.pop((team_id, user_id), None)
+
+    def _recall(self, team_id: str, user_id: str) -> Person | None:
+        key = (team_id, user_id)
+        with self._lock:
+            entry = self._memory.get(key)
+            if entry is None:
+                return None
+            read_at, person = entry
+            if self._monotonic() - read_at >= MEMORY_SECONDS:
+                del self._memory[key]
+                return None
+            self._memory.move_to_end(key)
+            return person
+
+    def _remember(self, person: Person) -> Person:
+        with self._lock:
+            self._memory[(person.team_id, person.user_id)] = (self._monotonic(), person)
+            self._memory.move_to_end((person.team_id, person.user_id))
+            while len(self._memory) > MEMORY_PEOPLE:
+                self._memory.popitem(last=False)
+        return person
 
     def _store(self, team_id: str, info: SlackUserInfo, now: datetime) -> Person:
         with session_scope(self.engine) as session:
@@ -141,6 +195,11 @@ class Directory:
         passes a short ``max_age``, as its opening asked Slack moments before.
         """
         return self.person(team_id=team_id, user_id=user_id, max_age=max_age).is_admin
+
+
+def _fresh(person: Person, now: datetime, max_age: timedelta | None) -> bool:
+    """Whether a cached answer is young enough (``max_age`` None: any answer will do)."""
+    return max_age is None or now - (person.refreshed_at or now) < max_age
 
 
 def _cached_row(session: Session, *, team_id: str, user_id: str) -> Person | None:

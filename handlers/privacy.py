@@ -88,6 +88,7 @@ def forget(form: Submission) -> Closing:
             ),
         )
         report = forget_person(session, team_id=form.team_id, user_id=form.user_id, now=form.now())
+    form.deps.directory.forget(team_id=form.team_id, user_id=form.user_id)
     return Update(build_forgotten(sum(report.erased.values())))
 
 

@@ -152,17 +152,19 @@ def read_scope(engine: Engine) -> Iterator[Session]:
 
     On SQLite a deferred transaction reads a WAL snapshot beside the writer (``query_only``
     makes a stray write fail loudly instead of queueing for the lock); PostgreSQL runs it as a
-    ``READ ONLY`` transaction. Nothing is committed: the transaction is rolled back at the end.
+    ``READ ONLY`` transaction, begun as one (``BEGIN READ ONLY``: no round trip of its own; the
+    connection is a writer again once it goes back to the pool). Nothing is committed: the
+    transaction is rolled back at the end.
     """
     with engine.connect() as conn:
         shared = isinstance(engine.pool, StaticPool)  # one connection for every thread
         guarded = conn.dialect.name == "sqlite" and not shared
         if guarded:
             conn.exec_driver_sql("PRAGMA query_only=ON")
+        elif conn.dialect.name == "postgresql":
+            conn = conn.execution_options(postgresql_readonly=True)
         try:
             with Session(bind=conn, expire_on_commit=False) as session:
-                if conn.dialect.name == "postgresql":
-                    session.execute(text("SET TRANSACTION READ ONLY"))
                 try:
                     yield session
                 finally:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from slack_bolt import App
 from sqlalchemy import Engine, text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlmodel import select
 
 from bot.deps import Deps
@@ -208,6 +208,25 @@ def test_a_read_unit_refuses_to_write(tmp_path: Path) -> None:
             session.execute(text("DELETE FROM program"))
     finally:
         engine.dispose()
+
+
+def test_a_read_unit_refuses_to_write_on_either_backend_and_its_connection_writes_after(
+    any_engine: Engine,
+) -> None:
+    with read_scope(any_engine) as session:
+        assert session.execute(text("SELECT count(*) FROM program")).scalar() == 0
+    # Every pooled connection has been a reader once; a writer still gets a writable one.
+    for _ in range(3):
+        with (
+            pytest.raises(DBAPIError, match=r"(?i)read.only|readonly"),
+            read_scope(any_engine) as session,
+        ):
+            session.execute(text("DELETE FROM program"))
+        with session_scope(any_engine) as session:
+            session.execute(text("DELETE FROM program"))
+        with any_engine.connect() as conn:  # a plain connection is no reader either
+            conn.execute(text("DELETE FROM program"))
+            conn.commit()
 
 
 def test_the_admin_check_for_a_lead_action_asks_slack_every_time(

@@ -310,6 +310,20 @@ def test_forget_me_says_what_goes_then_erases_it_and_tells_the_partner(
     assert "left" in json.dumps(posts(slack, MENTOR)[-1])
 
 
+def test_forget_me_leaves_nothing_of_the_person_in_the_directorys_memory(
+    bot: SlackToBot, slack: SlackDouble, engine: Engine, deps: Deps
+) -> None:
+    make_pair(engine, slack)
+    deps.directory.tz(team_id=TEAM, user_id=MENTEE)  # remembered by this process
+    bot.command("forget-me", user_id=MENTEE, trigger_id=slack.new_trigger_id())
+    [opened] = slack.wait_for("views.open")
+    assert bot.submit(opened.params["view"], {}, user_id=MENTEE).json()["response_action"]
+    asked = len(slack.calls_to("users.info"))
+    # Neither the database nor the memory holds them: the next lookup has to ask Slack.
+    deps.directory.tz(team_id=TEAM, user_id=MENTEE)
+    assert len(slack.calls_to("users.info")) == asked + 1
+
+
 def test_the_scheduler_purges_a_closed_programs_words_once_its_retention_passed(
     engine: Engine, slack: SlackDouble, deps: Deps, clock: FrozenClock
 ) -> None:

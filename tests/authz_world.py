@@ -55,7 +55,7 @@ from bot.views.home import FLAG_REMATCH
 from bot.wiring.app import build_app
 from bot.wiring.server import build_wsgi_app
 from handlers.commands import CommandRouter
-from handlers.listeners import APOLOGY, SLACK_TROUBLE, SLOW_SLACK
+from handlers.listeners import APOLOGY, SLACK_TROUBLE, SLOW_SLACK, Routes
 from scheduler.delivery import Pacer, use_pacer
 from storage.db import make_engine, session_scope
 from storage.enums import (
@@ -251,16 +251,13 @@ class Tracked(ThreadPoolExecutor):
 
 @contextmanager
 def recording(registry: Registry) -> Iterator[None]:
-    """Record every ``app.action``, ``app.view`` and ``/mentor`` router while an app is built."""
-    action, view, command, event = App.action, App.view, App.command, App.event
+    """Record every click's and form's route (``handlers.listeners.Routes``), event listener
+    and ``/mentor`` router while an app is built."""
+    add, command, event = Routes.add, App.command, App.event
 
-    def record_action(self: App, constraints: Any, *args: Any, **kwargs: Any) -> Any:
-        registry.actions.append(constraints)
-        return action(self, constraints, *args, **kwargs)
-
-    def record_view(self: App, constraints: Any, *args: Any, **kwargs: Any) -> Any:
-        registry.views.append(constraints)
-        return view(self, constraints, *args, **kwargs)
+    def record_route(self: Routes, constraint: Any, listener: Any) -> None:
+        (registry.actions if self.kind == "action" else registry.views).append(constraint)
+        add(self, constraint, listener)
 
     def record_event(self: App, constraints: Any, *args: Any, **kwargs: Any) -> Any:
         registry.events.append(constraints)
@@ -277,15 +274,13 @@ def recording(registry: Registry) -> Iterator[None]:
 
         return capture
 
-    setattr(App, "action", record_action)  # noqa: B010 - a method replaced for the build only
-    setattr(App, "view", record_view)  # noqa: B010
+    setattr(Routes, "add", record_route)  # noqa: B010 - a method replaced for the build only
     setattr(App, "command", record_command)  # noqa: B010
     setattr(App, "event", record_event)  # noqa: B010
     try:
         yield
     finally:
-        setattr(App, "action", action)  # noqa: B010
-        setattr(App, "view", view)  # noqa: B010
+        setattr(Routes, "add", add)  # noqa: B010
         setattr(App, "command", command)  # noqa: B010
         setattr(App, "event", event)  # noqa: B010
 

@@ -282,17 +282,43 @@ def test_tick_runs_every_job_the_running_bot_schedules(
     assert jobs == {job.__name__ for job, _ in HOUSEKEEPING} | {"plan_prompts", "deliver_outbox"}
 
 
-def test_the_catch_alls_leave_every_claimed_id_to_its_own_listener() -> None:
+def _named(name: str) -> listeners.BoltListener:
+    def listener(ack: object, body: object, context: object) -> None:
+        """A stand-in."""
+
+    listener.__name__ = name
+    return listener
+
+
+def _found(routes: listeners.Routes, body: dict[str, object]) -> str | None:
+    listener = routes.find(body)
+    return None if listener is None else listener.__name__
+
+
+def test_each_id_finds_the_first_listener_that_claims_it_and_the_catch_all_the_rest() -> None:
     """Bolt hands a request to the next listener that matches when the first has not acked in
-    3 seconds: the catch-alls match only ids no surface claims, so a busy moment never tells
-    someone their form or button is out of date while its own listener stores it."""
+    3 seconds: behind one Bolt listener a kind, a busy moment never reaches a catch-all that
+    would tell someone their form or button is out of date while its own listener stores it."""
     app = App(token="xoxb-test", signing_secret="secret", token_verification_enabled=False)
-    assert listeners._only_unclaimed(app, "view", "goal_edit") == []
-    assert listeners._only_unclaimed(app, "action", re.compile(r"goal_progress_\d+")) == []
-    (form_matcher,) = listeners._only_unclaimed(app, "view", listeners._ANYTHING)
-    (click_matcher,) = listeners._only_unclaimed(app, "action", listeners._ANYTHING)
-    assert not form_matcher(body={"view": {"callback_id": "goal_edit"}})
-    assert form_matcher(body={"view": {"callback_id": "goal_edit_v0"}})
-    assert not click_matcher(body={"actions": [{"action_id": "goal_progress_12"}]})
-    assert click_matcher(body={"actions": [{"action_id": "goal_progress_x"}]})
-    assert click_matcher(body={"actions": []})
+    views, clicks = listeners._routes(app, "view"), listeners._routes(app, "action")
+    views.add("goal_edit", _named("goal_edit"))
+    clicks.add(re.compile(r"goal_progress_\d+"), _named("progress"))
+    clicks.add("goal_progress_7", _named("seven"))  # the pattern came first, as Bolt: it wins
+    clicks.add("agenda_open", _named("agenda"))
+    views.add(listeners._ANYTHING, _named("stale form"))
+    clicks.add(listeners._ANYTHING, _named("stale button"))
+    assert len(app._listeners) == 2  # one Bolt listener a kind, however many surfaces
+    assert _found(views, {"view": {"callback_id": "goal_edit"}}) == "goal_edit"
+    assert _found(views, {"view": {"callback_id": "goal_edit_v0"}}) == "stale form"
+    assert _found(clicks, {"actions": [{"action_id": "goal_progress_12"}]}) == "progress"
+    assert _found(clicks, {"actions": [{"action_id": "goal_progress_7"}]}) == "progress"
+    assert _found(clicks, {"actions": [{"action_id": "agenda_open"}]}) == "agenda"
+    assert _found(clicks, {"actions": [{"action_id": "goal_progress_x"}]}) == "stale button"
+    assert _found(clicks, {"actions": []}) == "stale button"
+
+
+def test_without_a_catch_all_an_unclaimed_id_reaches_no_listener() -> None:
+    app = App(token="xoxb-test", signing_secret="secret", token_verification_enabled=False)
+    clicks = listeners._routes(app, "action")
+    clicks.add("agenda_open", _named("agenda"))
+    assert _found(clicks, {"actions": [{"action_id": "agenda_close"}]}) is None

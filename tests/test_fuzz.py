@@ -39,7 +39,7 @@ from bot.views.outside_feedback import build_request_dm
 from bot.views.surveys import build_survey_prompt
 from bot.wiring.app import build_app
 from handlers.commands import CommandRouter
-from handlers.listeners import APOLOGY
+from handlers.listeners import APOLOGY, Routes
 from scheduler.delivery import Deliverer, Pacer
 from scheduler.tick import tick
 from storage.db import session_scope
@@ -164,20 +164,21 @@ class Registered:
 def registered(deps: Deps, monkeypatch: pytest.MonkeyPatch) -> Registered:
     """What build_app registers, spied on: a new subcommand or modal is fuzzed without a word."""
     found = Registered()
-    add, view = CommandRouter.add, App.view
+    add, route = CommandRouter.add, Routes.add
 
     def spy_add(router: CommandRouter, subcommand: Subcommand, *args: Any, **kw: Any) -> None:
         found.subcommands.append(subcommand)
         add(router, subcommand, *args, **kw)
 
-    def spy_view(app: App, constraints: Any, *args: Any, **kw: Any) -> Any:
-        if isinstance(constraints, str):  # not the catch-all for forms of older versions
-            found.callbacks.append(constraints)
-        return view(app, constraints, *args, **kw)
+    def spy_route(routes: Routes, constraint: Any, listener: Any) -> None:
+        # Forms by their callback ids, not the catch-all for forms of older versions.
+        if routes.kind == "view" and isinstance(constraint, str):
+            found.callbacks.append(constraint)
+        route(routes, constraint, listener)
 
     with monkeypatch.context() as patch:
         patch.setattr(CommandRouter, "add", spy_add)
-        patch.setattr(App, "view", spy_view)
+        patch.setattr(Routes, "add", spy_route)
         spare = build_app(deps)
     spare.listener_runner.listener_executor.shutdown(wait=False)
     return found

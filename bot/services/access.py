@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, or_, select
 
 from bot.errors import Forbidden, NotFound, UserError
@@ -57,6 +58,23 @@ def pairing_for(session: Session, *, team_id: str, user_id: str, pairing_id: int
     return pairing
 
 
+# Looked up by nearly every click and command: built once (building it and its cache key took
+# longer than SQLite ran it).
+_MY_PAIRINGS = (
+    select(Pairing, Program)
+    .join(Program, col(Program.id) == col(Pairing.program_id))
+    .where(
+        Pairing.team_id == bindparam("team_id"),
+        or_(
+            col(Pairing.mentor_user_id) == bindparam("user_id"),
+            col(Pairing.mentee_user_id) == bindparam("user_id"),
+        ),
+        col(Pairing.status).in_(bindparam("statuses", expanding=True)),
+    )
+    .order_by(col(Pairing.started_at).desc(), col(Pairing.id).desc())
+)
+
+
 def my_pairings(
     session: Session,
     *,
@@ -66,14 +84,8 @@ def my_pairings(
 ) -> list[PairChoice]:
     """The person's pairings as mentor or mentee, newest first."""
     rows = session.exec(
-        select(Pairing, Program)
-        .join(Program, col(Program.id) == col(Pairing.program_id))
-        .where(
-            Pairing.team_id == team_id,
-            or_(col(Pairing.mentor_user_id) == user_id, col(Pairing.mentee_user_id) == user_id),
-            col(Pairing.status).in_([s.value for s in statuses]),
-        )
-        .order_by(col(Pairing.started_at).desc(), col(Pairing.id).desc())
+        _MY_PAIRINGS,
+        params={"team_id": team_id, "user_id": user_id, "statuses": [s.value for s in statuses]},
     ).all()
     return [
         PairChoice(pairing, program, partner_of(pairing, user_id), role_in(pairing, user_id))

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
+from sqlalchemy import BindParameter, bindparam
 from sqlmodel import Session, col, func, select
 
 from bot.services.access import PairChoice, my_pairings
@@ -126,6 +127,31 @@ def _waiting(board: PairDashboard, agree: bool, unlogged: bool, unrated: bool) -
     return waiting
 
 
+# The dashboard's own lookups, built once: building a statement and its cache key took longer
+# than SQLite ran it.
+_IDS: BindParameter[list[int]] = bindparam("ids", expanding=True)
+_AGENDA_ITEMS = (
+    select(AgendaItem.meeting_id, func.count())
+    .where(col(AgendaItem.meeting_id).in_(_IDS))
+    .group_by(col(AgendaItem.meeting_id))
+)
+_AWAITING = select(Goal.pairing_id).where(
+    col(Goal.pairing_id).in_(_IDS),
+    col(Goal.status) == GoalStatus.PROPOSED.value,
+    col(Goal.proposed_by) != bindparam("user_id"),
+)
+_UNLOGGED = select(Meeting.pairing_id).where(
+    col(Meeting.pairing_id).in_(_IDS),
+    col(Meeting.status) == MeetingStatus.SCHEDULED.value,
+    col(Meeting.scheduled_start) < bindparam("now"),
+)
+_UNRATED = select(Scorecard.pairing_id).where(
+    col(Scorecard.pairing_id).in_(_IDS),
+    col(Scorecard.mentee_user_id) == bindparam("user_id"),
+    col(Scorecard.completed_at).is_(None),
+)
+
+
 def _agenda_counts(
     session: Session, *, meetings: dict[int, Meeting]
 ) -> dict[int, tuple[int, bool]]:
@@ -133,11 +159,7 @@ def _agenda_counts(
     meeting_ids = [m.id for m in meetings.values() if m.id is not None]
     if not meeting_ids:
         return {}
-    rows = session.exec(
-        select(AgendaItem.meeting_id, func.count())
-        .where(col(AgendaItem.meeting_id).in_(meeting_ids))
-        .group_by(col(AgendaItem.meeting_id))
-    ).all()
+    rows = session.exec(_AGENDA_ITEMS, params={"ids": meeting_ids}).all()
     items = {meeting_id: int(count) for meeting_id, count in rows}
     return {
         pairing_id: (items.get(m.id or 0, 0), m.agenda_submitted_at is not None)
@@ -147,35 +169,17 @@ def _agenda_counts(
 
 def _goals_awaiting(session: Session, *, pairing_ids: list[int], user_id: str) -> set[int]:
     """Pairings with a goal the partner proposed and this person has not agreed to yet."""
-    rows = session.exec(
-        select(Goal.pairing_id).where(
-            col(Goal.pairing_id).in_(pairing_ids),
-            col(Goal.status) == GoalStatus.PROPOSED.value,
-            col(Goal.proposed_by) != user_id,
-        )
-    ).all()
+    rows = session.exec(_AWAITING, params={"ids": pairing_ids, "user_id": user_id}).all()
     return set(rows)
 
 
 def _unlogged(session: Session, *, pairing_ids: list[int], now: datetime) -> set[int]:
     """Pairings with a past scheduled session nobody logged (or marked moved or cancelled)."""
-    rows = session.exec(
-        select(Meeting.pairing_id).where(
-            col(Meeting.pairing_id).in_(pairing_ids),
-            col(Meeting.status) == MeetingStatus.SCHEDULED.value,
-            col(Meeting.scheduled_start) < now,
-        )
-    ).all()
+    rows = session.exec(_UNLOGGED, params={"ids": pairing_ids, "now": now}).all()
     return set(rows)
 
 
 def _unrated(session: Session, *, pairing_ids: list[int], user_id: str) -> set[int]:
     """Pairings where this person (the mentee) has a scorecard waiting for ratings."""
-    rows = session.exec(
-        select(Scorecard.pairing_id).where(
-            col(Scorecard.pairing_id).in_(pairing_ids),
-            col(Scorecard.mentee_user_id) == user_id,
-            col(Scorecard.completed_at).is_(None),
-        )
-    ).all()
+    rows = session.exec(_UNRATED, params={"ids": pairing_ids, "user_id": user_id}).all()
     return set(rows)

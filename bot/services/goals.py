@@ -189,17 +189,41 @@ class GoalCounts:
 
 # --- lookups -----------------------------------------------------------------------------------
 
+# The lookups every goal card and dashboard makes, built once with their parameters as bind
+# parameters: building a statement and its cache key took longer than SQLite ran it.
+_PAIR_GOALS = (
+    select(Goal)
+    .where(Goal.pairing_id == sa.bindparam("pairing_id"), col(Goal.status) != GoalStatus.WITHDRAWN)
+    .order_by(col(Goal.position), col(Goal.id))
+)
+_TASK_COUNTS = (
+    sa.select(
+        col(PracticeTask.goal_id),
+        func.coalesce(
+            func.sum(sa.case((col(PracticeTask.status) == TaskStatus.DONE, 1), else_=0)), 0
+        ),
+        func.count(col(PracticeTask.id)),
+    )
+    .where(
+        col(PracticeTask.team_id) == sa.bindparam("team_id"),
+        col(PracticeTask.goal_id).in_(sa.bindparam("ids", expanding=True)),
+    )
+    .group_by(col(PracticeTask.goal_id))
+)
+_MILESTONES = (
+    select(Milestone)
+    .where(
+        Milestone.team_id == sa.bindparam("team_id"),
+        col(Milestone.goal_id).in_(sa.bindparam("ids", expanding=True)),
+    )
+    .order_by(col(Milestone.goal_id), col(Milestone.position), col(Milestone.id))
+)
+
 
 def pair_goals(session: Session, *, pairing_id: int) -> list[Goal]:
     """The pair's goals in position order, withdrawn ones left out: the one definition of
     "the pair's goals" that goals, sessions, plans and graduation share."""
-    return list(
-        session.exec(
-            select(Goal)
-            .where(Goal.pairing_id == pairing_id, col(Goal.status) != GoalStatus.WITHDRAWN)
-            .order_by(col(Goal.position), col(Goal.id))
-        )
-    )
+    return list(session.exec(_PAIR_GOALS, params={"pairing_id": pairing_id}))
 
 
 def list_goals(session: Session, *, pairing: Pairing) -> list[GoalView]:
@@ -226,17 +250,7 @@ def _task_counts(
     ids = [i for i in goal_ids if i is not None]
     if not ids:
         return {}
-    rows = session.execute(
-        sa.select(
-            col(PracticeTask.goal_id),
-            func.coalesce(
-                func.sum(sa.case((col(PracticeTask.status) == TaskStatus.DONE, 1), else_=0)), 0
-            ),
-            func.count(col(PracticeTask.id)),
-        )
-        .where(col(PracticeTask.team_id) == team_id, col(PracticeTask.goal_id).in_(ids))
-        .group_by(col(PracticeTask.goal_id))
-    )
+    rows = session.execute(_TASK_COUNTS, {"team_id": team_id, "ids": ids})
     return {goal_id: (int(done), int(total)) for goal_id, done, total in rows}
 
 
@@ -247,12 +261,7 @@ def _milestones_of(
     by_goal: dict[int, list[Milestone]] = defaultdict(list)
     if not ids:
         return by_goal
-    rows = session.exec(
-        select(Milestone)
-        .where(Milestone.team_id == team_id, col(Milestone.goal_id).in_(ids))
-        .order_by(col(Milestone.goal_id), col(Milestone.position), col(Milestone.id))
-    )
-    for milestone in rows:
+    for milestone in session.exec(_MILESTONES, params={"team_id": team_id, "ids": ids}):
         by_goal[milestone.goal_id].append(milestone)
     return by_goal
 
@@ -283,6 +292,34 @@ def goal_board(session: Session, *, pairing: Pairing, viewer_user_id: str) -> Go
     )
 
 
+def _tally(condition: sa.ColumnElement[bool]) -> sa.ColumnElement[int]:
+    return func.coalesce(func.sum(sa.case((condition, 1), else_=0)), 0)
+
+
+_GOAL_SUMMARY = (
+    sa.select(
+        col(Goal.pairing_id),
+        func.count(col(Goal.id)),
+        _tally(col(Goal.status) == GoalStatus.AGREED),
+        _tally(col(Goal.status).in_([s.value for s in AWAITING_AGREEMENT])),
+        _tally(col(Goal.progress) == GoalProgress.DONE),
+        _tally(col(Goal.progress) == GoalProgress.ON_TRACK),
+        _tally(col(Goal.progress) == GoalProgress.AT_RISK),
+        _tally(
+            sa.and_(
+                col(Goal.due_date) < sa.bindparam("day"),
+                col(Goal.progress).not_in([p.value for p in CLOSED_PROGRESS]),
+            )
+        ),
+    )
+    .where(
+        col(Goal.pairing_id).in_(sa.bindparam("ids", expanding=True)),
+        col(Goal.status) != GoalStatus.WITHDRAWN,
+    )
+    .group_by(col(Goal.pairing_id))
+)
+
+
 def goal_summary(
     session: Session, *, pairing_ids: Iterable[int], today: date | None = None
 ) -> dict[int, GoalCounts]:
@@ -292,31 +329,7 @@ def goal_summary(
     if not ids:
         return counts
     day = today or utcnow().date()
-    status, progress = col(Goal.status), col(Goal.progress)
-
-    def tally(condition: sa.ColumnElement[bool]) -> sa.ColumnElement[int]:
-        return func.coalesce(func.sum(sa.case((condition, 1), else_=0)), 0)
-
-    query = (
-        sa.select(
-            col(Goal.pairing_id),
-            func.count(col(Goal.id)),
-            tally(status == GoalStatus.AGREED),
-            tally(status.in_([s.value for s in AWAITING_AGREEMENT])),
-            tally(progress == GoalProgress.DONE),
-            tally(progress == GoalProgress.ON_TRACK),
-            tally(progress == GoalProgress.AT_RISK),
-            tally(
-                sa.and_(
-                    col(Goal.due_date) < day,
-                    progress.not_in([p.value for p in CLOSED_PROGRESS]),
-                )
-            ),
-        )
-        .where(col(Goal.pairing_id).in_(ids), status != GoalStatus.WITHDRAWN)
-        .group_by(col(Goal.pairing_id))
-    )
-    for pairing_id, *numbers in session.execute(query):
+    for pairing_id, *numbers in session.execute(_GOAL_SUMMARY, {"ids": ids, "day": day}):
         counts[pairing_id] = GoalCounts(*(int(n) for n in numbers))
     return counts
 

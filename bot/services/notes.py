@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import delete, update
+from sqlalchemy import BindParameter, bindparam, delete, update
 from sqlmodel import Session, col, func, select
 
 from bot.errors import FieldErrors, NotFound, UserError
@@ -173,36 +173,38 @@ def pair_notes(
     )
 
 
+# What the pair cards count, built once (their building took longer than SQLite ran them).
+_IDS: BindParameter[list[int]] = bindparam("ids", expanding=True)
+_NOTES_PER_PAIR = (
+    select(PairNote.pairing_id, func.count())
+    .where(col(PairNote.pairing_id).in_(_IDS))
+    .group_by(col(PairNote.pairing_id))
+)
+_NOTED_SESSIONS_PER_PAIR = (
+    select(Meeting.pairing_id, func.count())
+    .where(
+        col(Meeting.pairing_id).in_(_IDS),
+        col(Meeting.status) == MeetingStatus.HELD.value,
+        col(Meeting.notes) != "",
+    )
+    .group_by(col(Meeting.pairing_id))
+)
+_DOCUMENTS_PER_PAIR = (
+    select(PairDocument.pairing_id, func.count())
+    .where(col(PairDocument.pairing_id).in_(_IDS))
+    .group_by(col(PairDocument.pairing_id))
+)
+
+
 def notes_counts(session: Session, *, pairing_ids: Iterable[int]) -> dict[int, NotesCount]:
     """Entries and documents per pairing, for the pair cards (three grouped queries)."""
     ids = sorted(set(pairing_ids))
     if not ids:
         return {}
-    notes = dict(
-        session.exec(
-            select(PairNote.pairing_id, func.count())
-            .where(col(PairNote.pairing_id).in_(ids))
-            .group_by(col(PairNote.pairing_id))
-        ).all()
-    )
-    held = dict(
-        session.exec(
-            select(Meeting.pairing_id, func.count())
-            .where(
-                col(Meeting.pairing_id).in_(ids),
-                col(Meeting.status) == MeetingStatus.HELD.value,
-                col(Meeting.notes) != "",
-            )
-            .group_by(col(Meeting.pairing_id))
-        ).all()
-    )
-    documents = dict(
-        session.exec(
-            select(PairDocument.pairing_id, func.count())
-            .where(col(PairDocument.pairing_id).in_(ids))
-            .group_by(col(PairDocument.pairing_id))
-        ).all()
-    )
+    given = {"ids": ids}
+    notes = dict(session.exec(_NOTES_PER_PAIR, params=given).all())
+    held = dict(session.exec(_NOTED_SESSIONS_PER_PAIR, params=given).all())
+    documents = dict(session.exec(_DOCUMENTS_PER_PAIR, params=given).all())
     return {
         pid: NotesCount(
             entries=int(notes.get(pid, 0)) + int(held.get(pid, 0)),

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from urllib.parse import urlsplit
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
 from bot.errors import FieldErrors, NotFound, UserError
@@ -197,6 +198,21 @@ def learning_plan(
     )
 
 
+# Shown on every dashboard: built once (building it took longer than SQLite ran it).
+_OVERDUE = (
+    select(PracticeTask, Goal)
+    .join(Goal, col(Goal.id) == col(PracticeTask.goal_id))
+    .where(
+        col(Goal.pairing_id).in_(bindparam("ids", expanding=True)),
+        col(Goal.team_id) == col(PracticeTask.team_id),
+        col(Goal.status) != GoalStatus.WITHDRAWN,
+        col(PracticeTask.status) != TaskStatus.DONE,
+        col(PracticeTask.due_date) < bindparam("today"),
+    )
+    .order_by(col(PracticeTask.due_date), col(PracticeTask.id))
+)
+
+
 def overdue_tasks(
     session: Session, *, pairing_ids: Iterable[int], today: date
 ) -> dict[int, list[OverdueTask]]:
@@ -205,18 +221,7 @@ def overdue_tasks(
     found: dict[int, list[OverdueTask]] = {pid: [] for pid in ids}
     if not ids:
         return found
-    rows = session.exec(
-        select(PracticeTask, Goal)
-        .join(Goal, col(Goal.id) == col(PracticeTask.goal_id))
-        .where(
-            col(Goal.pairing_id).in_(ids),
-            col(Goal.team_id) == col(PracticeTask.team_id),
-            col(Goal.status) != GoalStatus.WITHDRAWN,
-            col(PracticeTask.status) != TaskStatus.DONE,
-            col(PracticeTask.due_date) < today,
-        )
-        .order_by(col(PracticeTask.due_date), col(PracticeTask.id))
-    ).all()
+    rows = session.exec(_OVERDUE, params={"ids": ids, "today": today}).all()
     for task, goal in rows:
         found[goal.pairing_id].append(
             OverdueTask(

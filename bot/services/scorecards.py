@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, case, func, update
+from sqlalchemy import CursorResult, Select, bindparam, case, func, update
 from sqlalchemy import select as sql_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -504,10 +504,9 @@ def add_pair_agenda_items(
 # --- trends for the Home tab and the digest ---------------------------------------------------
 
 
-def scorecard_trends(session: Session, *, pairing_ids: Sequence[int]) -> dict[int, ScoreTrend]:
-    """Per pairing: the average of the latest three completed scorecards and of the three before."""
-    if not pairing_ids:
-        return {}
+def _trends_query() -> Select[Any]:
+    """Per pairing, the averages of its latest and previous completed scorecards (built once:
+    building it took longer than SQLite ran it)."""
     meeting_time = func.coalesce(
         col(Meeting.held_at), col(Meeting.scheduled_start), col(Scorecard.created_at)
     )
@@ -527,7 +526,7 @@ def scorecard_trends(session: Session, *, pairing_ids: Sequence[int]) -> dict[in
         )
         .join(Meeting, col(Meeting.id) == col(Scorecard.meeting_id))
         .where(
-            col(Scorecard.pairing_id).in_(list(pairing_ids)),
+            col(Scorecard.pairing_id).in_(bindparam("ids", expanding=True)),
             col(Scorecard.completed_at).is_not(None),
         )
         .subquery()
@@ -538,9 +537,19 @@ def scorecard_trends(session: Session, *, pairing_ids: Sequence[int]) -> dict[in
     for d in DIMENSIONS:
         columns.append(func.avg(case((latest_window, ranked.c[d]))))
         columns.append(func.avg(case((previous_window, ranked.c[d]))))
-    rows = session.execute(
+    return (
         sql_select(*columns).where(ranked.c.rank <= 2 * TREND_WINDOW).group_by(ranked.c.pairing_id)
-    ).all()
+    )
+
+
+_TRENDS = _trends_query()
+
+
+def scorecard_trends(session: Session, *, pairing_ids: Sequence[int]) -> dict[int, ScoreTrend]:
+    """Per pairing: the average of the latest three completed scorecards and of the three before."""
+    if not pairing_ids:
+        return {}
+    rows = session.execute(_TRENDS, {"ids": list(pairing_ids)}).all()
     trends: dict[int, ScoreTrend] = {}
     for row in rows:
         pairing_id, count, *averages = row

@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, func, select
 
 from bot.errors import FieldErrors, NotFound, UserError
@@ -193,6 +194,27 @@ def _ends(meeting: Meeting) -> datetime:
     return meeting.scheduled_start + timedelta(minutes=meeting.duration_minutes)
 
 
+# Looked up by every dashboard, agenda and status: built once (building a statement and its
+# cache key took longer than SQLite ran it).
+_UPCOMING = (
+    select(Meeting)
+    .where(
+        col(Meeting.pairing_id).in_(bindparam("ids", expanding=True)),
+        Meeting.status == MeetingStatus.SCHEDULED,
+        col(Meeting.scheduled_start) > bindparam("since"),
+    )
+    .order_by(col(Meeting.scheduled_start), col(Meeting.id))
+)
+_MINUTES_HELD = (
+    select(Meeting.pairing_id, func.sum(Meeting.minutes_held))
+    .where(
+        col(Meeting.pairing_id).in_(bindparam("ids", expanding=True)),
+        Meeting.status == MeetingStatus.HELD,
+    )
+    .group_by(col(Meeting.pairing_id))
+)
+
+
 def upcoming_meetings(
     session: Session, *, pairing_ids: Sequence[int], now: datetime
 ) -> dict[int, Meeting]:
@@ -200,13 +222,8 @@ def upcoming_meetings(
     if not pairing_ids:
         return {}
     rows = session.exec(
-        select(Meeting)
-        .where(
-            col(Meeting.pairing_id).in_(list(pairing_ids)),
-            Meeting.status == MeetingStatus.SCHEDULED,
-            col(Meeting.scheduled_start) > now - timedelta(minutes=MINUTES_MAX),
-        )
-        .order_by(col(Meeting.scheduled_start), col(Meeting.id))
+        _UPCOMING,
+        params={"ids": list(pairing_ids), "since": now - timedelta(minutes=MINUTES_MAX)},
     ).all()
     found: dict[int, Meeting] = {}
     for meeting in rows:
@@ -572,14 +589,7 @@ def hours_held(session: Session, *, pairing_ids: Sequence[int]) -> dict[int, flo
     hours = dict.fromkeys(pairing_ids, 0.0)
     if not pairing_ids:
         return hours
-    rows = session.exec(
-        select(Meeting.pairing_id, func.sum(Meeting.minutes_held))
-        .where(
-            col(Meeting.pairing_id).in_(list(pairing_ids)),
-            Meeting.status == MeetingStatus.HELD,
-        )
-        .group_by(col(Meeting.pairing_id))
-    ).all()
+    rows = session.exec(_MINUTES_HELD, params={"ids": list(pairing_ids)}).all()
     for pairing_id, minutes in rows:
         hours[pairing_id] = float(minutes or 0) / 60
     return hours

@@ -4,8 +4,10 @@ SQLite is the zero-set-up default (one process); PostgreSQL serves real deployme
 running copies of the bot. Both get the same schema from the same migrations.
 """
 
+import logging
 import os
 import threading
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,6 +17,8 @@ from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session
+
+log = logging.getLogger(__name__)
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
@@ -126,6 +130,31 @@ def _sqlite_engine(url: str, *, in_memory: bool, echo: bool) -> Engine:
     return engine
 
 
+# This process's writers of each SQLite database, in turn. SQLite's own busy handler makes a
+# writer that finds the lock taken sleep and try again, sleeping longer each time (up to 100 ms):
+# under load the lock passed on slowly and unfairly, and a form's save waited seconds behind
+# clicks that came after it. Here a writer waits for the one before it to finish and starts at
+# once. Reentrant: a write nested in another on the same thread is that thread's turn already.
+_writers: "weakref.WeakKeyDictionary[Engine, threading.RLock]" = weakref.WeakKeyDictionary()
+_writers_guard = threading.Lock()
+
+
+@contextmanager
+def _write_turn(engine: Engine) -> Iterator[None]:
+    """Wait for this process's earlier SQLite writers (at most the busy timeout: past it, the
+    writer goes on and SQLite's own lock decides, as for another process's writers)."""
+    with _writers_guard:
+        turn = _writers.setdefault(engine, threading.RLock())
+    mine = turn.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000)
+    if not mine:
+        log.warning("sqlite writer waited out its turn", extra={"seconds": SQLITE_BUSY_TIMEOUT_MS})
+    try:
+        yield
+    finally:
+        if mine:
+            turn.release()
+
+
 @contextmanager
 def session_scope(engine: Engine) -> Iterator[Session]:
     """One unit of work: commit once at the end, roll back if anything raised.
@@ -133,14 +162,15 @@ def session_scope(engine: Engine) -> Iterator[Session]:
     On SQLite the transaction takes the write lock up front (``BEGIN IMMEDIATE``): a deferred
     transaction that reads and then writes fails at once with "database is locked" when another
     thread writes meanwhile, instead of waiting out the busy timeout. Writers queue; readers of
-    a WAL database are never blocked. PostgreSQL claims rows with ``FOR UPDATE SKIP LOCKED``.
+    a WAL database are never blocked, and this process's writers take turns (``_write_turn``).
+    PostgreSQL claims rows with ``FOR UPDATE SKIP LOCKED``.
     """
     with _counted():
         if engine.dialect.name != "sqlite":
             with Session(engine, expire_on_commit=False) as session:
                 yield from _unit_of_work(session)
             return
-        with engine.connect() as conn:
+        with _write_turn(engine), engine.connect() as conn:
             conn = conn.execution_options(sqlite_begin="BEGIN IMMEDIATE")
             with Session(bind=conn, expire_on_commit=False) as session:
                 yield from _unit_of_work(session)

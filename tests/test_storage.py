@@ -1,10 +1,12 @@
 """The unit of work and the column types every table relies on."""
 
+import threading
 from datetime import UTC, date, datetime, timedelta, timezone
+from typing import Any
 
 import pytest
-from sqlalchemy import Engine
-from sqlalchemy.exc import StatementError
+from sqlalchemy import Engine, event
+from sqlalchemy.exc import OperationalError, StatementError
 from sqlmodel import select
 
 from storage.db import session_scope
@@ -41,6 +43,53 @@ def test_session_scope_rolls_back_everything_on_error(engine: Engine) -> None:
         add_then_fail()
     with session_scope(engine) as session:
         assert session.get(Workspace, "T2") is None
+
+
+def _impatient(engine: Engine) -> None:
+    """SQLite's own waiting off: a writer that finds the lock taken fails at once."""
+
+    @event.listens_for(engine, "connect")
+    def no_busy_wait(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.execute("PRAGMA busy_timeout=0")
+
+    engine.dispose()  # the pool's connections are made again, with it
+
+
+def test_this_processs_sqlite_writers_take_turns_instead_of_colliding(engine: Engine) -> None:
+    _impatient(engine)
+    writers, writes = 8, 15
+    failures: list[BaseException] = []
+    start = threading.Barrier(writers)
+
+    def write(n: int) -> None:
+        start.wait()
+        try:
+            for i in range(writes):
+                with session_scope(engine) as session:
+                    session.add(Workspace(team_id=f"T{n}-{i}", name="Acme"))
+                    session.flush()
+        except BaseException as error:  # reported below, every one
+            failures.append(error)
+
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(writers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []  # without the turns: "database is locked"
+    with session_scope(engine) as session:
+        assert len(session.exec(select(Workspace)).all()) == writers * writes
+
+
+def test_a_write_nested_in_a_write_on_the_same_thread_is_still_its_turn(engine: Engine) -> None:
+    """Reentrant: the inner unit does not wait for the outer one's turn (it would wait forever);
+    it waits for SQLite's lock as it always did, and gives up after the busy timeout."""
+    _impatient(engine)
+    with session_scope(engine) as outer:
+        outer.add(Workspace(team_id="T1", name="Acme"))
+        outer.flush()
+        with pytest.raises(OperationalError, match="locked"), session_scope(engine) as inner:
+            inner.connection()  # BEGIN IMMEDIATE
 
 
 def test_datetimes_come_back_aware_utc(engine: Engine) -> None:

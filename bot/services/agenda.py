@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import ColumnElement
+from sqlalchemy import ColumnElement, bindparam
 from sqlmodel import Session, col, func, select
 
 from bot.errors import FieldErrors, Forbidden, UserError
@@ -120,25 +120,45 @@ def _pk(row: Pairing | Meeting | AgendaItem) -> int:
     return row.id
 
 
-def _on_agenda(pairing: Pairing, meeting_id: int | None) -> list[ColumnElement[bool]]:
-    """The WHERE clauses that select one agenda's items."""
+def _on_agenda(*, next_session: bool) -> list[ColumnElement[bool]]:
+    """The WHERE clauses that select one agenda's items: a session's, or the next session's
+    (the agenda of a pair with none booked)."""
     return [
-        col(AgendaItem.team_id) == pairing.team_id,
-        col(AgendaItem.pairing_id) == pairing.id,
+        col(AgendaItem.team_id) == bindparam("team_id"),
+        col(AgendaItem.pairing_id) == bindparam("pairing_id"),
         col(AgendaItem.meeting_id).is_(None)
-        if meeting_id is None
-        else col(AgendaItem.meeting_id) == meeting_id,
+        if next_session
+        else col(AgendaItem.meeting_id) == bindparam("meeting_id"),
     ]
 
 
-def _items(session: Session, *, pairing: Pairing, meeting_id: int | None) -> list[AgendaItem]:
-    return list(
-        session.exec(
-            select(AgendaItem)
-            .where(*_on_agenda(pairing, meeting_id))
-            .order_by(col(AgendaItem.position), col(AgendaItem.id))
-        ).all()
+# An agenda's items and its last position, for a session and for the next one: built once, as
+# every agenda form reads them several times (building took longer than SQLite ran them).
+_ITEMS = {
+    next_session: select(AgendaItem)
+    .where(*_on_agenda(next_session=next_session))
+    .order_by(col(AgendaItem.position), col(AgendaItem.id))
+    for next_session in (False, True)
+}
+_LAST_POSITION = {
+    next_session: select(func.max(AgendaItem.position)).where(
+        *_on_agenda(next_session=next_session)
     )
+    for next_session in (False, True)
+}
+
+
+def _agenda_of(pairing: Pairing, meeting_id: int | None) -> dict[str, object]:
+    """The parameters of ``_ITEMS`` and ``_LAST_POSITION`` for one agenda."""
+    found: dict[str, object] = {"team_id": pairing.team_id, "pairing_id": pairing.id}
+    if meeting_id is not None:
+        found["meeting_id"] = meeting_id
+    return found
+
+
+def _items(session: Session, *, pairing: Pairing, meeting_id: int | None) -> list[AgendaItem]:
+    statement = _ITEMS[meeting_id is None]
+    return list(session.exec(statement, params=_agenda_of(pairing, meeting_id)).all())
 
 
 def _open_actions(session: Session, *, pairing: Pairing) -> list[ActionItem]:
@@ -280,9 +300,8 @@ def agenda_for(session: Session, *, pairing: Pairing, meeting: Meeting | None) -
 
 
 def _next_position(session: Session, *, pairing: Pairing, meeting_id: int | None) -> int:
-    highest = session.exec(
-        select(func.max(AgendaItem.position)).where(*_on_agenda(pairing, meeting_id))
-    ).one()
+    statement = _LAST_POSITION[meeting_id is None]
+    highest = session.exec(statement, params=_agenda_of(pairing, meeting_id)).one()
     return 0 if highest is None else int(highest) + 1
 
 

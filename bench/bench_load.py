@@ -94,6 +94,7 @@ from bot.views.goals import build_progress_modal
 from bot.wiring.app import build_app
 from bot.wiring.runtime import build_deps
 from bot.wiring.server import build_wsgi_app, http_server
+from scheduler.rules import NOTED
 from scheduler.tick import plan_due
 from storage.db import make_engine, session_scope
 from storage.enums import (
@@ -107,7 +108,7 @@ from storage.enums import (
     Visibility,
 )
 from storage.migrate import upgrade
-from storage.models import Delivery, Goal, Pairing, Participant, Program
+from storage.models import NO_WAIT, Delivery, Goal, Pairing, Participant, Program
 
 TEAM = slack_double.DEFAULT_TEAM_ID
 SECRET = "b7d2bench0c1e4f8a9d3e6f7a8b9c0d1e"  # noqa: S105 - the bench's own signing secret
@@ -871,11 +872,15 @@ class Backend:
 
 
 def empty_planned_outbox(url: str) -> None:
-    """Take the planner's messages out of the outbox, so that its next pass is a catch-up."""
+    """Take the planner's messages out of the outbox and its waits off the rows (the "look
+    again" notes of ``scheduler.rules``), so that its next pass is a whole catch-up again."""
     engine = make_engine(url)
     try:
         with engine.begin() as conn:
             conn.execute(Delivery.__table__.delete().where(Delivery.team_id == PLAN_TEAM))  # type: ignore[attr-defined]
+            for table in NOTED.values():
+                waits = {c.name: NO_WAIT for c in table.columns if c.name.endswith("_after")}
+                conn.execute(table.update().where(table.c.team_id == PLAN_TEAM).values(waits))
     finally:
         engine.dispose()
 

@@ -56,6 +56,7 @@ from bot.sandbox.postgres import (
     postgres_binaries_available,
     throwaway_postgres,
 )
+from bot.wiring.runtime import settle_heap
 from scheduler import outbox
 from scheduler.rules import Planner
 from scheduler.tick import PLAN_CHUNK, PlanReport, plan_due
@@ -294,6 +295,7 @@ def run(engine: Engine, size: int, label: str) -> None:
     started = time.perf_counter()
     build(engine, size)
     built = time.perf_counter() - started
+    settle_heap()  # as the bot does once it has started
     catch_up_peak = _peak_mib(engine, NOW)
     catch_up_s, catch_up = _timed(engine, NOW)
     minutes = [NOW + timedelta(minutes=m) for m in range(1, STEADY_PASSES + 1)]

@@ -1,6 +1,7 @@
 """``mentorbot run`` end to end: Socket Mode against the double's WebSocket, HTTP mode as a real
 process that answers Slack and stops cleanly on SIGTERM."""
 
+import gc
 import json
 import os
 import signal
@@ -86,6 +87,11 @@ def test_stopping_lets_work_handed_off_after_an_ack_finish(
     stopping.join(timeout=10)
     assert finished.is_set()
     assert not stopping.is_alive()
+
+
+def test_what_start_up_built_is_set_aside_from_the_collector(socket_runtime: Runtime) -> None:
+    # Frozen: a full collection in a planning pass's write no longer walks the app and modules.
+    assert gc.get_freeze_count() > 10_000
 
 
 def test_runtime_schedules_its_jobs(socket_runtime: Runtime) -> None:

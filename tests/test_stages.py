@@ -12,7 +12,7 @@ from bot.ids import BlockId
 from bot.sandbox.slack_double import SlackDouble
 from bot.services.pair_state import resume_due_pairings
 from bot.services.stages import PairEvent, note_event_for_program
-from scheduler.delivery import Deliverer, Pacer
+from scheduler.delivery import Deliverer, Pacer, settle
 from storage.db import session_scope
 from storage.enums import DeliveryStatus, PairingStatus, ParticipantStatus, Stage
 from storage.models import Delivery, Pairing, Participant
@@ -167,7 +167,9 @@ def _deliveries(engine: Engine, rule: str) -> list[Delivery]:
 
 
 def _deliver_due(deps: Deps) -> None:
-    """The scheduler's next delivery pass."""
+    """The scheduler's next delivery pass, once the delivery after the ack is idle: else the
+    two race for the message, and the test may look while the other one still sends it."""
+    assert settle(deps)
     Deliverer(deps, worker="test", pacer=Pacer(sleep=lambda _: None)).run()
 
 

@@ -104,10 +104,8 @@ class Directory:
             return remembered
         with read_scope(self.engine) as session:
             cached = _cached_row(session, team_id=team_id, user_id=user_id)
-        if cached is not None:
-            self._remember(cached)
-            if _fresh(cached, now, max_age):
-                return cached
+        if cached is not None and _fresh(cached, now, max_age):
+            return self._remember(cached)
         try:
             info = self.gateway_for(team_id).user_info(user_id)
         except SlackCallError as exc:

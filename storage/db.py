@@ -147,7 +147,7 @@ def _write_turn(engine: Engine) -> Iterator[None]:
         turn = _writers.setdefault(engine, threading.RLock())
     mine = turn.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000)
     if not mine:
-        log.warning("sqlite writer waited out its turn", extra={"seconds": SQLITE_BUSY_TIMEOUT_MS})
+        log.warning("sqlite writer waited out its turn", extra={"ms": SQLITE_BUSY_TIMEOUT_MS})
     try:
         yield
     finally:

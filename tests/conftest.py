@@ -39,6 +39,16 @@ class FrozenClock:
         self.current += delta
 
 
+class TickingClock:
+    """A monotonic clock (seconds) the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
 @pytest.fixture
 def clock() -> FrozenClock:
     """A clock frozen at a Monday morning, UTC."""

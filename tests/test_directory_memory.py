@@ -14,28 +14,18 @@ from bot.directory import MEMORY_SECONDS, Directory
 from bot.sandbox.slack_double import SlackDouble
 from storage.db import session_scope
 from storage.models import SlackUser
-from tests.conftest import FrozenClock
+from tests.conftest import FrozenClock, TickingClock
 
 TEAM = "T0001"
 
 
-class Ticks:
-    """A monotonic clock the test moves."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
+@pytest.fixture
+def ticks() -> TickingClock:
+    return TickingClock()
 
 
 @pytest.fixture
-def ticks() -> Ticks:
-    return Ticks()
-
-
-@pytest.fixture
-def people(deps: Deps, engine: Engine, clock: FrozenClock, ticks: Ticks) -> Directory:
+def people(deps: Deps, engine: Engine, clock: FrozenClock, ticks: TickingClock) -> Directory:
     return Directory(deps.slack, engine, clock, monotonic=ticks)
 
 
@@ -76,7 +66,7 @@ def test_a_person_looked_up_again_within_the_minute_costs_no_unit_of_work(
 
 
 def test_after_the_minute_the_database_is_read_again_and_another_copys_answer_counts(
-    people: Directory, engine: Engine, ticks: Ticks, lookups: list[str], slack: SlackDouble
+    people: Directory, engine: Engine, ticks: TickingClock, lookups: list[str], slack: SlackDouble
 ) -> None:
     assert people.tz(team_id=TEAM, user_id="U0002") == "America/New_York"
     _move_to(engine, "U0002", "Asia/Kolkata")

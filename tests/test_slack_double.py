@@ -38,6 +38,7 @@ from bot.sandbox.slack_double import (
     slash_command_payload,
     view_submission_body,
 )
+from tests.conftest import TickingClock
 
 SECRET = "signing-secret-for-tests"
 MODAL: dict[str, Any] = {
@@ -60,23 +61,13 @@ HOME: dict[str, Any] = {
 }
 
 
-class FakeClock:
-    """A monotonic clock the test moves by hand."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
+@pytest.fixture
+def clock() -> TickingClock:
+    return TickingClock()
 
 
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-def slack(clock: FakeClock) -> Iterator[SlackDouble]:
+def slack(clock: TickingClock) -> Iterator[SlackDouble]:
     with SlackDouble(clock=clock, socket_ping_interval=0.1) as double:
         yield double
 
@@ -527,7 +518,7 @@ def test_views_open_trigger_ids_are_single_use(slack: SlackDouble, client: WebCl
 
 
 def test_trigger_ids_expire_on_the_injected_clock(
-    slack: SlackDouble, client: WebClient, clock: FakeClock
+    slack: SlackDouble, client: WebClient, clock: TickingClock
 ) -> None:
     trigger = slack.new_trigger_id()
     clock.now += 3.5
@@ -640,7 +631,7 @@ def test_delay_outlives_client_timeout(slack: SlackDouble) -> None:
     assert history["messages"][0]["metadata"]["event_payload"] == {"outbox_id": 42}
 
 
-def test_channel_rate_limiter_uses_injected_clock(clock: FakeClock) -> None:
+def test_channel_rate_limiter_uses_injected_clock(clock: TickingClock) -> None:
     with SlackDouble(channel_rate_limit=1.0, channel_burst=2, clock=clock) as slack:
         client = WebClient(token="xoxb-test", base_url=slack.api_url)
         client.chat_postMessage(channel="C1", text="1")

@@ -158,6 +158,27 @@ def test_a_signed_body_that_is_not_utf8_is_a_400(bot: SlackToBot, slack: SlackDo
     assert _slack_calls(slack) == []
 
 
+def test_a_command_whose_words_say_payload_is_read_as_the_command_it_is(bot: SlackToBot) -> None:
+    # Bolt alone reads any form holding "payload" as an interaction's payload= form.
+    answer = bot.command("payload please", user_id=MENTEE)
+    assert answer.status == 200
+    assert "I don't know `/mentor payload`" in answer.json()["text"]
+
+
+def test_a_form_with_two_payloads_is_judged_on_the_one_bolt_is_given(
+    bot: SlackToBot, slack: SlackDouble, engine: Engine
+) -> None:
+    # The first is a click, the second has no action: the request is read once, so the payload
+    # checked is the payload dispatched (the last, as Python's form parsers keep it).
+    click = slack_double.block_actions_body("home_refresh", "", user_id=MENTEE, team_id=TEAM)
+    empty = {"type": "block_actions", "user": {"id": MENTEE}, "actions": []}
+    response = bot.post(f"{click}&{urlencode({'payload': json.dumps(empty)})}")
+    assert response.status == 400
+    assert response.json()["error"] == "no_actions"
+    assert _slack_calls(slack) == []
+    _nothing_stored(engine)
+
+
 @pytest.mark.parametrize(
     ("block_id", "value", "field"),
     [

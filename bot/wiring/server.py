@@ -12,7 +12,8 @@ and logs the body of a request that fails its signature check:
   that is not a JSON object with a type) is 400, and nothing is stored; so is a payload of a
   type this app never receives, or one Bolt would fail on before any listener runs (an action
   without an action id, ids that are not strings: Bolt would answer 500);
-- a command whose words say "payload" is re-encoded so that Bolt reads it as a command.
+- the body is parsed once, here, and Bolt is handed the payload: Bolt would parse it again,
+  and read a command whose words say "payload" as an interaction with none.
 
 ``GET /metrics`` is the Prometheus scrape (``bot.metrics``), unsigned like the health check:
 Prometheus calls it, and it holds counts only, no person's words or ids. Socket Mode has no
@@ -28,19 +29,20 @@ own one-time state instead. Without OAuth they are 404 like any other path.
 
 import hashlib
 import hmac
-import io
 import json
 import logging
 import socket
 import threading
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, parse_qsl, urlencode
+from urllib.parse import parse_qsl
 
-from slack_bolt import App, BoltRequest
+from slack_bolt import App, BoltRequest, BoltResponse
 from slack_bolt.adapter.wsgi import SlackRequestHandler
+from slack_bolt.adapter.wsgi.http_response import WsgiHttpResponse
 from sqlalchemy import Engine
 from waitress.server import create_server
 
@@ -90,15 +92,16 @@ def build_wsgi_app(
             started = time.perf_counter()
             surface = metrics.REFUSED
             try:
-                refusal = _check(environ, signing_secret, clock())
-                if refusal is not None:
-                    status, error = refusal
-                    return _json(start_response, status, {"ok": False, "error": error})
-                surface = _surface(environ)
-                if _rate_limited(environ):
+                checked = _check(environ, signing_secret, clock())
+                if isinstance(checked, Refusal):
+                    return _json(
+                        start_response, checked.status, {"ok": False, "error": checked.error}
+                    )
+                surface = metrics.payload_surface(checked.body)
+                if _rate_limited(checked.body):
                     return _json(start_response, "200 OK", {"ok": True})
                 # Bolt answers once the listener has acked; the rest of its work runs after.
-                return slack_handler(environ, start_response)
+                return _answer(start_response, app.dispatch(checked))
             finally:
                 metrics.request_answered(surface, time.perf_counter() - started)
         if path == METRICS_PATH and method == "GET":
@@ -119,21 +122,25 @@ def build_wsgi_app(
     return wsgi_app
 
 
-def _check(environ: dict[str, Any], secret: str, now: float) -> tuple[str, str] | None:
-    """Read and check a request to ``/slack/events``; (status, error) when it is refused.
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """Why a request to ``/slack/events`` is not passed on: the HTTP status and the error."""
 
-    The body read is put back in ``environ`` for Bolt.
-    """
+    status: str
+    error: str
+
+
+def _check(environ: dict[str, Any], secret: str, now: float) -> BoltRequest | Refusal:
+    """Read and check a request to ``/slack/events``: Bolt's request for it, read once, or why
+    it is refused."""
     try:
         length = int(environ.get("CONTENT_LENGTH") or 0)
     except ValueError:
-        return "400 Bad Request", "bad_content_length"
+        return Refusal("400 Bad Request", "bad_content_length")
     if length > MAX_BODY_BYTES:
         log.warning("request refused: body too large", extra={"bytes": length})
-        return "413 Payload Too Large", "payload_too_large"
+        return Refusal("413 Payload Too Large", "payload_too_large")
     body = environ["wsgi.input"].read(length) if length > 0 else b""
-    environ["wsgi.input"] = io.BytesIO(body)
-    environ["CONTENT_LENGTH"] = str(len(body))
     timestamp = str(environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP") or "")
     signature = str(environ.get("HTTP_X_SLACK_SIGNATURE") or "")
     if not _signed(secret, timestamp, signature, body, now):
@@ -142,52 +149,22 @@ def _check(environ: dict[str, Any], secret: str, now: float) -> tuple[str, str] 
             "request refused: invalid signature",
             extra={"bytes": len(body), "timestamp": timestamp[:20]},
         )
-        return "401 Unauthorized", "invalid_request"
-    content_type = str(environ.get("CONTENT_TYPE") or "")
-    problem = _malformed(body, content_type)
-    if problem is not None:
-        log.warning("request refused: not a Slack payload", extra={"problem": problem})
-        return "400 Bad Request", problem
-    readable = _for_bolt(body, content_type)
-    environ["wsgi.input"] = io.BytesIO(readable)
-    environ["CONTENT_LENGTH"] = str(len(readable))
-    return None
+        return Refusal("401 Unauthorized", "invalid_request")
+    read = _read(body, environ)
+    if isinstance(read, str):
+        log.warning("request refused: not a Slack payload", extra={"problem": read})
+        return Refusal("400 Bad Request", read)
+    return read
 
 
-def _for_bolt(body: bytes, content_type: str) -> bytes:
-    """The body as Bolt reads it right. Bolt takes any form whose text holds "payload" for an
-    interaction's ``payload=`` form: a command whose words say "payload" would reach no
-    listener. Such a form is encoded again with every "p" as "%70", which reads back the same
-    (the signature was checked on the bytes Slack sent)."""
-    if content_type.startswith("application/json") or b"payload" not in body:
-        return body
-    fields = parse_qsl(body.decode("utf-8"), keep_blank_values=True)
-    if any(name == "payload" for name, _ in fields):
-        return body
-    return urlencode(fields).replace("p", "%70").encode()
-
-
-def _rate_limited(environ: dict[str, Any]) -> bool:
+def _rate_limited(payload: dict[str, Any]) -> bool:
     """Whether this is Slack saying it holds back events (Bolt has no listener for it)."""
-    body: bytes = environ["wsgi.input"].getvalue()
-    if not body.startswith(b"{") or b"app_rate_limited" not in body:
+    if payload.get("type") != "app_rate_limited":
         return False
-    data = json.loads(body)
-    if data.get("type") != "app_rate_limited":
-        return False
-    log.warning("Slack is rate limiting events", extra={"minute": data.get("minute_rate_limited")})
+    log.warning(
+        "Slack is rate limiting events", extra={"minute": payload.get("minute_rate_limited")}
+    )
     return True
-
-
-def _surface(environ: dict[str, Any]) -> str:
-    """The Slack surface of a checked request, from its payload's type (a label for metrics)."""
-    body: bytes = environ["wsgi.input"].getvalue()
-    if str(environ.get("CONTENT_TYPE") or "").startswith("application/json"):
-        return metrics.surface_of(json.loads(body).get("type"))
-    form = parse_qs(body.decode("utf-8"), keep_blank_values=True)
-    if "payload" in form:
-        return metrics.surface_of(json.loads(form["payload"][0]).get("type"))
-    return metrics.surface_of("command" if "command" in form else None)
 
 
 def _signed(secret: str, timestamp: str, signature: str, body: bytes, now: float) -> bool:
@@ -204,12 +181,19 @@ INTERACTIONS = frozenset({"block_actions", "view_submission"})
 EVENT_ENVELOPES = frozenset({"event_callback", "url_verification", "app_rate_limited"})
 
 
-def _malformed(body: bytes, content_type: str) -> str | None:
-    """Why a signed body is not a payload Slack sends, or None when it is one."""
+def _read(body: bytes, environ: dict[str, Any]) -> BoltRequest | str:
+    """Bolt's request for a signed body, or why the body is not a payload Slack sends.
+
+    The body is parsed here once and Bolt is given the result: Bolt would otherwise parse it
+    again (form-decoding a view submission is the costliest step of reading a request), and
+    reads any form whose text holds "payload" as an interaction's ``payload=`` form, so that a
+    command whose words say "payload" would reach no listener."""
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
         return "not_utf8"
+    content_type = str(environ.get("CONTENT_TYPE") or "")
+    payload: dict[str, Any]
     if content_type.startswith("application/json"):
         try:
             data = json.loads(text)
@@ -217,21 +201,27 @@ def _malformed(body: bytes, content_type: str) -> str | None:
             return "invalid_json"
         if not isinstance(data, dict) or not isinstance(data.get("type"), str):
             return "bad_shape"
-        return _event_problem(data) or _unreadable(text, content_type)
-    form = parse_qs(text, keep_blank_values=True)
-    if "payload" in form:
-        try:
-            payload = json.loads(form["payload"][0])
-        except ValueError:
-            return "invalid_payload"
-        if not isinstance(payload, dict) or not isinstance(payload.get("type"), str):
+        problem = _event_problem(data)
+        payload = data
+    else:
+        form = dict(parse_qsl(text, keep_blank_values=True))
+        if "payload" in form:
+            try:
+                data = json.loads(form["payload"])
+            except ValueError:
+                return "invalid_payload"
+            if not isinstance(data, dict) or not isinstance(data.get("type"), str):
+                return "bad_shape"
+            problem = _interaction_problem(data)
+            payload = data
+        elif "command" in form:
+            problem = None if form["command"].startswith("/") else "bad_command"
+            payload = form
+        elif "ssl_check" in form:
+            problem, payload = None, form
+        else:
             return "bad_shape"
-        return _interaction_problem(payload) or _unreadable(text, content_type)
-    if "command" in form:
-        return None if form["command"][0].startswith("/") else "bad_command"
-    if "ssl_check" in form:
-        return None
-    return "bad_shape"
+    return problem or _bolt_request(text, payload, environ)
 
 
 def _text(value: object) -> bool:
@@ -273,14 +263,31 @@ def _event_problem(data: dict[str, Any]) -> str | None:
     return None
 
 
-def _unreadable(text: str, content_type: str) -> str | None:
-    """Whether Bolt can read the payload's ids (team, user, channel…) without failing: it
-    reads them before any listener runs, and a forged type there would be a 500."""
+def _bolt_request(text: str, payload: dict[str, Any], environ: dict[str, Any]) -> BoltRequest | str:
+    """Bolt's HTTP request for a payload parsed here, with the body Slack sent as its raw body
+    (Bolt parses only a body it is given as text), or "bad_shape" when Bolt cannot read the
+    payload's ids (team, user, channel…): it reads them before any listener runs, and a forged
+    type there would be a 500."""
+    # The headers as Bolt's WSGI adapter names them: "content-type", "x-slack-signature"…
+    headers = {
+        key.removeprefix("HTTP_").lower().replace("_", "-"): value
+        for key, value in environ.items()
+        if key.startswith("HTTP_") or key in ("CONTENT_LENGTH", "CONTENT_TYPE")
+    }
     try:
-        BoltRequest(body=text, headers={"content-type": [content_type]})
+        request = BoltRequest(body=payload, headers=headers, mode="socket_mode")
     except Exception:  # whatever Bolt trips on, the payload is not one Slack sends
         return "bad_shape"
-    return None
+    request.raw_body = text
+    request.mode = "http"
+    return request
+
+
+def _answer(start_response: StartResponse, response: BoltResponse) -> list[bytes]:
+    """Bolt's answer, as its WSGI adapter writes it."""
+    answer = WsgiHttpResponse(status=response.status, headers=response.headers, body=response.body)
+    start_response(answer.status, answer.get_headers())
+    return list(answer.get_body())
 
 
 def _json(start_response: StartResponse, status: str, payload: dict[str, Any]) -> list[bytes]:

@@ -1,9 +1,11 @@
 """Sending the outbox: paced like Slack wants, retried when that helps, never sent twice.
 
 Each claimed delivery goes through: drop if its moment passed (or it only informs someone in
-quieter mode) -> resolve the conversation (and store it) -> if the previous attempt's outcome is
-unknown, look for the message first -> wait for the channel's and the workspace's pace -> send
-with the dedupe key as message metadata -> mark sent. A 429 waits out ``Retry-After``; 5xx and
+quieter mode) -> resolve the conversation -> if the previous attempt's outcome is unknown, look
+for the message first -> take the channel's next slot and fence the claim (its lease extended,
+its conversation stored), in one short unit of work when the slot is now -> wait for the slot
+-> send with the dedupe key as message metadata -> mark sent. Three units of work a message:
+the claim, the slot with the fence, the mark. A 429 waits out ``Retry-After``; 5xx and
 network errors back off exponentially with jitter up to a limit; permanent errors (the person
 left, the channel is gone) fail for good and are raised to the program's leads as a red flag.
 
@@ -118,26 +120,32 @@ class Pacer:
         own that is over before the wait begins.
         """
         if shared is None:
-            now, start = self._reserve(team_id, channel_id)
+            _, start = self._reserve(team_id, channel_id)
+            delay = max(start - self.clock(), 0.0)
         else:
             with shared() as session:
-                # Connected (on SQLite holding the write lock) before the clock is read: a slot
-                # counted from a moment that went stale meanwhile would come early.
-                session.connection()
-                now, start = self._reserve(team_id, channel_id)
-                start = claim_slot(
-                    session,
-                    team_id=team_id,
-                    channel_id=channel_id,
-                    now=now,
-                    earliest=start,
-                    gap=self.channel_gap,
-                    tolerance=self.tolerance,
-                )
-        delay = max(start - self.clock(), 0.0)
+                delay = self.book(team_id, channel_id, session)
         if delay > 0:
             self.sleep(delay)
         return delay
+
+    def book(self, team_id: str, channel_id: str, session: Session) -> float:
+        """Claim the channel's next slot for every copy in ``session`` (a write unit of work,
+        committed before any wait); the seconds until the slot, for the caller to wait."""
+        # Connected (on SQLite holding the write lock) before the clock is read: a slot counted
+        # from a moment that went stale meanwhile would come early.
+        session.connection()
+        now, start = self._reserve(team_id, channel_id)
+        start = claim_slot(
+            session,
+            team_id=team_id,
+            channel_id=channel_id,
+            now=now,
+            earliest=start,
+            gap=self.channel_gap,
+            tolerance=self.tolerance,
+        )
+        return max(start - self.clock(), 0.0)
 
     def _reserve(self, team_id: str, channel_id: str) -> tuple[float, float]:
         """This copy's own reckoning: now, and the moment its next send may start."""
@@ -416,8 +424,7 @@ class Deliverer:
             claim = replace(claim, channel_id=channel)
             if claim.needs_check and self._already_sent(claim, channel, report):
                 return
-            self.pacer.wait(claim.team_id, channel, shared=self.deps.session)
-            if not self._fence(claim):
+            if not self._paced(claim.team_id, channel, lambda session: self._fence(session, claim)):
                 report.lost += 1
                 return
             ts = self._send(claim, channel)
@@ -497,13 +504,12 @@ class Deliverer:
         all in the metadata.
         """
         key = claims[0].dedupe_key if len(claims) == 1 else f"bundle:{secrets.token_hex(8)}"
-        # Paced first: the fence below must be the last thing before the send, or a long wait
-        # could outlast the lease it extends.
-        self.pacer.wait(claims[0].team_id, channel, shared=self.deps.session)
-        now = self.deps.now()
-        with self.deps.session() as session:
+        held: list[Claim] = []
+
+        def fence(session: Session) -> bool:
             # A row whose lease ran out may be another worker's to send by now: it stays out.
-            held = [
+            now = self.deps.now()
+            held[:] = [
                 c
                 for c in claims
                 if outbox.remember_send(
@@ -516,6 +522,9 @@ class Deliverer:
                     lease=self.lease,
                 )
             ]
+            return bool(held)
+
+        self._paced(claims[0].team_id, channel, fence)
         report.lost += len(claims) - len(held)
         if not held:
             return
@@ -559,15 +568,33 @@ class Deliverer:
         if claim.rule == DIGEST_RULE:
             self._attach_chart(claim, channel, look_first=found)
 
-    def _fence(self, claim: Claim) -> bool:
-        """Whether the claim still holds right before its send (its lease then runs from now).
+    def _paced(self, team_id: str, channel: str, fence: Callable[[Session], bool]) -> bool:
+        """Take the channel's next send slot, then ``fence`` (whether the claims still hold,
+        their leases then running from now); the fence's answer.
 
-        Outside the Slack call's way: a short transaction of its own, committed before it.
+        The fence must be the last thing before the send, or a wait could outlast the lease it
+        extends: when the slot is now it is in the slot's own short unit of work, after a wait
+        in one of its own. Either is committed before the Slack call.
         """
         with self.deps.session() as session:
-            held = outbox.fence(
-                session, claim=claim, worker=self.worker, now=self.deps.now(), lease=self.lease
-            )
+            delay = self.pacer.book(team_id, channel, session)
+            if delay <= 0:
+                return fence(session)
+        self.pacer.sleep(delay)
+        with self.deps.session() as session:
+            return fence(session)
+
+    def _fence(self, session: Session, claim: Claim) -> bool:
+        """Whether the claim still holds right before its send; its conversation is stored with
+        the extended lease, so that a reconcile knows where to look."""
+        held = outbox.fence(
+            session,
+            claim=claim,
+            worker=self.worker,
+            now=self.deps.now(),
+            lease=self.lease,
+            channel_id=claim.channel_id,
+        )
         if not held:
             log.warning("delivery lease lost: not sending", extra={"delivery_id": claim.id})
         return held
@@ -622,20 +649,15 @@ class Deliverer:
             )
 
     def _channel(self, claim: Claim) -> str:
-        """The conversation to post in, resolved once and stored before the first send."""
+        """The conversation to post in: resolved once, and stored by the fence before the first
+        send."""
         if claim.channel_id:
             return claim.channel_id
         if claim.members:
-            channel = self.deps.slack(claim.team_id).open_conversation(claim.members)
-        elif claim.recipient_id[:1] in ("U", "W"):
-            channel = self.deps.slack(claim.team_id).open_conversation([claim.recipient_id])
-        else:
-            channel = claim.recipient_id
-        with self.deps.session() as session:
-            outbox.remember_channel(
-                session, delivery_id=claim.id, worker=self.worker, channel_id=channel
-            )
-        return channel
+            return self.deps.slack(claim.team_id).open_conversation(claim.members)
+        if claim.recipient_id[:1] in ("U", "W"):
+            return self.deps.slack(claim.team_id).open_conversation([claim.recipient_id])
+        return claim.recipient_id
 
     def _already_sent(self, claim: Claim, channel: str, report: DeliveryReport) -> bool:
         oldest = (claim.due_at - timedelta(minutes=5)).timestamp()
@@ -849,12 +871,19 @@ def settle(deps: Deps, timeout: float = 10.0) -> bool:
 
 
 def _deliver_until_quiet(deps: Deps, state: _Soon) -> None:
-    """Deliver until nothing is due (a failure notice queued by a pass goes out too)."""
+    """Deliver until nothing is due (a failure notice queued by a pass goes out too).
+
+    A batch that was not full took everything due when it claimed (what was queued since asked
+    for ``again``): only a full one, or one that failed a send for good and so queued a notice
+    of it, is followed by another claim.
+    """
     deliverer = Deliverer(deps, worker=worker_id(), pacer=pacer_for(deps))
     while True:
         try:
-            while deliverer.run(max_batches=1).claimed:
-                pass
+            while True:
+                report = deliverer.run(max_batches=1)
+                if report.claimed < deliverer.batch and not report.failed:
+                    break
         except Exception:
             log.exception("delivery after an ack failed")
         with state.lock:

@@ -434,11 +434,6 @@ def _set(session: Session, delivery_id: int, worker: str, **values: Any) -> bool
     return bool(getattr(result, "rowcount", 0))
 
 
-def remember_channel(session: Session, *, delivery_id: int, worker: str, channel_id: str) -> bool:
-    """Store the resolved conversation before sending, so a reconcile knows where to look."""
-    return _set(session, delivery_id, worker, channel_id=channel_id)
-
-
 def _fenced(claim: Claim, worker: str, now: datetime) -> Any:
     """The claim is still this worker's, from this very claim, and its lease has not run out.
 
@@ -453,16 +448,26 @@ def _fenced(claim: Claim, worker: str, now: datetime) -> Any:
     )
 
 
-def fence(session: Session, *, claim: Claim, worker: str, now: datetime, lease: timedelta) -> bool:
-    """Right before a send: True and the lease extended from ``now`` when the claim still holds.
+def fence(
+    session: Session,
+    *,
+    claim: Claim,
+    worker: str,
+    now: datetime,
+    lease: timedelta,
+    channel_id: str | None = None,
+) -> bool:
+    """Right before a send: True and the lease extended from ``now`` when the claim still holds,
+    with the conversation it goes to (``channel_id``) stored, so a reconcile knows where to look.
 
     One short UPDATE, committed before the Slack call: a worker whose lease ran out (another one
     may have reclaimed the row, looked in the conversation and sent) must not send, and the
     extended lease keeps other workers from reclaiming, and reconciling, a send in flight.
     """
-    result = session.execute(
-        update(Delivery).where(_fenced(claim, worker, now)).values(lease_until=now + lease)
-    )
+    values: dict[str, Any] = {"lease_until": now + lease}
+    if channel_id is not None:
+        values["channel_id"] = channel_id
+    result = session.execute(update(Delivery).where(_fenced(claim, worker, now)).values(**values))
     return bool(getattr(result, "rowcount", 0))
 
 

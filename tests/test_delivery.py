@@ -5,7 +5,7 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine, event
 from sqlmodel import select
 
 from bot.config import Settings
@@ -95,6 +95,50 @@ def test_due_rows_are_sent_once_with_their_key_as_metadata(
     assert later.status is DeliveryStatus.PENDING
     assert deliverer.run().claimed == 0
     assert len(slack.calls_to("chat.postMessage")) == 1
+
+
+def test_a_message_takes_three_write_units_and_its_conversation_is_stored_before_the_send(
+    engine: Engine,
+    clock: FrozenClock,
+    slack: SlackDouble,
+    deliverer: Deliverer,
+    fake_time: FakeTime,
+    deps: Deps,
+) -> None:
+    _plan(engine, clock, _item(clock, "k1"))
+    writes: list[str] = []
+
+    def began(conn: Connection) -> None:
+        if conn.get_execution_options().get("sqlite_begin") == "BEGIN IMMEDIATE":
+            writes.append("write")
+
+    slack.fail_next("chat.postMessage", status=503)
+    event.listen(engine, "begin", began)
+    try:
+        assert deliverer.run(max_batches=1).retried == 1
+        # The claim, the channel's slot with the fence, then the retry's mark.
+        assert len(writes) == 3
+        [row] = _rows(engine)
+        assert row.channel_id == slack.dm_channel_id("U0001")
+        clock.advance(timedelta(minutes=5))
+        fake_time.now += 300
+        writes.clear()
+        assert deliverer.run(max_batches=1).sent == 1
+        assert len(writes) == 3
+        # A send that must wait for its slot fences after the wait, in a unit of its own.
+        _plan(engine, clock, _item(clock, "k2"), _item(clock, "k3"))
+        writes.clear()
+        assert (
+            Deliverer(deps, worker="test-1", pacer=deliverer.pacer, bundling=False)
+            .run(max_batches=1)
+            .sent
+            == 2
+        )
+        # The claim, then each: the slot, the fence after the wait, the mark.
+        assert len(writes) == 1 + 2 * 3
+        assert fake_time.slept
+    finally:
+        event.remove(engine, "begin", began)
 
 
 def test_sends_to_one_channel_are_spaced_a_second_apart(

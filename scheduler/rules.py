@@ -116,8 +116,8 @@ STAGE_BATCH = 500
 FLAG_BATCH = 200
 # What makes a red flag the same flag: raising it again changes nothing.
 FLAG_UNIQUE = ("team_id", "dedupe_key")
-# Pairings noted planned (the lapse rule's markers) per write.
-NOTE_BATCH = 200
+# Pairings noted planned (the lapse rule's markers) per write: as many as a slice's messages.
+NOTE_BATCH = 100
 
 T = TypeVar("T")
 

@@ -89,10 +89,11 @@ class InlineSlices:
         in one unit of work, the other notes (rows read that had nothing due) after it, a
         batch a unit: each commit rewrites the pages it touched, so fewer is faster."""
         batches = note_batches(notes)
+        first = next(batches, {})  # batched before the write begins: nothing to hold it up
         with self._writes() as session:
             self._enqueued += outbox.insert_prepared(session, documents)
             raise_flags(session, flags)
-            set_notes(session, next(batches, {}))
+            set_notes(session, first)
         for batch in batches:
             with self._writes() as session:
                 set_notes(session, batch)

@@ -22,7 +22,10 @@ from storage.db import checkpoint
 
 log = logging.getLogger(__name__)
 
-PLAN_CHUNK = 200
+# Messages a slice of a planning pass writes. On SQLite a slice's hold is mostly the index and
+# table pages its rows touch, rewritten at its commit: 100 keeps the longest hold of a catch-up
+# over 100,000 pairings about 20 ms on a quick machine, and well under 50 on a slow one.
+PLAN_CHUNK = 100
 # On PostgreSQL one copy of the bot plans at a time: the others' passes would find nothing new.
 PG_PLANNING_LOCK = 0x6D62706C616E  # "mbplan"
 

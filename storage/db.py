@@ -96,7 +96,7 @@ def _private_file(path: Path) -> None:
             file.chmod(PRIVATE_MODE)
 
 
-def _sqlite_engine(url: str, *, in_memory: bool, echo: bool) -> Engine:
+def _sqlite_engine(url: str, *, in_memory: bool, echo: bool, query_only: bool = False) -> Engine:
     kwargs: dict[str, Any] = {"connect_args": {"check_same_thread": False}}
     if not in_memory:
         # A connection for each of Bolt's listener threads and the after-ack and scheduler
@@ -120,6 +120,8 @@ def _sqlite_engine(url: str, *, in_memory: bool, echo: bool) -> Engine:
             # Read pages through a memory map instead of a read() and a copy each: the planner's
             # index probes got about a third faster at 100,000 pairings.
             cursor.execute(f"PRAGMA mmap_size={SQLITE_MMAP_BYTES}")
+        if query_only:
+            cursor.execute("PRAGMA query_only=ON")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -180,30 +182,45 @@ def session_scope(engine: Engine) -> Iterator[Session]:
 def read_scope(engine: Engine) -> Iterator[Session]:
     """A read-only unit of work: it never takes the write lock, and refuses any write.
 
-    On SQLite a deferred transaction reads a WAL snapshot beside the writer (``query_only``
-    makes a stray write fail loudly instead of queueing for the lock); PostgreSQL runs it as a
-    ``READ ONLY`` transaction, begun as one (``BEGIN READ ONLY``: no round trip of its own; the
-    connection is a writer again once it goes back to the pool). Nothing is committed: the
-    transaction is rolled back at the end.
+    On SQLite a deferred transaction reads a WAL snapshot beside the writer, on a connection of
+    a pool of its own that is ``query_only`` (``_reader``): a stray write fails loudly instead
+    of queueing for the lock. PostgreSQL runs it as a ``READ ONLY`` transaction, begun as one
+    (``BEGIN READ ONLY``: no round trip of its own; the connection is a writer again once it
+    goes back to the pool). Nothing is committed: the transaction is rolled back at the end.
     """
-    with engine.connect() as conn:
-        shared = isinstance(engine.pool, StaticPool)  # one connection for every thread
-        guarded = conn.dialect.name == "sqlite" and not shared
-        if guarded:
-            conn.exec_driver_sql("PRAGMA query_only=ON")
-        elif conn.dialect.name == "postgresql":
+    with _reader(engine).connect() as conn:
+        if conn.dialect.name == "postgresql":
             conn = conn.execution_options(postgresql_readonly=True)
-        try:
-            with Session(bind=conn, expire_on_commit=False) as session:
-                try:
-                    yield session
-                finally:
-                    # Detached before the rollback, which would expire what was read.
-                    session.expunge_all()
-                    session.rollback()
-        finally:
-            if guarded:
-                conn.exec_driver_sql("PRAGMA query_only=OFF")
+        with Session(bind=conn, expire_on_commit=False) as session:
+            try:
+                yield session
+            finally:
+                # Detached before the rollback, which would expire what was read.
+                session.expunge_all()
+                session.rollback()
+
+
+# SQLite: each database's read units have connections of their own, ``query_only`` from the
+# moment they connect (switching it on and off around each unit took four statements of its
+# own). Keyed weakly by the bot's engine, and disposed with it.
+_readers: "weakref.WeakKeyDictionary[Engine, Engine]" = weakref.WeakKeyDictionary()
+_readers_guard = threading.Lock()
+
+
+def _reader(engine: Engine) -> Engine:
+    """The engine ``engine``'s read units connect through: on a SQLite file, one whose
+    connections refuse writes; otherwise ``engine`` itself (an in-memory database is one
+    connection, shared; PostgreSQL begins each read unit ``READ ONLY``)."""
+    if engine.dialect.name != "sqlite" or isinstance(engine.pool, StaticPool):
+        return engine
+    with _readers_guard:
+        reader = _readers.get(engine)
+        if reader is None:
+            url = engine.url.render_as_string(hide_password=False)
+            reader = _sqlite_engine(url, in_memory=False, echo=bool(engine.echo), query_only=True)
+            _readers[engine] = reader
+            event.listen(engine, "engine_disposed", lambda _: reader.dispose())
+    return reader
 
 
 # Rows ANALYZE samples per index on SQLite: statistics good enough to choose between indexes,

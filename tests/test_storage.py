@@ -5,11 +5,11 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, event, text
 from sqlalchemy.exc import OperationalError, StatementError
 from sqlmodel import select
 
-from storage.db import session_scope
+from storage.db import _reader, read_scope, session_scope
 from storage.enums import ProgramStatus
 from storage.models import Program, Workspace
 
@@ -43,6 +43,28 @@ def test_session_scope_rolls_back_everything_on_error(engine: Engine) -> None:
         add_then_fail()
     with session_scope(engine) as session:
         assert session.get(Workspace, "T2") is None
+
+
+def test_a_sqlite_read_unit_runs_its_own_statements_only_and_writes_nothing(
+    engine: Engine,
+) -> None:
+    statements: list[str] = []
+    reader = _reader(engine)
+
+    @event.listens_for(reader, "before_cursor_execute")
+    def seen(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        statements.append(statement.split()[0])
+
+    with read_scope(engine) as session:
+        assert session.get(Workspace, "T1") is None
+        with pytest.raises(OperationalError, match="readonly"):
+            session.execute(text("INSERT INTO workspace (team_id, name) VALUES ('T1', 'x')"))
+    # Its BEGIN, the read and the refused write: query_only is the connection's from the start.
+    assert statements == ["BEGIN", "SELECT", "INSERT"]
+    with session_scope(engine) as session:
+        session.add(Workspace(team_id="T1", name="Acme"))  # the bot's own pool still writes
+    engine.dispose()
+    assert reader.pool.checkedin() == 0  # the readers' pool went with the bot's
 
 
 def _impatient(engine: Engine) -> None:

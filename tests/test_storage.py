@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, event, text
 from sqlalchemy.exc import OperationalError, StatementError
+from sqlalchemy.pool import QueuePool
 from sqlmodel import select
 
 from storage.db import _reader, read_scope, session_scope
@@ -64,7 +65,9 @@ def test_a_sqlite_read_unit_runs_its_own_statements_only_and_writes_nothing(
     with session_scope(engine) as session:
         session.add(Workspace(team_id="T1", name="Acme"))  # the bot's own pool still writes
     engine.dispose()
-    assert reader.pool.checkedin() == 0  # the readers' pool went with the bot's
+    pool = reader.pool
+    assert isinstance(pool, QueuePool)
+    assert pool.checkedin() == 0  # the readers' pool went with the bot's
 
 
 def _impatient(engine: Engine) -> None:

@@ -9,7 +9,13 @@ from slack_bolt import App
 from bot.commands import Subcommand
 from bot.ids import ActionId, BlockId, CallbackId
 from bot.services.access import pairing_for
-from bot.services.agenda import AGENDA_SHARED_RULE, open_agenda, parse_new_items, update_agenda
+from bot.services.agenda import (
+    AGENDA_SHARED_RULE,
+    open_agenda,
+    parse_new_items,
+    settled_agenda,
+    update_agenda,
+)
 from bot.views.agenda import build_agenda_dm, build_agenda_modal, saved_notice
 from bot.views.notice import build_notice_modal
 from handlers.commands import CommandRouter
@@ -34,10 +40,16 @@ AGENDA = Subcommand(
 def show_agenda(i: Interaction) -> Answer:
     """``/mentor agenda [@partner]`` and the "Add to agenda" button (value: the pairing id)."""
     tz = i.tz()
-    # Opening writes: open action items and overdue tasks join the agenda as it opens.
-    with i.deps.session() as session:
+    with i.deps.read() as session:
         pairing = pairing_for(session, team_id=i.team_id, user_id=i.user_id, pairing_id=i.pair.id)
-        agenda = open_agenda(session, pairing=pairing, user_id=i.user_id, now=i.now())
+        agenda = settled_agenda(session, pairing=pairing, user_id=i.user_id, now=i.now())
+    if agenda is None:
+        # Open action items and overdue tasks join the agenda as it opens: then opening writes.
+        with i.deps.session() as session:
+            pairing = pairing_for(
+                session, team_id=i.team_id, user_id=i.user_id, pairing_id=i.pair.id
+            )
+            agenda = open_agenda(session, pairing=pairing, user_id=i.user_id, now=i.now())
     return Modal(build_agenda_modal(agenda, viewer_user_id=i.user_id, tz=tz))
 
 

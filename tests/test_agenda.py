@@ -5,7 +5,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine, event
 from sqlmodel import col, select
 
 from bot.deps import Deps
@@ -308,6 +308,46 @@ def test_open_action_items_join_the_agenda_once_and_drop_off_when_done(
         assert ticked.done_at == clock.current
     assert items(engine) == []
     assert "Draft the stakeholder map" not in json.dumps(open_agenda(bot, slack, ALICE, 3))
+
+
+def test_opening_the_agenda_writes_only_when_something_joins_or_leaves_it(
+    bot: SlackToBot,
+    slack: SlackDouble,
+    engine: Engine,
+    pairing_id: int,
+    meeting_id: int,
+) -> None:
+    writes: list[str] = []
+
+    def began(conn: Connection) -> None:
+        if conn.get_execution_options().get("sqlite_begin") == "BEGIN IMMEDIATE":
+            writes.append("write")
+
+    open_agenda(bot, slack, ALICE, 1)  # Alice's timezone read from Slack, and stored, once
+    event.listen(engine, "begin", began)
+    try:
+        open_agenda(bot, slack, ALICE, 2)
+        assert writes == []  # nothing to join it: read, no write lock taken
+        with session_scope(engine) as session:
+            session.add(
+                ActionItem(
+                    team_id=TEAM,
+                    pairing_id=pairing_id,
+                    text="Draft the stakeholder map",
+                    owner_user_id=ALICE,
+                    due_date=date(2026, 3, 9),
+                )
+            )
+        writes.clear()
+        pulled = open_agenda(bot, slack, ALICE, 3)
+        assert writes == ["write"]
+        assert [i.text for i in items(engine)] == ["Draft the stakeholder map"]
+        writes.clear()
+        again = open_agenda(bot, slack, ALICE, 4)
+        assert writes == []
+        assert again["blocks"] == pulled["blocks"]
+    finally:
+        event.remove(engine, "begin", began)
 
 
 def test_action_items_from_a_logged_session_reach_the_next_agenda(

@@ -44,6 +44,7 @@ __all__ = [
     "parse_new_items",
     "pull_action_items",
     "pull_overdue_tasks",
+    "settled_agenda",
     "upcoming_meetings",
     "update_agenda",
 ]
@@ -349,17 +350,13 @@ def pull_action_items(
     session: Session, *, pairing: Pairing, meeting_id: int | None, now: datetime
 ) -> int:
     """Put every open action item on the agenda, once (idempotent); returns how many were added."""
-    on_agenda = {
-        i.text
-        for i in _items(session, pairing=pairing, meeting_id=meeting_id)
-        if i.source is AgendaSource.ACTION_ITEM
-    }
+    missing = _actions_to_pull(
+        _items(session, pairing=pairing, meeting_id=meeting_id),
+        _open_actions(session, pairing=pairing),
+    )
     position = _next_position(session, pairing=pairing, meeting_id=meeting_id)
     added = 0
-    for action in _open_actions(session, pairing=pairing):
-        if action.text in on_agenda:
-            continue
-        on_agenda.add(action.text)
+    for action in missing:
         session.add(
             AgendaItem(
                 team_id=pairing.team_id,
@@ -385,23 +382,15 @@ def pull_overdue_tasks(
 
     A task done (or given a later date) since drops off the agenda, as done action items do.
     """
-    pending = overdue_tasks(session, pairing_ids=[_pk(pairing)], today=now.date())[_pk(pairing)]
-    wanted = [
-        _clip_item(f"Overdue practice task: {t.title} (due {t.due_date:%d %b})") for t in pending
-    ]
-    on_agenda: set[str] = set()
-    for item in _items(session, pairing=pairing, meeting_id=meeting_id):
-        if item.source is not AgendaSource.PRACTICE_TASK:
-            continue
-        if item.text in wanted:
-            on_agenda.add(item.text)
-        else:
-            session.delete(item)
+    missing, stale = _tasks_to_pull(
+        _items(session, pairing=pairing, meeting_id=meeting_id),
+        _overdue_lines(session, pairing=pairing, now=now),
+    )
+    for item in stale:
+        session.delete(item)
     position = _next_position(session, pairing=pairing, meeting_id=meeting_id)
     added = 0
-    for text in dict.fromkeys(wanted):
-        if text in on_agenda:
-            continue
+    for text in missing:
         session.add(
             AgendaItem(
                 team_id=pairing.team_id,
@@ -475,6 +464,64 @@ def _target(
     if meeting.status is not MeetingStatus.SCHEDULED:
         return next_meeting(session, pairing=pairing, now=now)
     return meeting
+
+
+def _actions_to_pull(
+    items: Sequence[AgendaItem], actions: Sequence[ActionItem]
+) -> list[ActionItem]:
+    """The open action items not on the agenda yet (one each, by text)."""
+    on_agenda = {i.text for i in items if i.source is AgendaSource.ACTION_ITEM}
+    missing = []
+    for action in actions:
+        if action.text not in on_agenda:
+            on_agenda.add(action.text)
+            missing.append(action)
+    return missing
+
+
+def _overdue_lines(session: Session, *, pairing: Pairing, now: datetime) -> list[str]:
+    """The agenda's line for each overdue practice task of the pair."""
+    pending = overdue_tasks(session, pairing_ids=[_pk(pairing)], today=now.date())[_pk(pairing)]
+    return [
+        _clip_item(f"Overdue practice task: {t.title} (due {t.due_date:%d %b})") for t in pending
+    ]
+
+
+def _tasks_to_pull(
+    items: Sequence[AgendaItem], wanted: Sequence[str]
+) -> tuple[list[str], list[AgendaItem]]:
+    """The overdue tasks' lines not on the agenda yet, and the task items to take off it (done,
+    or given a later date, since)."""
+    on_agenda: set[str] = set()
+    stale: list[AgendaItem] = []
+    for item in items:
+        if item.source is not AgendaSource.PRACTICE_TASK:
+            continue
+        if item.text in wanted:
+            on_agenda.add(item.text)
+        else:
+            stale.append(item)
+    return [text for text in dict.fromkeys(wanted) if text not in on_agenda], stale
+
+
+def settled_agenda(
+    session: Session, *, pairing: Pairing, user_id: str, now: datetime
+) -> AgendaView | None:
+    """The next session's agenda as ``open_agenda`` gives it, read only: None when opening it
+    must write (an open action item or an overdue task is to join it, or a task to leave it).
+
+    Most openings change nothing, and a read takes no lock a click's write waits for.
+    """
+    role_in(pairing, user_id)
+    _check_live(pairing)
+    meeting = next_meeting(session, pairing=pairing, now=now)
+    items = _items(session, pairing=pairing, meeting_id=None if meeting is None else meeting.id)
+    if _actions_to_pull(items, _open_actions(session, pairing=pairing)):
+        return None
+    missing, stale = _tasks_to_pull(items, _overdue_lines(session, pairing=pairing, now=now))
+    if missing or stale:
+        return None
+    return agenda_for(session, pairing=pairing, meeting=meeting)
 
 
 def open_agenda(session: Session, *, pairing: Pairing, user_id: str, now: datetime) -> AgendaView:

@@ -11,7 +11,8 @@ left, the channel is gone) fail for good and are raised to the program's leads a
 
 The pace is shared by every running copy of the bot: right before each send (and before its
 fence) the channel's next slot is claimed in the database (``channelpace``), in one upsert of a
-short transaction of its own that moves the channel's next free moment on by one gap. Copies
+short transaction (the fence's too, when the slot is now) that moves the channel's next free
+moment on by one gap. Copies
 sending to one channel therefore take turns at Slack's rate together, instead of each keeping to
 it alone; a 429 one copy gets is written there too and quiets the channel for all of them. No
 transaction stays open while a copy waits for its slot. The per-workspace budget is each copy's.

@@ -183,12 +183,12 @@ def read_scope(engine: Engine) -> Iterator[Session]:
     """A read-only unit of work: it never takes the write lock, and refuses any write.
 
     On SQLite a deferred transaction reads a WAL snapshot beside the writer, on a connection of
-    a pool of its own that is ``query_only`` (``_reader``): a stray write fails loudly instead
+    a pool of its own that is ``query_only`` (``read_engine``): a stray write fails loudly instead
     of queueing for the lock. PostgreSQL runs it as a ``READ ONLY`` transaction, begun as one
     (``BEGIN READ ONLY``: no round trip of its own; the connection is a writer again once it
     goes back to the pool). Nothing is committed: the transaction is rolled back at the end.
     """
-    with _reader(engine).connect() as conn:
+    with read_engine(engine).connect() as conn:
         if conn.dialect.name == "postgresql":
             conn = conn.execution_options(postgresql_readonly=True)
         with Session(bind=conn, expire_on_commit=False) as session:
@@ -207,7 +207,7 @@ _readers: "weakref.WeakKeyDictionary[Engine, Engine]" = weakref.WeakKeyDictionar
 _readers_guard = threading.Lock()
 
 
-def _reader(engine: Engine) -> Engine:
+def read_engine(engine: Engine) -> Engine:
     """The engine ``engine``'s read units connect through: on a SQLite file, one whose
     connections refuse writes; otherwise ``engine`` itself (an in-memory database is one
     connection, shared; PostgreSQL begins each read unit ``READ ONLY``)."""

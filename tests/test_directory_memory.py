@@ -12,7 +12,7 @@ from bot import directory as directory_module
 from bot.deps import Deps
 from bot.directory import MEMORY_SECONDS, Directory
 from bot.sandbox.slack_double import SlackDouble
-from storage.db import session_scope
+from storage.db import read_engine, session_scope
 from storage.models import SlackUser
 from tests.conftest import FrozenClock, TickingClock
 
@@ -39,9 +39,13 @@ def lookups(engine: Engine) -> Iterator[list[str]]:
         if "FROM slackuser" in statement:
             seen.append(statement)
 
-    event.listen(engine, "before_cursor_execute", record)
+    # The directory reads in read units, which connect through the readers' engine.
+    engines = {engine, read_engine(engine)}
+    for each in engines:
+        event.listen(each, "before_cursor_execute", record)
     yield seen
-    event.remove(engine, "before_cursor_execute", record)
+    for each in engines:
+        event.remove(each, "before_cursor_execute", record)
 
 
 def _move_to(engine: Engine, user_id: str, tz: str) -> None:

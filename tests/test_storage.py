@@ -10,7 +10,7 @@ from sqlalchemy.exc import OperationalError, StatementError
 from sqlalchemy.pool import QueuePool
 from sqlmodel import select
 
-from storage.db import _reader, read_scope, session_scope
+from storage.db import read_engine, read_scope, session_scope
 from storage.enums import ProgramStatus
 from storage.models import Program, Workspace
 
@@ -50,7 +50,7 @@ def test_a_sqlite_read_unit_runs_its_own_statements_only_and_writes_nothing(
     engine: Engine,
 ) -> None:
     statements: list[str] = []
-    reader = _reader(engine)
+    reader = read_engine(engine)
 
     @event.listens_for(reader, "before_cursor_execute")
     def seen(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:

@@ -281,7 +281,7 @@ def save_progress(form: Submission) -> Closing:
             now=form.now(),
         )
     overview = read_overview_id(form.view)
-    pairing_id = goal.goal.pairing_id
+    pairing_id = goal.pairing_id
     form.later(lambda: _redraw_overview(form, overview, pairing_id=pairing_id))
     return None
 

@@ -751,8 +751,9 @@ def record_progress(
     note: str,
     now: datetime,
     meeting_id: int | None = None,
-) -> GoalView:
-    """Either person records how a goal is going; each update is kept as history."""
+) -> Goal:
+    """Either person records how a goal is going; each update is kept as history. Returns the
+    goal (nothing more is read inside the write: whoever shows it reads it afterwards)."""
     errors: dict[str, str] = {}
     try:
         chosen = GoalProgress(progress or "")
@@ -782,8 +783,7 @@ def record_progress(
             at=now,
         )
     )
-    session.flush()
-    return goal_view(session, goal=goal)
+    return goal
 
 
 def progress_history(session: Session, *, goal: Goal) -> list[GoalUpdate]:

@@ -20,6 +20,7 @@ from bot.services.goals import (
     goal_board,
     goal_form_context,
     goal_to_change,
+    goal_view,
     move_milestone,
     record_progress,
     submit_goal_form,
@@ -308,7 +309,7 @@ def change_milestone(click: Click) -> Answer:
     day = today(click)
     with click.deps.session() as session:
         if click.action_id == ActionId.GOAL_MILESTONE_TOGGLE:
-            goal = toggle_milestone(
+            changed = toggle_milestone(
                 session,
                 team_id=click.team_id,
                 user_id=click.user_id,
@@ -316,13 +317,16 @@ def change_milestone(click: Click) -> Answer:
                 now=click.now(),
             )
         else:
-            goal = move_milestone(
+            changed = move_milestone(
                 session,
                 team_id=click.team_id,
                 user_id=click.user_id,
                 milestone_id=milestone_id,
                 up=click.action_id == ActionId.GOAL_MILESTONE_UP,
             )
+    # Drawn from a read after the write: the write lock is not held for it.
+    with click.deps.read() as session:
+        goal = goal_view(session, goal=changed)
     overview = read_overview_id(click.source_view or {})
     click.redraw(
         click.modal_id(CallbackId.GOAL_MILESTONES),

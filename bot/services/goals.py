@@ -817,21 +817,21 @@ def _milestone_for(
 
 def toggle_milestone(
     session: Session, *, team_id: str, user_id: str, milestone_id: int, now: datetime
-) -> GoalView:
-    """Tick a milestone off, or untick it."""
+) -> Goal:
+    """Tick a milestone off, or untick it; returns its goal (``goal_view`` reads the rest, after
+    the write: nothing more is read while it holds the write lock)."""
     milestone, goal = _milestone_for(
         session, team_id=team_id, user_id=user_id, milestone_id=milestone_id
     )
     milestone.done_at = None if milestone.done_at is not None else now
     session.add(milestone)
-    session.flush()
-    return goal_view(session, goal=goal)
+    return goal
 
 
 def move_milestone(
     session: Session, *, team_id: str, user_id: str, milestone_id: int, up: bool
-) -> GoalView:
-    """Move a milestone one place up or down; at either end nothing moves."""
+) -> Goal:
+    """Move a milestone one place up or down (at either end nothing moves); returns its goal."""
     milestone, goal = _milestone_for(
         session, team_id=team_id, user_id=user_id, milestone_id=milestone_id
     )
@@ -843,5 +843,4 @@ def move_milestone(
         for position, item in enumerate(ordered):
             item.position = position
             session.add(item)
-        session.flush()
-    return goal_view(session, goal=goal)
+    return goal

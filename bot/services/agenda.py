@@ -133,24 +133,19 @@ def _on_agenda(*, next_session: bool) -> list[ColumnElement[bool]]:
     ]
 
 
-# An agenda's items and its last position, for a session and for the next one: built once, as
-# every agenda form reads them several times (building took longer than SQLite ran them).
+# An agenda's items, for a session and for the next one: built once, as every agenda form reads
+# them several times (building took longer than SQLite ran it). The position after the last is
+# worked out from them (``_after``).
 _ITEMS = {
     next_session: select(AgendaItem)
     .where(*_on_agenda(next_session=next_session))
     .order_by(col(AgendaItem.position), col(AgendaItem.id))
     for next_session in (False, True)
 }
-_LAST_POSITION = {
-    next_session: select(func.max(AgendaItem.position)).where(
-        *_on_agenda(next_session=next_session)
-    )
-    for next_session in (False, True)
-}
 
 
 def _agenda_of(pairing: Pairing, meeting_id: int | None) -> dict[str, object]:
-    """The parameters of ``_ITEMS`` and ``_LAST_POSITION`` for one agenda."""
+    """The parameters of ``_ITEMS`` for one agenda."""
     found: dict[str, object] = {"team_id": pairing.team_id, "pairing_id": pairing.id}
     if meeting_id is not None:
         found["meeting_id"] = meeting_id
@@ -300,10 +295,9 @@ def agenda_for(session: Session, *, pairing: Pairing, meeting: Meeting | None) -
     )
 
 
-def _next_position(session: Session, *, pairing: Pairing, meeting_id: int | None) -> int:
-    statement = _LAST_POSITION[meeting_id is None]
-    highest = session.exec(statement, params=_agenda_of(pairing, meeting_id)).one()
-    return 0 if highest is None else int(highest) + 1
+def _after(items: Sequence[AgendaItem]) -> int:
+    """The position after the last of an agenda's items (``_items``: every row of it)."""
+    return max((item.position for item in items), default=-1) + 1
 
 
 def add_agenda_items(
@@ -319,8 +313,9 @@ def add_agenda_items(
     """Add items to an agenda; blanks and items already on it are skipped. Returns the new rows."""
     if meeting_id is not None:
         get_meeting(session, pairing=pairing, meeting_id=meeting_id)
-    seen = {i.text.casefold() for i in _items(session, pairing=pairing, meeting_id=meeting_id)}
-    position = _next_position(session, pairing=pairing, meeting_id=meeting_id)
+    current = _items(session, pairing=pairing, meeting_id=meeting_id)
+    seen = {i.text.casefold() for i in current}
+    position = _after(current)
     added: list[AgendaItem] = []
     for raw in items:
         text = raw.strip()
@@ -350,11 +345,9 @@ def pull_action_items(
     session: Session, *, pairing: Pairing, meeting_id: int | None, now: datetime
 ) -> int:
     """Put every open action item on the agenda, once (idempotent); returns how many were added."""
-    missing = _actions_to_pull(
-        _items(session, pairing=pairing, meeting_id=meeting_id),
-        _open_actions(session, pairing=pairing),
-    )
-    position = _next_position(session, pairing=pairing, meeting_id=meeting_id)
+    current = _items(session, pairing=pairing, meeting_id=meeting_id)
+    missing = _actions_to_pull(current, _open_actions(session, pairing=pairing))
+    position = _after(current)
     added = 0
     for action in missing:
         session.add(
@@ -382,13 +375,11 @@ def pull_overdue_tasks(
 
     A task done (or given a later date) since drops off the agenda, as done action items do.
     """
-    missing, stale = _tasks_to_pull(
-        _items(session, pairing=pairing, meeting_id=meeting_id),
-        _overdue_lines(session, pairing=pairing, now=now),
-    )
+    current = _items(session, pairing=pairing, meeting_id=meeting_id)
+    missing, stale = _tasks_to_pull(current, _overdue_lines(session, pairing=pairing, now=now))
     for item in stale:
         session.delete(item)
-    position = _next_position(session, pairing=pairing, meeting_id=meeting_id)
+    position = _after([item for item in current if item not in stale])
     added = 0
     for text in missing:
         session.add(

@@ -254,6 +254,14 @@ def _share(
 
 def agenda_for(session: Session, *, pairing: Pairing, meeting: Meeting | None) -> AgendaView:
     """The agenda of ``meeting`` (None: the next session's), read only."""
+    return _agenda_and_last_share(session, pairing=pairing, meeting=meeting)[0]
+
+
+def _agenda_and_last_share(
+    session: Session, *, pairing: Pairing, meeting: Meeting | None
+) -> tuple[AgendaView, str, _LastShare | None]:
+    """The agenda, the prefix of its DMs' keys and the last DM planned under it (read once:
+    the agenda's ``shared_at`` and a save's share both come from it)."""
     meeting_id = None if meeting is None else _pk(meeting)
     if meeting is not None and meeting.pairing_id != pairing.id:
         raise Forbidden("That session belongs to another mentoring pair.")
@@ -275,7 +283,9 @@ def agenda_for(session: Session, *, pairing: Pairing, meeting: Meeting | None) -
                 due_date=None if action is None else action.due_date,
             )
         )
-    return AgendaView(
+    prefix = _share_prefix(session, pairing=pairing, meeting=meeting)
+    last = _last_share(session, pairing=pairing, prefix=prefix)
+    view = AgendaView(
         pairing_id=_pk(pairing),
         mentor_user_id=pairing.mentor_user_id,
         mentee_user_id=pairing.mentee_user_id,
@@ -283,16 +293,10 @@ def agenda_for(session: Session, *, pairing: Pairing, meeting: Meeting | None) -
         meeting_start=None if meeting is None else meeting.scheduled_start,
         meeting_minutes=None if meeting is None else meeting.duration_minutes,
         # An agenda submitted before saving shared it has no DM on record, only its time.
-        shared_at=_shared_at(
-            _last_share(
-                session,
-                pairing=pairing,
-                prefix=_share_prefix(session, pairing=pairing, meeting=meeting),
-            )
-        )
-        or (None if meeting is None else meeting.agenda_submitted_at),
+        shared_at=_shared_at(last) or (None if meeting is None else meeting.agenda_submitted_at),
         lines=lines,
     )
+    return view, prefix, last
 
 
 def _after(items: Sequence[AgendaItem]) -> int:
@@ -584,13 +588,10 @@ def update_agenda(
     )
     pull_action_items(session, pairing=pairing, meeting_id=target_id, now=now)
     pull_overdue_tasks(session, pairing=pairing, meeting_id=target_id, now=now)
-    view = agenda_for(session, pairing=pairing, meeting=meeting)
+    view, prefix, last = _agenda_and_last_share(session, pairing=pairing, meeting=meeting)
     if role is not Role.MENTEE:
         return AgendaSaved(view, None)  # the mentee owns the agenda: only their save shares it
-    prefix = _share_prefix(session, pairing=pairing, meeting=meeting)
-    share = _share(
-        _last_share(session, pairing=pairing, prefix=prefix), prefix=prefix, lines=view.lines
-    )
+    share = _share(last, prefix=prefix, lines=view.lines)
     if share is None:
         return AgendaSaved(view, None)
     shared_at = None if share.kind is ShareKind.CLEARED else now

@@ -42,6 +42,34 @@ def test_unknown_subcommand_says_so_and_lists_the_rest(bot: SlackToBot) -> None:
     assert "`/mentor help`" in _help_lines(answer)
 
 
+def test_the_request_url_check_is_answered_with_its_challenge(bot: SlackToBot) -> None:
+    # What Slack sends when a Request URL is set in the app's settings.
+    body = {"token": "legacy", "challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P"}
+    response = bot.post(
+        json.dumps({**body, "type": "url_verification"}), content_type="application/json"
+    )
+    assert response.status == 200
+    assert response.json() == {"challenge": body["challenge"]}
+
+
+def test_slacks_certificate_check_is_answered_empty(bot: SlackToBot) -> None:
+    response = bot.post(urlencode({"ssl_check": "1", "token": "legacy"}))
+    assert (response.status, response.body) == (200, "")
+
+
+def test_slack_holding_back_events_is_acknowledged(bot: SlackToBot) -> None:
+    held = {
+        "type": "app_rate_limited",
+        "token": "legacy",
+        "team_id": "T0001",
+        "minute_rate_limited": 1518467820,
+        "api_app_id": "A0001",
+    }
+    response = bot.post(json.dumps(held), content_type="application/json")
+    assert response.status == 200
+    assert response.json() == {"ok": True}
+
+
 def test_unreadable_input_gets_a_message_not_a_traceback(bot: SlackToBot) -> None:
     response = bot.command('goals "unterminated')
     assert response.status == 200

@@ -34,7 +34,6 @@ import time
 import weakref
 from collections.abc import Callable
 from concurrent.futures import Future
-from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -80,18 +79,16 @@ CONTENT_ERRORS = frozenset(
 # or the channel would stay quiet for as long.
 PACE_HORIZON = 600.0
 
-# A unit of work on the database the copies share (``Deps.session``).
-Opener = Callable[[], AbstractContextManager[Session]]
-
 
 class Pacer:
     """Spaces sends: about one a second per channel (``burst`` may go at once, as Slack allows
     short bursts), and a budget per workspace.
 
     A generic cell-rate algorithm per channel: each send moves the channel's theoretical arrival
-    time on by one gap, and a send may start ``burst - 1`` gaps ahead of it. Given the database
-    (``shared``, as the ``Deliverer`` always does) a send also claims the channel's slot there,
-    so every copy of the bot keeps to one pace together; the workspace budget stays this copy's.
+    time on by one gap, and a send may start ``burst - 1`` gaps ahead of it. A send claims the
+    channel's slot in the database (``book``), so every copy of the bot keeps to one pace
+    together; the workspace budget stays this copy's. The caller sleeps out the wait, outside
+    the unit of work.
     Thread-safe; the clock and the sleep are injected so tests and benchmarks control time. The
     clock is wall time by default: the one that every copy, on any host, reads alike.
     """
@@ -113,22 +110,6 @@ class Pacer:
         self._lock = threading.Lock()
         self._channel_due: dict[tuple[str, str], float] = {}
         self._workspace_free: dict[str, float] = {}
-
-    def wait(self, team_id: str, channel_id: str, *, shared: Opener | None = None) -> float:
-        """Block until a message may go to ``channel_id``; returns the seconds waited.
-
-        ``shared``: also claim the channel's slot in the database, in a short transaction of its
-        own that is over before the wait begins.
-        """
-        if shared is None:
-            _, start = self._reserve(team_id, channel_id)
-            delay = max(start - self.clock(), 0.0)
-        else:
-            with shared() as session:
-                delay = self.book(team_id, channel_id, session)
-        if delay > 0:
-            self.sleep(delay)
-        return delay
 
     def book(self, team_id: str, channel_id: str, session: Session) -> float:
         """Claim the channel's next slot for every copy in ``session`` (a write unit of work,

@@ -2,12 +2,13 @@
 
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from slack_bolt import App
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 
 from bot.config import Settings
@@ -23,6 +24,22 @@ from storage.migrate import upgrade
 from tests.demo_run import html_run  # noqa: F401  (the demo's one run, for all)
 from tests.harness import SIGNING_SECRET, SlackToBot, serve
 from tests.oauth_world import oauth_world, oauth_world_empty  # noqa: F401  (fixtures for all)
+
+
+@contextmanager
+def counted_writes(engine: Engine) -> Iterator[list[str]]:
+    """The SQLite write units (``BEGIN IMMEDIATE``) begun on ``engine`` while inside."""
+    writes: list[str] = []
+
+    def began(conn: Connection) -> None:
+        if conn.get_execution_options().get("sqlite_begin") == "BEGIN IMMEDIATE":
+            writes.append("write")
+
+    event.listen(engine, "begin", began)
+    try:
+        yield writes
+    finally:
+        event.remove(engine, "begin", began)
 
 
 class FrozenClock:

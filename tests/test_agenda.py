@@ -5,7 +5,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import Connection, Engine, event
+from sqlalchemy import Engine
 from sqlmodel import col, select
 
 from bot.deps import Deps
@@ -17,7 +17,7 @@ from storage.db import session_scope
 from storage.enums import AgendaSource, MeetingStatus
 from storage.models import ActionItem, AgendaItem, Delivery, Meeting, Pairing
 from tests.blockkit import assert_valid_view
-from tests.conftest import FrozenClock
+from tests.conftest import FrozenClock, counted_writes
 from tests.harness import SlackToBot
 from tests.test_sessions import ALICE, BOB, OUTSIDER, TEAM, make_pair, opened_view
 
@@ -317,15 +317,8 @@ def test_opening_the_agenda_writes_only_when_something_joins_or_leaves_it(
     pairing_id: int,
     meeting_id: int,
 ) -> None:
-    writes: list[str] = []
-
-    def began(conn: Connection) -> None:
-        if conn.get_execution_options().get("sqlite_begin") == "BEGIN IMMEDIATE":
-            writes.append("write")
-
     open_agenda(bot, slack, ALICE, 1)  # Alice's timezone read from Slack, and stored, once
-    event.listen(engine, "begin", began)
-    try:
+    with counted_writes(engine) as writes:
         open_agenda(bot, slack, ALICE, 2)
         assert writes == []  # nothing to join it: read, no write lock taken
         with session_scope(engine) as session:
@@ -346,8 +339,6 @@ def test_opening_the_agenda_writes_only_when_something_joins_or_leaves_it(
         again = open_agenda(bot, slack, ALICE, 4)
         assert writes == []
         assert again["blocks"] == pulled["blocks"]
-    finally:
-        event.remove(engine, "begin", began)
 
 
 def test_action_items_from_a_logged_session_reach_the_next_agenda(

@@ -5,7 +5,7 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import Connection, Engine, event
+from sqlalchemy import Engine
 from sqlmodel import select
 
 from bot.config import Settings
@@ -18,7 +18,7 @@ from scheduler.outbox import Planned
 from storage.db import session_scope
 from storage.enums import DeliveryStatus, FlagKind, ProgramStatus
 from storage.models import Delivery, Flag, Program
-from tests.conftest import FrozenClock
+from tests.conftest import FrozenClock, counted_writes
 
 TEAM = "T0001"
 
@@ -106,15 +106,8 @@ def test_a_message_takes_three_write_units_and_its_conversation_is_stored_before
     deps: Deps,
 ) -> None:
     _plan(engine, clock, _item(clock, "k1"))
-    writes: list[str] = []
-
-    def began(conn: Connection) -> None:
-        if conn.get_execution_options().get("sqlite_begin") == "BEGIN IMMEDIATE":
-            writes.append("write")
-
     slack.fail_next("chat.postMessage", status=503)
-    event.listen(engine, "begin", began)
-    try:
+    with counted_writes(engine) as writes:
         assert deliverer.run(max_batches=1).retried == 1
         # The claim, the channel's slot with the fence, then the retry's mark.
         assert len(writes) == 3
@@ -137,8 +130,6 @@ def test_a_message_takes_three_write_units_and_its_conversation_is_stored_before
         # The claim, then each: the slot, the fence after the wait, the mark.
         assert len(writes) == 1 + 2 * 3
         assert fake_time.slept
-    finally:
-        event.remove(engine, "begin", began)
 
 
 def test_sends_to_one_channel_are_spaced_a_second_apart(

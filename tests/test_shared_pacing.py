@@ -9,15 +9,13 @@ that enforces the limit (429 with Retry-After), on SQLite and on PostgreSQL.
 
 import multiprocessing
 from collections import Counter, defaultdict
-from collections.abc import Callable
-from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta
 from multiprocessing.context import ForkServerContext
 from multiprocessing.synchronize import Barrier
 
 import pytest
 from sqlalchemy import Engine
-from sqlmodel import Session, select
+from sqlmodel import select
 
 from bot.deps import Deps
 from bot.sandbox.slack_double import SlackDouble
@@ -62,8 +60,12 @@ def _copy(fake_time: FakeTime, *, burst: int = 1) -> Pacer:
     )
 
 
-def _shared(engine: Engine) -> Callable[[], AbstractContextManager[Session]]:
-    return lambda: session_scope(engine)
+def _wait(pacer: Pacer, engine: Engine, team_id: str, channel: str) -> None:
+    """Take the channel's next slot and wait for it, as the Deliverer does."""
+    with session_scope(engine) as session:
+        delay = pacer.book(team_id, channel, session)
+    if delay > 0:
+        pacer.sleep(delay)
 
 
 def _sends(
@@ -73,7 +75,7 @@ def _sends(
     started = fake_time.now
     moments = []
     for pacer in copies:
-        pacer.wait(TEAM, channel, shared=_shared(engine))
+        _wait(pacer, engine, TEAM, channel)
         moments.append(round(fake_time.now - started, 2))
     return moments
 
@@ -105,9 +107,9 @@ def test_a_429_one_copy_got_quiets_the_channel_for_the_others(
 def test_channels_and_workspaces_are_paced_apart(any_engine: Engine, fake_time: FakeTime) -> None:
     a, b = _copy(fake_time), _copy(fake_time)
     started = fake_time.now
-    a.wait(TEAM, "C0001", shared=_shared(any_engine))
-    b.wait(TEAM, "C0002", shared=_shared(any_engine))
-    b.wait(OTHER_TEAM, "C0001", shared=_shared(any_engine))
+    _wait(a, any_engine, TEAM, "C0001")
+    _wait(b, any_engine, TEAM, "C0002")
+    _wait(b, any_engine, OTHER_TEAM, "C0001")
     assert fake_time.now == started
     with session_scope(any_engine) as session:
         rows = session.exec(select(ChannelPace.team_id, ChannelPace.channel_id)).all()

@@ -195,23 +195,17 @@ def _read(body: bytes, environ: dict[str, Any]) -> BoltRequest | str:
     content_type = str(environ.get("CONTENT_TYPE") or "")
     payload: dict[str, Any]
     if content_type.startswith("application/json"):
-        try:
-            data = json.loads(text)
-        except ValueError:
-            return "invalid_json"
-        if not isinstance(data, dict) or not isinstance(data.get("type"), str):
-            return "bad_shape"
+        data = _typed_object(text, unreadable="invalid_json")
+        if isinstance(data, str):
+            return data
         problem = _event_problem(data)
         payload = data
     else:
         form = dict(parse_qsl(text, keep_blank_values=True))
         if "payload" in form:
-            try:
-                data = json.loads(form["payload"])
-            except ValueError:
-                return "invalid_payload"
-            if not isinstance(data, dict) or not isinstance(data.get("type"), str):
-                return "bad_shape"
+            data = _typed_object(form["payload"], unreadable="invalid_payload")
+            if isinstance(data, str):
+                return data
             problem = _interaction_problem(data)
             payload = data
         elif "command" in form:
@@ -222,6 +216,18 @@ def _read(body: bytes, environ: dict[str, Any]) -> BoltRequest | str:
         else:
             return "bad_shape"
     return problem or _bolt_request(text, payload, environ)
+
+
+def _typed_object(text: str, *, unreadable: str) -> dict[str, Any] | str:
+    """``text`` as the JSON object with a ``type`` that every Slack payload is, or the problem:
+    ``unreadable`` when it is not JSON, "bad_shape" when it is not such an object."""
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return unreadable
+    if not isinstance(data, dict) or not isinstance(data.get("type"), str):
+        return "bad_shape"
+    return data
 
 
 def _text(value: object) -> bool:

@@ -45,6 +45,7 @@ from bot.views.notice import build_notice, build_notice_modal
 from scheduler import outbox
 from scheduler.delivery import deliver_soon
 from scheduler.outbox import Planned
+from storage.db import awaited
 from storage.models import Delivery, Pairing, Program
 
 log = logging.getLogger(__name__)
@@ -695,9 +696,11 @@ def on_submit(
             view=view or {},
         )
         try:
-            if pair is not None:
-                _pair(form, PairFrom.METADATA, form.metadata.get("pairing_id"))
-            closing = handler(form)
+            # The form's save is what its ack waits for: it goes before work after other acks.
+            with awaited():
+                if pair is not None:
+                    _pair(form, PairFrom.METADATA, form.metadata.get("pairing_id"))
+                closing = handler(form)
         except Exception as error:
             problem = _problem(
                 error,

@@ -7,9 +7,12 @@ running copies of the bot. Both get the same schema from the same migrations.
 import logging
 import os
 import threading
+import time
 import weakref
+from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -136,8 +139,86 @@ def _sqlite_engine(url: str, *, in_memory: bool, echo: bool, query_only: bool = 
 # writer that finds the lock taken sleep and try again, sleeping longer each time (up to 100 ms):
 # under load the lock passed on slowly and unfairly, and a form's save waited seconds behind
 # clicks that came after it. Here a writer waits for the one before it to finish and starts at
-# once. Reentrant: a write nested in another on the same thread is that thread's turn already.
-_writers: "weakref.WeakKeyDictionary[Engine, threading.RLock]" = weakref.WeakKeyDictionary()
+# once, in the order they came; a writer someone is waiting on (``awaited``: a form's save, whose
+# ack comes after it) goes before the work that runs after an ack or on a schedule.
+_awaited: ContextVar[bool] = ContextVar("awaited_write", default=False)
+
+# How long work after an ack or on a schedule lets awaited writers go first: past it, it is next.
+BACKGROUND_PATIENCE_S = 0.5
+
+
+@contextmanager
+def awaited() -> Iterator[None]:
+    """The writes made inside are awaited by someone (an ack): on SQLite they take their turn
+    before this process's other writers (which still get theirs within half a second)."""
+    token = _awaited.set(True)
+    try:
+        yield
+    finally:
+        _awaited.reset(token)
+
+
+def awaiting() -> bool:
+    """Whether writes made here and now are awaited (inside ``awaited``)."""
+    return _awaited.get()
+
+
+class WriteTurns:
+    """One database's writers in this process, one at a time, handed the lock in turn: awaited
+    writers first, then the others, each in the order they came (an other writer that has waited
+    ``BACKGROUND_PATIENCE_S`` goes first, so no stream of forms starves the scheduler).
+
+    Reentrant: a write nested in another on the same thread is that thread's turn already.
+    """
+
+    def __init__(self) -> None:
+        self._guard = threading.Lock()
+        self._owner: int | None = None
+        self._depth = 0
+        # Waiters' threads, their own locks (released to hand them the turn) and when they came.
+        self._awaited: deque[tuple[int, threading.Lock, float]] = deque()
+        self._others: deque[tuple[int, threading.Lock, float]] = deque()
+
+    def acquire(self, *, awaited: bool, timeout: float) -> bool:
+        """Wait for this thread's turn (at most ``timeout`` seconds); whether it came."""
+        me = threading.get_ident()
+        with self._guard:
+            if self._owner == me or self._owner is None:
+                self._owner = me
+                self._depth += 1
+                return True
+            waiter = (me, threading.Lock(), time.monotonic())
+            waiter[1].acquire()
+            queue = self._awaited if awaited else self._others
+            queue.append(waiter)
+        if waiter[1].acquire(timeout=timeout):
+            return True
+        with self._guard:
+            if self._owner == me:  # handed over while the wait ran out
+                return True
+            queue.remove(waiter)
+            return False
+
+    def release(self) -> None:
+        """End this thread's turn (its outermost one): the next writer's begins."""
+        with self._guard:
+            self._depth -= 1
+            if self._depth:
+                return
+            queue = self._awaited
+            if not queue or (
+                self._others and time.monotonic() - self._others[0][2] > BACKGROUND_PATIENCE_S
+            ):
+                queue = self._others
+            if not queue:
+                self._owner = None
+                return
+            owner, handover, _ = queue.popleft()
+            self._owner, self._depth = owner, 1
+            handover.release()
+
+
+_writers: "weakref.WeakKeyDictionary[Engine, WriteTurns]" = weakref.WeakKeyDictionary()
 _writers_guard = threading.Lock()
 
 
@@ -146,15 +227,17 @@ def _write_turn(engine: Engine) -> Iterator[None]:
     """Wait for this process's earlier SQLite writers (at most the busy timeout: past it, the
     writer goes on and SQLite's own lock decides, as for another process's writers)."""
     with _writers_guard:
-        turn = _writers.setdefault(engine, threading.RLock())
-    mine = turn.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000)
+        turns = _writers.get(engine)
+        if turns is None:
+            turns = _writers[engine] = WriteTurns()
+    mine = turns.acquire(awaited=awaiting(), timeout=SQLITE_BUSY_TIMEOUT_MS / 1000)
     if not mine:
         log.warning("sqlite writer waited out its turn", extra={"ms": SQLITE_BUSY_TIMEOUT_MS})
     try:
         yield
     finally:
         if mine:
-            turn.release()
+            turns.release()
 
 
 @contextmanager

@@ -10,13 +10,14 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import col, select
 
+import handlers.goals as goal_handlers
 from bot.deps import Deps
 from bot.ids import ActionId, BlockId, CallbackId
 from bot.sandbox import slack_double
 from bot.sandbox.slack_double import RecordedCall, SlackDouble
 from bot.services.goals import GOOD_GOAL_EXAMPLE, GoalCounts, goal_summary, pair_goals
 from scheduler.delivery import Deliverer, Pacer, settle
-from storage.db import session_scope
+from storage.db import awaiting, session_scope
 from storage.enums import DeliveryStatus, GoalProgress, GoalStatus, ProgramStatus, Stage
 from storage.models import Delivery, Goal, GoalUpdate, Milestone, Pairing, Program
 from tests.blockkit import assert_valid_view
@@ -635,6 +636,65 @@ def test_progress_updates_are_kept_as_history(
             (MENTOR, GoalProgress.AT_RISK),
             (MENTEE, GoalProgress.ON_TRACK),
         ]
+
+
+def test_a_progress_save_is_awaited_and_a_milestone_tick_is_not(
+    bot: SlackToBot,
+    slack: SlackDouble,
+    engine: Engine,
+    pairing_id: int,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The save a submission's ack waits for takes its write turn before work after other acks;
+    a click's write, made after its ack, does not."""
+    seen: dict[str, bool] = {}
+
+    def watched(name: str, service: Callable[..., Any]) -> Callable[..., Any]:
+        def call(*args: Any, **kwargs: Any) -> Any:
+            seen[name] = awaiting()
+            return service(*args, **kwargs)
+
+        return call
+
+    monkeypatch.setattr(
+        goal_handlers, "record_progress", watched("progress", goal_handlers.record_progress)
+    )
+    monkeypatch.setattr(
+        goal_handlers, "toggle_milestone", watched("tick", goal_handlers.toggle_milestone)
+    )
+    goal_id = _stored_goal(
+        engine, pairing_id, status=GoalStatus.AGREED, milestones=(("Draft", date(2026, 4, 1)),)
+    )
+    overview = _overview(bot, slack, MENTEE)
+    progress = _new_view(
+        slack,
+        "views.push",
+        partial(
+            _click_in, bot, slack, overview, ActionId.GOAL_UPDATE_PROGRESS, str(goal_id), MENTEE
+        ),
+    )
+    answers = {BlockId.GOAL_PROGRESS_STATUS: GoalProgress.ON_TRACK.value}
+    assert _submit(bot, progress, answers, MENTEE).status == 200
+    milestones = _new_view(
+        slack,
+        "views.push",
+        partial(_click_in, bot, slack, overview, ActionId.GOAL_MILESTONES, str(goal_id), MENTEE),
+    )
+    [milestone] = _milestones(engine)
+    _after(
+        slack,
+        "views.update",
+        partial(
+            _click_in,
+            bot,
+            slack,
+            milestones,
+            ActionId.GOAL_MILESTONE_TOGGLE,
+            str(milestone.id),
+            MENTEE,
+        ),
+    )
+    assert seen == {"progress": True, "tick": False}
 
 
 def test_milestones_are_ticked_off_unticked_and_reordered(

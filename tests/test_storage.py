@@ -1,6 +1,7 @@
 """The unit of work and the column types every table relies on."""
 
 import threading
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
@@ -10,7 +11,14 @@ from sqlalchemy.exc import OperationalError, StatementError
 from sqlalchemy.pool import QueuePool
 from sqlmodel import select
 
-from storage.db import read_engine, read_scope, session_scope
+from storage.db import (
+    WriteTurns,
+    awaited,
+    awaiting,
+    read_engine,
+    read_scope,
+    session_scope,
+)
 from storage.enums import ProgramStatus
 from storage.models import Program, Workspace
 
@@ -115,6 +123,81 @@ def test_a_write_nested_in_a_write_on_the_same_thread_is_still_its_turn(engine: 
         outer.flush()
         with pytest.raises(OperationalError, match="locked"), session_scope(engine) as inner:
             inner.connection()  # BEGIN IMMEDIATE
+
+
+def _queue_behind(turns: WriteTurns, *writers: tuple[str, bool]) -> list[str]:
+    """Hold ``turns``, queue ``writers`` (name, awaited) one after another, let go: the order
+    their turns came in."""
+    order: list[str] = []
+    assert turns.acquire(awaited=False, timeout=1)
+    threads = []
+    for name, awaited_write in writers:
+
+        def write(name: str = name, awaited_write: bool = awaited_write) -> None:
+            assert turns.acquire(awaited=awaited_write, timeout=10)
+            order.append(name)
+            turns.release()
+
+        threads.append(threading.Thread(target=write))
+        threads[-1].start()
+        # Queued before the next one starts: the turns' own queues show it.
+        _wait_for(lambda: len(turns._awaited) + len(turns._others) == len(threads))
+    turns.release()
+    for thread in threads:
+        thread.join()
+    return order
+
+
+def _wait_for(condition: Callable[[], bool]) -> None:
+    for _ in range(2_000):
+        if condition():
+            return
+        threading.Event().wait(0.001)
+    raise AssertionError("never happened")
+
+
+def test_a_write_someone_awaits_goes_before_background_writes() -> None:
+    """A form's save (awaited by its ack) is not queued behind work after other acks; each kind
+    keeps the order it came in."""
+    order = _queue_behind(
+        WriteTurns(), ("click 1", False), ("form 1", True), ("click 2", False), ("form 2", True)
+    )
+    assert order == ["form 1", "form 2", "click 1", "click 2"]
+
+
+def test_background_writes_are_not_starved_by_awaited_ones(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A background writer that has waited its patience out goes next, forms or not."""
+    monkeypatch.setattr("storage.db.BACKGROUND_PATIENCE_S", 0.0)
+    order = _queue_behind(WriteTurns(), ("planner", False), ("form", True))
+    assert order == ["planner", "form"]
+
+
+def test_a_writer_whose_wait_runs_out_leaves_the_queue() -> None:
+    turns = WriteTurns()
+    assert turns.acquire(awaited=False, timeout=1)
+    outcome: list[bool] = []
+    waiter = threading.Thread(
+        target=lambda: outcome.append(turns.acquire(awaited=True, timeout=0.05))
+    )
+    waiter.start()
+    waiter.join()
+    assert outcome == [False]
+    assert not turns._awaited  # the turn is never handed to a writer that is gone
+    turns.release()
+    assert turns.acquire(awaited=False, timeout=0)  # free again at once
+    turns.release()
+
+
+def test_writes_are_awaited_only_inside_awaited() -> None:
+    assert not awaiting()
+    with awaited():
+        assert awaiting()
+        seen: list[bool] = []
+        other = threading.Thread(target=lambda: seen.append(awaiting()))
+        other.start()
+        other.join()
+        assert seen == [False]  # another thread's writes are its own
+    assert not awaiting()
 
 
 def test_datetimes_come_back_aware_utc(engine: Engine) -> None:

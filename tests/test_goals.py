@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import col, select
 
-import handlers.goals as goal_handlers
+import bot.services.goals as goal_service
 from bot.deps import Deps
 from bot.ids import ActionId, BlockId, CallbackId
 from bot.sandbox import slack_double
@@ -657,10 +657,10 @@ def test_a_progress_save_is_awaited_and_a_milestone_tick_is_not(
         return call
 
     monkeypatch.setattr(
-        goal_handlers, "record_progress", watched("progress", goal_handlers.record_progress)
+        "handlers.goals.record_progress", watched("progress", goal_service.record_progress)
     )
     monkeypatch.setattr(
-        goal_handlers, "toggle_milestone", watched("tick", goal_handlers.toggle_milestone)
+        "handlers.goals.toggle_milestone", watched("tick", goal_service.toggle_milestone)
     )
     goal_id = _stored_goal(
         engine, pairing_id, status=GoalStatus.AGREED, milestones=(("Draft", date(2026, 4, 1)),)
@@ -673,7 +673,7 @@ def test_a_progress_save_is_awaited_and_a_milestone_tick_is_not(
             _click_in, bot, slack, overview, ActionId.GOAL_UPDATE_PROGRESS, str(goal_id), MENTEE
         ),
     )
-    answers = {BlockId.GOAL_PROGRESS_STATUS: GoalProgress.ON_TRACK.value}
+    answers: dict[str, Answer] = {BlockId.GOAL_PROGRESS_STATUS: GoalProgress.ON_TRACK.value}
     assert _submit(bot, progress, answers, MENTEE).status == 200
     milestones = _new_view(
         slack,

@@ -49,6 +49,8 @@ import os
 import platform
 import random
 import re
+import signal
+import socket
 import sqlite3
 import sys
 import tempfile
@@ -94,6 +96,7 @@ from bot.views.goals import build_progress_modal
 from bot.wiring.app import build_app
 from bot.wiring.runtime import build_deps
 from bot.wiring.server import build_wsgi_app, http_server
+from bot.wiring.workers import METRICS_FOLDER_ENV, listen, worker_socket
 from scheduler.rules import NOTED
 from scheduler.tick import plan_due
 from storage.db import make_engine, session_scope
@@ -114,6 +117,8 @@ TEAM = slack_double.DEFAULT_TEAM_ID
 SECRET = "b7d2bench0c1e4f8a9d3e6f7a8b9c0d1e"  # noqa: S105 - the bench's own signing secret
 TOKEN = "xoxb-bench-load"  # noqa: S105 - a token only the Slack double knows
 CLIENTS = (16, 64)
+# As docs/deploy.md advises: one worker a core.
+WORKERS = os.cpu_count() or 1
 SECONDS = 15.0
 WARMUP = 3.0
 PAIRINGS = 100_000
@@ -540,6 +545,21 @@ class PlanningLoop:
         return self.passes, self.failure
 
 
+def _serving_app(
+    app_kind: str, settings: Settings, engine: Engine, users: Sequence[str], started: float
+) -> Any:
+    """The WSGI app of ``app_kind`` ("mentorbot" or "bare") on ``engine``."""
+    if app_kind == "mentorbot":
+        deps = build_deps(settings, engine, clock=bot_clock(started))
+        app = build_app(deps)
+        # A bot that has been running a while knows its people's timezones.
+        for user in users:
+            deps.directory.tz(team_id=TEAM, user_id=user)
+    else:
+        app = _bare_app(settings)
+    return build_wsgi_app(app, engine, signing_secret=SECRET)
+
+
 def server_process(
     app_kind: str,
     database_url: str,
@@ -547,12 +567,15 @@ def server_process(
     users: Sequence[str],
     started: float,
     log_path: str,
+    workers: int,
     conn: Connection,
 ) -> None:
-    """Serve ``app_kind`` ("mentorbot" or "bare") over HTTP on a free loopback port, logging
-    to ``log_path``, and plan on the database when the driver asks."""
+    """Serve ``app_kind`` ("mentorbot" or "bare") over HTTP on a free loopback port in
+    ``workers`` processes (this one and forks of it, as ``mentorbot run --http --workers N``
+    serves one port), logging to ``log_path``, and plan on the database when the driver asks."""
     with Path(log_path).open("w", encoding="utf-8") as log_file:
         sys.stderr = log_file
+        forks: list[int] = []
         try:
             settings = Settings(
                 slack_bot_token=TOKEN,
@@ -563,24 +586,24 @@ def server_process(
                 log_format=LogFormat.JSON,
             )
             configure_logging(settings.log_level, settings.log_format)
+            listening = listen(0, "127.0.0.1")
+            # Forked before anything starts a thread or opens a connection, as the real run does.
+            for index in range(1, workers):
+                pid = os.fork()
+                if pid == 0:
+                    mine = worker_socket(listening, index)
+                    _serve_forked(app_kind, settings, mine, users, started)
+                forks.append(pid)
             engine = make_engine(database_url)
-            if app_kind == "mentorbot":
-                deps = build_deps(settings, engine, clock=bot_clock(started))
-                app = build_app(deps)
-                # A bot that has been running a while knows its people's timezones.
-                for user in users:
-                    deps.directory.tz(team_id=TEAM, user_id=user)
-            else:
-                app = _bare_app(settings)
-            wsgi = build_wsgi_app(app, engine, signing_secret=SECRET)
+            wsgi = _serving_app(app_kind, settings, engine, users, started)
             server: Any = http_server(
-                wsgi, host="127.0.0.1", port=0, threads=settings.listener_threads
+                wsgi, host="", port=0, threads=settings.listener_threads, listening=listening
             )
             threading.Thread(target=server.run, name="http", daemon=True).start()
         except Exception:
             conn.send(("failed", traceback.format_exc()))
-            return
-        conn.send(("ready", server.effective_port))
+            _end(forks)
+        conn.send(("ready", listening.getsockname()[1]))
         planning: list[PlanningLoop] = []
 
         def plan() -> None:
@@ -592,7 +615,35 @@ def server_process(
 
         _answer_rpc(conn, {"plan": plan, "unplan": unplan})
         log_file.flush()
-    # Waitress and the listener threads do not stop by themselves: the process ends here.
+    _end(forks)
+
+
+def _serve_forked(
+    app_kind: str,
+    settings: Settings,
+    listening: socket.socket,
+    users: Sequence[str],
+    started: float,
+) -> None:
+    """A forked worker: its own engine and app on the shared socket, until it is killed."""
+    try:
+        engine = make_engine(settings.database_url)
+        wsgi = _serving_app(app_kind, settings, engine, users, started)
+        http_server(
+            wsgi, host="", port=0, threads=settings.listener_threads, listening=listening
+        ).run()
+    finally:
+        os._exit(1)
+
+
+def _end(forks: Sequence[int]) -> None:
+    """Stop the forked workers and end this process (waitress and the listener threads do not
+    stop by themselves)."""
+    for pid in forks:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(pid, 0)
     os._exit(0)
 
 
@@ -631,12 +682,39 @@ class Child:
 
 
 def start_server(
-    app_kind: str, database_url: str, api_url: str, users: Sequence[str], started: float, log: Path
+    app_kind: str,
+    database_url: str,
+    api_url: str,
+    users: Sequence[str],
+    started: float,
+    log: Path,
+    workers: int = 1,
 ) -> tuple[Child, int]:
-    """A server process serving ``app_kind``, and its port."""
-    child = Child(
-        app_kind, server_process, app_kind, database_url, api_url, users, started, str(log)
-    )
+    """A server process serving ``app_kind`` in ``workers`` processes, and its port."""
+    # Several workers keep their counters in files of a folder, named before prometheus_client is
+    # imported (in the spawned process), as ``mentorbot run --workers`` does.
+    folder = log.with_suffix(".metrics")
+    folder.mkdir(exist_ok=True)
+    saved = os.environ.get(METRICS_FOLDER_ENV)
+    if workers > 1:
+        os.environ[METRICS_FOLDER_ENV] = str(folder)
+    try:
+        child = Child(
+            app_kind,
+            server_process,
+            app_kind,
+            database_url,
+            api_url,
+            users,
+            started,
+            str(log),
+            workers,
+        )
+    finally:
+        if saved is None:
+            os.environ.pop(METRICS_FOLDER_ENV, None)
+        else:
+            os.environ[METRICS_FOLDER_ENV] = saved
     status, detail = child.first
     if status != "ready":
         child.stop()
@@ -749,13 +827,16 @@ async def _client(
 
 
 def cpu_seconds(pid: int) -> float | None:
-    """The CPU time process ``pid`` has used, all its threads (Linux; None elsewhere)."""
+    """The CPU time process ``pid`` and its child processes (the forked workers) have used, all
+    their threads (Linux; None elsewhere)."""
     try:
         stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
     except OSError:
         return None
     # utime and stime, the 14th and 15th fields, counted from the one after the name.
-    return (int(stat[11]) + int(stat[12])) / os.sysconf("SC_CLK_TCK")
+    own = (int(stat[11]) + int(stat[12])) / os.sysconf("SC_CLK_TCK")
+    return own + sum(cpu_seconds(int(child)) or 0.0 for child in children)
 
 
 def drive(
@@ -856,6 +937,8 @@ class Backend:
     started: float
     logs: Path
     servers: dict[str, tuple[Child, int]] = field(default_factory=dict)
+    # Processes serving each app's port (``mentorbot run --http --workers N``).
+    workers: int = 1
 
     def serve(self) -> None:
         """Start the bare app's and mentorbot's servers on this database."""
@@ -863,7 +946,9 @@ class Backend:
         users = [user for user, _ in people(len(self.pairs))]
         for kind in ("bare", "mentorbot"):
             log = self.logs / f"{self.name}-{kind}.log"
-            self.servers[kind] = start_server(kind, self.url, api_url, users, self.started, log)
+            self.servers[kind] = start_server(
+                kind, self.url, api_url, users, self.started, log, self.workers
+            )
 
     def stop(self) -> None:
         """Stop both servers."""
@@ -1001,7 +1086,9 @@ def run_backend(
         f"{time.perf_counter() - began:.0f} s",
         flush=True,
     )
-    backend = Backend(name, url, slack, pairs, templates(pairs), started, logs)
+    backend = Backend(
+        name, url, slack, pairs, templates(pairs), started, logs, workers=args.workers
+    )
     backend.serve()
     try:
         for planner in (False, True) if args.pairings else (False,):
@@ -1057,6 +1144,12 @@ def main(argv: list[str] | None = None) -> None:
         type=int,
         default=PAIRINGS,
         help="the planner's active pairings in each database (0: no planner lines)",
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=WORKERS,
+        help=f"processes serving each app's port (default {WORKERS}: one a core)",
     )
     parser.add_argument("--database-url", help="run PostgreSQL on this database (emptied!)")
     parser.add_argument(

@@ -57,6 +57,9 @@ class Settings:
     log_level: str = "INFO"
     log_format: LogFormat = LogFormat.TEXT
     listener_threads: int = 16
+    # HTTP mode: processes serving the one port (each a copy of the bot, with its own threads),
+    # so that one copy uses every core of its host. Python runs one thread at a time a process.
+    http_workers: int = 1
     # Every SQL statement in the log: for debugging the database only, never left on (it shows
     # what people wrote).
     sql_echo: bool = False
@@ -126,6 +129,11 @@ class Settings:
                 "SLACK_APP_TOKEN is not set, and Socket Mode needs it: under Basic Information > "
                 "App-Level Tokens, generate a token (xapp-…) with the connections:write scope"
             )
+        if mode is Mode.SOCKET and self.http_workers > 1:
+            raise ConfigError(
+                "HTTP_WORKERS is for HTTP mode: Socket Mode holds one connection, in one process. "
+                "Unset it, or run `mentorbot run --http`"
+            )
         if mode is Mode.HTTP and not self.slack_signing_secret:
             raise ConfigError(
                 "SLACK_SIGNING_SECRET is not set, and HTTP mode needs it: copy the Signing Secret "
@@ -163,6 +171,7 @@ def load_settings(
         listener_threads=_int(
             get("LISTENER_THREADS"), "LISTENER_THREADS", default=16, low=1, high=256
         ),
+        http_workers=_int(get("HTTP_WORKERS"), "HTTP_WORKERS", default=1, low=1, high=64),
         sql_echo=_bool(get("SQL_ECHO"), "SQL_ECHO"),
         retention_days=_int(
             get("RETENTION_DAYS"), "RETENTION_DAYS", default=365, low=1, high=36500

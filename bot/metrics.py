@@ -5,6 +5,10 @@ global one, so that nothing a library registers there ends up in the scrape. The
 are not counted at all: ``OutboxCollector`` asks the database at scrape time, so every copy of
 the bot reports the same truth and a restart loses nothing.
 
+Several workers serving one port (``bot.wiring.workers``) keep their counters in files of a
+shared folder instead (``prometheus_client``'s multiprocess mode, chosen before it is imported),
+and a scrape from any of them sums every worker's.
+
 Labels only ever hold a fixed set of words (surfaces, Web API methods, Slack's error codes,
 outbox statuses, scheduled jobs): never a person's text, a user, channel or team id. Each label
 value is checked here, so an odd value cannot become a new time series per request.
@@ -12,6 +16,7 @@ value is checked here, so an odd value cannot become a new time series per reque
 
 import logging
 import math
+import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, datetime, timedelta
@@ -22,6 +27,7 @@ from apscheduler.schedulers.base import BaseScheduler
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4, generate_latest
+from prometheus_client.multiprocess import MultiProcessCollector
 from sqlalchemy import Engine, func, select
 
 from storage.enums import DeliveryStatus
@@ -274,7 +280,12 @@ def scraper(engine: Engine, clock: Callable[[], float]) -> Callable[[], tuple[by
     each on its own database, in one process); the counters are shared.
     """
     registry = CollectorRegistry()
-    registry.register(_Counted())
+    folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if folder:
+        # Every worker's counters, summed.
+        MultiProcessCollector(registry, path=folder)  # type: ignore[no-untyped-call]
+    else:
+        registry.register(_Counted())
     registry.register(OutboxCollector(engine, clock))
 
     def scrape() -> tuple[bytes, str]:

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, text
@@ -22,6 +23,12 @@ from sqlalchemy.pool import StaticPool
 from sqlmodel import Session
 
 log = logging.getLogger(__name__)
+
+_flock: ModuleType | None
+try:
+    import fcntl as _flock
+except ImportError:  # pragma: no cover - Windows: one process a database there
+    _flock = None
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
@@ -168,10 +175,19 @@ class WriteTurns:
     writers first, then the others, each in the order they came (an other writer that has waited
     ``BACKGROUND_PATIENCE_S`` goes first, so no stream of forms starves the scheduler).
 
+    With a ``lock_file``, the writer whose turn it is also takes that file's lock (``flock``)
+    for its turn: the writers of other processes on the same database (the workers of one copy,
+    ``bot.wiring.workers``) wait in the kernel and start the moment it is free, where SQLite's
+    busy handler would have them sleep. The lock goes with a process that dies.
+
     Reentrant: a write nested in another on the same thread is that thread's turn already.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, lock_file: Path | None = None) -> None:
+        self._file: int | None = None
+        if lock_file is not None and _flock is not None:
+            self._file = os.open(lock_file, os.O_RDWR | os.O_CREAT, PRIVATE_MODE)
+            weakref.finalize(self, os.close, self._file)
         self._guard = threading.Lock()
         self._owner: int | None = None
         self._depth = 0
@@ -183,21 +199,30 @@ class WriteTurns:
         """Wait for this thread's turn (at most ``timeout`` seconds); whether it came."""
         me = threading.get_ident()
         with self._guard:
-            if self._owner == me or self._owner is None:
-                self._owner = me
+            if self._owner == me:
                 self._depth += 1
                 return True
+            if self._owner is None:
+                self._owner, self._depth = me, 1
+                return self._across_processes()
             waiter = (me, threading.Lock(), time.monotonic())
             waiter[1].acquire()
             queue = self._awaited if awaited else self._others
             queue.append(waiter)
         if waiter[1].acquire(timeout=timeout):
-            return True
+            return self._across_processes()
         with self._guard:
             if self._owner == me:  # handed over while the wait ran out
-                return True
+                return self._across_processes()
             queue.remove(waiter)
             return False
+
+    def _across_processes(self) -> bool:
+        """This process's turn has come: wait for other processes' writers (if any share the
+        lock file). Always True: the turn is this thread's."""
+        if self._file is not None and _flock is not None:
+            _flock.flock(self._file, _flock.LOCK_EX)
+        return True
 
     def release(self) -> None:
         """End this thread's turn (its outermost one): the next writer's begins."""
@@ -205,6 +230,8 @@ class WriteTurns:
             self._depth -= 1
             if self._depth:
                 return
+            if self._file is not None and _flock is not None:
+                _flock.flock(self._file, _flock.LOCK_UN)
             queue = self._awaited
             if not queue or (
                 self._others and time.monotonic() - self._others[0][2] > BACKGROUND_PATIENCE_S
@@ -222,6 +249,18 @@ _writers: "weakref.WeakKeyDictionary[Engine, WriteTurns]" = weakref.WeakKeyDicti
 _writers_guard = threading.Lock()
 
 
+# A forked process opens its own lock files: one inherited would be the same lock as its parent's.
+os.register_at_fork(after_in_child=_writers.clear)
+
+
+def _lock_file(engine: Engine) -> Path | None:
+    """The file a SQLite database's writers lock across processes: beside it, the bot's only."""
+    if isinstance(engine.pool, StaticPool) or not engine.url.database:
+        return None
+    path = Path(engine.url.database)
+    return path.with_name(f"{path.name}-writers") if path.parent.is_dir() else None
+
+
 @contextmanager
 def _write_turn(engine: Engine) -> Iterator[None]:
     """Wait for this process's earlier SQLite writers (at most the busy timeout: past it, the
@@ -229,7 +268,7 @@ def _write_turn(engine: Engine) -> Iterator[None]:
     with _writers_guard:
         turns = _writers.get(engine)
         if turns is None:
-            turns = _writers[engine] = WriteTurns()
+            turns = _writers[engine] = WriteTurns(_lock_file(engine))
     mine = turns.acquire(awaited=awaiting(), timeout=SQLITE_BUSY_TIMEOUT_MS / 1000)
     if not mine:
         log.warning("sqlite writer waited out its turn", extra={"ms": SQLITE_BUSY_TIMEOUT_MS})

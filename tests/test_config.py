@@ -60,6 +60,8 @@ def test_postgres_urls_are_given_the_psycopg_driver() -> None:
         ({"LOG_LEVEL": "LOUD"}, "LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR"),
         ({"LOG_FORMAT": "xml"}, "LOG_FORMAT must be one of text, json"),
         ({"LISTENER_THREADS": "0"}, "LISTENER_THREADS must be a whole number from 1 to 256"),
+        ({"HTTP_WORKERS": "two"}, "HTTP_WORKERS must be a whole number from 1 to 64, got 'two'"),
+        ({"HTTP_WORKERS": "0"}, "HTTP_WORKERS must be a whole number from 1 to 64"),
     ],
 )
 def test_malformed_values_name_the_variable(environ: dict[str, str], expected: str) -> None:
@@ -75,6 +77,11 @@ def test_malformed_values_name_the_variable(environ: dict[str, str], expected: s
         ({}, Mode.HTTP, "SLACK_BOT_TOKEN is not set: install the app from manifest.yml"),
         ({"SLACK_BOT_TOKEN": "xoxb-1"}, Mode.HTTP, "SLACK_SIGNING_SECRET is not set"),
         ({"SLACK_BOT_TOKEN": "xoxb-1"}, Mode.SOCKET, "SLACK_APP_TOKEN is not set"),
+        (
+            {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": "xapp-1", "HTTP_WORKERS": "2"},
+            Mode.SOCKET,
+            "HTTP_WORKERS is for HTTP mode",
+        ),
     ],
 )
 def test_missing_slack_credentials_say_where_to_get_them(

@@ -1,8 +1,13 @@
 """The unit of work and the column types every table relies on."""
 
+import multiprocessing
+import sys
 import threading
+import time
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta, timezone
+from multiprocessing.synchronize import Event as EventType
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,6 +20,7 @@ from storage.db import (
     WriteTurns,
     awaited,
     awaiting,
+    make_engine,
     read_engine,
     read_scope,
     session_scope,
@@ -123,6 +129,44 @@ def test_a_write_nested_in_a_write_on_the_same_thread_is_still_its_turn(engine: 
         outer.flush()
         with pytest.raises(OperationalError, match="locked"), session_scope(engine) as inner:
             inner.connection()  # BEGIN IMMEDIATE
+
+
+def _write_in_turns(url: str, name: str, writes: int, start: "EventType") -> None:
+    """A process of its own: ``writes`` short writes, with SQLite's own waiting off (exit 1 if
+    one found the database locked)."""
+    engine = make_engine(url)
+    _impatient(engine)
+    start.wait(30)
+    try:
+        for i in range(writes):
+            with session_scope(engine) as session:
+                session.add(Workspace(team_id=f"{name}-{i}", name="Acme"))
+                session.flush()
+                time.sleep(0.002)  # the lock held a while: the other process's writer comes
+    except OperationalError:
+        sys.exit(1)
+
+
+def test_processes_writing_one_sqlite_database_take_turns_too(engine: Engine) -> None:
+    """Several workers of one copy (bot.wiring.workers) write one database: the writer whose
+    turn it is in its process also waits for the other processes' (a lock file beside the
+    database), where SQLite would have failed it at once with busy waiting off."""
+    url = engine.url.render_as_string(hide_password=False)
+    spawn = multiprocessing.get_context("spawn")
+    start = spawn.Event()
+    writers = [
+        spawn.Process(target=_write_in_turns, args=(url, f"P{n}", 60, start)) for n in range(3)
+    ]
+    for writer in writers:
+        writer.start()
+    start.set()
+    for writer in writers:
+        writer.join(60)
+    assert [writer.exitcode for writer in writers] == [0, 0, 0]  # none found it locked
+    with read_scope(engine) as session:
+        assert len(session.exec(select(Workspace)).all()) == 3 * 60
+    lock_file = Path(str(engine.url.database) + "-writers")
+    assert lock_file.stat().st_mode & 0o777 == 0o600  # the bot's own, as the database is
 
 
 def _queue_behind(turns: WriteTurns, *writers: tuple[str, bool]) -> list[str]:

@@ -4,9 +4,12 @@ import argparse
 import logging
 import os
 import signal
+import socket
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
+from functools import partial
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from types import FrameType
@@ -24,6 +27,7 @@ if TYPE_CHECKING:
 
     from bot.demo.play import WeekStats
     from bot.deps import Deps
+    from bot.wiring.runtime import Runtime
 
 log = logging.getLogger("mentorbot")
 
@@ -71,6 +75,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="serve HTTP on PORT (needs SLACK_SIGNING_SECRET)",
     )
     run.add_argument("--port", type=_port, help="HTTP port (default: PORT, or 3000)")
+    run.add_argument(
+        "--workers",
+        type=_positive,
+        help="HTTP mode: processes serving the port, one a core (default: HTTP_WORKERS, or 1)",
+    )
     run.add_argument(
         "--no-migrate",
         action="store_true",
@@ -259,6 +268,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _purge(settings, dry_run=args.dry_run)
         if args.command == "workspace":
             return _workspace(settings, args)
+        if args.workers is not None:
+            settings = replace(settings, http_workers=args.workers)
         return _run(settings, args.mode or settings.default_mode, args.port, not args.no_migrate)
     except ConfigError as exc:
         print(f"mentorbot: {exc}", file=sys.stderr)
@@ -601,11 +612,31 @@ def _demo(out: Path, *, text: bool, seed: int) -> int:
 
 def _run(settings: Settings, mode: Mode, port: int | None, migrate: bool) -> int:
     settings.require_slack(mode)
+    if mode is Mode.HTTP and settings.http_workers > 1:
+        return _run_workers(settings, port or settings.port, migrate)
     from bot.wiring.runtime import Runtime
 
     runtime = Runtime(settings)
+    failed = _start(runtime, migrate=migrate)
+    if failed is not None:
+        return failed
+    _stop_on_signals()
     try:
-        runtime.start(migrate=migrate)
+        if mode is Mode.SOCKET:
+            runtime.serve_socket_mode()
+        else:
+            runtime.serve_http(port or settings.port)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        runtime.stop()
+    return 0
+
+
+def _start(runtime: "Runtime", *, migrate: bool, schedule: bool = True) -> int | None:
+    """Start ``runtime``; None, or the exit status of a start Slack refused."""
+    try:
+        runtime.start(migrate=migrate, schedule=schedule)
     except BoltError as exc:
         runtime.stop()
         print(
@@ -617,17 +648,67 @@ def _run(settings: Settings, mode: Mode, port: int | None, migrate: bool) -> int
     except OSError as exc:
         runtime.stop()
         print(
-            f"mentorbot: cannot reach Slack at SLACK_API_URL ({settings.slack_api_url}): "
+            f"mentorbot: cannot reach Slack at SLACK_API_URL ({runtime.settings.slack_api_url}): "
             f"{_first_line(exc)}",
             file=sys.stderr,
         )
         return EXIT_FAILURE
-    _stop_on_signals()
+    return None
+
+
+def _run_workers(settings: Settings, port: int, migrate: bool) -> int:
+    """HTTP mode in ``settings.http_workers`` processes sharing ``port`` (bot.wiring.workers)."""
+    from bot.wiring import workers
+
     try:
-        if mode is Mode.SOCKET:
-            runtime.serve_socket_mode()
-        else:
-            runtime.serve_http(port or settings.port)
+        with workers.shared_metrics():
+            if migrate:
+                _migrate(settings)
+            try:
+                listening = workers.listen(port)
+            except OSError as exc:
+                reason = os.strerror(exc.errno) if exc.errno else str(exc)
+                print(f"mentorbot: cannot listen on port {port}: {reason}", file=sys.stderr)
+                return EXIT_FAILURE
+            with listening:
+                return workers.run_workers(
+                    settings.http_workers, partial(_work, settings, listening)
+                )
+    except workers.WorkersError as exc:
+        print(f"mentorbot: HTTP_WORKERS: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+
+
+def _migrate(settings: Settings) -> None:
+    """Apply pending migrations once, before the workers start (and close every connection:
+    a forked worker must not share one)."""
+    from storage.db import make_engine
+    from storage.migrate import current_revision, upgrade
+
+    engine = make_engine(settings.database_url, echo=settings.sql_echo)
+    try:
+        upgrade(engine)
+        log.info("database ready", extra={"revision": current_revision(engine)})
+    finally:
+        engine.dispose()
+
+
+def _work(settings: Settings, listening: socket.socket, index: int) -> int:
+    """One forked worker: a whole bot serving the shared socket; the first one schedules."""
+    from bot.wiring.runtime import Runtime
+
+    runtime = Runtime(settings)
+    failed = _start(runtime, migrate=False, schedule=index == 0)
+    if failed is not None:
+        return failed
+    _stop_on_signals()
+    # A Ctrl-C reaches every process of the terminal: the watcher passes it on as one SIGTERM.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    from bot.wiring.workers import worker_socket
+
+    mine = worker_socket(listening, index)
+    try:
+        runtime.serve_http(mine.getsockname()[1], listening=mine)
     except KeyboardInterrupt:
         pass
     finally:

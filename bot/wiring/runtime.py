@@ -2,6 +2,7 @@
 
 import gc
 import logging
+import socket
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -98,8 +99,9 @@ class Runtime:
         self.metrics_server: MetricsServer | None = None
         self._stopped = threading.Event()
 
-    def start(self, *, migrate: bool) -> None:
-        """Open the database (migrating it first), build the app, start the scheduler."""
+    def start(self, *, migrate: bool, schedule: bool = True) -> None:
+        """Open the database (migrating it first), build the app, start the scheduler (unless
+        ``schedule`` is False: a worker of several serving one port, whose first worker plans)."""
         self.engine = make_engine(self.settings.database_url, echo=self.settings.sql_echo)
         if migrate:
             upgrade(self.engine)
@@ -110,10 +112,12 @@ class Runtime:
         self.app = build_app(deps)
         if deps.workspaces is None:
             self._reinstate(deps)
-        self.scheduler = build_scheduler(deps)
-        metrics.watch_scheduler(self.scheduler)
+        if schedule:
+            self.scheduler = build_scheduler(deps)
+            metrics.watch_scheduler(self.scheduler)
         settle_heap()
-        self.scheduler.start()
+        if self.scheduler is not None:
+            self.scheduler.start()
 
     @staticmethod
     def _reinstate(deps: Deps) -> None:
@@ -128,8 +132,9 @@ class Runtime:
         if resumed:
             log.info("workspace installed again: its work resumes", extra={"team_id": team_id})
 
-    def serve_http(self, port: int) -> None:
-        """Serve Slack's requests and the health check until interrupted."""
+    def serve_http(self, port: int, *, listening: socket.socket | None = None) -> None:
+        """Serve Slack's requests and the health check until interrupted (on ``listening``, a
+        socket bound already, if given)."""
         if self.app is None or self.engine is None:
             raise RuntimeError("start() first")
         if self.settings.metrics_port is not None:
@@ -149,6 +154,7 @@ class Runtime:
             host="0.0.0.0",  # noqa: S104 - a server listens on every interface of its container
             port=port,
             threads=self.settings.listener_threads,
+            listening=listening,
         )
 
     def serve_socket_mode(self) -> None:

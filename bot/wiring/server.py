@@ -304,22 +304,37 @@ def _json(start_response: StartResponse, status: str, payload: dict[str, Any]) -
     return [body]
 
 
-def http_server(wsgi_app: WSGIApp, *, host: str, port: int, threads: int) -> Any:
-    """The waitress server for ``wsgi_app``, not yet running (``port`` 0: any free one)."""
+def http_server(
+    wsgi_app: WSGIApp,
+    *,
+    host: str,
+    port: int,
+    threads: int,
+    listening: socket.socket | None = None,
+) -> Any:
+    """The waitress server for ``wsgi_app``, not yet running (``port`` 0: any free one), or on
+    ``listening``, a socket bound already (the workers of ``bot.wiring.workers`` share one)."""
+    where: dict[str, Any] = {"sockets": [listening]} if listening else {"host": host, "port": port}
     return create_server(
         wsgi_app,
-        host=host,
-        port=port,
         threads=threads,
         ident="mentorbot",
         # Waitress would buffer up to 1 GB by default: it refuses larger bodies itself (413).
         max_request_body_size=MAX_BODY_BYTES,
+        **where,
     )
 
 
-def serve_http(wsgi_app: WSGIApp, *, host: str, port: int, threads: int) -> None:
+def serve_http(
+    wsgi_app: WSGIApp,
+    *,
+    host: str,
+    port: int,
+    threads: int,
+    listening: socket.socket | None = None,
+) -> None:
     """Serve until SIGINT/SIGTERM raise in the main thread; waitress closes its sockets then."""
-    server = http_server(wsgi_app, host=host, port=port, threads=threads)
+    server = http_server(wsgi_app, host=host, port=port, threads=threads, listening=listening)
     log.info("serving Slack requests over HTTP", extra={"host": host, "port": port})
     server.run()
 

@@ -28,6 +28,7 @@ from bot.errors import NotFound
 from bot.gateway import SlackCallError, SlackGateway, SlackUserInfo
 from storage.db import read_scope, session_scope
 from storage.models import SlackUser
+from storage.sql import upsert_into
 from storage.types import Clock
 
 log = logging.getLogger(__name__)
@@ -143,24 +144,39 @@ class Directory:
         return person
 
     def _store(self, team_id: str, info: SlackUserInfo, now: datetime) -> Person:
+        """Cache Slack's answer: one upsert, as another copy of the bot may store the same
+        person at the same moment (a read, then an insert, would collide on its key)."""
+        table = SlackUser.__table__  # type: ignore[attr-defined]
+        answer: dict[str, object] = {
+            "real_name": info.real_name,
+            "email": info.email,
+            "tz": info.tz,
+            "tz_offset_seconds": info.tz_offset_seconds,
+            "is_admin": info.is_admin or info.is_owner,
+            "is_owner": info.is_owner,
+            "is_bot": info.is_bot,
+            "deleted": info.deleted,
+            "refreshed_at": now,
+        }
         with session_scope(self.engine) as session:
-            row = session.exec(
-                select(SlackUser).where(
-                    SlackUser.team_id == team_id, SlackUser.user_id == info.user_id
+            session.execute(
+                upsert_into(session, table)
+                .values(team_id=team_id, user_id=info.user_id, **answer)
+                .on_conflict_do_update(
+                    index_elements=[table.c.team_id, table.c.user_id], set_=answer
                 )
-            ).first() or SlackUser(team_id=team_id, user_id=info.user_id)
-            row.real_name = info.real_name
-            row.email = info.email
-            row.tz = info.tz
-            row.tz_offset_seconds = info.tz_offset_seconds
-            row.is_admin = info.is_admin or info.is_owner
-            row.is_owner = info.is_owner
-            row.is_bot = info.is_bot
-            row.deleted = info.deleted
-            row.refreshed_at = now
-            session.add(row)
-            session.flush()
-            return Person.of(row)
+            )
+        return Person(
+            team_id=team_id,
+            user_id=info.user_id,
+            real_name=info.real_name,
+            email=info.email,
+            tz=info.tz or "UTC",
+            is_admin=info.is_admin or info.is_owner,
+            is_bot=info.is_bot,
+            deleted=info.deleted,
+            refreshed_at=now,
+        )
 
     def known(
         self, *, team_id: str, user_id: str, max_age: timedelta | None = CACHE_TTL

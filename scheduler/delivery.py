@@ -58,6 +58,7 @@ from scheduler.outbox import OUTCOME_UNKNOWN, Claim, Planned
 from scheduler.rules import DIGEST_RULE
 from storage.enums import FlagKind
 from storage.models import ChannelPace, Flag, Participant, Program
+from storage.sql import upsert_into
 
 log = logging.getLogger(__name__)
 
@@ -164,10 +165,7 @@ def _current(moment: float | None, now: float) -> float:
 
 def _upsert(session: Session) -> pg.Insert | sqlite.Insert:
     """An INSERT into ``channelpace`` that can turn into an UPDATE, on the session's backend."""
-    table = ChannelPace.__table__  # type: ignore[attr-defined]
-    if session.get_bind().dialect.name == "postgresql":
-        return pg.insert(table)
-    return sqlite.insert(table)
+    return upsert_into(session, ChannelPace.__table__)  # type: ignore[attr-defined]
 
 
 def claim_slot(

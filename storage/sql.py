@@ -9,7 +9,9 @@ from typing import Any
 
 from sqlalchemy import ARRAY, BigInteger, String, Table, bindparam, cast, literal
 from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects.postgresql import Insert as pg_insert_type
 from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import Insert as sqlite_insert_type
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Mapped
@@ -84,6 +86,15 @@ def text_key(*parts: str | ColumnElement[Any] | Mapped[Any]) -> ColumnElement[st
     for piece in pieces[1:]:
         key = key + piece
     return key
+
+
+def upsert_into(session: Session, table: Table) -> pg_insert_type | sqlite_insert_type:
+    """An INSERT into ``table`` that can turn into an UPDATE (``on_conflict_do_update``) or
+    skip (``on_conflict_do_nothing``), on whichever backend the session is bound to: one
+    statement, so that copies writing the same row at once never collide on its key."""
+    if session.get_bind().dialect.name == "postgresql":
+        return pg_insert(table)
+    return sqlite_insert(table)
 
 
 def insert_new(session: Session, table: Table, *, unique: Sequence[str]) -> Insert:

@@ -1,12 +1,14 @@
 """The directory's memory: a process answers a person's lookups from what it read for a minute,
 judged by the same ages as the database's rows, and forgets an erased person at once."""
 
+import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import Engine, event, update
-from sqlmodel import col
+from sqlmodel import col, select
 
 from bot import directory as directory_module
 from bot.deps import Deps
@@ -133,3 +135,30 @@ def test_workspaces_are_remembered_apart(
     # The other workspace's person is looked for in the database, then asked of Slack.
     assert len(lookups) > read
     assert len(slack.calls_to("users.info")) == 2
+
+
+@pytest.mark.postgres
+def test_copies_storing_one_person_at_the_same_moment_do_not_collide(
+    deps: Deps, pg_engine: Engine, clock: FrozenClock
+) -> None:
+    """Two copies of the bot (or two workers) look a new person up at once: both have read no
+    row and both store Slack's answer, the second over the first, and neither fails on the
+    row's key (a read, then an insert, did: the second insert broke the unique constraint)."""
+    copies = [Directory(deps.slack, pg_engine, clock) for _ in range(2)]
+    both_read = threading.Barrier(2, timeout=10)
+
+    def meet(_conn: object, _cursor: object, statement: str, *_rest: object) -> None:
+        if statement.startswith("INSERT INTO slackuser"):
+            both_read.wait()  # each copy has found no row before either stores one
+
+    event.listen(pg_engine, "before_cursor_execute", meet)
+    try:
+        with ThreadPoolExecutor(2) as pool:
+            found = list(
+                pool.map(lambda copy: copy.tz(team_id=TEAM, user_id="U0001"), copies, timeout=30)
+            )
+    finally:
+        event.remove(pg_engine, "before_cursor_execute", meet)
+    assert found == ["Europe/Berlin", "Europe/Berlin"]
+    with session_scope(pg_engine) as session:
+        assert session.exec(select(SlackUser.user_id)).all() == ["U0001"]

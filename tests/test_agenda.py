@@ -5,7 +5,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, event
 from sqlmodel import col, select
 
 from bot.deps import Deps
@@ -339,6 +339,54 @@ def test_opening_the_agenda_writes_only_when_something_joins_or_leaves_it(
         again = open_agenda(bot, slack, ALICE, 4)
         assert writes == []
         assert again["blocks"] == pulled["blocks"]
+
+
+def test_an_agenda_save_reads_its_items_and_the_open_action_items_once(
+    bot: SlackToBot, slack: SlackDouble, engine: Engine, pairing_id: int, meeting_id: int
+) -> None:
+    """Adding, ticking done, pulling action items and tasks in, and drawing the agenda for the
+    share all work on one reading of each, inside the save's write."""
+    with session_scope(engine) as session:
+        for text in ("Draft the stakeholder map", "Book the offsite"):
+            session.add(
+                ActionItem(
+                    team_id=TEAM,
+                    pairing_id=pairing_id,
+                    text=text,
+                    owner_user_id=ALICE,
+                    due_date=date(2026, 3, 9),
+                )
+            )
+    view = open_agenda(bot, slack, ALICE, 1)  # the action items join it
+    with session_scope(engine) as session:
+        offsite = session.exec(select(ActionItem).where(ActionItem.text == "Book the offsite"))
+        offsite_id = offsite.one().id
+    done_block = next(b for b in block_ids(view) if b.startswith(BlockId.AGENDA_DONE_PREFIX))
+    reads: list[str] = []
+
+    def record(_conn: object, _cursor: object, statement: str, *_rest: object) -> None:
+        if statement.startswith("SELECT"):
+            reads.extend(t for t in ("agendaitem", "actionitem") if f"FROM {t} " in statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        notice = save(
+            bot,
+            view,
+            {BlockId.AGENDA_NEW: "My promotion case\nThe roadmap", done_block: [str(offsite_id)]},
+        )
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert sorted(reads) == ["actionitem", "agendaitem"]
+    assert notice is not None
+    assert [i.text for i in items(engine)] == [
+        "Draft the stakeholder map",
+        "My promotion case",
+        "The roadmap",
+    ]
+    [dm] = agenda_dms(slack, 1)
+    assert "Book the offsite" not in json.dumps(dm)
+    assert "The roadmap" in json.dumps(dm)
 
 
 def test_action_items_from_a_logged_session_reach_the_next_agenda(

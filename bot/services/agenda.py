@@ -171,6 +171,27 @@ def _open_actions(session: Session, *, pairing: Pairing) -> list[ActionItem]:
     )
 
 
+@dataclass(slots=True)
+class _Working:
+    """One agenda's items and the pair's open action items, read once by a unit of work that
+    reads and changes them, and kept up to date as it does (the rows it adds, flushed, have
+    their ids)."""
+
+    items: list[AgendaItem]
+    actions: list[ActionItem]
+
+    @classmethod
+    def read(cls, session: Session, *, pairing: Pairing, meeting_id: int | None) -> "_Working":
+        return cls(
+            _items(session, pairing=pairing, meeting_id=meeting_id),
+            _open_actions(session, pairing=pairing),
+        )
+
+    def in_order(self) -> list[AgendaItem]:
+        """The items as ``_items`` reads them: by position, then id."""
+        return sorted(self.items, key=lambda item: (item.position, item.id or 0))
+
+
 # --- what the mentor was sent ------------------------------------------------------------------
 
 
@@ -258,17 +279,24 @@ def agenda_for(session: Session, *, pairing: Pairing, meeting: Meeting | None) -
 
 
 def _agenda_and_last_share(
-    session: Session, *, pairing: Pairing, meeting: Meeting | None
+    session: Session,
+    *,
+    pairing: Pairing,
+    meeting: Meeting | None,
+    known: "_Working | None" = None,
 ) -> tuple[AgendaView, str, _LastShare | None]:
     """The agenda, the prefix of its DMs' keys and the last DM planned under it (read once:
-    the agenda's ``shared_at`` and a save's share both come from it)."""
+    the agenda's ``shared_at`` and a save's share both come from it). ``known``: its items and
+    the pair's open action items as the caller has them already (read here otherwise)."""
     meeting_id = None if meeting is None else _pk(meeting)
     if meeting is not None and meeting.pairing_id != pairing.id:
         raise Forbidden("That session belongs to another mentoring pair.")
-    open_by_text = {a.text: a for a in reversed(_open_actions(session, pairing=pairing))}
+    if known is None:
+        known = _Working.read(session, pairing=pairing, meeting_id=meeting_id)
+    open_by_text = {a.text: a for a in reversed(known.actions)}
     upcoming = meeting is None or meeting.status is MeetingStatus.SCHEDULED
     lines: list[AgendaLine] = []
-    for item in _items(session, pairing=pairing, meeting_id=meeting_id):
+    for item in known.in_order():
         action = open_by_text.get(item.text) if item.source is AgendaSource.ACTION_ITEM else None
         if item.source is AgendaSource.ACTION_ITEM and action is None and upcoming:
             continue  # done since: it drops off the next agenda
@@ -318,6 +346,33 @@ def add_agenda_items(
     if meeting_id is not None:
         get_meeting(session, pairing=pairing, meeting_id=meeting_id)
     current = _items(session, pairing=pairing, meeting_id=meeting_id)
+    added = _add_texts(
+        session,
+        pairing=pairing,
+        meeting_id=meeting_id,
+        current=current,
+        items=items,
+        source=source,
+        author_user_id=author_user_id,
+        now=now,
+    )
+    session.flush()
+    return added
+
+
+def _add_texts(
+    session: Session,
+    *,
+    pairing: Pairing,
+    meeting_id: int | None,
+    current: Sequence[AgendaItem],
+    items: Sequence[str],
+    source: AgendaSource,
+    author_user_id: str,
+    now: datetime,
+) -> list[AgendaItem]:
+    """``add_agenda_items`` on an agenda whose items are ``current``: the rows added (not
+    flushed yet)."""
     seen = {i.text.casefold() for i in current}
     position = _after(current)
     added: list[AgendaItem] = []
@@ -341,7 +396,6 @@ def add_agenda_items(
         position += 1
         session.add(item)
         added.append(item)
-    session.flush()
     return added
 
 
@@ -349,26 +403,33 @@ def pull_action_items(
     session: Session, *, pairing: Pairing, meeting_id: int | None, now: datetime
 ) -> int:
     """Put every open action item on the agenda, once (idempotent); returns how many were added."""
-    current = _items(session, pairing=pairing, meeting_id=meeting_id)
-    missing = _actions_to_pull(current, _open_actions(session, pairing=pairing))
-    position = _after(current)
-    added = 0
-    for action in missing:
-        session.add(
-            AgendaItem(
-                team_id=pairing.team_id,
-                pairing_id=_pk(pairing),
-                meeting_id=meeting_id,
-                text=action.text,
-                source=AgendaSource.ACTION_ITEM,
-                added_by=action.owner_user_id,
-                position=position,
-                created_at=now,
-            )
-        )
-        position += 1
-        added += 1
+    working = _Working.read(session, pairing=pairing, meeting_id=meeting_id)
+    added = _pull_actions(session, pairing=pairing, meeting_id=meeting_id, now=now, known=working)
     session.flush()
+    return len(added)
+
+
+def _pull_actions(
+    session: Session, *, pairing: Pairing, meeting_id: int | None, now: datetime, known: _Working
+) -> list[AgendaItem]:
+    """``pull_action_items`` on what is ``known``, which gets the rows added (not flushed)."""
+    position = _after(known.items)
+    added = []
+    for action in _actions_to_pull(known.items, known.actions):
+        item = AgendaItem(
+            team_id=pairing.team_id,
+            pairing_id=_pk(pairing),
+            meeting_id=meeting_id,
+            text=action.text,
+            source=AgendaSource.ACTION_ITEM,
+            added_by=action.owner_user_id,
+            position=position,
+            created_at=now,
+        )
+        session.add(item)
+        added.append(item)
+        position += 1
+    known.items.extend(added)
     return added
 
 
@@ -380,27 +441,43 @@ def pull_overdue_tasks(
     A task done (or given a later date) since drops off the agenda, as done action items do.
     """
     current = _items(session, pairing=pairing, meeting_id=meeting_id)
-    missing, stale = _tasks_to_pull(current, _overdue_lines(session, pairing=pairing, now=now))
+    added = _pull_tasks(
+        session,
+        pairing=pairing,
+        meeting_id=meeting_id,
+        now=now,
+        known=_Working(current, actions=[]),
+    )
+    session.flush()
+    return len(added)
+
+
+def _pull_tasks(
+    session: Session, *, pairing: Pairing, meeting_id: int | None, now: datetime, known: _Working
+) -> list[AgendaItem]:
+    """``pull_overdue_tasks`` on what is ``known``, which is kept up to date: the rows added
+    (not flushed)."""
+    missing, stale = _tasks_to_pull(known.items, _overdue_lines(session, pairing=pairing, now=now))
     for item in stale:
         session.delete(item)
-    position = _after([item for item in current if item not in stale])
-    added = 0
+        known.items.remove(item)
+    position = _after(known.items)
+    added = []
     for text in missing:
-        session.add(
-            AgendaItem(
-                team_id=pairing.team_id,
-                pairing_id=_pk(pairing),
-                meeting_id=meeting_id,
-                text=text,
-                source=AgendaSource.PRACTICE_TASK,
-                added_by=pairing.mentee_user_id,
-                position=position,
-                created_at=now,
-            )
+        item = AgendaItem(
+            team_id=pairing.team_id,
+            pairing_id=_pk(pairing),
+            meeting_id=meeting_id,
+            text=text,
+            source=AgendaSource.PRACTICE_TASK,
+            added_by=pairing.mentee_user_id,
+            position=position,
+            created_at=now,
         )
+        session.add(item)
+        added.append(item)
         position += 1
-        added += 1
-    session.flush()
+    known.items.extend(added)
     return added
 
 
@@ -510,13 +587,15 @@ def settled_agenda(
     role_in(pairing, user_id)
     _check_live(pairing)
     meeting = next_meeting(session, pairing=pairing, now=now)
-    items = _items(session, pairing=pairing, meeting_id=None if meeting is None else meeting.id)
-    if _actions_to_pull(items, _open_actions(session, pairing=pairing)):
+    known = _Working.read(
+        session, pairing=pairing, meeting_id=None if meeting is None else meeting.id
+    )
+    if _actions_to_pull(known.items, known.actions):
         return None
-    missing, stale = _tasks_to_pull(items, _overdue_lines(session, pairing=pairing, now=now))
+    missing, stale = _tasks_to_pull(known.items, _overdue_lines(session, pairing=pairing, now=now))
     if missing or stale:
         return None
-    return agenda_for(session, pairing=pairing, meeting=meeting)
+    return _agenda_and_last_share(session, pairing=pairing, meeting=meeting, known=known)[0]
 
 
 def open_agenda(session: Session, *, pairing: Pairing, user_id: str, now: datetime) -> AgendaView:
@@ -549,7 +628,9 @@ def update_agenda(
     _check_live(pairing)
     meeting = _target(session, pairing=pairing, meeting_id=meeting_id, now=now)
     target_id = None if meeting is None else _pk(meeting)
-    items = {_pk(i): i for i in _items(session, pairing=pairing, meeting_id=target_id)}
+    # Read once: every step below works on these and keeps them up to date.
+    known = _Working.read(session, pairing=pairing, meeting_id=target_id)
+    items = {_pk(i): i for i in known.items}
     for item_id in remove_ids:
         item = items.get(item_id)
         if item is None or item.source is AgendaSource.ACTION_ITEM:
@@ -559,36 +640,36 @@ def update_agenda(
         session.delete(item)
         del items[item_id]
     if done_action_ids:
-        done = session.exec(
-            select(ActionItem).where(
-                ActionItem.team_id == pairing.team_id,
-                ActionItem.pairing_id == pairing.id,
-                col(ActionItem.id).in_(list(done_action_ids)),
-                col(ActionItem.done_at).is_(None),
-            )
-        ).all()
-        done_texts: set[str] = set()
-        for action in done:
-            action.done_at = now
-            session.add(action)
-            done_texts.add(action.text)
+        chosen = set(done_action_ids)
+        done_texts = {action.text for action in known.actions if action.id in chosen}
+        for action in known.actions:
+            if action.id in chosen:
+                action.done_at = now
+                session.add(action)
+        known.actions = [action for action in known.actions if action.id not in chosen]
         for item in list(items.values()):
             if item.source is AgendaSource.ACTION_ITEM and item.text in done_texts:
                 session.delete(item)
                 del items[_pk(item)]
-        session.flush()
-    add_agenda_items(
-        session,
-        pairing=pairing,
-        meeting_id=target_id,
-        items=new_items,
-        source=AgendaSource.MENTEE if role is Role.MENTEE else AgendaSource.MENTOR,
-        author_user_id=user_id,
-        now=now,
+    known.items = list(items.values())
+    known.items.extend(
+        _add_texts(
+            session,
+            pairing=pairing,
+            meeting_id=target_id,
+            current=known.items,
+            items=new_items,
+            source=AgendaSource.MENTEE if role is Role.MENTEE else AgendaSource.MENTOR,
+            author_user_id=user_id,
+            now=now,
+        )
     )
-    pull_action_items(session, pairing=pairing, meeting_id=target_id, now=now)
-    pull_overdue_tasks(session, pairing=pairing, meeting_id=target_id, now=now)
-    view, prefix, last = _agenda_and_last_share(session, pairing=pairing, meeting=meeting)
+    _pull_actions(session, pairing=pairing, meeting_id=target_id, now=now, known=known)
+    _pull_tasks(session, pairing=pairing, meeting_id=target_id, now=now, known=known)
+    session.flush()
+    view, prefix, last = _agenda_and_last_share(
+        session, pairing=pairing, meeting=meeting, known=known
+    )
     if role is not Role.MENTEE:
         return AgendaSaved(view, None)  # the mentee owns the agenda: only their save shares it
     share = _share(last, prefix=prefix, lines=view.lines)

@@ -1,7 +1,7 @@
 """Each of a person's pairings at a glance, for ``/mentor status`` and the Home tab.
 
 Built with the set-based helpers of each part of the journey (one query each for all of the
-person's pairings), plus the goals of each pairing (a person has a handful of pairings).
+person's pairings; the smallest of them run as one statement, ``_FACTS``).
 """
 
 from dataclasses import dataclass, field
@@ -12,14 +12,21 @@ from sqlalchemy import BindParameter, bindparam
 from sqlmodel import Session, col, func, select
 
 from bot.services.access import PairChoice, my_pairings
-from bot.services.goals import GoalCounts, GoalView, goal_summary, list_goals
-from bot.services.notes import NotesCount, notes_counts
+from bot.services.goals import GoalCounts, GoalView, goal_summary, goals_of_pairs
+from bot.services.notes import NOTES_READS, NotesCount, notes_from
 from bot.services.plans import OverdueTask, overdue_tasks
 from bot.services.scorecards import ScoreTrend, scorecard_trends
-from bot.services.sessions import hours_held, minimum_hours, planned_hours_by, upcoming_meetings
+from bot.services.sessions import (
+    HOURS_READS,
+    hours_from,
+    minimum_hours,
+    planned_hours_by,
+    upcoming_meetings,
+)
 from bot.services.skills import SkillState, skill_state
 from storage.enums import GoalStatus, MeetingStatus, Role
 from storage.models import AgendaItem, Goal, Meeting, Scorecard
+from storage.sql import together
 
 MAX_PAIRS = 8
 
@@ -73,14 +80,16 @@ def pair_dashboards(
     upcoming = upcoming_meetings(session, pairing_ids=ids, now=now)
     agenda = _agenda_counts(session, meetings=upcoming)
     counts = goal_summary(session, pairing_ids=ids, today=today)
-    held = hours_held(session, pairing_ids=ids)
     trends = scorecard_trends(session, pairing_ids=ids)
     skills = skill_state(session, pairing_ids=ids)
-    awaiting_me = _goals_awaiting(session, pairing_ids=ids, user_id=user_id)
-    unlogged = _unlogged(session, pairing_ids=ids, now=now)
-    unrated = _unrated(session, pairing_ids=ids, user_id=user_id)
     overdue = overdue_tasks(session, pairing_ids=ids, today=today)
-    kept = notes_counts(session, pairing_ids=ids)
+    goals = goals_of_pairs(session, team_id=team_id, pairing_ids=ids)
+    facts = _FACTS.read(session, {"ids": ids, "user_id": user_id, "now": now})
+    held = hours_from(ids, facts)
+    kept = notes_from(ids, facts)
+    awaiting_me = {pairing_id for pairing_id, *_ in facts["awaiting"]}
+    unlogged = {pairing_id for pairing_id, *_ in facts["unlogged"]}
+    unrated = {pairing_id for pairing_id, *_ in facts["unrated"]}
     boards = []
     for choice, pid in zip(choices, ids, strict=True):
         meeting = upcoming.get(pid)
@@ -90,7 +99,7 @@ def pair_dashboards(
             next_session=meeting.scheduled_start if meeting else None,
             agenda_items=items,
             agenda_submitted=submitted,
-            goals=list_goals(session, pairing=choice.pairing),
+            goals=goals[pid],
             goal_counts=counts.get(pid, GoalCounts()),
             hours_held=held.get(pid, 0.0),
             hours_planned=planned_hours_by(choice.program, today),
@@ -135,20 +144,33 @@ _AGENDA_ITEMS = (
     .where(col(AgendaItem.meeting_id).in_(_IDS))
     .group_by(col(AgendaItem.meeting_id))
 )
+# Pairings with a goal the partner proposed and this person has not agreed to yet.
 _AWAITING = select(Goal.pairing_id).where(
     col(Goal.pairing_id).in_(_IDS),
     col(Goal.status) == GoalStatus.PROPOSED.value,
     col(Goal.proposed_by) != bindparam("user_id"),
 )
+# Pairings with a past scheduled session nobody logged (or marked moved or cancelled).
 _UNLOGGED = select(Meeting.pairing_id).where(
     col(Meeting.pairing_id).in_(_IDS),
     col(Meeting.status) == MeetingStatus.SCHEDULED.value,
     col(Meeting.scheduled_start) < bindparam("now"),
 )
+# Pairings where this person (the mentee) has a scorecard waiting for ratings.
 _UNRATED = select(Scorecard.pairing_id).where(
     col(Scorecard.pairing_id).in_(_IDS),
     col(Scorecard.mentee_user_id) == bindparam("user_id"),
     col(Scorecard.completed_at).is_(None),
+)
+# The reads above and the hours and notes counts, as one statement: each is a few rows.
+_FACTS = together(
+    {
+        "awaiting": _AWAITING,
+        "unlogged": _UNLOGGED,
+        "unrated": _UNRATED,
+        **HOURS_READS,
+        **NOTES_READS,
+    }
 )
 
 
@@ -165,21 +187,3 @@ def _agenda_counts(
         pairing_id: (items.get(m.id or 0, 0), m.agenda_submitted_at is not None)
         for pairing_id, m in meetings.items()
     }
-
-
-def _goals_awaiting(session: Session, *, pairing_ids: list[int], user_id: str) -> set[int]:
-    """Pairings with a goal the partner proposed and this person has not agreed to yet."""
-    rows = session.exec(_AWAITING, params={"ids": pairing_ids, "user_id": user_id}).all()
-    return set(rows)
-
-
-def _unlogged(session: Session, *, pairing_ids: list[int], now: datetime) -> set[int]:
-    """Pairings with a past scheduled session nobody logged (or marked moved or cancelled)."""
-    rows = session.exec(_UNLOGGED, params={"ids": pairing_ids, "now": now}).all()
-    return set(rows)
-
-
-def _unrated(session: Session, *, pairing_ids: list[int], user_id: str) -> set[int]:
-    """Pairings where this person (the mentee) has a scorecard waiting for ratings."""
-    rows = session.exec(_UNRATED, params={"ids": pairing_ids, "user_id": user_id}).all()
-    return set(rows)

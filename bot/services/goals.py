@@ -196,6 +196,15 @@ _PAIR_GOALS = (
     .where(Goal.pairing_id == sa.bindparam("pairing_id"), col(Goal.status) != GoalStatus.WITHDRAWN)
     .order_by(col(Goal.position), col(Goal.id))
 )
+# The same, for several pairings at once (pair by pair).
+_PAIRS_GOALS = (
+    select(Goal)
+    .where(
+        col(Goal.pairing_id).in_(sa.bindparam("ids", expanding=True)),
+        col(Goal.status) != GoalStatus.WITHDRAWN,
+    )
+    .order_by(col(Goal.pairing_id), col(Goal.position), col(Goal.id))
+)
 _TASK_COUNTS = (
     sa.select(
         col(PracticeTask.goal_id),
@@ -229,8 +238,25 @@ def pair_goals(session: Session, *, pairing_id: int) -> list[Goal]:
 def list_goals(session: Session, *, pairing: Pairing) -> list[GoalView]:
     """The pairing's goals in order, each with its milestones (three queries in all)."""
     goals = pair_goals(session, pairing_id=pairing.id or 0)
-    by_goal = _milestones_of(session, team_id=pairing.team_id, goal_ids=[g.id for g in goals])
-    tasks = _task_counts(session, team_id=pairing.team_id, goal_ids=[g.id for g in goals])
+    return _with_milestones(session, team_id=pairing.team_id, goals=goals)
+
+
+def goals_of_pairs(
+    session: Session, *, team_id: str, pairing_ids: Sequence[int]
+) -> dict[int, list[GoalView]]:
+    """``list_goals`` of several pairings of one workspace, in three queries in all."""
+    found: dict[int, list[GoalView]] = {pairing_id: [] for pairing_id in pairing_ids}
+    if not pairing_ids:
+        return found
+    goals = list(session.exec(_PAIRS_GOALS, params={"ids": list(pairing_ids)}))
+    for view in _with_milestones(session, team_id=team_id, goals=goals):
+        found[view.goal.pairing_id].append(view)
+    return found
+
+
+def _with_milestones(session: Session, *, team_id: str, goals: Sequence[Goal]) -> list[GoalView]:
+    by_goal = _milestones_of(session, team_id=team_id, goal_ids=[g.id for g in goals])
+    tasks = _task_counts(session, team_id=team_id, goal_ids=[g.id for g in goals])
     return [
         GoalView(g, tuple(by_goal.get(g.id or 0, ())), *tasks.get(g.id or 0, (0, 0))) for g in goals
     ]

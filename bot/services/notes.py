@@ -5,10 +5,11 @@ session. Every lookup goes through ``pairing_for``: a lead or a third person is 
 nothing here is ever aggregated for leads. ``delete_pair_material`` removes it all on request.
 """
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import BindParameter, bindparam, delete, update
 from sqlmodel import Session, col, func, select
@@ -196,15 +197,33 @@ _DOCUMENTS_PER_PAIR = (
 )
 
 
+# The reads ``notes_counts`` makes (parameter ``ids``), for a caller that runs them with others.
+NOTES_READS = {
+    "notes": _NOTES_PER_PAIR,
+    "noted_sessions": _NOTED_SESSIONS_PER_PAIR,
+    "documents": _DOCUMENTS_PER_PAIR,
+}
+
+
 def notes_counts(session: Session, *, pairing_ids: Iterable[int]) -> dict[int, NotesCount]:
     """Entries and documents per pairing, for the pair cards (three grouped queries)."""
     ids = sorted(set(pairing_ids))
     if not ids:
         return {}
-    given = {"ids": ids}
-    notes = dict(session.exec(_NOTES_PER_PAIR, params=given).all())
-    held = dict(session.exec(_NOTED_SESSIONS_PER_PAIR, params=given).all())
-    documents = dict(session.exec(_DOCUMENTS_PER_PAIR, params=given).all())
+    rows = {
+        name: list(session.exec(read, params={"ids": ids}).all())
+        for name, read in NOTES_READS.items()
+    }
+    return notes_from(ids, rows)
+
+
+def notes_from(
+    ids: Iterable[int], rows: Mapping[str, Sequence[tuple[Any, ...]]]
+) -> dict[int, NotesCount]:
+    """``notes_counts`` from the rows of ``NOTES_READS``."""
+    notes = dict(rows["notes"])
+    held = dict(rows["noted_sessions"])
+    documents = dict(rows["documents"])
     return {
         pid: NotesCount(
             entries=int(notes.get(pid, 0)) + int(held.get(pid, 0)),

@@ -9,10 +9,11 @@ A session is one calendar event however often it moves: the rows of a move chain
 """
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import bindparam
@@ -584,13 +585,24 @@ def planned_hours_by(program: Program, today: date) -> float:
     return minimum_hours(program) * share
 
 
+# The read ``hours_held`` makes (parameter ``ids``), for a caller that runs it with others.
+HOURS_READS = {"minutes_held": _MINUTES_HELD}
+
+
 def hours_held(session: Session, *, pairing_ids: Sequence[int]) -> dict[int, float]:
     """Hours of held sessions per pairing id (one grouped query); pairings with none get 0."""
-    hours = dict.fromkeys(pairing_ids, 0.0)
     if not pairing_ids:
-        return hours
+        return {}
     rows = session.exec(_MINUTES_HELD, params={"ids": list(pairing_ids)}).all()
-    for pairing_id, minutes in rows:
+    return hours_from(pairing_ids, {"minutes_held": rows})
+
+
+def hours_from(
+    pairing_ids: Sequence[int], rows: Mapping[str, Sequence[tuple[Any, ...]]]
+) -> dict[int, float]:
+    """``hours_held`` from the rows of ``HOURS_READS``."""
+    hours = dict.fromkeys(pairing_ids, 0.0)
+    for pairing_id, minutes in rows["minutes_held"]:
         hours[pairing_id] = float(minutes or 0) / 60
     return hours
 

@@ -41,8 +41,8 @@ def show_agenda(i: Interaction) -> Answer:
     """``/mentor agenda [@partner]`` and the "Add to agenda" button (value: the pairing id)."""
     tz = i.tz()
     with i.deps.read() as session:
-        pairing = pairing_for(session, team_id=i.team_id, user_id=i.user_id, pairing_id=i.pair.id)
-        agenda = settled_agenda(session, pairing=pairing, user_id=i.user_id, now=i.now())
+        # The pair this request found: opening reads it again only if it must write.
+        agenda = settled_agenda(session, pairing=i.pair.pairing, user_id=i.user_id, now=i.now())
     if agenda is None:
         # Open action items and overdue tasks join the agenda as it opens: then opening writes.
         with i.deps.session() as session:

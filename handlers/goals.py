@@ -83,11 +83,14 @@ def _redraw_overview(i: Interaction, view_id: str | None, *, pairing_id: int) ->
 
 
 def show_goals(i: Interaction) -> Answer:
-    """``/mentor goals [@partner]`` and the Goals button (Home tab, DMs): the pair's overview."""
+    """``/mentor goals [@partner]`` and the Goals button (Home tab, DMs): the pair's overview
+    (of the pair and program this request has found already)."""
     day = today(i)
     with i.deps.read() as session:
-        view = _overview(i, session, pairing_id=i.pair.id, day=day)
-    return Modal(view)
+        board = goal_board(
+            session, pairing=i.pair.pairing, viewer_user_id=i.user_id, program=i.pair.program
+        )
+    return Modal(build_goals_overview(board, today=day))
 
 
 # --- adding and editing a goal -----------------------------------------------------------------

@@ -7,7 +7,7 @@ from functools import partial
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, event
 from sqlmodel import col, select
 
 import bot.services.goals as goal_service
@@ -17,7 +17,7 @@ from bot.sandbox import slack_double
 from bot.sandbox.slack_double import RecordedCall, SlackDouble
 from bot.services.goals import GOOD_GOAL_EXAMPLE, GoalCounts, goal_summary, pair_goals
 from scheduler.delivery import Deliverer, Pacer, settle
-from storage.db import awaiting, session_scope
+from storage.db import awaiting, read_engine, session_scope
 from storage.enums import DeliveryStatus, GoalProgress, GoalStatus, ProgramStatus, Stage
 from storage.models import Delivery, Goal, GoalUpdate, Milestone, Pairing, Program
 from tests.blockkit import assert_valid_view
@@ -636,6 +636,31 @@ def test_progress_updates_are_kept_as_history(
             (MENTOR, GoalProgress.AT_RISK),
             (MENTEE, GoalProgress.ON_TRACK),
         ]
+
+
+def test_the_overview_reads_the_pair_and_its_program_once(
+    bot: SlackToBot, slack: SlackDouble, engine: Engine, pairing_id: int
+) -> None:
+    """The command finds the pair (and its program) to answer; the overview is drawn from what
+    it found, not from reading them again."""
+    _stored_goal(engine, pairing_id, status=GoalStatus.AGREED)
+    _overview(bot, slack, MENTEE)  # the mentee's timezone read from Slack, and stored, once
+    tables: list[str] = []
+
+    def record(_conn: object, _cursor: object, statement: str, *_rest: object) -> None:
+        if statement.startswith("SELECT"):
+            tables.extend(t for t in ("pairing", "program") if f"FROM {t} " in f"{statement} ")
+
+    engines = (engine, read_engine(engine))
+    for each in engines:
+        event.listen(each, "before_cursor_execute", record)
+    try:
+        overview = _overview(bot, slack, MENTEE)
+    finally:
+        for each in engines:
+            event.remove(each, "before_cursor_execute", record)
+    assert tables == ["pairing"]  # one statement found the pair, with its program joined
+    assert STATEMENT in _text(overview)
 
 
 def test_a_progress_save_is_awaited_and_a_milestone_tick_is_not(

@@ -19,7 +19,7 @@ from bot.services.access import OPEN_STATUSES, pairing_for, partner_of, role_in
 from bot.services.programs import get_program_by_id, program_end, program_last_day
 from bot.services.stages import PairEvent, note_event
 from storage.enums import GoalProgress, GoalStatus, Role, TaskStatus
-from storage.models import Goal, GoalUpdate, Milestone, Pairing, PracticeTask
+from storage.models import Goal, GoalUpdate, Milestone, Pairing, PracticeTask, Program
 from storage.types import utcnow
 
 # The limits of a goal, shared by the modals and the validation.
@@ -301,10 +301,14 @@ def goal_for(session: Session, *, team_id: str, user_id: str, goal_id: int) -> t
     return goal, pairing
 
 
-def goal_board(session: Session, *, pairing: Pairing, viewer_user_id: str) -> GoalBoard:
-    """The overview of a pairing's goals for one of its two people."""
+def goal_board(
+    session: Session, *, pairing: Pairing, viewer_user_id: str, program: Program | None = None
+) -> GoalBoard:
+    """The overview of a pairing's goals for one of its two people (``program``: the pairing's,
+    if the caller has it)."""
     role = role_in(pairing, viewer_user_id)
-    program = get_program_by_id(session, team_id=pairing.team_id, program_id=pairing.program_id)
+    if program is None or program.id != pairing.program_id:
+        program = get_program_by_id(session, team_id=pairing.team_id, program_id=pairing.program_id)
     assert pairing.id is not None
     return GoalBoard(
         pairing_id=pairing.id,

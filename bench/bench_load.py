@@ -8,8 +8,9 @@ Prints figures; asserts nothing. ``docs/benchmarks.md`` has the table and what i
 
 Each piece runs in a process of its own, as in production: the Slack double serves the Web API
 (Slack is another machine); mentorbot is the real Bolt app behind the real waitress server,
-built as ``mentorbot run --http`` builds it (16 threads, JSON logs, to a file), without its
-scheduler; the bare app is a Bolt app behind the same server stack (signature check and all)
+built as ``mentorbot run --http --workers N`` builds it (``--workers``, default one a core: N
+processes serving one port, each with 16 threads, JSON logs to a file), without its scheduler;
+the bare app is a Bolt app behind the same server stack (signature check, workers and all)
 whose listeners only ack. The driver holds keep-alive connections and sends signed requests in
 a closed loop: each client sends its next request as soon as the last one is answered, so at
 saturation the latency is about the clients divided by the throughput. Ack latency is the time
@@ -25,18 +26,18 @@ to the HTTP answer. The mix, over a program of 200 pairs seeded through the serv
 
 Each backend's database also holds ``--pairings`` (default 100,000) more active pairings of
 another workspace, as ``bench/bench_planning.py`` builds them. With the planner on, the server
-being measured runs planning passes back to back in a thread of its own process, as the bot's
-scheduler would: first a catch-up pass over an emptied outbox (the heavy one), then the pass of
-each following minute. The bot's clock runs a day before the planner's, so nothing the planner
-enqueues falls due for the bot's own deliverer during the run.
+being measured runs planning passes back to back in a thread of its first worker, as the
+bot's scheduler would: first a catch-up pass over an emptied outbox (the heavy one), then the
+pass of each following minute. The bot's clock runs a day before the planner's, so nothing the
+planner enqueues falls due for the bot's own deliverer during the run.
 
 A request is an error when its answer is not a 200, a command or click is answered with text
 (the help, not the ack), or a submission is answered with field errors; and after the ack, when
 the bot told someone of a problem (a ``:warning:`` notice) or a Web API call failed, as the
 Slack double saw them. The errors column counts both; the lines under the table say what they
-were, with each surface's latencies. ``cpu ms/req`` is the CPU time the server's process used
-in the measured window (Linux), divided by the requests answered: the work after the ack
-included, and the planner's passes when it runs.
+were, with each surface's latencies. ``cpu ms/req`` is the CPU time the server's processes (its
+workers) used in the measured window (Linux), divided by the requests answered: the work after
+the ack included, and the planner's passes when it runs.
 """
 
 import argparse

@@ -585,6 +585,7 @@ def server_process(
                 slack_api_url=api_url,
                 database_url=database_url,
                 log_format=LogFormat.JSON,
+                http_workers=workers,
             )
             configure_logging(settings.log_level, settings.log_format)
             listening = listen(0, "127.0.0.1")
@@ -595,7 +596,7 @@ def server_process(
                     mine = worker_socket(listening, index)
                     _serve_forked(app_kind, settings, mine, users, started)
                 forks.append(pid)
-            engine = make_engine(database_url)
+            engine = make_engine(database_url, processes=workers)
             wsgi = _serving_app(app_kind, settings, engine, users, started)
             server: Any = http_server(
                 wsgi, host="", port=0, threads=settings.listener_threads, listening=listening
@@ -628,7 +629,7 @@ def _serve_forked(
 ) -> None:
     """A forked worker: its own engine and app on the shared socket, until it is killed."""
     try:
-        engine = make_engine(settings.database_url)
+        engine = make_engine(settings.database_url, processes=settings.http_workers)
         wsgi = _serving_app(app_kind, settings, engine, users, started)
         http_server(
             wsgi, host="", port=0, threads=settings.listener_threads, listening=listening

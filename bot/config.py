@@ -131,8 +131,8 @@ class Settings:
             )
         if mode is Mode.SOCKET and self.http_workers > 1:
             raise ConfigError(
-                "HTTP_WORKERS is for HTTP mode: Socket Mode holds one connection, in one process. "
-                "Unset it, or run `mentorbot run --http`"
+                "HTTP_WORKERS (run --workers) is for HTTP mode: Socket Mode holds one connection, "
+                "in one process. Unset it, or run `mentorbot run --http`"
             )
         if mode is Mode.HTTP and not self.slack_signing_secret:
             raise ConfigError(

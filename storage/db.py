@@ -60,18 +60,23 @@ def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
-def make_engine(url: str, *, echo: bool = False) -> Engine:
+def make_engine(url: str, *, echo: bool = False, processes: int = 1) -> Engine:
     """Create an engine tuned for the backend behind ``url``.
 
     Statement parameters are kept out of error messages: they hold what people wrote, and an
-    error's message ends up in a log line.
+    error's message ends up in a log line. ``processes``: how many processes of the bot write
+    the database (HTTP workers); on a SQLite file, more than one makes the writers of each take
+    turns with the others' too (``WriteTurns``, through a lock file beside the database).
     """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         in_memory = parsed.database in (None, "", ":memory:")
         if not in_memory:
             _private_file(Path(str(parsed.database)))
-        return _sqlite_engine(url, in_memory=in_memory, echo=echo)
+        engine = _sqlite_engine(url, in_memory=in_memory, echo=echo)
+        if processes > 1 and not in_memory:
+            _shared.add(engine)
+        return engine
     # PostgreSQL's JIT compiles any query its planner guesses to be costly: for the short
     # planning and claiming queries of a bot it adds ~100 ms each and saves nothing. A URL that
     # sets its own server options keeps them.
@@ -204,22 +209,24 @@ class WriteTurns:
                 return True
             if self._owner is None:
                 self._owner, self._depth = me, 1
-                return self._across_processes()
-            waiter = (me, threading.Lock(), time.monotonic())
-            waiter[1].acquire()
-            queue = self._awaited if awaited else self._others
-            queue.append(waiter)
-        if waiter[1].acquire(timeout=timeout):
+                free = True
+            else:
+                free = False
+                waiter = (me, threading.Lock(), time.monotonic())
+                waiter[1].acquire()
+                queue = self._awaited if awaited else self._others
+                queue.append(waiter)
+        if free or waiter[1].acquire(timeout=timeout):
             return self._across_processes()
         with self._guard:
-            if self._owner == me:  # handed over while the wait ran out
-                return self._across_processes()
-            queue.remove(waiter)
-            return False
+            handed = self._owner == me  # handed over while the wait ran out
+            if not handed:
+                queue.remove(waiter)
+        return self._across_processes() if handed else False
 
     def _across_processes(self) -> bool:
         """This process's turn has come: wait for other processes' writers (if any share the
-        lock file). Always True: the turn is this thread's."""
+        lock file), outside the guard. Always True: the turn is this thread's."""
         if self._file is not None and _flock is not None:
             _flock.flock(self._file, _flock.LOCK_EX)
         return True
@@ -253,9 +260,14 @@ _writers_guard = threading.Lock()
 os.register_at_fork(after_in_child=_writers.clear)
 
 
+# SQLite engines whose database other processes of the bot write too (``make_engine``).
+_shared: "weakref.WeakSet[Engine]" = weakref.WeakSet()
+
+
 def _lock_file(engine: Engine) -> Path | None:
-    """The file a SQLite database's writers lock across processes: beside it, the bot's only."""
-    if isinstance(engine.pool, StaticPool) or not engine.url.database:
+    """The file a SQLite database's writers lock across processes, beside it (the bot's only,
+    like the database); None when this process is its only writer."""
+    if engine not in _shared or not engine.url.database:
         return None
     path = Path(engine.url.database)
     return path.with_name(f"{path.name}-writers") if path.parent.is_dir() else None

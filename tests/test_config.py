@@ -80,7 +80,7 @@ def test_malformed_values_name_the_variable(environ: dict[str, str], expected: s
         (
             {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": "xapp-1", "HTTP_WORKERS": "2"},
             Mode.SOCKET,
-            "HTTP_WORKERS is for HTTP mode",
+            r"HTTP_WORKERS \(run --workers\) is for HTTP mode",
         ),
     ],
 )

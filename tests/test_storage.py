@@ -134,7 +134,7 @@ def test_a_write_nested_in_a_write_on_the_same_thread_is_still_its_turn(engine: 
 def _write_in_turns(url: str, name: str, writes: int, start: "EventType") -> None:
     """A process of its own: ``writes`` short writes, with SQLite's own waiting off (exit 1 if
     one found the database locked)."""
-    engine = make_engine(url)
+    engine = make_engine(url, processes=3)
     _impatient(engine)
     start.wait(30)
     try:
@@ -167,6 +167,12 @@ def test_processes_writing_one_sqlite_database_take_turns_too(engine: Engine) ->
         assert len(session.exec(select(Workspace)).all()) == 3 * 60
     lock_file = Path(str(engine.url.database) + "-writers")
     assert lock_file.stat().st_mode & 0o777 == 0o600  # the bot's own, as the database is
+
+
+def test_a_database_one_process_writes_has_no_lock_file(engine: Engine) -> None:
+    with session_scope(engine) as session:
+        session.add(Workspace(team_id="T1", name="Acme"))
+    assert not Path(str(engine.url.database) + "-writers").exists()
 
 
 def _queue_behind(turns: WriteTurns, *writers: tuple[str, bool]) -> list[str]:

@@ -192,8 +192,8 @@ def test_workers_need_http_mode(tmp_path: Path) -> None:
     )
     assert done.returncode == 2
     assert done.stderr.strip().splitlines() == [
-        "mentorbot: HTTP_WORKERS is for HTTP mode: Socket Mode holds one connection, in one "
-        "process. Unset it, or run `mentorbot run --http`"
+        "mentorbot: HTTP_WORKERS (run --workers) is for HTTP mode: Socket Mode holds one "
+        "connection, in one process. Unset it, or run `mentorbot run --http`"
     ]
 
 

@@ -102,7 +102,11 @@ class Runtime:
     def start(self, *, migrate: bool, schedule: bool = True) -> None:
         """Open the database (migrating it first), build the app, start the scheduler (unless
         ``schedule`` is False: a worker of several serving one port, whose first worker plans)."""
-        self.engine = make_engine(self.settings.database_url, echo=self.settings.sql_echo)
+        self.engine = make_engine(
+            self.settings.database_url,
+            echo=self.settings.sql_echo,
+            processes=self.settings.http_workers,
+        )
         if migrate:
             upgrade(self.engine)
         log.info("database ready", extra={"revision": current_revision(self.engine)})

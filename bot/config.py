@@ -44,6 +44,10 @@ class LogFormat(StrEnum):
     JSON = "json"
 
 
+# HTTP_WORKERS and `run --workers`: a host's cores, with room; more is a typo, not a plan.
+MAX_HTTP_WORKERS = 64
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     """Everything the bot is configured with."""
@@ -171,7 +175,9 @@ def load_settings(
         listener_threads=_int(
             get("LISTENER_THREADS"), "LISTENER_THREADS", default=16, low=1, high=256
         ),
-        http_workers=_int(get("HTTP_WORKERS"), "HTTP_WORKERS", default=1, low=1, high=64),
+        http_workers=_int(
+            get("HTTP_WORKERS"), "HTTP_WORKERS", default=1, low=1, high=MAX_HTTP_WORKERS
+        ),
         sql_echo=_bool(get("SQL_ECHO"), "SQL_ECHO"),
         retention_days=_int(
             get("RETENTION_DAYS"), "RETENTION_DAYS", default=365, low=1, high=36500

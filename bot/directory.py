@@ -146,18 +146,21 @@ class Directory:
     def _store(self, team_id: str, info: SlackUserInfo, now: datetime) -> Person:
         """Cache Slack's answer: one upsert, as another copy of the bot may store the same
         person at the same moment (a read, then an insert, would collide on its key)."""
+        row = SlackUser(
+            team_id=team_id,
+            user_id=info.user_id,
+            real_name=info.real_name,
+            email=info.email,
+            tz=info.tz,
+            tz_offset_seconds=info.tz_offset_seconds,
+            is_admin=info.is_admin or info.is_owner,
+            is_owner=info.is_owner,
+            is_bot=info.is_bot,
+            deleted=info.deleted,
+            refreshed_at=now,
+        )
         table = SlackUser.__table__  # type: ignore[attr-defined]
-        answer: dict[str, object] = {
-            "real_name": info.real_name,
-            "email": info.email,
-            "tz": info.tz,
-            "tz_offset_seconds": info.tz_offset_seconds,
-            "is_admin": info.is_admin or info.is_owner,
-            "is_owner": info.is_owner,
-            "is_bot": info.is_bot,
-            "deleted": info.deleted,
-            "refreshed_at": now,
-        }
+        answer = row.model_dump(exclude={"id", "team_id", "user_id"})
         with session_scope(self.engine) as session:
             session.execute(
                 upsert_into(session, table)
@@ -166,17 +169,7 @@ class Directory:
                     index_elements=[table.c.team_id, table.c.user_id], set_=answer
                 )
             )
-        return Person(
-            team_id=team_id,
-            user_id=info.user_id,
-            real_name=info.real_name,
-            email=info.email,
-            tz=info.tz or "UTC",
-            is_admin=info.is_admin or info.is_owner,
-            is_bot=info.is_bot,
-            deleted=info.deleted,
-            refreshed_at=now,
-        )
+        return Person.of(row)
 
     def known(
         self, *, team_id: str, user_id: str, max_age: timedelta | None = CACHE_TTL

@@ -30,6 +30,7 @@ from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4, generate_late
 from prometheus_client.multiprocess import MultiProcessCollector
 from sqlalchemy import Engine, func, select
 
+from bot.wiring.workers import METRICS_FOLDER_ENV
 from storage.enums import DeliveryStatus
 from storage.models import Delivery
 
@@ -280,7 +281,7 @@ def scraper(engine: Engine, clock: Callable[[], float]) -> Callable[[], tuple[by
     each on its own database, in one process); the counters are shared.
     """
     registry = CollectorRegistry()
-    folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    folder = os.environ.get(METRICS_FOLDER_ENV)
     if folder:
         # Every worker's counters, summed.
         MultiProcessCollector(registry, path=folder)  # type: ignore[no-untyped-call]

@@ -216,17 +216,13 @@ class WriteTurns:
                 waiter[1].acquire()
                 queue = self._awaited if awaited else self._others
                 queue.append(waiter)
-        if free or waiter[1].acquire(timeout=timeout):
-            return self._across_processes()
-        with self._guard:
-            handed = self._owner == me  # handed over while the wait ran out
-            if not handed:
-                queue.remove(waiter)
-        return self._across_processes() if handed else False
-
-    def _across_processes(self) -> bool:
-        """This process's turn has come: wait for other processes' writers (if any share the
-        lock file), outside the guard. Always True: the turn is this thread's."""
+        if not free and not waiter[1].acquire(timeout=timeout):
+            with self._guard:
+                if self._owner != me:  # not handed over while the wait ran out
+                    queue.remove(waiter)
+                    return False
+        # This process's turn: other processes' writers (sharing the lock file) are waited for
+        # outside the guard.
         if self._file is not None and _flock is not None:
             _flock.flock(self._file, _flock.LOCK_EX)
         return True

@@ -104,6 +104,16 @@ def test_bad_port_flag_is_rejected(capsys: pytest.CaptureFixture[str]) -> None:
     assert "must be a whole number from 1 to 65535" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("workers", ["0", "65", "two"])
+def test_bad_workers_flag_is_rejected(workers: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        build_parser().parse_args(["run", "--http", "--workers", workers])
+    assert exited.value.code == 2
+    assert f"--workers: must be a whole number from 1 to 64, got '{workers}'" in (
+        capsys.readouterr().err
+    )
+
+
 def test_tick_and_outbox_commands(tmp_path: Path) -> None:
     from bot.sandbox.slack_double import SlackDouble
 

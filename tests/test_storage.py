@@ -202,7 +202,7 @@ def _wait_for(condition: Callable[[], bool]) -> None:
     for _ in range(2_000):
         if condition():
             return
-        threading.Event().wait(0.001)
+        time.sleep(0.001)  # another thread, not a schedule, is awaited
     raise AssertionError("never happened")
 
 

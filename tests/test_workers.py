@@ -84,6 +84,32 @@ def gone(pid: int) -> bool:
     return state == "Z"
 
 
+def environment(tmp_path: Path, **settings: str) -> dict[str, str]:
+    """What a ``mentorbot`` process of these tests runs with: its folder, the repository, the
+    token, and ``settings``."""
+    return {
+        "PATH": os.environ.get("PATH", ""),
+        "HOME": str(tmp_path),
+        "TMPDIR": str(tmp_path),
+        "PYTHONPATH": str(REPO),
+        "SLACK_BOT_TOKEN": TOKEN,
+        **settings,
+    }
+
+
+def run_once(tmp_path: Path, *args: str, **settings: str) -> "subprocess.CompletedProcess[str]":
+    """``mentorbot ARGS`` run to its end (a start that is refused), with its output."""
+    return subprocess.run(
+        [sys.executable, "-m", "bot.wiring.cli", *args],
+        env=environment(tmp_path, **settings),
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
 @pytest.fixture
 def slack() -> Iterator[SlackDouble]:
     with SlackDouble(tokens=[TOKEN]) as double:
@@ -94,17 +120,13 @@ def slack() -> Iterator[SlackDouble]:
 @pytest.fixture
 def copy(slack: SlackDouble, tmp_path: Path) -> Iterator[Copy]:
     port = free_port()
-    env = {
-        "PATH": os.environ.get("PATH", ""),
-        "HOME": str(tmp_path),
-        "TMPDIR": str(tmp_path),
-        "PYTHONPATH": str(REPO),
-        "SLACK_BOT_TOKEN": TOKEN,
-        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-        "SLACK_API_URL": slack.api_url,
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'mentorbot.db'}",
-        "LOG_FORMAT": "json",
-    }
+    env = environment(
+        tmp_path,
+        SLACK_SIGNING_SECRET=SIGNING_SECRET,
+        SLACK_API_URL=slack.api_url,
+        DATABASE_URL=f"sqlite:///{tmp_path / 'mentorbot.db'}",
+        LOG_FORMAT="json",
+    )
     log = tmp_path / "run.log"
     process = mentorbot(
         "run",
@@ -174,21 +196,8 @@ def test_a_worker_that_dies_stops_the_copy_with_a_failure(copy: Copy) -> None:
 
 
 def test_workers_need_http_mode(tmp_path: Path) -> None:
-    env = {
-        "PATH": os.environ.get("PATH", ""),
-        "PYTHONPATH": str(REPO),
-        "SLACK_BOT_TOKEN": TOKEN,
-        "SLACK_APP_TOKEN": "xapp-1-A1-1-abc",
-        "HTTP_WORKERS": "2",
-    }
-    done = subprocess.run(
-        [sys.executable, "-m", "bot.wiring.cli", "run", "--socket"],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
+    done = run_once(
+        tmp_path, "run", "--socket", SLACK_APP_TOKEN="xapp-1-A1-1-abc", HTTP_WORKERS="2"
     )
     assert done.returncode == 2
     assert done.stderr.strip().splitlines() == [
@@ -199,22 +208,12 @@ def test_workers_need_http_mode(tmp_path: Path) -> None:
 
 def test_a_port_in_use_is_said_once(copy: Copy, tmp_path: Path) -> None:
     port = copy.bot.base_url.rsplit(":", 1)[1]
-    env = {
-        "PATH": os.environ.get("PATH", ""),
-        "PYTHONPATH": str(REPO),
-        "SLACK_BOT_TOKEN": TOKEN,
-        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'other.db'}",
-    }
     started = time.monotonic()
-    done = subprocess.run(
-        [sys.executable, "-m", "bot.wiring.cli", "run", "--http", "--port", port, "--workers", "2"],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
+    done = run_once(
+        tmp_path,
+        *("run", "--http", "--port", port, "--workers", "2"),
+        SLACK_SIGNING_SECRET=SIGNING_SECRET,
+        DATABASE_URL=f"sqlite:///{tmp_path / 'other.db'}",
     )
     assert done.returncode == 1
     assert done.stderr.strip().splitlines()[-1] == (

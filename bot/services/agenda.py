@@ -365,17 +365,16 @@ def _add_texts(
     *,
     pairing: Pairing,
     meeting_id: int | None,
-    current: Sequence[AgendaItem],
+    current: list[AgendaItem],
     items: Sequence[str],
     source: AgendaSource,
     author_user_id: str,
     now: datetime,
 ) -> list[AgendaItem]:
-    """``add_agenda_items`` on an agenda whose items are ``current``: the rows added (not
-    flushed yet)."""
+    """``add_agenda_items`` on an agenda whose items are ``current``, which gets the rows added
+    (not flushed yet)."""
     seen = {i.text.casefold() for i in current}
-    position = _after(current)
-    added: list[AgendaItem] = []
+    texts: list[str] = []
     for raw in items:
         text = raw.strip()
         if not text or text.casefold() in seen:
@@ -383,19 +382,40 @@ def _add_texts(
         if len(text) > AGENDA_TEXT_MAX:
             raise UserError(f"Keep each agenda item under {AGENDA_TEXT_MAX} characters.")
         seen.add(text.casefold())
-        item = AgendaItem(
+        texts.append(text)
+    lines = [(text, source, author_user_id) for text in texts]
+    return _append(
+        session, pairing=pairing, meeting_id=meeting_id, to=current, lines=lines, now=now
+    )
+
+
+def _append(
+    session: Session,
+    *,
+    pairing: Pairing,
+    meeting_id: int | None,
+    to: list[AgendaItem],
+    lines: Sequence[tuple[str, AgendaSource, str]],
+    now: datetime,
+) -> list[AgendaItem]:
+    """Put ``lines`` (text, source, who added it) at the end of the agenda whose items are
+    ``to``, which gets the new rows (not flushed yet); the rows."""
+    position = _after(to)
+    added = [
+        AgendaItem(
             team_id=pairing.team_id,
             pairing_id=_pk(pairing),
             meeting_id=meeting_id,
             text=text,
             source=source,
-            added_by=author_user_id,
-            position=position,
+            added_by=added_by,
+            position=position + n,
             created_at=now,
         )
-        position += 1
-        session.add(item)
-        added.append(item)
+        for n, (text, source, added_by) in enumerate(lines)
+    ]
+    session.add_all(added)
+    to.extend(added)
     return added
 
 
@@ -413,24 +433,13 @@ def _pull_actions(
     session: Session, *, pairing: Pairing, meeting_id: int | None, now: datetime, known: _Working
 ) -> list[AgendaItem]:
     """``pull_action_items`` on what is ``known``, which gets the rows added (not flushed)."""
-    position = _after(known.items)
-    added = []
-    for action in _actions_to_pull(known.items, known.actions):
-        item = AgendaItem(
-            team_id=pairing.team_id,
-            pairing_id=_pk(pairing),
-            meeting_id=meeting_id,
-            text=action.text,
-            source=AgendaSource.ACTION_ITEM,
-            added_by=action.owner_user_id,
-            position=position,
-            created_at=now,
-        )
-        session.add(item)
-        added.append(item)
-        position += 1
-    known.items.extend(added)
-    return added
+    lines = [
+        (action.text, AgendaSource.ACTION_ITEM, action.owner_user_id)
+        for action in _actions_to_pull(known.items, known.actions)
+    ]
+    return _append(
+        session, pairing=pairing, meeting_id=meeting_id, to=known.items, lines=lines, now=now
+    )
 
 
 def pull_overdue_tasks(
@@ -461,24 +470,10 @@ def _pull_tasks(
     for item in stale:
         session.delete(item)
         known.items.remove(item)
-    position = _after(known.items)
-    added = []
-    for text in missing:
-        item = AgendaItem(
-            team_id=pairing.team_id,
-            pairing_id=_pk(pairing),
-            meeting_id=meeting_id,
-            text=text,
-            source=AgendaSource.PRACTICE_TASK,
-            added_by=pairing.mentee_user_id,
-            position=position,
-            created_at=now,
-        )
-        session.add(item)
-        added.append(item)
-        position += 1
-    known.items.extend(added)
-    return added
+    lines = [(text, AgendaSource.PRACTICE_TASK, pairing.mentee_user_id) for text in missing]
+    return _append(
+        session, pairing=pairing, meeting_id=meeting_id, to=known.items, lines=lines, now=now
+    )
 
 
 def _clip_item(text: str) -> str:
@@ -652,17 +647,15 @@ def update_agenda(
                 session.delete(item)
                 del items[_pk(item)]
     known.items = list(items.values())
-    known.items.extend(
-        _add_texts(
-            session,
-            pairing=pairing,
-            meeting_id=target_id,
-            current=known.items,
-            items=new_items,
-            source=AgendaSource.MENTEE if role is Role.MENTEE else AgendaSource.MENTOR,
-            author_user_id=user_id,
-            now=now,
-        )
+    _add_texts(
+        session,
+        pairing=pairing,
+        meeting_id=target_id,
+        current=known.items,
+        items=new_items,
+        source=AgendaSource.MENTEE if role is Role.MENTEE else AgendaSource.MENTOR,
+        author_user_id=user_id,
+        now=now,
     )
     _pull_actions(session, pairing=pairing, meeting_id=target_id, now=now, known=known)
     _pull_tasks(session, pairing=pairing, meeting_id=target_id, now=now, known=known)

@@ -6,7 +6,7 @@ import os
 import signal
 import socket
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from functools import partial
@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, TextIO
 from slack_bolt.error import BoltError
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.config import ConfigError, Mode, Settings, load_settings
+from bot.config import MAX_HTTP_WORKERS, ConfigError, Mode, Settings, load_settings
 from bot.logs import configure_logging
 from storage.enums import DeliveryStatus
 
@@ -77,7 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--port", type=_port, help="HTTP port (default: PORT, or 3000)")
     run.add_argument(
         "--workers",
-        type=_positive,
+        type=_workers,
         help="HTTP mode: processes serving the port, one a core (default: HTTP_WORKERS, or 1)",
     )
     run.add_argument(
@@ -234,6 +234,14 @@ def _moment(value: str) -> datetime:
 def _positive(value: str) -> int:
     if not value.isdigit() or int(value) < 1:
         raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, got {value!r}")
+    return int(value)
+
+
+def _workers(value: str) -> int:
+    if not value.isdigit() or not 1 <= int(value) <= MAX_HTTP_WORKERS:
+        raise argparse.ArgumentTypeError(
+            f"must be a whole number from 1 to {MAX_HTTP_WORKERS}, got {value!r}"
+        )
     return int(value)
 
 
@@ -621,13 +629,18 @@ def _run(settings: Settings, mode: Mode, port: int | None, migrate: bool) -> int
     if failed is not None:
         return failed
     _stop_on_signals()
+    if mode is Mode.SOCKET:
+        return _serve(runtime, runtime.serve_socket_mode)
+    return _serve(runtime, partial(runtime.serve_http, port or settings.port))
+
+
+def _serve(runtime: "Runtime", serve: Callable[[], None]) -> int:
+    """Serve until SIGINT or SIGTERM (``_stop_on_signals``), then stop ``runtime``, letting
+    its running work finish."""
     try:
-        if mode is Mode.SOCKET:
-            runtime.serve_socket_mode()
-        else:
-            runtime.serve_http(port or settings.port)
+        serve()
     except KeyboardInterrupt:
-        pass
+        pass  # how a signal stops the serving
     finally:
         runtime.stop()
     return 0
@@ -707,13 +720,7 @@ def _work(settings: Settings, listening: socket.socket, index: int) -> int:
     from bot.wiring.workers import worker_socket
 
     mine = worker_socket(listening, index)
-    try:
-        runtime.serve_http(mine.getsockname()[1], listening=mine)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        runtime.stop()
-    return 0
+    return _serve(runtime, partial(runtime.serve_http, mine.getsockname()[1], listening=mine))
 
 
 def _stop_on_signals() -> None:

@@ -12,9 +12,9 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler
-from slack_sdk.webhook import WebhookClient
 
 from bot import metrics
+from bot.transport import PooledWebClient, PooledWebhookClient
 from storage.db import in_write_transaction
 
 log = logging.getLogger(__name__)
@@ -126,10 +126,12 @@ class SlackUserInfo:
 def build_client(token: str | None, base_url: str, *, timeout: int = 10) -> WebClient:
     """A WebClient for ``base_url`` that retries a dropped connection once.
 
+    Its calls share the process's keep-alive connections (``bot.transport``).
+
     Rate-limit and server-error retries are deliberately not installed here: a request thread must
     never sleep before ``ack()``. Scheduled delivery applies its own back-off policy.
     """
-    return WebClient(
+    return PooledWebClient(
         token=token,
         base_url=base_url,
         timeout=timeout,
@@ -210,7 +212,7 @@ class SlackGateway:
         metrics.slack_called("response_url")
         try:
             status = (
-                WebhookClient(url=response_url, timeout=self.client.timeout)
+                PooledWebhookClient(url=response_url, timeout=self.client.timeout)
                 .send_dict(message)
                 .status_code
             )

@@ -64,6 +64,7 @@ import json
 import math
 import mimetypes
 import secrets
+import socket
 import threading
 import time
 import uuid
@@ -543,10 +544,36 @@ class _HTTPServer(ThreadingHTTPServer):
     def __init__(self, address: tuple[str, int], double: SlackDouble) -> None:
         super().__init__(address, _Handler)
         self.double = double
+        self.accepted = 0
+        self._open: set[socket.socket] = set()
+        self._open_lock = threading.Lock()
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self._open_lock:
+            self.accepted += 1
+            self._open.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        with self._open_lock:
+            self._open.discard(request)
+        super().shutdown_request(request)
+
+    def hang_up(self) -> None:
+        """Close every open connection, idle keep-alive ones included (Slack going away)."""
+        with self._open_lock:
+            sockets = list(self._open)
+        for sock in sockets:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
 
 
 class _Handler(BaseHTTPRequestHandler):
     server_version = "SlackDouble/1.0"
+    # Like Slack: connections stay open for the next request (HTTP/1.1 keep-alive), and small
+    # answers go out at once rather than waiting on the client's delayed ACK.
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
 
     def do_GET(self) -> None:
         """Serve a GET request."""
@@ -741,6 +768,7 @@ class SlackDouble:
         # HTTP first, so reconnecting Socket Mode clients cannot fetch fresh tickets meanwhile.
         if http is not None:
             http.shutdown()
+            http.hang_up()
             http.server_close()
         if http_thread is not None:
             http_thread.join(timeout=5)
@@ -777,6 +805,18 @@ class SlackDouble:
     def api_url(self) -> str:
         """Web API base URL for ``WebClient(base_url=...)``, ending in ``/api/``."""
         return f"{self.base_url}api/"
+
+    def drop_connections(self) -> None:
+        """Close every open connection, idle keep-alive ones too, as Slack's edge does at times."""
+        http = self._http
+        if http is not None:
+            http.hang_up()
+
+    @property
+    def connections_accepted(self) -> int:
+        """TCP connections accepted since the port opened (a keep-alive one counts once)."""
+        http = self._http
+        return http.accepted if http is not None else 0
 
     # ------------------------------------------------------------------ workspaces
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 from collections.abc import Iterator
 
 import pytest
@@ -122,3 +123,21 @@ def test_a_forked_worker_opens_connections_of_its_own(slack: SlackDouble) -> Non
     ]
     # The parent kept its connection; the child opened its own instead of writing on it.
     assert slack.connections_accepted == 2
+
+
+def test_behind_an_egress_proxy_the_calls_go_through_it(
+    slack: SlackDouble, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # slack_sdk reads the proxy from the environment; such calls take slack_sdk's own way.
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        proxy = f"http://127.0.0.1:{closed.getsockname()[1]}"
+    monkeypatch.setenv("HTTPS_PROXY", proxy)
+    gateway = gateway_for(slack)
+    assert gateway.client.proxy == proxy
+
+    with pytest.raises(SlackCallError) as unreachable:
+        gateway.post_message("U0001", {"text": "through the proxy"})
+    assert unreachable.value.error == "connection_error"
+    assert not gateway.respond(slack.new_response_url(), {"text": "through the proxy"})
+    assert slack.connections_accepted == 0

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, or_, update
 from sqlmodel import Session, col, select
 
 from bot.errors import NotFound
@@ -160,7 +160,7 @@ class Directory:
             refreshed_at=now,
         )
         table = SlackUser.__table__  # type: ignore[attr-defined]
-        answer = row.model_dump(exclude={"id", "team_id", "user_id"})
+        answer = row.model_dump(exclude={"id", "team_id", "user_id", "dm_channel_id"})
         with session_scope(self.engine) as session:
             session.execute(
                 upsert_into(session, table)
@@ -214,6 +214,34 @@ def _cached_row(session: Session, *, team_id: str, user_id: str) -> Person | Non
         select(SlackUser).where(SlackUser.team_id == team_id, SlackUser.user_id == user_id)
     ).first()
     return None if row is None else Person.of(row)
+
+
+def dm_channel(session: Session, *, team_id: str, user_id: str) -> str | None:
+    """The bot's conversation with the person, if it was opened before (no Slack call)."""
+    return session.exec(
+        select(SlackUser.dm_channel_id).where(
+            SlackUser.team_id == team_id, SlackUser.user_id == user_id
+        )
+    ).first()
+
+
+def remember_dm_channel(
+    session: Session, *, team_id: str, user_id: str, channel_id: str | None
+) -> None:
+    """Keep (or, with None, forget) the bot's conversation with the person. Only a person the
+    directory has looked up has a row to keep it in: no row is made for it, so a person is
+    never taken as known (and in UTC) for having been written to."""
+    kept = col(SlackUser.dm_channel_id)
+    session.execute(
+        update(SlackUser)
+        .where(
+            col(SlackUser.team_id) == team_id,
+            col(SlackUser.user_id) == user_id,
+            # Only a change is written (the fence before each send keeps it).
+            kept.is_not(None) if channel_id is None else or_(kept.is_(None), kept != channel_id),
+        )
+        .values(dm_channel_id=channel_id)
+    )
 
 
 def cached_person(session: Session, *, team_id: str, user_id: str) -> Person | None:

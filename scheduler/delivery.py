@@ -44,6 +44,7 @@ from sqlalchemy.dialects import sqlite
 from sqlmodel import Session, col, select
 
 from bot.deps import Deps
+from bot.directory import dm_channel, remember_dm_channel
 from bot.export import chart_filename, chart_png
 from bot.gateway import SlackCallError
 from bot.services.digest import cohort_metrics
@@ -399,9 +400,9 @@ class Deliverer:
             report.dropped += 1
             return
         try:
-            channel = self._channel(claim)
+            channel, opened = self._channel(claim)
             # A 429 must quiet the conversation the pacer paces, not the user id it came from.
-            claim = replace(claim, channel_id=channel)
+            claim = replace(claim, channel_id=channel, opened_now=opened)
             if claim.needs_check and self._already_sent(claim, channel, report):
                 return
             if not self._paced(claim.team_id, channel, lambda session: self._fence(session, claim)):
@@ -435,9 +436,10 @@ class Deliverer:
         try:
             # One person's DM: any row that resolved it already knows it.
             known = next((c.channel_id for c in live if c.channel_id), None)
-            channel = known or self.deps.slack(live[0].team_id).open_conversation(
-                [live[0].recipient_id]
+            channel, opened = (
+                (known, False) if known else self._dm(live[0].team_id, live[0].recipient_id)
             )
+            live = [replace(c, opened_now=opened) for c in live]
             found = self._find_sent(live, channel)
         except SlackCallError as error:
             self._failed_call(live, error, report, channel=None)
@@ -502,6 +504,8 @@ class Deliverer:
                     lease=self.lease,
                 )
             ]
+            if held:
+                self._keep_dm(session, held[0], channel)
             return bool(held)
 
         self._paced(claims[0].team_id, channel, fence)
@@ -577,6 +581,8 @@ class Deliverer:
         )
         if not held:
             log.warning("delivery lease lost: not sending", extra={"delivery_id": claim.id})
+        else:
+            self._keep_dm(session, claim, claim.channel_id)
         return held
 
     def _send(self, claim: Claim, channel: str) -> str | None:
@@ -628,16 +634,32 @@ class Deliverer:
                 "digest chart not uploaded", extra={"delivery_id": claim.id, "error": str(error)}
             )
 
-    def _channel(self, claim: Claim) -> str:
-        """The conversation to post in: resolved once, and stored by the fence before the first
-        send."""
+    def _channel(self, claim: Claim) -> tuple[str, bool]:
+        """The conversation to post in, and whether it was opened just now: resolved once, and
+        stored by the fence before the first send."""
         if claim.channel_id:
-            return claim.channel_id
+            return claim.channel_id, False
         if claim.members:
-            return self.deps.slack(claim.team_id).open_conversation(claim.members)
-        if claim.recipient_id[:1] in ("U", "W"):
-            return self.deps.slack(claim.team_id).open_conversation([claim.recipient_id])
-        return claim.recipient_id
+            return self.deps.slack(claim.team_id).open_conversation(claim.members), True
+        if _is_person(claim.recipient_id):
+            return self._dm(claim.team_id, claim.recipient_id)
+        return claim.recipient_id, False
+
+    def _dm(self, team_id: str, user_id: str) -> tuple[str, bool]:
+        """The bot's conversation with a person, and whether it was opened just now: the one
+        kept from before, or opened now (``conversations.open`` is a Tier 3 method, some 50
+        calls a minute) and kept by the fence before the first send in it (``_keep_dm``)."""
+        with self.deps.read() as session:
+            known = dm_channel(session, team_id=team_id, user_id=user_id)
+        if known:
+            return known, False
+        return self.deps.slack(team_id).open_conversation([user_id]), True
+
+    def _keep_dm(self, session: Session, claim: Claim, channel: str | None) -> None:
+        if _in_dm(claim, channel):
+            remember_dm_channel(
+                session, team_id=claim.team_id, user_id=claim.recipient_id, channel_id=channel
+            )
 
     def _already_sent(self, claim: Claim, channel: str, report: DeliveryReport) -> bool:
         oldest = (claim.due_at - timedelta(minutes=5)).timestamp()
@@ -672,9 +694,35 @@ class Deliverer:
         retry_at: datetime | None = None
         held = False
         with self.deps.session() as session:
+            stale = (
+                error.error == "channel_not_found"
+                and not claims[0].opened_now
+                and _in_dm(claims[0], channel or claims[0].channel_id)
+            )
+            if stale:
+                # The person's kept conversation is gone (the app was installed anew, say):
+                # forget it; the next attempt opens theirs again.
+                remember_dm_channel(
+                    session,
+                    team_id=claims[0].team_id,
+                    user_id=claims[0].recipient_id,
+                    channel_id=None,
+                )
+                retry_at = now + backoff(max(c.attempts for c in claims), rng=self.rng)
             for claim in claims:
                 extra = {"delivery_id": claim.id, "rule": claim.rule, "error": error.error}
-                if error.permanent:
+                if stale and retry_at is not None and claim.attempts < self.max_attempts:
+                    outbox.mark_retry(
+                        session,
+                        delivery_id=claim.id,
+                        worker=self.worker,
+                        at=retry_at,
+                        error=OUTCOME_UNKNOWN if claim.needs_check else error.error,
+                        forget_channel=True,
+                    )
+                    report.retried += 1
+                    log.info("conversation gone: delivery will be retried", extra=extra)
+                elif error.permanent:
                     outbox.mark_failed(
                         session, delivery_id=claim.id, worker=self.worker, error=error.error
                     )
@@ -794,6 +842,16 @@ class Deliverer:
             ],
             now=now,
         )
+
+
+def _is_person(recipient_id: str) -> bool:
+    return recipient_id[:1] in ("U", "W")
+
+
+def _in_dm(claim: Claim, channel: str | None) -> bool:
+    """Whether ``channel`` is the claim's recipient's own conversation with the bot."""
+    is_dm = channel is not None and channel.startswith("D")
+    return is_dm and not claim.members and _is_person(claim.recipient_id)
 
 
 def worker_id() -> str:

@@ -134,6 +134,9 @@ class Claim:
     # The previous attempt may have reached Slack: look before sending again.
     needs_check: bool
     extras: dict[str, Any] = field(default_factory=dict)
+    # Its person's conversation was opened for this attempt, not read from what was kept: a
+    # "channel_not_found" in it is Slack's last word, not a kept conversation gone stale.
+    opened_now: bool = False
 
     @property
     def sender_id(self) -> str | None:
@@ -521,8 +524,10 @@ def mark_retry(
     at: datetime,
     error: str,
     count_attempt: bool = True,
+    forget_channel: bool = False,
 ) -> bool:
-    """Try again at ``at``; a rate-limited try does not count against the attempt limit."""
+    """Try again at ``at``; a rate-limited try does not count against the attempt limit, and
+    ``forget_channel`` has the next try find the conversation anew."""
     values: dict[str, Any] = {
         "status": DeliveryStatus.PENDING,
         "next_attempt_at": at,
@@ -531,6 +536,8 @@ def mark_retry(
     }
     if not count_attempt:
         values["attempts"] = Delivery.attempts - 1
+    if forget_channel:
+        values["channel_id"] = None
     return _set(session, delivery_id, worker, **values)
 
 

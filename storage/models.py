@@ -119,6 +119,9 @@ class SlackUser(SQLModel, table=True):
     is_bot: bool = False
     deleted: bool = False
     refreshed_at: datetime = _created_at()
+    # The bot's direct-message conversation with them (``conversations.open``, asked once): kept
+    # apart from Slack's answers about them, which a refresh rewrites.
+    dm_channel_id: str | None = Field(default=None, max_length=32)
 
 
 # --- programs --------------------------------------------------------------------------------

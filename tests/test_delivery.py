@@ -10,6 +10,7 @@ from sqlmodel import select
 
 from bot.config import Settings
 from bot.deps import Deps
+from bot.directory import dm_channel, remember_dm_channel
 from bot.gateway import SlackGateway, build_client
 from bot.sandbox.slack_double import SlackDouble
 from scheduler import outbox
@@ -17,7 +18,7 @@ from scheduler.delivery import METADATA_EVENT, Deliverer, Pacer, backoff
 from scheduler.outbox import Planned
 from storage.db import session_scope
 from storage.enums import DeliveryStatus, FlagKind, ProgramStatus
-from storage.models import Delivery, Flag, Program
+from storage.models import Delivery, Flag, Program, SlackUser
 from tests.conftest import FrozenClock, counted_writes
 
 TEAM = "T0001"
@@ -329,3 +330,63 @@ def test_backoff_grows_and_is_capped() -> None:
     assert 4 <= waits[0] <= 6
     assert waits[3] > waits[1]
     assert max(waits) <= 600 * 1.2
+
+
+def _kept_dm(engine: Engine, user_id: str) -> str | None:
+    with session_scope(engine) as session:
+        return dm_channel(session, team_id=TEAM, user_id=user_id)
+
+
+def test_a_persons_conversation_is_opened_once_and_kept_across_restarts(
+    engine: Engine, clock: FrozenClock, slack: SlackDouble, deliverer: Deliverer, deps: Deps
+) -> None:
+    deps.directory.person(team_id=TEAM, user_id="U0001")
+    dm = slack.dm_channel_id("U0001")
+    _plan(engine, clock, _item(clock, "k1"))
+    assert deliverer.run().sent == 1
+    assert _kept_dm(engine, "U0001") == dm
+
+    _plan(engine, clock, _item(clock, "k2"))
+    assert deliverer.run().sent == 1
+    # Another copy, or this one started again: the conversation is read, not asked of Slack.
+    _plan(engine, clock, _item(clock, "k3"))
+    again = Deliverer(deps, worker="test-2", pacer=deliverer.pacer, rng=random.Random(7))
+    assert again.run().sent == 1
+    # What Slack says of the person, refreshed, leaves the conversation kept.
+    deps.directory.person(team_id=TEAM, user_id="U0001", max_age=timedelta(0))
+
+    assert [m["text"] for m in slack.messages(dm)] == ["hello k1", "hello k2", "hello k3"]
+    assert len(slack.calls_to("conversations.open")) == 1
+    assert _kept_dm(engine, "U0001") == dm
+
+
+def test_a_kept_conversation_slack_no_longer_knows_is_opened_anew(
+    engine: Engine, clock: FrozenClock, slack: SlackDouble, deliverer: Deliverer, deps: Deps
+) -> None:
+    deps.directory.person(team_id=TEAM, user_id="U0001")
+    with session_scope(engine) as session:
+        remember_dm_channel(session, team_id=TEAM, user_id="U0001", channel_id="DGONE00001")
+    _plan(engine, clock, _item(clock, "k1"))
+
+    report = deliverer.run()
+    assert (report.sent, report.retried, report.failed) == (0, 1, 0)
+    [row] = _rows(engine)
+    assert (row.status, row.channel_id) == (DeliveryStatus.PENDING, None)
+    assert _kept_dm(engine, "U0001") is None
+
+    clock.advance(timedelta(minutes=10))
+    assert deliverer.run().sent == 1
+    dm = slack.dm_channel_id("U0001")
+    assert [m["text"] for m in slack.messages(dm)] == ["hello k1"]
+    assert _kept_dm(engine, "U0001") == dm
+    with session_scope(engine) as session:
+        assert session.exec(select(Flag)).all() == []  # nothing for a lead to look into
+
+
+def test_a_person_the_directory_never_looked_up_gets_no_row_for_their_conversation(
+    engine: Engine, clock: FrozenClock, slack: SlackDouble, deliverer: Deliverer
+) -> None:
+    _plan(engine, clock, _item(clock, "k1"), _item(clock, "k2", due_at=clock()))
+    assert deliverer.run().sent >= 1
+    with session_scope(engine) as session:
+        assert session.exec(select(SlackUser)).all() == []

@@ -58,6 +58,7 @@ NOT_PERSONAL = {
     ("program", "tracked_measures"),
     ("program", "competencies"),
     ("program", "digest_channel_id"),
+    ("slackuser", "dm_channel_id"),
     ("program", "timezone"),
     ("program", "rule_settings"),
     ("participant", "timezone"),

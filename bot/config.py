@@ -46,6 +46,8 @@ class LogFormat(StrEnum):
 
 # HTTP_WORKERS and `run --workers`: a host's cores, with room; more is a typo, not a plan.
 MAX_HTTP_WORKERS = 64
+# Listener threads a process may have (LISTENER_THREADS).
+MAX_LISTENER_THREADS = 256
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,7 +175,11 @@ def load_settings(
             _choice(get("LOG_FORMAT"), "LOG_FORMAT", tuple(LogFormat), default="text").lower()
         ),
         listener_threads=_int(
-            get("LISTENER_THREADS"), "LISTENER_THREADS", default=16, low=1, high=256
+            get("LISTENER_THREADS"),
+            "LISTENER_THREADS",
+            default=16,
+            low=1,
+            high=MAX_LISTENER_THREADS,
         ),
         http_workers=_int(
             get("HTTP_WORKERS"), "HTTP_WORKERS", default=1, low=1, high=MAX_HTTP_WORKERS

@@ -32,9 +32,12 @@ import urllib3
 from slack_sdk import WebClient
 from slack_sdk.webhook import WebhookClient, WebhookResponse
 
-# Connections kept open to one host: the listener threads, the work after acks and the
-# scheduler's delivery together (more may be open at once; the extra ones are closed after use).
-KEPT_PER_HOST = 32
+from bot.config import MAX_LISTENER_THREADS
+
+# Connections kept open to one host, at most: as many as the most listener threads a process may
+# have (LISTENER_THREADS) with the work after acks and the scheduler's beside them. A pool keeps
+# only those that were once busy at the same moment; more than this would be closed after use.
+KEPT_PER_HOST = MAX_LISTENER_THREADS + 32
 
 _lock = threading.Lock()
 _pool: urllib3.PoolManager | None = None

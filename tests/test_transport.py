@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import socket
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -141,3 +142,23 @@ def test_behind_an_egress_proxy_the_calls_go_through_it(
     assert unreachable.value.error == "connection_error"
     assert not gateway.respond(slack.new_response_url(), {"text": "through the proxy"})
     assert slack.connections_accepted == 0
+
+
+def test_many_threads_at_once_each_keep_a_connection_without_complaint(
+    slack: SlackDouble, caplog: pytest.LogCaptureFixture
+) -> None:
+    gateway = gateway_for(slack)
+    threads = 40  # more than the 16 listener threads by default
+    with ThreadPoolExecutor(threads) as pool:
+        for _ in range(2):
+            list(pool.map(lambda n: gateway.post_message("U0001", {"text": "hi"}), range(threads)))
+    # No more connections than calls under way at once, and every one kept, none closed as
+    # "pool is full" (urllib3 would say so): the calls after them open nothing new.
+    opened = slack.connections_accepted
+    assert opened <= threads
+    for _ in range(10):
+        gateway.post_message("U0001", {"text": "one more"})
+
+    assert len(slack.messages("U0001")) == 2 * threads + 10
+    assert slack.connections_accepted == opened
+    assert not [r for r in caplog.records if r.name.startswith("urllib3")]

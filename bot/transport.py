@@ -61,7 +61,8 @@ def reset() -> None:
 
 
 def _after_fork() -> None:
-    # The parent's sockets stay the parent's: the child drops them unread and unclosed.
+    # The parent's connections stay the parent's: the child forgets them (closing only its own
+    # copies of their sockets, which leaves them open for the parent) and opens its own.
     global _pool, _lock
     _lock = threading.Lock()
     _pool = None

@@ -99,6 +99,10 @@ def plan_due(deps: Deps, *, horizon: timedelta = HORIZON, wait: bool = True) -> 
         with slices_for(deps.engine, write, writes) as slices:
             while chunk := list(islice(planned, PLAN_CHUNK)):
                 considered += len(chunk)
+                # In key order: a rule reads its rows in whatever order the database's plan
+                # gives, and the outbox sends what falls due at one moment in the order it was
+                # written (a person's bundle too); the same plan sends in the same order.
+                chunk.sort(key=lambda item: (item.due_at, item.dedupe_key))
                 documents = outbox.prepare(chunk, now=now, dialect=deps.engine.dialect)
                 # The flags raised with its messages, the notes of the pairs whose last
                 # message it holds: with the chunk.

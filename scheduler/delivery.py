@@ -375,7 +375,7 @@ class Deliverer:
             and not claim.members
             and claim.file is None
             and not claim.conversation_of
-            and claim.recipient_id[:1] in ("U", "W")
+            and _is_person(claim.recipient_id)
             and can_bundle(claim.payload)
         )
 
@@ -708,15 +708,17 @@ class Deliverer:
                     user_id=claims[0].recipient_id,
                     channel_id=None,
                 )
-                retry_at = now + backoff(max(c.attempts for c in claims), rng=self.rng)
+            reopen_at = (
+                now + backoff(max(c.attempts for c in claims), rng=self.rng) if stale else None
+            )
             for claim in claims:
                 extra = {"delivery_id": claim.id, "rule": claim.rule, "error": error.error}
-                if stale and retry_at is not None and claim.attempts < self.max_attempts:
+                if reopen_at is not None and claim.attempts < self.max_attempts:
                     outbox.mark_retry(
                         session,
                         delivery_id=claim.id,
                         worker=self.worker,
-                        at=retry_at,
+                        at=reopen_at,
                         error=OUTCOME_UNKNOWN if claim.needs_check else error.error,
                         forget_channel=True,
                     )

@@ -191,8 +191,8 @@ class Together:
 
 def together(reads: Mapping[str, "Select[*tuple[Any, ...]]"]) -> Together:
     """The reads, named, as one statement: each one's columns after its name, padded with
-    NULLs to the widest (typed as the first read with that column has it: PostgreSQL takes an
-    untyped NULL for text)."""
+    NULLs to the widest read's width, each NULL typed as that read's column in its place
+    (PostgreSQL takes an untyped NULL for text)."""
     widest = max((list(read.selected_columns) for read in reads.values()), key=len)
     branches = []
     for name, read in reads.items():

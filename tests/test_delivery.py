@@ -386,7 +386,9 @@ def test_a_kept_conversation_slack_no_longer_knows_is_opened_anew(
 def test_a_person_the_directory_never_looked_up_gets_no_row_for_their_conversation(
     engine: Engine, clock: FrozenClock, slack: SlackDouble, deliverer: Deliverer
 ) -> None:
-    _plan(engine, clock, _item(clock, "k1"), _item(clock, "k2", due_at=clock()))
-    assert deliverer.run().sent >= 1
+    _plan(engine, clock, _item(clock, "k1"), _item(clock, "k2"))
+    assert deliverer.run().sent == 2
+    # Nowhere to keep the conversation: each message asks for it again, as before.
+    assert len(slack.calls_to("conversations.open")) == 2
     with session_scope(engine) as session:
         assert session.exec(select(SlackUser)).all() == []
